@@ -1,0 +1,137 @@
+"""The one exception tree of gofail-py; the CLI maps each branch to an exit code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class GofailError(Exception):
+    """Base of every error gofail-py raises on purpose."""
+
+    exit_code: int = 1
+
+
+# --- the rewriter -------------------------------------------------------------------------
+
+
+@dataclass
+class MarkerError(GofailError):
+    """A problem at a place in a Go source file: rendered as ``path:line:col: message``."""
+
+    path: str
+    line: int  # 1-based
+    column: int  # 1-based, in characters
+    message: str
+    exit_code = 2
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}: {self.message}"
+
+
+class MarkerErrors(GofailError):
+    """Several marker problems found in one run; nothing was written."""
+
+    exit_code = 2
+
+    def __init__(self, errors: list[MarkerError]) -> None:
+        self.errors = errors
+        super().__init__("\n".join(str(e) for e in errors))
+
+
+class WorkspaceError(GofailError):
+    """A path that cannot be read or written as asked (missing, not Go, not writable...)."""
+
+    exit_code = 2
+
+
+class GoToolError(GofailError):
+    """The go command failed (for --go-get)."""
+
+    exit_code = 2
+
+
+# --- terms and the client -------------------------------------------------------------------
+
+
+@dataclass
+class TermSyntaxError(GofailError):
+    """A failpoint terms string the runtime would refuse; ``column`` is 1-based."""
+
+    text: str
+    column: int
+    message: str
+
+    def __str__(self) -> str:
+        caret = " " * (self.column - 1) + "^"
+        return f"bad terms at column {self.column}: {self.message}\n  {self.text}\n  {caret}"
+
+
+class ClientError(GofailError):
+    """Talking to a gofail HTTP endpoint failed."""
+
+
+class InvalidFailpointName(ClientError):
+    """A failpoint name that is not a Go identifier (it would not be safe in a URL either)."""
+
+
+class FailpointNotFound(ClientError):
+    """The binary has no failpoint of that name."""
+
+
+class FailpointDisabled(ClientError):
+    """The failpoint exists but has no terms set, so it has no value or count."""
+
+
+class EndpointUnreachable(ClientError):
+    """Nothing answers at the endpoint."""
+
+    exit_code = 3
+
+
+class ProcessDied(ClientError):
+    """The connection was cut while a request was in flight (a ``panic`` action does that)."""
+
+    exit_code = 3
+
+
+class EndpointTimeout(ClientError):
+    """The endpoint did not answer in time."""
+
+    exit_code = 3
+
+
+class UnexpectedResponse(ClientError):
+    """The endpoint answered with a status the gofail runtime does not use for this request."""
+
+
+# --- scenarios ------------------------------------------------------------------------------
+
+
+class ScenarioError(GofailError):
+    """Base of the scenario errors."""
+
+
+@dataclass
+class ScenarioSyntaxError(ScenarioError):
+    """A scenario file that does not parse or does not validate."""
+
+    path: str
+    line: int
+    column: int
+    message: str
+    exit_code = 2
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}: {self.message}"
+
+
+class ExpectationFailed(ScenarioError):
+    """A scenario step's expectation did not hold."""
+
+    exit_code = 1
+
+
+class ProcessStartError(ScenarioError):
+    """A scenario process could not be started or never answered on its endpoint."""
+
+    exit_code = 3

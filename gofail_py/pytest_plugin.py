@@ -1,0 +1,1 @@
+"""pytest fixtures for robustness tests (being written)."""
