@@ -1,0 +1,1 @@
+"""Shared helpers for the tests: build real Go programs, start them, find free ports."""

@@ -1,0 +1,67 @@
+"""Builds gofail-enabled Go programs with our rewriter and starts them on loopback ports."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import requests
+
+REPO = Path(__file__).resolve().parents[2]
+TESTDATA = REPO / "testdata"
+
+
+def free_port() -> int:
+    """A loopback TCP port that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def go_env() -> dict[str, str]:
+    """The environment for go commands: the machine's, with caches kept between runs."""
+    env = dict(os.environ)
+    env.setdefault("GOFLAGS", "-mod=mod")
+    env.setdefault("GOTOOLCHAIN", "local")
+    return env
+
+
+def build_enabled(module_src: Path, workdir: Path, output_name: str = "prog", package: str = ".") -> Path:
+    """Copies a Go module, enables its failpoints with gofail-py, builds it; returns the binary."""
+    from gofail_py import workspace
+
+    module = workdir / module_src.name
+    shutil.copytree(module_src, module)
+    workspace.enable([module / "..."])
+    binary = workdir / output_name
+    subprocess.run(
+        ["go", "build", "-o", str(binary), package],
+        cwd=module, env=go_env(), check=True, capture_output=True, text=True,
+    )
+    return binary
+
+
+def start(binary: Path, *args: str, env: dict[str, str] | None = None,
+          port: int | None = None, stdout: int | None = subprocess.PIPE) -> tuple[subprocess.Popen[bytes], str]:
+    """Starts a binary with GOFAIL_HTTP on a free loopback port; waits until the endpoint answers."""
+    port = port or free_port()
+    endpoint = f"127.0.0.1:{port}"
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    full_env["GOFAIL_HTTP"] = endpoint
+    proc = subprocess.Popen([str(binary), *args], env=full_env, stdout=stdout, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{binary} exited with {proc.returncode}: {proc.stderr.read().decode() if proc.stderr else ''}")
+        try:
+            requests.get(f"http://{endpoint}/", timeout=0.5)
+            return proc, endpoint
+        except requests.ConnectionError:
+            time.sleep(0.02)
+    proc.kill()
+    raise RuntimeError(f"{binary} never answered on {endpoint}")
