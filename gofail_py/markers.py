@@ -1,0 +1,285 @@
+"""Finds the gofail markers of one Go file (failpoints and labels, as comments or enabled): values, no edits."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from tree_sitter import Node
+
+from gofail_py import render, syntax
+from gofail_py.errors import MarkerError, MarkerErrors
+
+# Places where a statement may stand: a failpoint or label anywhere else would not compile.
+_STATEMENT_PARENTS = frozenset(
+    {"block", "statement_list", "expression_case", "default_case", "type_case", "communication_case", "labeled_statement"}
+)
+_GO_KEYWORDS = frozenset(
+    "break case chan const continue default defer else fallthrough for func go goto if import "
+    "interface map package range return select struct switch type var".split()
+)
+_LEADING_BLANKS = re.compile(rb"[ \t]*")
+_LABEL = re.compile(r"\s*(\w+):\s*")
+
+
+@dataclass(frozen=True)
+class Line:
+    """One source line split into its content and its line ending (``\\n``, ``\\r\\n`` or none)."""
+
+    content: bytes
+    ending: bytes
+
+
+def split_lines(source: bytes) -> list[Line]:
+    """The lines of a file as tree-sitter counts them (split at ``\\n`` only)."""
+    lines = []
+    for raw in source.split(b"\n"):
+        if raw.endswith(b"\r"):
+            lines.append(Line(raw[:-1], b"\r\n"))
+        else:
+            lines.append(Line(raw, b"\n"))
+    last = lines[-1]
+    lines[-1] = Line(last.content + (b"\r" if last.ending == b"\r\n" else b""), b"")
+    if lines[-1].content == b"":
+        lines.pop()
+    return lines
+
+
+def join_lines(lines: list[Line]) -> bytes:
+    return b"".join(line.content + line.ending for line in lines)
+
+
+def is_go_identifier(name: str) -> bool:
+    return name.isidentifier() and name not in _GO_KEYWORDS
+
+
+@dataclass(frozen=True)
+class Failpoint:
+    """A failpoint of one file. ``line``/``column`` are 1-based; ``column`` counts characters."""
+
+    name: str
+    type: str
+    line: int
+    column: int
+    end_line: int  # the last line of its body; ``line`` when it has none
+    enabled: bool
+    indent: bytes  # the bytes before `//` (or `if`) on the header line
+    body_comments: tuple[bytes, ...]  # the body as comment lines, exactly as disable writes them
+
+    @property
+    def body(self) -> tuple[str, ...]:
+        """The body's Go code, one entry per line."""
+        code = []
+        for comment in self.body_comments:
+            text = comment.lstrip(b" \t")[2:].decode("utf-8", "replace")
+            code.append(text[1:] if text.startswith(" ") else text)
+        return tuple(code)
+
+
+@dataclass(frozen=True)
+class Label:
+    """A `// gofail: NAME:` label, which bodies reach with continue/break/goto."""
+
+    name: str
+    line: int
+    column: int
+    enabled: bool
+
+
+@dataclass(frozen=True)
+class FileMarkers:
+    """Everything gofail-related in one file, in source order."""
+
+    package: str | None
+    failpoints: tuple[Failpoint, ...]
+    labels: tuple[Label, ...]
+
+    @property
+    def is_enabled(self) -> bool:
+        return any(fp.enabled for fp in self.failpoints) or any(label.enabled for label in self.labels)
+
+
+def char_column(content: bytes, byte_column: int) -> int:
+    """The 1-based character column of a byte offset within a line."""
+    return len(content[:byte_column].decode("utf-8", "replace")) + 1
+
+
+def may_hold_markers(source: bytes) -> bool:
+    """A cheap test that lets files without any gofail text skip parsing."""
+    return b"gofail" in source or b"__fp_" in source
+
+
+class _Finder:
+    def __init__(self, source: bytes, path: str) -> None:
+        self.path = path
+        self.lines = split_lines(source)
+        self.tree = syntax.parse(source)
+        self.errors: list[MarkerError] = []
+        self.prefix = render.marker_prefix()
+        # line comments that open their line, by row; the candidates for headers, bodies and labels
+        self.line_comments: dict[int, Node] = {}
+        self.enabled_labels: list[Node] = []
+
+    def error(self, row: int, byte_column: int, message: str) -> None:
+        content = self.lines[row].content if row < len(self.lines) else b""
+        self.errors.append(MarkerError(self.path, row + 1, char_column(content, byte_column), message))
+
+    def opens_line(self, node: Node) -> bool:
+        row, column = node.start_point
+        return not self.lines[row].content[:column].strip(b" \t")
+
+    def comment_text(self, node: Node) -> bytes:
+        return node.text.rstrip(b"\r") if node.text is not None else b""
+
+    def find(self) -> FileMarkers:
+        for comment in syntax.captures("comments", self.tree.root_node).get("comment", []):
+            if not self.opens_line(comment):
+                continue
+            text = self.comment_text(comment)
+            if text.startswith(b"//"):
+                self.line_comments[comment.start_point.row] = comment
+            elif text == render.label_enabled():
+                self.enabled_labels.append(comment)
+        failpoints: list[Failpoint] = []
+        labels: list[Label] = []
+        self.find_plain(failpoints, labels)
+        self.find_enabled(failpoints, labels)
+        if self.errors:
+            raise MarkerErrors(sorted(self.errors, key=lambda e: (e.line, e.column)))
+        return FileMarkers(
+            package=self.package(),
+            failpoints=tuple(sorted(failpoints, key=lambda fp: fp.line)),
+            labels=tuple(sorted(labels, key=lambda label: label.line)),
+        )
+
+    def package(self) -> str | None:
+        found = syntax.captures("package", self.tree.root_node).get("package", [])
+        return found[0].text.decode() if found and found[0].text is not None else None
+
+    def is_marker(self, node: Node) -> bool:
+        return self.comment_text(node).startswith(self.prefix)
+
+    def check_placement(self, node: Node, what: str) -> bool:
+        parent = node.parent
+        if parent is None or parent.type not in _STATEMENT_PARENTS:
+            row, column = node.start_point
+            self.error(row, column, f"{what} is outside a function body: gofail code must stand where a statement can")
+            return False
+        return True
+
+    def find_plain(self, failpoints: list[Failpoint], labels: list[Label]) -> None:
+        for row in sorted(self.line_comments):
+            node = self.line_comments[row]
+            if not self.is_marker(node):
+                continue
+            column = node.start_point.column
+            rest = self.comment_text(node)[len(self.prefix):]
+            rest_column = column + len(self.prefix)
+            text = rest.decode("utf-8", "replace")
+            if ":" in text and text.strip():
+                label = _LABEL.fullmatch(text)
+                if label is None or not is_go_identifier(label.group(1)):
+                    self.error(row, rest_column, f"malformed gofail label {text.strip()!r}: expected `// gofail: NAME:`")
+                elif self.check_placement(node, f"label {label.group(1)}"):
+                    labels.append(Label(label.group(1), row + 1, char_column(self.lines[row].content, column), False))
+                continue
+            fields = text.split()
+            if len(fields) != 3 or fields[0] != "var":
+                self.error(row, rest_column, f"malformed gofail header {text.strip()!r}: expected `// gofail: var NAME TYPE`")
+                continue
+            _, name, type_ = fields
+            if not is_go_identifier(name):
+                self.error(row, rest_column, f"failpoint name {name!r} is not a Go identifier")
+                continue
+            if not self.check_placement(node, f"failpoint {name}"):
+                continue
+            body_rows = []
+            next_row = row + 1
+            # The body: the `//` lines right below; a blank line, code or another marker ends it.
+            while next_row in self.line_comments and not self.is_marker(self.line_comments[next_row]):
+                body_rows.append(next_row)
+                next_row += 1
+            failpoints.append(
+                Failpoint(
+                    name=name,
+                    type=type_,
+                    line=row + 1,
+                    column=char_column(self.lines[row].content, column),
+                    end_line=(body_rows[-1] if body_rows else row) + 1,
+                    enabled=False,
+                    indent=self.lines[row].content[:column],
+                    body_comments=tuple(self.lines[r].content for r in body_rows),
+                )
+            )
+
+    def find_enabled(self, failpoints: list[Failpoint], labels: list[Label]) -> None:
+        for match in syntax.matches("enabled_failpoint", self.tree.root_node):
+            node = match["failpoint"][0]
+            runtime_var = match["runtime"][0].text or b""
+            name = runtime_var.decode()[len("__fp_"):]
+            type_ = (match["type"][0].text or b"").decode()
+            row, column = node.start_point
+            if (match["value"][0].text or b"").decode() != "v" + name or not self.opens_line(node):
+                continue  # an if statement that only looks like a failpoint
+            end_row = node.end_point.row
+            footer = render.failpoint_close(name, type_)
+            body = []
+            for body_row in range(row + 1, end_row + 1):
+                content = self.lines[body_row].content
+                if body_row == end_row:
+                    cut = content.find(b"; goto __nomock" + name.encode() + b";")
+                    if cut < 0:
+                        self.error(body_row, 0, f"enabled failpoint {name} was edited: its last line lacks the footer {footer.decode()!r}")
+                        break
+                    content = content[:cut]
+                comment = self.body_line_to_comment(content)
+                if comment is None:
+                    self.error(body_row, 0, f"enabled failpoint {name} was edited: body line does not start with the tab enable puts there")
+                    break
+                body.append(comment)
+            failpoints.append(
+                Failpoint(
+                    name=name,
+                    type=type_,
+                    line=row + 1,
+                    column=char_column(self.lines[row].content, column),
+                    end_line=end_row + 1,
+                    enabled=True,
+                    indent=self.lines[row].content[:column],
+                    body_comments=tuple(body),
+                )
+            )
+        for node in self.enabled_labels:
+            row, column = node.start_point
+            after = self.lines[row].content[node.end_point.column:].decode("utf-8", "replace")
+            label = _LABEL.fullmatch(after)
+            if label is not None:
+                labels.append(Label(label.group(1), row + 1, char_column(self.lines[row].content, column), True))
+
+    @staticmethod
+    def body_line_to_comment(content: bytes) -> bytes | None:
+        """Undoes enable's `//` -> tab on one body line.
+
+        enable replaced the line's `//` by one tab, so that tab is in the leading blanks; the last
+        tab there is the right one unless the comment text itself began with a tab, which gofmt'd
+        code does not do.
+        """
+        blanks = _LEADING_BLANKS.match(content)
+        end = blanks.end() if blanks else 0
+        tab = content.rfind(b"\t", 0, end)
+        if tab < 0:
+            return None
+        return content[:tab] + b"//" + content[tab + 1:]
+
+
+def find_markers(source: bytes, path: str = "<source>") -> FileMarkers:
+    """The failpoints and labels of one Go file; MarkerErrors for malformed or misplaced markers."""
+    if not may_hold_markers(source):
+        return FileMarkers(package=None, failpoints=(), labels=())
+    return _Finder(source, path).find()
+
+
+def package_name(source: bytes) -> str | None:
+    """The name in the file's package clause."""
+    found = syntax.captures("package", syntax.parse(source).root_node).get("package", [])
+    return found[0].text.decode() if found and found[0].text is not None else None

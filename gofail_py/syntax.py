@@ -1,0 +1,53 @@
+"""The tree-sitter Go parser and the queries of grammars/, loaded once and cached."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import tree_sitter_go
+from tree_sitter import Language, Node, Parser, Query, QueryCursor, Tree
+
+from gofail_py.resources import read_query
+
+
+@cache
+def go_language() -> Language:
+    return Language(tree_sitter_go.language())
+
+
+@cache
+def _parser() -> Parser:
+    return Parser(go_language())
+
+
+def parse(source: bytes) -> Tree:
+    return _parser().parse(source)
+
+
+@cache
+def query(name: str) -> Query:
+    """The query in ``grammars/NAME.scm``."""
+    return Query(go_language(), read_query(name))
+
+
+def captures(name: str, node: Node) -> dict[str, list[Node]]:
+    """Every capture of a query over a node, by capture name."""
+    return QueryCursor(query(name)).captures(node)
+
+
+def matches(name: str, node: Node) -> list[dict[str, list[Node]]]:
+    """Every match of a query over a node, each as its captures by name."""
+    return [found for _, found in QueryCursor(query(name)).matches(node)]
+
+
+def first_error(node: Node) -> Node | None:
+    """The first ERROR or MISSING node in document order, or None when the tree is clean."""
+    if not node.has_error:
+        return None
+    if node.is_error or node.is_missing:
+        return node
+    for child in node.children:
+        found = first_error(child)
+        if found is not None:
+            return found
+    return node

@@ -1,0 +1,460 @@
+"""The rewriter's only contact with disk: paths and patterns, validate-all-then-write, atomic writes, bindings, go.mod."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import re
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gofail_py import rewrite
+from gofail_py.errors import GofailError, GoToolError, MarkerError, MarkerErrors, WorkspaceError
+from gofail_py.markers import Failpoint, FileMarkers, may_hold_markers
+
+PathArg = str | os.PathLike[str]
+
+RUNTIME_MODULE = "go.etcd.io/gofail"
+RUNTIME_VERSION = "v0.2.0"
+GO_MOD_STATE = ".gofail-py-gomod.json"  # go.mod/go.sum as they were before `enable --go-get`
+_TEMP_INFIX = ".gofail-py-"
+_STALE_TEMP = re.compile(r"^\..+\.gofail-py-[A-Za-z0-9_]+\.tmp$")
+_SKIPPED_DIRS = ("vendor", "testdata")
+_PACKAGE_CLAUSE = re.compile(rb"(?m)^(?:\xef\xbb\xbf)?[ \t]*package[ \t]+\w")
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One file's bytes before and after; None means the file does not exist on that side."""
+
+    path: Path
+    old: bytes | None
+    new: bytes | None
+
+    @property
+    def kind(self) -> str:
+        return "create" if self.old is None else "delete" if self.new is None else "rewrite"
+
+
+@dataclass(frozen=True)
+class LocatedFailpoint:
+    """A failpoint with the file and package it is in."""
+
+    path: Path
+    package: str
+    failpoint: Failpoint
+
+    def as_dict(self) -> dict[str, object]:
+        fp = self.failpoint
+        return {
+            "name": fp.name,
+            "type": fp.type,
+            "file": str(self.path),
+            "line": fp.line,
+            "package": self.package,
+            "enabled": fp.enabled,
+            "body": list(fp.body),
+        }
+
+
+@dataclass
+class Plan:
+    """What a run would change, worked out without touching anything."""
+
+    changes: list[FileChange] = field(default_factory=list)
+    failpoints: list[LocatedFailpoint] = field(default_factory=list)
+    files_scanned: int = 0
+    stale_temp_files: list[Path] = field(default_factory=list)
+    module_roots: list[Path] = field(default_factory=list)
+
+    def diff(self) -> str:
+        """The plan as a unified diff."""
+        chunks = []
+        for change in self.changes:
+            old = (change.old or b"").decode("utf-8", "replace").splitlines(keepends=True)
+            new = (change.new or b"").decode("utf-8", "replace").splitlines(keepends=True)
+            chunks.append(
+                "".join(
+                    difflib.unified_diff(
+                        old,
+                        new,
+                        fromfile="/dev/null" if change.old is None else f"a/{change.path}",
+                        tofile="/dev/null" if change.new is None else f"b/{change.path}",
+                    )
+                )
+            )
+        return "".join(chunks)
+
+
+# --- finding files -----------------------------------------------------------------------------
+
+
+@dataclass
+class _Found:
+    files: list[Path] = field(default_factory=list)
+    links: list[Path] = field(default_factory=list)
+    stale: list[Path] = field(default_factory=list)
+
+
+def _is_go_source_name(name: str) -> bool:
+    return name.endswith(".go") and not name.startswith((".", "_"))
+
+
+def _scan_dir(directory: Path, found: _Found) -> list[Path]:
+    """Adds a directory's Go files; returns its subdirectories that `...` would enter."""
+    subdirs = []
+    try:
+        entries = sorted(os.scandir(directory), key=lambda e: e.name)
+    except OSError as error:
+        raise WorkspaceError(f"{directory}: cannot read directory: {error.strerror}") from error
+    for entry in entries:
+        path = directory / entry.name
+        if entry.is_dir(follow_symlinks=False):
+            if not entry.name.startswith((".", "_")) and entry.name not in _SKIPPED_DIRS:
+                subdirs.append(path)
+        elif _STALE_TEMP.match(entry.name):
+            found.stale.append(path)
+        elif _is_go_source_name(entry.name):
+            (found.links if entry.is_symlink() else found.files).append(path)
+    return subdirs
+
+
+def find_go_files(paths: Sequence[PathArg]) -> _Found:
+    """The Go files named by files, package directories and `DIR/...` patterns (as `go` reads them)."""
+    found = _Found()
+    for arg in paths or ["."]:
+        text = os.fspath(arg)
+        recursive = text == "..." or text.endswith("/...")
+        path = Path(text[: -len("...")] or ".") if recursive else Path(text)
+        if not path.exists() and not path.is_symlink():
+            raise WorkspaceError(f"{text}: no such file or directory")
+        if path.is_dir():
+            pending = [path]
+            while pending:
+                subdirs = _scan_dir(pending.pop(), found)
+                if recursive:
+                    pending.extend(reversed(subdirs))
+        elif path.suffix != ".go":
+            raise WorkspaceError(f"{text}: not a Go file (expected a .go file, a directory or DIR/...)")
+        else:
+            (found.links if path.is_symlink() else found.files).append(path)
+    found.files = list(dict.fromkeys(found.files))
+    return found
+
+
+# --- reading and checking ----------------------------------------------------------------------
+
+
+def _read_source(path: Path) -> bytes:
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise WorkspaceError(f"{path}: cannot read: {error.strerror}") from error
+    if b"\0" in data:
+        raise WorkspaceError(f"{path}: binary data in a .go file; not Go source")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+        raise MarkerError(str(path), line, column, "invalid UTF-8; Go source must be UTF-8") from error
+    if data.strip() and not _PACKAGE_CLAUSE.search(data):
+        raise WorkspaceError(f"{path}: no package clause; not a Go source file")
+    return data
+
+
+def _check_links(found: _Found) -> None:
+    """A link to a file elsewhere is never written through: refuse it when it holds markers."""
+    real_files = {f.resolve() for f in found.files}
+    for link in found.links:
+        target = link.resolve()
+        if target in real_files or not target.exists():
+            continue
+        if may_hold_markers(target.read_bytes()):
+            raise WorkspaceError(
+                f"{link}: symbolic link to {target}, which holds gofail markers; gofail-py does not "
+                "write through links: give the target's own directory instead"
+            )
+
+
+def _collect(
+    paths: Sequence[PathArg], transform: Callable[[bytes, str], rewrite.RewriteResult]
+) -> tuple[Plan, list[tuple[Path, bytes, rewrite.RewriteResult]]]:
+    found = find_go_files(paths)
+    _check_links(found)
+    plan = Plan(files_scanned=len(found.files), stale_temp_files=found.stale)
+    results = []
+    errors: list[MarkerError] = []
+    problems: list[GofailError] = []
+    for path in found.files:
+        try:
+            source = _read_source(path)
+            if rewrite.is_binding_file(source):
+                continue
+            result = transform(source, str(path))
+        except MarkerErrors as error:
+            errors.extend(error.errors)
+            continue
+        except MarkerError as error:
+            errors.append(error)
+            continue
+        except WorkspaceError as error:
+            problems.append(error)
+            continue
+        results.append((path, source, result))
+        for fp in result.markers.failpoints:
+            plan.failpoints.append(LocatedFailpoint(path, result.markers.package or "", fp))
+    if errors and not problems:
+        raise MarkerErrors(errors)
+    if problems:
+        if len(problems) == 1 and not errors:
+            raise problems[0]
+        raise WorkspaceError("\n".join([str(e) for e in errors] + [str(p) for p in problems]))
+    return plan, results
+
+
+def _check_unique_names(failpoints: Iterable[LocatedFailpoint]) -> None:
+    """The runtime registers names binary-wide and panics at start-up on a duplicate."""
+    first: dict[str, LocatedFailpoint] = {}
+    errors = []
+    for located in failpoints:
+        fp = located.failpoint
+        if fp.name in first:
+            other = first[fp.name]
+            errors.append(
+                MarkerError(
+                    str(located.path),
+                    fp.line,
+                    fp.column,
+                    f"failpoint name {fp.name!r} is used twice (also at {other.path}:{other.failpoint.line}:"
+                    f"{other.failpoint.column}); the gofail runtime panics at start-up on a duplicate name",
+                )
+            )
+        else:
+            first[fp.name] = located
+    if errors:
+        raise MarkerErrors(errors)
+
+
+def _read_optional(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def plan_enable(paths: Sequence[PathArg]) -> Plan:
+    """Every change enabling the failpoints under the paths; raises before anything is written."""
+    plan, results = _collect(paths, rewrite.enable_source)
+    _check_unique_names(plan.failpoints)
+    bindings, sources = [], []
+    for path, source, result in results:
+        binding = rewrite.binding_source(result.markers)
+        if binding is not None:
+            binding_path = path.with_name(rewrite.binding_file_name(path.name))
+            existing = _read_optional(binding_path)
+            if existing is not None and not rewrite.is_binding_file(existing):
+                raise WorkspaceError(
+                    f"{binding_path}: exists and was not generated by gofail; enable would overwrite it"
+                )
+            if existing != binding:
+                bindings.append(FileChange(binding_path, existing, binding))
+        if result.changed:
+            sources.append(FileChange(path, source, result.source))
+    # Bindings first: a binding alone still compiles, enabled code without its binding does not.
+    plan.changes = bindings + sources
+    return plan
+
+
+def plan_disable(paths: Sequence[PathArg]) -> Plan:
+    """Every change turning enabled failpoints back into comments and removing their bindings."""
+    plan, results = _collect(paths, rewrite.disable_source)
+    sources, removals = [], []
+    for path, source, result in results:
+        if result.changed:
+            sources.append(FileChange(path, source, result.source))
+        binding_path = path.with_name(rewrite.binding_file_name(path.name))
+        existing = _read_optional(binding_path)
+        if existing is not None and rewrite.is_binding_file(existing) and not binding_path.is_symlink():
+            removals.append(FileChange(binding_path, existing, None))
+    plan.changes = sources + removals
+    return plan
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Writes through a temp file in the same directory and a rename, keeping the file's mode."""
+    try:
+        mode = path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}{_TEMP_INFIX}", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temp, mode)
+        os.replace(temp, path)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def _check_writable(plan: Plan) -> None:
+    for directory in sorted({change.path.parent for change in plan.changes}):
+        if not os.access(directory, os.W_OK | os.X_OK):
+            raise WorkspaceError(f"{directory}: directory is not writable; nothing was changed")
+    for change in plan.changes:
+        if change.old is not None and change.new is not None and not os.access(change.path, os.W_OK):
+            raise WorkspaceError(f"{change.path}: file is not writable; nothing was changed")
+
+
+def apply(plan: Plan) -> None:
+    """Carries out a plan: stale temp files of an interrupted run go first, then each change."""
+    _check_writable(plan)
+    for stale in plan.stale_temp_files:
+        stale.unlink(missing_ok=True)
+    for change in plan.changes:
+        if change.new is None:
+            change.path.unlink(missing_ok=True)
+        else:
+            write_atomic(change.path, change.new)
+
+
+# --- go.mod ----------------------------------------------------------------------------------
+
+
+def module_root(directory: Path) -> Path | None:
+    """The nearest directory at or above this one holding a go.mod."""
+    for candidate in [directory.resolve(), *directory.resolve().parents]:
+        if (candidate / "go.mod").is_file():
+            return candidate
+    return None
+
+
+def _module_roots(paths: Sequence[PathArg]) -> list[Path]:
+    roots = []
+    for arg in paths or ["."]:
+        text = os.fspath(arg)
+        base = Path(text[: -len("...")] or ".") if text == "..." or text.endswith("/...") else Path(text)
+        root = module_root(base if base.is_dir() else base.parent)
+        if root is not None and root not in roots:
+            roots.append(root)
+    return roots
+
+
+def require_runtime(root: Path, go: str = "go") -> bool:
+    """Runs `go get` of the runtime in a module, saving go.mod/go.sum first; True if it changed them."""
+    state = root / GO_MOD_STATE
+    go_mod, go_sum = root / "go.mod", root / "go.sum"
+    before = (go_mod.read_bytes(), _read_optional(go_sum))
+    if not state.exists():
+        saved = {"go.mod": before[0].decode("utf-8"), "go.sum": None if before[1] is None else before[1].decode("utf-8")}
+        write_atomic(state, json.dumps(saved).encode("utf-8"))
+    env = dict(os.environ, GOFLAGS="-mod=mod", GOTOOLCHAIN=os.environ.get("GOTOOLCHAIN", "local"))
+    try:
+        subprocess.run(
+            [go, "get", f"{RUNTIME_MODULE}@{RUNTIME_VERSION}"], cwd=root, env=env, check=True, capture_output=True, text=True
+        )
+    except FileNotFoundError as error:
+        raise GoToolError(f"--go-get needs the go command, which is not on PATH ({go})") from error
+    except subprocess.CalledProcessError as error:
+        restore_go_mod(root)
+        raise GoToolError(f"{root}: go get {RUNTIME_MODULE}@{RUNTIME_VERSION} failed:\n{error.stderr.strip()}") from error
+    return (go_mod.read_bytes(), _read_optional(go_sum)) != before
+
+
+def restore_go_mod(root: Path) -> bool:
+    """Puts back go.mod/go.sum as `enable --go-get` found them; True if there was anything to restore."""
+    state = root / GO_MOD_STATE
+    if not state.exists():
+        return False
+    saved = json.loads(state.read_text(encoding="utf-8"))
+    write_atomic(root / "go.mod", saved["go.mod"].encode("utf-8"))
+    if saved["go.sum"] is None:
+        (root / "go.sum").unlink(missing_ok=True)
+    else:
+        write_atomic(root / "go.sum", saved["go.sum"].encode("utf-8"))
+    state.unlink()
+    return True
+
+
+# --- the operations the CLI offers -----------------------------------------------------------------
+
+
+def enable(paths: Sequence[PathArg], *, dry_run: bool = False, go_get: bool = False) -> Plan:
+    """Enables every failpoint under the paths; validates everything before writing anything."""
+    plan = plan_enable(paths)
+    if dry_run:
+        return plan
+    if go_get:
+        plan.module_roots = _module_roots(paths)
+        if not plan.module_roots:
+            raise WorkspaceError("--go-get: no go.mod found at or above the given paths")
+        for root in plan.module_roots:
+            require_runtime(root)
+    apply(plan)
+    return plan
+
+
+def disable(paths: Sequence[PathArg], *, dry_run: bool = False) -> Plan:
+    """Disables every failpoint under the paths and restores go.mod/go.sum saved by --go-get."""
+    plan = plan_disable(paths)
+    if dry_run:
+        return plan
+    apply(plan)
+    plan.module_roots = [root for root in _module_roots(paths) if restore_go_mod(root)]
+    return plan
+
+
+def list_failpoints(paths: Sequence[PathArg]) -> list[LocatedFailpoint]:
+    """Every failpoint under the paths, enabled or not, in file and line order."""
+    plan, _ = _collect(paths, _markers_only)
+    return plan.failpoints
+
+
+def enabled_files(paths: Sequence[PathArg]) -> list[Path]:
+    """Files under the paths that hold enabled failpoint code, or are binding files."""
+    found = find_go_files(paths)
+    enabled = []
+    for path in found.files:
+        source = _read_source(path)
+        if rewrite.is_binding_file(source) or (may_hold_markers(source) and _markers_only(source, str(path)).markers.is_enabled):
+            enabled.append(path)
+    return enabled
+
+
+def _markers_only(source: bytes, path: str) -> rewrite.RewriteResult:
+    from gofail_py.markers import find_markers
+
+    return rewrite.RewriteResult(source, find_markers(source, path), changed=False)
+
+
+__all__ = [
+    "FileChange",
+    "FileMarkers",
+    "LocatedFailpoint",
+    "Plan",
+    "apply",
+    "disable",
+    "enable",
+    "enabled_files",
+    "find_go_files",
+    "list_failpoints",
+    "plan_disable",
+    "plan_enable",
+    "restore_go_mod",
+    "write_atomic",
+]
