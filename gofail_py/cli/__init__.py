@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from gofail_py.errors import GofailError
+from gofail_py.errors import GofailError, MarkerError, MarkerErrors, ScenarioSyntaxError
 
 EXIT_CODES_HELP = """\b
 Exit codes:
@@ -32,7 +32,10 @@ class GofailGroup(click.Group):
         try:
             return super().invoke(ctx)
         except GofailError as error:
-            click.echo(f"gofail-py: {error}" if "\n" not in str(error) else str(error), err=True)
+            message = str(error)
+            # located errors (path:line:col: ...) stay bare, so editors and CI annotators can read them
+            located = isinstance(error, (MarkerError, MarkerErrors, ScenarioSyntaxError))
+            click.echo(message if located or "\n" in message else f"gofail-py: {message}", err=True)
             sys.exit(error.exit_code)
 
 
