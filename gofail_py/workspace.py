@@ -169,6 +169,8 @@ def _read_source(path: Path) -> bytes:
 
 def _check_links(found: _Found) -> None:
     """A link to a file elsewhere is never written through: refuse it when it holds markers."""
+    if not found.links:
+        return
     real_files = {f.resolve() for f in found.files}
     for link in found.links:
         target = link.resolve()
