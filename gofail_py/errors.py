@@ -104,6 +104,16 @@ class UnexpectedResponse(ClientError):
     """The endpoint answered with a status the gofail runtime does not use for this request."""
 
 
+class WaitTimeout(ClientError):
+    """A count did not reach the awaited value in time."""
+
+
+class NoEndpoint(ClientError):
+    """No endpoint was given and GOFAIL_HTTP is not set."""
+
+    exit_code = 2
+
+
 # --- scenarios ------------------------------------------------------------------------------
 
 

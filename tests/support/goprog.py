@@ -36,7 +36,7 @@ def build_enabled(module_src: Path, workdir: Path, output_name: str = "prog", pa
 
     module = workdir / module_src.name
     shutil.copytree(module_src, module)
-    workspace.enable([module / "..."])
+    workspace.enable([module / "..."], go_get=True)
     binary = workdir / output_name
     subprocess.run(
         ["go", "build", "-o", str(binary), package],

@@ -1,0 +1,3 @@
+module example.com/kvserver
+
+go 1.21
