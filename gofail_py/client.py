@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import difflib
 import os
 import time
@@ -161,7 +162,7 @@ class Client:
         """Clears a failpoint's terms; FailpointDisabled if it had none."""
         self._check(self._send("DELETE", self._path(name)), name, 204)
 
-    def disable_all(self) -> list[str]:
+    def disable_all(self) -> builtins.list[str]:
         """Disables every active failpoint; returns their names."""
         active = [name for name, terms in self.list().items() if terms]
         for name in active:

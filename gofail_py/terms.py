@@ -259,7 +259,7 @@ class Terms:
         if not self.chain:
             raise ValueError("no term to modify")
         last = self.chain[-1]
-        return Terms(self.chain[:-1] + (_Spec(**{**last.__dict__, **changes}),))  # type: ignore[arg-type]
+        return Terms(self.chain[:-1] + (_Spec(**{**last.__dict__, **changes}),))
 
     def times(self, count: int) -> Terms:
         """Fire the last term at most ``count`` times."""

@@ -1,0 +1,69 @@
+"""Several endpoints at once: apply one operation to every client and report per endpoint."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from gofail_py.client import Client
+from gofail_py.errors import GofailError
+from gofail_py.terms import Terms
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class EndpointResult(Generic[T]):
+    """What one endpoint answered: a value, or the error it raised."""
+
+    endpoint: str
+    value: T | None
+    error: GofailError | None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class Cluster:
+    """A group of clients, e.g. the members of an etcd cluster."""
+
+    def __init__(self, endpoints: Iterable[str | Client]) -> None:
+        self.clients = [e if isinstance(e, Client) else Client(e) for e in endpoints]
+
+    def apply(self, operation: Callable[[Client], T]) -> list[EndpointResult[T]]:
+        """Runs the operation on every client concurrently; errors are collected, not raised."""
+
+        def one(client: Client) -> EndpointResult[T]:
+            try:
+                return EndpointResult(client.endpoint, operation(client), None)
+            except GofailError as error:
+                return EndpointResult(client.endpoint, None, error)
+
+        with ThreadPoolExecutor(max_workers=max(1, len(self.clients))) as pool:
+            return list(pool.map(one, self.clients))
+
+    def enable(self, name: str, terms: str | Terms) -> list[EndpointResult[None]]:
+        return self.apply(lambda c: c.enable(name, terms))
+
+    def enable_many(self, failpoints: Mapping[str, str | Terms]) -> list[EndpointResult[None]]:
+        return self.apply(lambda c: c.enable_many(failpoints))
+
+    def disable(self, name: str) -> list[EndpointResult[None]]:
+        return self.apply(lambda c: c.disable(name))
+
+    def disable_all(self) -> builtins.list[EndpointResult[builtins.list[str]]]:
+        return self.apply(Client.disable_all)
+
+    def list(self) -> builtins.list[EndpointResult[dict[str, str]]]:
+        return self.apply(Client.list)
+
+    def count(self, name: str) -> builtins.list[EndpointResult[int]]:
+        return self.apply(lambda c: c.count(name))
+
+    def close(self) -> None:
+        for client in self.clients:
+            client.close()
