@@ -232,7 +232,7 @@ class _Finder:
                         self.error(body_row, 0, f"enabled failpoint {name} was edited: its last line lacks the footer {footer.decode()!r}")
                         break
                     content = content[:cut]
-                comment = self.body_line_to_comment(content)
+                comment = self.body_line_to_comment(content, self.lines[row].content[:column])
                 if comment is None:
                     self.error(body_row, 0, f"enabled failpoint {name} was edited: body line does not start with the tab enable puts there")
                     break
@@ -257,15 +257,21 @@ class _Finder:
                 labels.append(Label(label.group(1), row + 1, char_column(self.lines[row].content, column), True))
 
     @staticmethod
-    def body_line_to_comment(content: bytes) -> bytes | None:
-        """Undoes enable's `//` -> tab on one body line.
+    def body_line_to_comment(content: bytes, indent: bytes) -> bytes | None:
+        """Undoes enable's `//` -> tab on one body line, given the header's indentation.
 
-        enable replaced the line's `//` by one tab, so that tab is in the leading blanks; the last
-        tab there is the right one unless the comment text itself began with a tab, which gofmt'd
-        code does not do.
+        The tab is somewhere in the line's leading blanks. Body comments nearly always stand at
+        the header's indentation (gofail's own disable assumes so), so the tab right after that
+        indentation is taken, unless the comment text would then start with tabs followed by
+        spaces: that is a comment indented deeper than the header, whose tab is the last one.
         """
         blanks = _LEADING_BLANKS.match(content)
         end = blanks.end() if blanks else 0
+        at_indent = len(indent)
+        if content.startswith(indent + b"\t") and at_indent < end:
+            text_blanks = content[at_indent + 1:end]
+            if not (b"\t" in text_blanks and b" " in text_blanks):
+                return content[:at_indent] + b"//" + content[at_indent + 1:]
         tab = content.rfind(b"\t", 0, end)
         if tab < 0:
             return None
