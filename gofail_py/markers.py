@@ -14,6 +14,8 @@ from gofail_py.errors import MarkerError, MarkerErrors
 _STATEMENT_PARENTS = frozenset(
     {"block", "statement_list", "expression_case", "default_case", "type_case", "communication_case", "labeled_statement"}
 )
+_CASE_CLAUSES = frozenset({"expression_case", "default_case", "type_case", "communication_case"})
+_SWITCHES = frozenset({"expression_switch_statement", "type_switch_statement", "select_statement"})
 _GO_KEYWORDS = frozenset(
     "break case chan const continue default defer else fallthrough for func go goto if import "
     "interface map package range return select struct switch type var".split()
@@ -159,9 +161,24 @@ class _Finder:
     def is_marker(self, node: Node) -> bool:
         return self.comment_text(node).startswith(self.prefix)
 
-    def check_placement(self, node: Node, what: str) -> bool:
+    @staticmethod
+    def in_statement_position(node: Node) -> bool:
         parent = node.parent
-        if parent is None or parent.type not in _STATEMENT_PARENTS:
+        if parent is None:
+            return False
+        if parent.type in _STATEMENT_PARENTS:
+            return True
+        if parent.type in _SWITCHES:
+            # tree-sitter ends a case clause with no statements at its colon, so the comments
+            # below it hang on the switch; they belong to the case clause before them
+            sibling = node.prev_named_sibling
+            while sibling is not None and sibling.type == "comment":
+                sibling = sibling.prev_named_sibling
+            return sibling is not None and sibling.type in _CASE_CLAUSES
+        return False
+
+    def check_placement(self, node: Node, what: str) -> bool:
+        if not self.in_statement_position(node):
             row, column = node.start_point
             self.error(row, column, f"{what} is outside a function body: gofail code must stand where a statement can")
             return False

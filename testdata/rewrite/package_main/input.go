@@ -1,0 +1,6 @@
+package main
+
+func main() {
+	// gofail: var mainFailpoint struct{}
+	println("hello")
+}

@@ -1,0 +1,7 @@
+package two
+
+func F() {
+	// gofail: var first struct{}
+	// gofail: var second struct{}
+	println("x")
+}

@@ -1,0 +1,5 @@
+package bad
+
+func F() {
+	// gofail: var 9lives struct{}
+}

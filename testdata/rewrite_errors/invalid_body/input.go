@@ -1,0 +1,7 @@
+package bad
+
+func F() {
+	// gofail: var broken int
+	// if broken > {
+	// }
+}

@@ -1,0 +1,7 @@
+package bad
+
+func F() {
+	// gofail: not a: label
+	for {
+	}
+}

@@ -1,0 +1,5 @@
+package bad
+
+// gofail: var topLevel struct{}
+
+func F() {}

@@ -1,0 +1,80 @@
+"""Golden cases of the rewriter, each also checked for its invariants."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gofail_py import syntax
+from gofail_py.rewrite import binding_file_name, binding_source, disable_source, enable_source
+from tests.support.goprog import TESTDATA
+
+CASES = sorted(p.name for p in (TESTDATA / "rewrite").iterdir() if p.is_dir())
+
+
+def _case_files(case: str) -> tuple[Path, Path, Path]:
+    folder = TESTDATA / "rewrite" / case
+    source = next(folder.glob("input*.go"))
+    suffix = source.name[len("input"):]
+    expected = folder / ("expected" + suffix)
+    binding = folder / ("expected" + binding_file_name(source.name)[len("input"):])
+    return source, expected, binding
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_enable_matches_golden(case: str) -> None:
+    source, expected, binding = _case_files(case)
+    result = enable_source(source.read_bytes(), str(source))
+    assert result.source == expected.read_bytes()
+    assert binding_source(result.markers) == binding.read_bytes()
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_invariants(case: str) -> None:
+    source, expected, _ = _case_files(case)
+    original, enabled = source.read_bytes(), expected.read_bytes()
+    assert disable_source(enabled).source == original, "disable(enable(x)) == x"
+    assert not enable_source(enabled).changed, "enable is idempotent"
+    assert enable_source(enabled).source == enabled
+    assert not disable_source(original).changed, "disable of a plain file changes nothing"
+    assert enabled.count(b"\n") == original.count(b"\n"), "line count kept"
+    assert not syntax.parse(enabled).root_node.has_error, "enabled code parses"
+
+
+def test_crlf_keeps_line_endings() -> None:
+    enabled = (TESTDATA / "rewrite" / "crlf" / "expected.go").read_bytes()
+    assert enabled.count(b"\r\n") == enabled.count(b"\n")
+
+
+def test_markers_in_strings_and_block_comments_are_left_alone() -> None:
+    enabled = (TESTDATA / "rewrite" / "raw_string" / "expected.go").read_bytes()
+    assert b"\t// gofail: var notAFailpoint struct{}" in enabled
+    assert b"/* // gofail: var alsoNot struct{} */" in enabled
+    assert b"__fp_real.Acquire()" in enabled
+
+
+def test_two_headers_in_a_row_are_two_failpoints() -> None:
+    binding = (TESTDATA / "rewrite" / "two_headers" / "expected.fail.go").read_bytes()
+    assert b'NewFailpoint("first")' in binding and b'NewFailpoint("second")' in binding
+
+
+def test_test_file_binding_is_a_test_file() -> None:
+    assert binding_file_name("store_test.go") == "store.fail_test.go"
+    assert binding_file_name("store.go") == "store.fail.go"
+    binding = (TESTDATA / "rewrite" / "test_file" / "expected.fail_test.go").read_bytes()
+    assert b"package testfile_test\n" in binding
+
+
+def test_binding_package_comes_from_the_package_clause() -> None:
+    binding = (TESTDATA / "rewrite" / "package_main" / "expected.fail.go").read_bytes()
+    assert b"\npackage main\n" in binding
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"\t// code()", b"\t//\tnested()", b"\t//  two_spaces()", b"\t\t// deeper()", b"// less()", b"\t//tight()"],
+)
+def test_body_indentation_round_trips(body: bytes) -> None:
+    source = b"package p\n\nfunc f() {\n\t// gofail: var X int\n" + body + b"\n}\n"
+    assert disable_source(enable_source(source).source).source == source
