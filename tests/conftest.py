@@ -10,10 +10,11 @@ import pytest
 from tests.support.goprog import REPO, TESTDATA
 
 
-def tree_digest(root: Path) -> dict[str, str]:
-    """Every file under root by relative path, with the sha256 of its bytes and its mode."""
+def tree_digest(root: Path, modes: bool = True) -> dict[str, str]:
+    """Every file under root by relative path, with the sha256 of its bytes (and its mode)."""
     return {
-        str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest() + f" {path.stat().st_mode:o}"
+        str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
+        + (f" {path.stat().st_mode:o}" if modes else "")
         for path in sorted(root.rglob("*"))
         if path.is_file() and not path.is_symlink()
     }
