@@ -6,7 +6,7 @@ import builtins
 import difflib
 import os
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from types import TracebackType
 
@@ -65,7 +65,7 @@ class Client:
             raise InvalidFailpointName(f"{name!r} is not a failpoint name (a Go identifier)")
         return f"/{name}{suffix}"
 
-    def _send(self, method: str, path: str, body: str | None = None, timeout: float | None = None) -> requests.Response:
+    def _send(self, method: str, path: str, body: str | Iterable[bytes] | None = None, timeout: float | None = None) -> requests.Response:
         url = f"http://{self.endpoint}{path}"
         try:
             return self._session.request(method, url, data=body, timeout=timeout or self.timeout)

@@ -28,3 +28,11 @@ def repo() -> Path:
 @pytest.fixture
 def testdata() -> Path:
     return TESTDATA
+
+
+@pytest.fixture(scope="session")
+def kvserver_binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """examples/kvserver enabled by gofail-py and built against the real runtime, once a session."""
+    from tests.support.goprog import build_enabled
+
+    return build_enabled(REPO / "examples" / "kvserver", tmp_path_factory.mktemp("kvserver"), "kvserver")

@@ -34,7 +34,7 @@ def build_enabled(module_src: Path, workdir: Path, output_name: str = "prog", pa
     """Copies a Go module, enables its failpoints with gofail-py, builds it; returns the binary."""
     from gofail_py import workspace
 
-    module = workdir / module_src.name
+    module = workdir / "src" / module_src.name
     shutil.copytree(module_src, module)
     workspace.enable([module / "..."], go_get=True)
     binary = workdir / output_name
