@@ -186,7 +186,10 @@ class _Parser:
             raise self.error(line, tokens[0].column, "expected `set TARGET NAME=TERMS... [for DURATION]`")
         duration = None
         words = tokens[2:]
-        if len(words) >= 2 and words[-2].text == "for":
+        window = next((i for i, word in enumerate(words) if word.text == "for"), None)
+        if window is not None and window != len(words) - 2:
+            raise self.error(line, words[window].column, "`for` takes one duration and ends the line, like `for 3s`")
+        if window is not None:
             duration = self._duration(line, words[-1])
             words = words[:-2]
         failpoints = {}
@@ -225,7 +228,8 @@ class _Parser:
 
     def _comparison(self, line: _Line, tokens: list[_Token], at: int, usage: str) -> tuple[str, int]:
         if len(tokens) < at + 3 or tokens[at].text != "count" or tokens[at + 1].text not in COMPARISONS:
-            column = tokens[min(at, len(tokens) - 1)].column
+            culprit = at + 1 if len(tokens) > at + 1 and tokens[at].text == "count" else at
+            column = tokens[min(culprit, len(tokens) - 1)].column
             raise self.error(line, column, f"expected `{usage}` with one of {' '.join(COMPARISONS)}")
         return tokens[at + 1].text, self._int(line, tokens[at + 2], "a count")
 
