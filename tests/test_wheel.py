@@ -1,0 +1,32 @@
+"""The built wheel carries grammars/ and templates/: installed in a fresh venv, it rewrites."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+from tests.support.goprog import REPO, TESTDATA
+
+
+def test_wheel_in_a_fresh_venv_enables_a_golden_case(tmp_path: Path) -> None:
+    subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(tmp_path / "dist"), str(REPO)],
+                   check=True, capture_output=True)
+    wheel = next((tmp_path / "dist").glob("gofail_py-*.whl"))
+    listing = subprocess.run([sys.executable, "-m", "zipfile", "-l", str(wheel)], capture_output=True, text=True).stdout
+    assert "gofail_py/grammars/enabled_failpoint.scm" in listing and "gofail_py/templates/binding.go.j2" in listing
+
+    venv.create(tmp_path / "venv", with_pip=True)
+    python = tmp_path / "venv" / "bin" / "python"
+    subprocess.run([str(python), "-m", "pip", "install", "--quiet", str(wheel)], check=True, capture_output=True)
+
+    case = TESTDATA / "rewrite" / "labels"
+    work = tmp_path / "labels"
+    work.mkdir()
+    shutil.copy(case / "input.go", work / "labels.go")
+    subprocess.run([str(tmp_path / "venv" / "bin" / "gofail-py"), "enable", str(work)], check=True, capture_output=True,
+                   cwd=tmp_path)
+    assert (work / "labels.go").read_bytes() == (case / "expected.go").read_bytes()
+    assert (work / "labels.fail.go").read_bytes() == (case / "expected.fail.go").read_bytes()
