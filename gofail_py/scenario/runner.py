@@ -37,7 +37,8 @@ from gofail_py.scenario.model import Location, Scenario, Step, compare, describe
 START_TIMEOUT = 15.0  # seconds for a started process to answer on its gofail endpoint
 STOP_GRACE = 3.0  # seconds between SIGTERM and SIGKILL
 COMMAND_TIMEOUT = 120.0
-_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z_]+)?)\}")
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)\}")
+_PORTS = ("port", "port2", "port3")  # a process gets three free ports, e.g. client and peer
 _PANIC_MARK = "failpoint panic"
 
 
@@ -74,7 +75,7 @@ class _Target:
 @dataclass
 class _Process(_Target):
     decl: model.ProcessDecl | None = None
-    port: int = 0
+    ports: tuple[int, ...] = ()
     popen: subprocess.Popen[bytes] | None = None
     stdout_path: Path = Path()
     stderr_path: Path = Path()
@@ -132,11 +133,11 @@ class _Runner:
     # --- placeholders -------------------------------------------------------------------------
 
     def _known(self, name: str, own: str | None) -> bool:
-        if name in self.variables or (own is not None and name in ("port", "endpoint")):
+        if name in self.variables or (own is not None and name in (*_PORTS, "endpoint")):
             return True
         target, _, attribute = name.partition(".")
         if target in self.scenario.processes:
-            return attribute in ("port", "endpoint", "pid")
+            return attribute in (*_PORTS, "endpoint", "pid")
         return target in self.scenario.endpoints and attribute == "endpoint"
 
     def check_placeholders(self) -> None:
@@ -148,7 +149,7 @@ class _Runner:
                     if not self._known(match.group(1), own):
                         raise ScenarioSyntaxError(
                             where.path, where.line, where.column,
-                            f"unknown placeholder {{{match.group(1)}}} (known: {{port}} {{tmp}} {{NAME.port}} "
+                            f"unknown placeholder {{{match.group(1)}}} (known: {{port}} {{port2}} {{port3}} {{tmp}} {{dir}} {{NAME.port}} "
                             f"{{NAME.endpoint}} {{NAME.pid}} and --var names: {', '.join(sorted(self.variables))})",
                         )
 
@@ -167,8 +168,8 @@ class _Runner:
     def substitute(self, word: str, own: _Process | None = None) -> str:
         def value(match: re.Match[str]) -> str:
             name = match.group(1)
-            if own is not None and name == "port":
-                return str(own.port)
+            if own is not None and name in _PORTS:
+                return str(own.ports[_PORTS.index(name)])
             if own is not None and name == "endpoint":
                 return own.client.endpoint
             if name in self.variables:
@@ -178,8 +179,8 @@ class _Runner:
             if attribute == "endpoint":
                 return target.client.endpoint
             assert isinstance(target, _Process)
-            if attribute == "port":
-                return str(target.port)
+            if attribute in _PORTS:
+                return str(target.ports[_PORTS.index(attribute)])
             return str(target.popen.pid if target.popen else "")
 
         return _PLACEHOLDER.sub(value, word)
@@ -190,7 +191,7 @@ class _Runner:
         for name, decl in self.scenario.processes.items():
             gofail_port = _free_port()
             self.targets[name] = _Process(
-                name, Client(f"127.0.0.1:{gofail_port}", timeout=5.0), decl=decl, port=_free_port(),
+                name, Client(f"127.0.0.1:{gofail_port}", timeout=5.0), decl=decl, ports=tuple(_free_port() for _ in _PORTS),
                 stdout_path=self.tmp / f"{name}.stdout.log", stderr_path=self.tmp / f"{name}.stderr.log",
             )
         for name, endpoint_decl in self.scenario.endpoints.items():
