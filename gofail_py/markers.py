@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from tree_sitter import Node
 
@@ -24,8 +25,7 @@ _LEADING_BLANKS = re.compile(rb"[ \t]*")
 _LABEL = re.compile(r"\s*(\w+):\s*")
 
 
-@dataclass(frozen=True)
-class Line:
+class Line(NamedTuple):
     """One source line split into its content and its line ending (``\\n``, ``\\r\\n`` or none)."""
 
     content: bytes

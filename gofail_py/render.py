@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from functools import cache
 
-import jinja2
+from typing import TYPE_CHECKING
 
 from gofail_py.resources import resource_dir
+
+if TYPE_CHECKING:
+    import jinja2
 
 
 def go_quote(text: str) -> str:
@@ -27,6 +30,8 @@ def go_quote(text: str) -> str:
 
 @cache
 def _environment() -> jinja2.Environment:
+    import jinja2  # imported on first use: commands that render nothing start faster
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(resource_dir("templates"))),
         keep_trailing_newline=True,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from gofail_py import render, syntax
 from gofail_py.errors import MarkerError, MarkerErrors
@@ -71,13 +71,13 @@ def enable_source(source: bytes, path: str = "<source>") -> RewriteResult:
             continue
         for offset, content in enumerate(new):
             row = fp.line - 1 + offset
-            lines[row] = replace(lines[row], content=content)
+            lines[row] = lines[row]._replace(content=content)
     if errors:
         raise MarkerErrors(errors)
     prefix, label_code = render.marker_prefix(), render.label_enabled()
     for label in plain_labels:
         row = label.line - 1
-        lines[row] = replace(lines[row], content=lines[row].content.replace(prefix, label_code, 1))
+        lines[row] = lines[row]._replace(content=lines[row].content.replace(prefix, label_code, 1))
     return RewriteResult(join_lines(lines), markers, changed=True)
 
 
@@ -93,11 +93,11 @@ def disable_source(source: bytes, path: str = "<source>") -> RewriteResult:
         comments = [render.failpoint_comment(fp.indent, fp.name, fp.type), *fp.body_comments]
         for offset, content in enumerate(comments):
             row = fp.line - 1 + offset
-            lines[row] = replace(lines[row], content=content)
+            lines[row] = lines[row]._replace(content=content)
     prefix, label_code = render.marker_prefix(), render.label_enabled()
     for label in enabled_labels:
         row = label.line - 1
-        lines[row] = replace(lines[row], content=lines[row].content.replace(label_code, prefix, 1))
+        lines[row] = lines[row]._replace(content=lines[row].content.replace(label_code, prefix, 1))
     return RewriteResult(join_lines(lines), markers, changed=True)
 
 

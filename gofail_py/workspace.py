@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import difflib
-import json
 import os
 import re
-import subprocess
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,6 +69,8 @@ class Plan:
 
     def diff(self) -> str:
         """The plan as a unified diff."""
+        import difflib
+
         chunks = []
         for change in self.changes:
             old = (change.old or b"").decode("utf-8", "replace").splitlines(keepends=True)
@@ -298,7 +296,8 @@ def write_atomic(path: Path, data: bytes) -> None:
         umask = os.umask(0)
         os.umask(umask)
         mode = 0o666 & ~umask
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}{_TEMP_INFIX}", suffix=".tmp", dir=path.parent)
+    temp = path.parent / f".{path.name}{_TEMP_INFIX}{os.urandom(6).hex()}.tmp"
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(data)
@@ -359,6 +358,9 @@ def _module_roots(paths: Sequence[PathArg]) -> list[Path]:
 
 def require_runtime(root: Path, go: str = "go") -> bool:
     """Runs `go get` of the runtime in a module, saving go.mod/go.sum first; True if it changed them."""
+    import json
+    import subprocess
+
     state = root / GO_MOD_STATE
     go_mod, go_sum = root / "go.mod", root / "go.sum"
     before = (go_mod.read_bytes(), _read_optional(go_sum))
@@ -380,6 +382,8 @@ def require_runtime(root: Path, go: str = "go") -> bool:
 
 def restore_go_mod(root: Path) -> bool:
     """Puts back go.mod/go.sum as `enable --go-get` found them; True if there was anything to restore."""
+    import json
+
     state = root / GO_MOD_STATE
     if not state.exists():
         return False
