@@ -314,12 +314,22 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 
 def _check_writable(plan: Plan) -> None:
+    """Tries what the writes will need, since permission bits do not tell (root, immutable files,
+    read-only mounts): a temp file in each directory, and opening each file it replaces."""
     for directory in sorted({change.path.parent for change in plan.changes}):
-        if not os.access(directory, os.W_OK | os.X_OK):
-            raise WorkspaceError(f"{directory}: directory is not writable; nothing was changed")
+        probe = directory / f".gofail-py-probe{_TEMP_INFIX}{os.urandom(6).hex()}.tmp"
+        try:
+            os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            probe.unlink()
+        except OSError as error:
+            raise WorkspaceError(f"{directory}: cannot write in this directory ({error.strerror}); nothing was changed") from error
     for change in plan.changes:
-        if change.old is not None and change.new is not None and not os.access(change.path, os.W_OK):
-            raise WorkspaceError(f"{change.path}: file is not writable; nothing was changed")
+        if change.old is None:
+            continue
+        try:
+            os.close(os.open(change.path, os.O_WRONLY))
+        except OSError as error:
+            raise WorkspaceError(f"{change.path}: cannot write this file ({error.strerror}); nothing was changed") from error
 
 
 def apply(plan: Plan) -> None:

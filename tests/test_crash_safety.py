@@ -1,0 +1,76 @@
+"""SIGKILL `gofail-py enable` at random moments: every file stays whole, and disable recovers all."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from gofail_py import workspace
+from tests.conftest import tree_digest
+
+TRIALS = int(os.environ.get("GOFAIL_PY_CRASH_TRIALS", "50"))
+FILE = """package p{n}
+
+import "errors"
+
+// padding so that each write takes a little time{padding}
+
+func Save{n}(data []byte) error {{
+	// gofail: var beforeSave{n} struct{{}}
+	if len(data) == 0 {{
+		return errors.New("empty")
+	}}
+	// gofail: var saveError{n} string
+	// if saveError{n} != "" {{
+	//	return errors.New(saveError{n})
+	// }}
+	return nil
+}}
+"""
+
+
+def make_tree(root: Path, files: int = 200) -> None:
+    for n in range(files):
+        folder = root / f"p{n}"
+        folder.mkdir(parents=True)
+        (folder / "save.go").write_text(FILE.format(n=n, padding="\n// ." * 200))
+
+
+def test_killed_enable_leaves_whole_files_and_disable_recovers(tmp_path: Path) -> None:
+    root = tmp_path / "tree"
+    make_tree(root)
+    original = tree_digest(root)
+    # the complete enabled form of every file, from an enable that ran to its end
+    workspace.enable([root / "..."])
+    enabled = tree_digest(root)
+    workspace.disable([root / "..."])
+    assert tree_digest(root) == original
+
+    began = time.monotonic()
+    subprocess.run([sys.executable, "-m", "gofail_py.cli", "enable", "-q", "./..."], cwd=root, check=True)
+    full_run = time.monotonic() - began
+    workspace.disable([root / "..."])
+
+    rng = random.Random(1234)
+    plain = {name: digest.split()[0] for name, digest in original.items()}
+    whole = {name: digest.split()[0] for name, digest in enabled.items()}
+    midway = 0
+    for _ in range(TRIALS):
+        proc = subprocess.Popen([sys.executable, "-m", "gofail_py.cli", "enable", "-q", "./..."], cwd=root)
+        time.sleep(rng.uniform(0.0, full_run))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        now = {name: digest for name, digest in tree_digest(root, modes=False).items() if ".gofail-py-" not in name}
+        for name, digest in now.items():
+            assert digest in (plain.get(name), whole.get(name)), f"{name} is neither its original nor its enabled form"
+        rewritten = sum(1 for name in plain if now[name] != plain[name])
+        midway += 0 < rewritten < len(plain)
+        workspace.disable([root / "..."])
+        assert tree_digest(root) == original, "disable restores the original tree exactly"
+        assert not [p for p in root.rglob("*") if ".gofail-py-" in p.name], "no temp file survives the next run"
+    assert midway > 0, "no kill landed mid-rewrite: the tree is too small to test anything"
