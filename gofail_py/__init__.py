@@ -1,5 +1,40 @@
-"""gofail-py: a Python toolkit for gofail, the failpoint library of etcd."""
+"""gofail-py: a Python toolkit for gofail, the failpoint library of etcd.
+
+The public API, imported on first use so that the command line starts fast:
+
+    from gofail_py import Client, Cluster, Terms, Scenario, enable, disable, list_failpoints
+"""
 
 from __future__ import annotations
 
+from importlib import import_module
+from typing import Any
+
 __version__ = "0.1.0"
+
+_EXPORTS = {
+    "Client": "gofail_py.client",
+    "Cluster": "gofail_py.cluster",
+    "Terms": "gofail_py.terms",
+    "parse_terms": "gofail_py.terms",
+    "normalize_terms": "gofail_py.terms",
+    "Scenario": "gofail_py.scenario",
+    "ScenarioResult": "gofail_py.scenario",
+    "load_scenario": "gofail_py.scenario",
+    "parse_scenario": "gofail_py.scenario",
+    "run_scenario": "gofail_py.scenario",
+    "enable": "gofail_py.workspace",
+    "disable": "gofail_py.workspace",
+    "list_failpoints": "gofail_py.workspace",
+    "enable_source": "gofail_py.rewrite",
+    "disable_source": "gofail_py.rewrite",
+    "find_markers": "gofail_py.markers",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'gofail_py' has no attribute {name!r}")
+    return getattr(import_module(_EXPORTS[name]), name)

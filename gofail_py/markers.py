@@ -216,18 +216,15 @@ class _Finder:
             while next_row in self.line_comments and not self.is_marker(self.line_comments[next_row]):
                 body_rows.append(next_row)
                 next_row += 1
-            failpoints.append(
-                Failpoint(
-                    name=name,
-                    type=type_,
-                    line=row + 1,
-                    column=char_column(self.lines[row].content, column),
-                    end_line=(body_rows[-1] if body_rows else row) + 1,
-                    enabled=False,
-                    indent=self.lines[row].content[:column],
-                    body_comments=tuple(self.lines[r].content for r in body_rows),
-                )
-            )
+            comments = tuple(self.lines[r].content for r in body_rows)
+            end_row = body_rows[-1] if body_rows else row
+            failpoints.append(self.failpoint(name, type_, row, column, end_row, False, comments))
+
+    def failpoint(self, name: str, type_: str, row: int, column: int, end_row: int, enabled: bool,
+                  body_comments: tuple[bytes, ...]) -> Failpoint:
+        """A Failpoint from 0-based rows and the byte column of its `//` or `if`."""
+        content = self.lines[row].content
+        return Failpoint(name, type_, row + 1, char_column(content, column), end_row + 1, enabled, content[:column], body_comments)
 
     def find_enabled(self, failpoints: list[Failpoint], labels: list[Label]) -> None:
         for match in syntax.matches("enabled_failpoint", self.tree.root_node):
@@ -254,18 +251,7 @@ class _Finder:
                     self.error(body_row, 0, f"enabled failpoint {name} was edited: body line does not start with the tab enable puts there")
                     break
                 body.append(comment)
-            failpoints.append(
-                Failpoint(
-                    name=name,
-                    type=type_,
-                    line=row + 1,
-                    column=char_column(self.lines[row].content, column),
-                    end_line=end_row + 1,
-                    enabled=True,
-                    indent=self.lines[row].content[:column],
-                    body_comments=tuple(body),
-                )
-            )
+            failpoints.append(self.failpoint(name, type_, row, column, end_row, True, tuple(body)))
         for node in self.enabled_labels:
             row, column = node.start_point
             after = self.lines[row].content[node.end_point.column:].decode("utf-8", "replace")

@@ -27,6 +27,15 @@ def _summary(verb: str, plan: workspace.Plan) -> str:
     )
 
 
+def _report(verb: str, plan: workspace.Plan, dry_run: bool, quiet: bool, go_mod_line: str) -> None:
+    if dry_run:
+        click.echo(plan.diff(), nl=False)
+    elif not quiet:
+        click.echo(_summary(verb, plan))
+        for root in plan.module_roots:
+            click.echo(go_mod_line.format(root / "go.mod"))
+
+
 @click.command(epilog=PATHS_HELP)
 @PATHS
 @click.option("--dry-run", is_flag=True, help="Print a unified diff of what would change; write nothing.")
@@ -41,12 +50,7 @@ def enable(paths: tuple[str, ...], dry_run: bool, check: bool, go_get: bool, qui
             click.echo(f"{path}: enabled")
         sys.exit(1 if enabled else 0)
     plan = workspace.enable(paths, dry_run=dry_run, go_get=go_get)
-    if dry_run:
-        click.echo(plan.diff(), nl=False)
-    elif not quiet:
-        click.echo(_summary("enable", plan))
-        for root in plan.module_roots:
-            click.echo(f"required go.etcd.io/gofail {workspace.RUNTIME_VERSION} in {root / 'go.mod'}")
+    _report("enable", plan, dry_run, quiet, f"required go.etcd.io/gofail {workspace.RUNTIME_VERSION} in {{}}")
 
 
 @click.command(epilog=PATHS_HELP)
@@ -56,12 +60,7 @@ def enable(paths: tuple[str, ...], dry_run: bool, check: bool, go_get: bool, qui
 def disable(paths: tuple[str, ...], dry_run: bool, quiet: bool) -> None:
     """Turn failpoint code back into `// gofail:` comments and delete the binding files."""
     plan = workspace.disable(paths, dry_run=dry_run)
-    if dry_run:
-        click.echo(plan.diff(), nl=False)
-    elif not quiet:
-        click.echo(_summary("disable", plan))
-        for root in plan.module_roots:
-            click.echo(f"restored {root / 'go.mod'} and go.sum as they were before --go-get")
+    _report("disable", plan, dry_run, quiet, "restored {} and go.sum as they were before --go-get")
 
 
 @click.command(name="list", epilog=PATHS_HELP)
