@@ -29,6 +29,11 @@ from gofail_py.terms import Terms, normalize_terms
 
 ENV_ENDPOINT = "GOFAIL_HTTP"
 # The runtime splits a PUT /failpoints body at `;` and `=`: terms holding either go one by one.
+# Readiness is probed with GET of a name no program has: the runtime answers it under its lock.
+# GET / would not do: runtime v0.2.0 walks its failpoint map for it without the lock, and a GET /
+# while packages are still registering failpoints at start-up kills the binary (a fatal
+# concurrent map access).
+READINESS_PATH = "/__gofail_py_readiness_probe"
 _BATCH_UNSAFE = (";", "=")
 
 
@@ -87,7 +92,7 @@ class Client:
     def _alive(self) -> bool:
         self._session.close()
         try:
-            requests.get(f"http://{self.endpoint}/", timeout=self.timeout)
+            requests.get(f"http://{self.endpoint}{READINESS_PATH}", timeout=self.timeout)
             return True
         except requests.RequestException:
             return False
@@ -196,9 +201,9 @@ class Client:
             time.sleep(interval)
 
     def available(self) -> bool:
-        """True when the endpoint answers."""
+        """True when the endpoint answers (safe to ask while the binary is still starting)."""
         try:
-            self.list()
+            self._send("GET", READINESS_PATH)
             return True
         except ClientError:
             return False

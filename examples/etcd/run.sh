@@ -57,6 +57,19 @@ proc = subprocess.Popen([binary, "--data-dir", data, "--listen-client-urls", f"h
                          "--log-level", "error"], env={**os.environ, "GOFAIL_HTTP": client.endpoint}, stderr=subprocess.DEVNULL)
 try:
     client.ready(timeout=30)
+    # list only once etcd serves: every package has registered its failpoints by then (and the
+    # runtime v0.2.0 must not be asked for GET / while they still register)
+    import requests
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if requests.get(f"http://127.0.0.1:{c}/health", timeout=2).ok:
+                break
+        except requests.RequestException:
+            pass
+        if time.monotonic() > deadline:
+            sys.exit("etcd never became healthy")
+        time.sleep(0.2)
     registered = set(client.list())
 finally:
     proc.kill(); proc.wait()

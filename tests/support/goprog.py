@@ -59,7 +59,8 @@ def start(binary: Path, *args: str, env: dict[str, str] | None = None,
         if proc.poll() is not None:
             raise RuntimeError(f"{binary} exited with {proc.returncode}: {proc.stderr.read().decode() if proc.stderr else ''}")
         try:
-            requests.get(f"http://{endpoint}/", timeout=0.5)
+            # not GET /: the runtime v0.2.0 reads its map unlocked for it, fatal during start-up
+            requests.get(f"http://{endpoint}/__readiness_probe", timeout=0.5)
             return proc, endpoint
         except requests.ConnectionError:
             time.sleep(0.02)
