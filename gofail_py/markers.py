@@ -273,7 +273,8 @@ class _Finder:
         at_indent = len(indent)
         if content.startswith(indent + b"\t") and at_indent < end:
             text_blanks = content[at_indent + 1:end]
-            if not (b"\t" in text_blanks and b" " in text_blanks):
+            # `// \tcode` (space then tab) is a comment at the header's indentation too.
+            if not (text_blanks.startswith(b"\t") and b" " in text_blanks):
                 return content[:at_indent] + b"//" + content[at_indent + 1:]
         tab = content.rfind(b"\t", 0, end)
         if tab < 0:
