@@ -277,10 +277,13 @@ def plan_disable(paths: Sequence[PathArg]) -> Plan:
     for path, source, result in results:
         if result.changed:
             sources.append(FileChange(path, source, result.source))
-        binding_path = path.with_name(rewrite.binding_file_name(path.name))
-        existing = _read_optional(binding_path)
-        if existing is not None and rewrite.is_binding_file(existing) and not binding_path.is_symlink():
-            removals.append(FileChange(binding_path, existing, None))
+        # A test file enabled by the Go gofail has its binding at `F_test.fail.go`, ours at `F.fail_test.go`.
+        names = dict.fromkeys([rewrite.binding_file_name(path.name), path.name.split(".go")[0] + ".fail.go"])
+        for name in names:
+            binding_path = path.with_name(name)
+            existing = _read_optional(binding_path)
+            if existing is not None and rewrite.is_binding_file(existing) and not binding_path.is_symlink():
+                removals.append(FileChange(binding_path, existing, None))
     plan.changes = sources + removals
     return plan
 
