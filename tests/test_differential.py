@@ -73,3 +73,28 @@ def test_go_gofail_rewrites_markers_in_raw_strings_and_we_do_not(tmp_path: Path)
     go_output = (theirs / "input.go").read_bytes()
     assert b"__fp_notAFailpoint" in go_output, "gofail v0.2.0 rewrites the line inside the raw string"
     assert b"__fp_notAFailpoint" not in (case / "expected.go").read_bytes()
+
+
+def test_buildmod_differs_only_by_the_documented_fixes(tmp_path: Path) -> None:
+    """The build-test module through both tools: same rewrites; bindings differ only as documented."""
+    source = REPO / "testdata" / "buildmod"
+    ours = writable_copy(source, tmp_path / "ours" / "buildmod")
+    theirs = writable_copy(source, tmp_path / "theirs" / "buildmod")
+    workspace.enable([ours / "..."])
+    run_go_gofail("enable", theirs, ["./cmd/buildmod", "./store"])
+    # fix 1: `package main` from the package clause (gofail v0.2.0 writes `package buildmod`);
+    # fix 2: the _test.go file gets store.fail_test.go, gofail writes store_test.fail.go;
+    # fix 3: the header right below putFail's body starts a failpoint; gofail swallows it as body
+    assert _differences(ours, theirs) == [
+        "cmd/buildmod/main.fail.go", "store/store.fail.go", "store/store.fail_test.go", "store/store.go",
+        "store/store_test.fail.go",
+    ]
+    assert b"\t\t gofail: var putRename string\n" in (theirs / "store/store.go").read_bytes()
+    assert b"__fp_putRename" not in (theirs / "store/store.fail.go").read_bytes()
+    for name in ("cmd/buildmod/main.go", "store/store_test.go"):
+        assert (ours / name).read_bytes() == (theirs / name).read_bytes(), name
+    assert b"\npackage buildmod\n" in (theirs / "cmd/buildmod/main.fail.go").read_bytes()
+    assert b"\npackage main\n" in (ours / "cmd/buildmod/main.fail.go").read_bytes()
+    workspace.disable([theirs / "..."])
+    workspace.disable([ours / "..."])
+    assert _differences(ours, source) == [] and _differences(theirs, source) == []

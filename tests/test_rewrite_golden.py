@@ -73,7 +73,7 @@ def test_binding_package_comes_from_the_package_clause() -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [b"\t// code()", b"\t//\tnested()", b"\t//  two_spaces()", b"\t\t// deeper()", b"// less()", b"\t//tight()"],
+    [b"\t// code()", b"\t//\tnested()", b"\t//  two_spaces()", b"\t\t// deeper()", b"// less()", b"\t//tight()", b"\t// \tspace_tab()"],
 )
 def test_body_indentation_round_trips(body: bytes) -> None:
     source = b"package p\n\nfunc f() {\n\t// gofail: var X int\n" + body + b"\n}\n"
