@@ -98,3 +98,15 @@ def test_buildmod_differs_only_by_the_documented_fixes(tmp_path: Path) -> None:
     workspace.disable([theirs / "..."])
     workspace.disable([ours / "..."])
     assert _differences(ours, source) == [] and _differences(theirs, source) == []
+
+
+def test_go_gofail_rewrites_markers_in_block_comments_and_we_do_not(tmp_path: Path) -> None:
+    case = REPO / "testdata" / "rewrite" / "block_comment"
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    (theirs / "input.go").write_bytes((case / "input.go").read_bytes())
+    run_go_gofail("enable", theirs, ["."])
+    assert b"__fp_insideBlock" in (theirs / "input.go").read_bytes(), "gofail v0.2.0 rewrites inside /* */"
+    assert b"__fp_insideBlock" not in (case / "expected.go").read_bytes()
+    # the real failpoint below the comment is written the same by both tools
+    assert (theirs / "input.go").read_bytes().splitlines()[6:] == (case / "expected.go").read_bytes().splitlines()[6:]

@@ -1,0 +1,10 @@
+package blockcomment
+
+func f() int {
+	/*
+	// gofail: var insideBlock struct{}
+	*/
+	// gofail: var afterBlock int
+	// return afterBlock
+	return 0
+}
