@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from gofail_py.client import Client
 from gofail_py.errors import (
@@ -28,7 +28,6 @@ from gofail_py.errors import (
     ProcessDied,
     ProcessStartError,
     ScenarioSyntaxError,
-    WaitTimeout,
 )
 from gofail_py.scenario import model
 from gofail_py.scenario.journal import Journal, StepRecord
