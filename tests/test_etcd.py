@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 
 import pytest
@@ -16,7 +17,10 @@ def test_etcd_end_to_end() -> None:
     print(done.stdout[-4000:])
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     report = done.stdout.split("== report", 1)[1]
-    assert "registered in the binary" in report
+    counted = re.search(r"source: (\d+) failpoints, binary: (\d+) registered \(names equal\)", report)
+    assert counted and counted[1] == counted[2] and int(counted[1]) > 0, report
     for scenario in ("slow_raft", "crash_commit", "slow_follower"):
         assert f"scenario {scenario}: passed" in report
+    readable = re.search(r"(\d+) of (\d+) acknowledged puts are readable", report)
+    assert readable and readable[1] == readable[2], report
     assert "tree byte-identical" in report

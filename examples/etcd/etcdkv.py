@@ -16,6 +16,7 @@ import argparse
 import base64
 import sys
 import time
+from collections import Counter
 
 import requests
 
@@ -97,7 +98,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     for key, value in lines:
         if get(args.port, key) != value:
             missing.append(key)
-    print(f"{len(lines) - len(missing)} of {len(lines)} acknowledged puts are readable")
+    prefixes = Counter(key.rstrip("0123456789") for key, _ in lines)
+    detail = ", ".join(f"{n} {prefix}*" for prefix, n in prefixes.items())
+    print(f"{len(lines) - len(missing)} of {len(lines)} acknowledged puts are readable ({detail})")
     if missing:
         print(f"lost: {missing}", file=sys.stderr)
     return 1 if missing or not lines else 0

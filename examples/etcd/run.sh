@@ -12,6 +12,7 @@ work="$(mktemp -d "${TMPDIR:-/tmp}/gofail-py-etcd.XXXXXX")"
 export GOTOOLCHAIN=local GOFLAGS=-mod=mod
 trap 'rm -rf "$work"' EXIT
 
+began=$(date +%s.%N)
 python3 -m pip install --quiet --disable-pip-version-check -e "$repo"
 report=()
 now() { date +%s.%N; }
@@ -41,52 +42,17 @@ report+=("go build of etcd: $(elapsed "$t")")
 
 echo "== 3. every failpoint in the source is registered in the binary"
 gofail-py list --json ./... > "$work/list.json"
-python3 - "$work/etcd" "$work/list.json" <<'PY'
-import json, os, socket, subprocess, sys, tempfile, time
-from gofail_py.client import Client
-binary, listing = sys.argv[1], sys.argv[2]
-def port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0)); return s.getsockname()[1]
-client = Client(f"127.0.0.1:{port()}")
-data = tempfile.mkdtemp()
-c, p = port(), port()
-proc = subprocess.Popen([binary, "--data-dir", data, "--listen-client-urls", f"http://127.0.0.1:{c}",
-                         "--advertise-client-urls", f"http://127.0.0.1:{c}", "--listen-peer-urls", f"http://127.0.0.1:{p}",
-                         "--initial-advertise-peer-urls", f"http://127.0.0.1:{p}", "--initial-cluster", f"default=http://127.0.0.1:{p}",
-                         "--log-level", "error"], env={**os.environ, "GOFAIL_HTTP": client.endpoint}, stderr=subprocess.DEVNULL)
-try:
-    client.ready(timeout=30)
-    # list only once etcd serves: every package has registered its failpoints by then (and the
-    # runtime v0.2.0 must not be asked for GET / while they still register)
-    import requests
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if requests.get(f"http://127.0.0.1:{c}/health", timeout=2).ok:
-                break
-        except requests.RequestException:
-            pass
-        if time.monotonic() > deadline:
-            sys.exit("etcd never became healthy")
-        time.sleep(0.2)
-    registered = set(client.list())
-finally:
-    proc.kill(); proc.wait()
-in_source = {entry["name"] for entry in json.load(open(listing))}
-print(f"source: {len(in_source)} failpoints, binary: {len(registered)} registered")
-missing, extra = sorted(in_source - registered), sorted(registered - in_source)
-if missing or extra:
-    sys.exit(f"missing in the binary: {missing}; not in the source: {extra}")
-PY
-count=$(python3 -c "import json; print(len(json.load(open('$work/list.json'))))")
-report+=("failpoints: $count in the source, $count registered in the binary")
+counts="$(python3 "$here/registered.py" "$work/etcd" "$work/list.json" "$work/registered-data")"
+echo "$counts"
+report+=("failpoints: $counts (names equal)")
 
 echo "== 4. scenarios"
 for scenario in slow_raft crash_commit slow_follower; do
   t=$(now)
   gofail-py run "$here/$scenario.gofail" --var etcd="$work/etcd" --journal "$work/$scenario.jsonl"
-  report+=("scenario $scenario: passed, $(wc -l < "$work/$scenario.jsonl") steps, $(elapsed "$t")")
+  report+=("scenario $scenario: passed in $(elapsed "$t") ($(wc -l < "$work/$scenario.jsonl") journal records)")
+  # what the helpers measured (durations, counts), from the journal
+  while IFS= read -r line; do report+=("    $line"); done < <(python3 "$here/figures.py" "$work/$scenario.jsonl")
 done
 
 echo "== 5. gofail-py disable ./... gives back the downloaded tree, go.mod and go.sum included"
@@ -97,4 +63,5 @@ report+=("disable: $(elapsed "$t"); tree byte-identical to $download")
 
 echo
 echo "== report (etcd server $version)"
+report+=("wall time: $(elapsed "$began")")
 printf '  %s\n' "${report[@]}"

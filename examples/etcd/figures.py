@@ -1,0 +1,32 @@
+"""Prints what a scenario's journal recorded worth a report line: the helpers' measurements, counts, panics.
+
+    figures.py JOURNAL.jsonl
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+
+def figures(records: list[dict[str, object]]) -> list[str]:
+    lines = []
+    for record in records:
+        statement, answer = str(record["statement"]), record.get("answer")
+        if not isinstance(answer, dict):
+            continue
+        if "etcdkv.py" in statement and answer.get("stdout"):
+            text = str(answer["stdout"]).strip()
+            # readiness and leadership lines say nothing about the failpoint
+            if not text.endswith(("is ready", "leads")):
+                lines.append(text)
+        elif statement.startswith(("expect", "wait")) and "count" in answer:
+            lines.append(f"{statement.split()[2]} fired {answer['count']} times")
+        elif statement.startswith("expect") and "panic" in answer:
+            lines.append(f"died with {answer['panic']!r} (exit code {answer.get('exit_code')})")
+    return lines
+
+
+if __name__ == "__main__":
+    with open(sys.argv[1], encoding="utf-8") as journal:
+        print("\n".join(figures([json.loads(line) for line in journal if line.strip()])))
