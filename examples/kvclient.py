@@ -1,6 +1,6 @@
 """A tiny client of examples/kvserver for scenario `run` steps: one request, checked, exit 0 or 1.
 
-    python3 kvclient.py put PORT KEY VALUE [--at-least 500ms] [--fails-with TEXT]
+    python3 kvclient.py put PORT KEY VALUE [--at-least 500ms] [--fails-with TEXT | --no-answer]
     python3 kvclient.py get PORT KEY [--equals VALUE | --missing]
 """
 
@@ -27,19 +27,30 @@ def main() -> int:
     parser.add_argument("--fails-with", help="the write must fail with this text")
     parser.add_argument("--equals", help="the value read must be this")
     parser.add_argument("--missing", action="store_true", help="the key must not exist")
+    parser.add_argument("--no-answer", action="store_true", help="the server must close the connection unanswered (it died)")
     args = parser.parse_args()
 
     url = f"http://127.0.0.1:{args.port}/kv/{args.key}"
     began = time.monotonic()
-    if args.method == "put":
-        response = requests.put(url, data=args.value or "", timeout=30)
-    else:
-        response = requests.get(url, timeout=30)
+    try:
+        if args.method == "put":
+            response = requests.put(url, data=args.value or "", timeout=30)
+        else:
+            response = requests.get(url, timeout=30)
+    except requests.ConnectionError as error:
+        # one line, not a traceback: a dying server is what some scenario steps are about
+        print(f"{args.method.upper()} /kv/{args.key}: no answer ({type(error).__name__})")
+        if args.no_answer:
+            return 0
+        print("kvclient: expected an answer", file=sys.stderr)
+        return 1
     took = time.monotonic() - began
     print(f"{args.method.upper()} /kv/{args.key}: HTTP {response.status_code} in {took * 1000:.0f} ms {response.text.strip()!r}")
 
     problems = []
-    if args.fails_with is not None:
+    if args.no_answer:
+        problems.append("expected no answer (the server dying)")
+    elif args.fails_with is not None:
         if response.ok or args.fails_with not in response.text:
             problems.append(f"expected a failure saying {args.fails_with!r}")
     elif args.missing:
