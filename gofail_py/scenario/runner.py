@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import random
 import re
 import shutil
@@ -11,9 +10,9 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,56 +31,14 @@ from gofail_py.errors import (
 from gofail_py.scenario import model
 from gofail_py.scenario.journal import Journal, StepRecord
 from gofail_py.scenario.model import Location, Scenario, Step, compare, describe
+from gofail_py.scenario.processes import Cancelled, Commands, Process, Target, free_port, tail
 
 START_TIMEOUT = 15.0  # seconds for a started process to answer on its gofail endpoint
-STOP_GRACE = 3.0  # seconds between SIGTERM and SIGKILL
 COMMAND_TIMEOUT = 120.0
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)\}")
 _PORTS = ("port", "port2", "port3")  # a process gets three free ports, e.g. client and peer
-_PANIC_MARK = "failpoint panic"
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _tail(path: Path, lines: int = 8) -> str:
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
-    return "\n".join(text.splitlines()[-lines:])
-
-
-@dataclass
-class _Target:
-    """A process or endpoint the scenario talks to, with the failpoints it armed there."""
-
-    name: str
-    client: Client
-    armed: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def may_die(self) -> bool:
-        """True while a `panic` the scenario armed could take the process down."""
-        return any("panic" in terms for terms in self.armed.values())
-
-
-@dataclass
-class _Process(_Target):
-    decl: model.ProcessDecl | None = None
-    ports: tuple[int, ...] = ()
-    popen: subprocess.Popen[bytes] | None = None
-    stdout_path: Path = Path()
-    stderr_path: Path = Path()
-    exit_accounted: bool = True  # its last exit was caused or expected by a step
-
-    def alive(self) -> bool:
-        return self.popen is not None and self.popen.poll() is None
+# steps after which a process's exit is accounted for: the scenario ended it or expected it to end
+_ACCOUNTING = (model.Stop, model.Restart, model.Start, model.ExpectExit)
 
 
 @dataclass
@@ -123,11 +80,12 @@ class _Runner:
         self.tmp = Path(tempfile.mkdtemp(prefix="gofail-py-scenario-"))
         self.variables.setdefault("tmp", str(self.tmp))
         self.variables.setdefault("dir", scenario.directory)
-        self.targets: dict[str, _Target] = {}
-        self.background: list[subprocess.Popen[bytes]] = []
+        self.targets: dict[str, Target] = {}
+        self.commands = Commands(self.tmp)
         self.timers: list[threading.Timer] = []
         self.rngs: dict[int, random.Random] = {}
         self.lock = threading.RLock()
+        self.cancel = threading.Event()  # set on interruption: steps in worker threads stop
 
     # --- placeholders -------------------------------------------------------------------------
 
@@ -164,7 +122,7 @@ class _Runner:
 
         walk(self.scenario.steps)
 
-    def substitute(self, word: str, own: _Process | None = None) -> str:
+    def substitute(self, word: str, own: Process | None = None) -> str:
         def value(match: re.Match[str]) -> str:
             name = match.group(1)
             if own is not None and name in _PORTS:
@@ -177,28 +135,43 @@ class _Runner:
             target = self.targets[target_name]
             if attribute == "endpoint":
                 return target.client.endpoint
-            assert isinstance(target, _Process)
+            assert isinstance(target, Process)
             if attribute in _PORTS:
                 return str(target.ports[_PORTS.index(attribute)])
             return str(target.popen.pid if target.popen else "")
 
         return _PLACEHOLDER.sub(value, word)
 
+    def processes_of(self, step: Step) -> set[str]:
+        """The processes a step talks to: its target, or those whose placeholders a command uses."""
+        if isinstance(step, model.RunCommand):
+            names = {m.group(1).partition(".")[0] for word in step.argv for m in _PLACEHOLDER.finditer(word)}
+        elif isinstance(step, model.BLOCKS):
+            return set()  # each inner step is checked on its own
+        else:
+            names = {getattr(step, "process", None) or getattr(step, "target", "")}
+        return names & set(self.scenario.processes)
+
     # --- the run ------------------------------------------------------------------------------
 
     def prepare(self) -> None:
         for name, decl in self.scenario.processes.items():
-            gofail_port = _free_port()
-            self.targets[name] = _Process(
-                name, Client(f"127.0.0.1:{gofail_port}", timeout=5.0), decl=decl, ports=tuple(_free_port() for _ in _PORTS),
+            gofail_port = free_port()
+            self.targets[name] = Process(
+                name, Client(f"127.0.0.1:{gofail_port}", timeout=5.0), decl=decl, ports=tuple(free_port() for _ in _PORTS),
                 stdout_path=self.tmp / f"{name}.stdout.log", stderr_path=self.tmp / f"{name}.stderr.log",
             )
         for name, endpoint_decl in self.scenario.endpoints.items():
-            self.targets[name] = _Target(name, Client(endpoint_decl.endpoint, timeout=5.0))
+            self.targets[name] = Target(name, Client(endpoint_decl.endpoint, timeout=5.0))
         self.check_placeholders()
 
     def now(self) -> float:
         return time.monotonic() - self.started
+
+    def pause(self, seconds: float) -> None:
+        """Sleeps, but returns at once (raising Cancelled) when the run is interrupted."""
+        if self.cancel.wait(seconds):
+            raise Cancelled
 
     def run_steps(self, steps: Sequence[Step], prefix: str) -> None:
         for number, step in enumerate(steps, start=1):
@@ -208,8 +181,16 @@ class _Runner:
         record = StepRecord(index, describe(step), str(step.where), start=self.now())
         record.target = getattr(step, "process", None) or getattr(step, "target", None)
         try:
+            if self.cancel.is_set():
+                raise Cancelled
+            self.check_before(step)
             handler: Callable[[Any, StepRecord, str], None] = getattr(self, f"do_{type(step).__name__}")
-            handler(step, record, index)
+            try:
+                handler(step, record, index)
+            except (ClientError, OSError) as error:
+                # the process it talks to died meanwhile: say that, with its exit code and stderr
+                self.check_before(step, during=error)
+                raise
             self.check_deaths(step)
         except _StepFailed:
             record.outcome, record.end = "failed", self.now()
@@ -228,25 +209,62 @@ class _Runner:
         record.end = self.now()
         self.journal.add(record)
 
-    def check_deaths(self, step: Step) -> None:
-        """A process that died while no step caused or allowed it fails the scenario here."""
-        for target in list(self.targets.values()):
-            if not isinstance(target, _Process) or target.popen is None or target.exit_accounted:
-                continue
-            code = target.popen.poll()
-            if code is None:
-                continue
-            if target.may_die:
-                continue  # an armed panic did it; `expect NAME exit` accounts for it
-            target.exit_accounted = True
-            raise ExpectationFailed(
-                f"process {target.name} died unexpectedly (exit code {code}) by the end of "
-                f"`{describe(step)}`; last lines of its stderr:\n{_tail(target.stderr_path)}"
-            )
+    def _death(self, proc: Process, why: str) -> ExpectationFailed:
+        proc.exit_accounted = True
+        return ExpectationFailed(
+            f"process {proc.name} died unexpectedly (exit code {proc.exit_code()}) {why}; "
+            f"last lines of its stderr:\n{tail(proc.stderr_path)}"
+        )
 
-    def process(self, name: str) -> _Process:
+    def check_before(self, step: Step, during: BaseException | None = None) -> None:
+        """A step about a process that died unaccounted for fails with that death, not its own error.
+
+        A step that ends or expects the end of a process (stop, kill, start, restart, expect exit)
+        accounts for the death instead.
+        """
+        for name in self.processes_of(step):
+            proc = self.targets[name]
+            assert isinstance(proc, Process)
+            if isinstance(step, _ACCOUNTING) and during is None:
+                continue
+            with self.lock:
+                if proc.exit_accounted or proc.alive():
+                    continue
+                if during is not None:
+                    raise self._death(proc, f"while `{describe(step)}` ran ({during})") from during
+                panic = proc.panic_line()
+                raise self._death(proc, f"before `{describe(step)}`" + (
+                    f": it died by a failpoint panic, which no `expect {proc.name} exit` accounted for" if panic else ""
+                ))
+
+    def check_deaths(self, step: Step) -> None:
+        """A process that died while no step caused or allowed it fails the scenario here.
+
+        A death by a `panic` action the scenario armed on it is left to the steps that follow: one
+        of them must account for it (`expect NAME exit`, or start/restart/stop/kill it) before a
+        step talks to that process again, or before the scenario ends.
+        """
+        with self.lock:
+            for target in self.targets.values():
+                if not isinstance(target, Process) or target.exit_accounted or target.alive():
+                    continue
+                if target.may_panic and target.panic_line() is not None:
+                    continue
+                raise self._death(target, f"by the end of `{describe(step)}`")
+
+    def check_end(self) -> None:
+        """At the end, every exit must have been accounted for, panics included."""
+        with self.lock:
+            for target in self.targets.values():
+                if isinstance(target, Process) and not target.exit_accounted and not target.alive():
+                    raise self._death(
+                        target, "and no step accounted for it by the end of the scenario "
+                        f"(`expect {target.name} exit` does)" if target.panic_line() else "by the end of the scenario"
+                    )
+
+    def process(self, name: str) -> Process:
         target = self.targets[name]
-        assert isinstance(target, _Process)
+        assert isinstance(target, Process)
         return target
 
     # --- one method per statement -------------------------------------------------------------
@@ -257,60 +275,22 @@ class _Runner:
             raise ExpectationFailed(f"process {proc.name} is already running (pid {proc.popen.pid if proc.popen else '?'})")
         self.start(proc, record)
 
-    def start(self, proc: _Process, record: StepRecord) -> None:
+    def start(self, proc: Process, record: StepRecord) -> None:
         assert proc.decl is not None
         argv = [self.substitute(word, proc) for word in proc.decl.argv]
-        env = dict(os.environ)
-        env.update({key: self.substitute(value, proc) for key, value in proc.decl.env})
-        env["GOFAIL_HTTP"] = proc.client.endpoint
-        record.sent = {"argv": argv, "GOFAIL_HTTP": proc.client.endpoint}
-        with open(proc.stdout_path, "ab") as out, open(proc.stderr_path, "ab") as err:
-            try:
-                proc.popen = subprocess.Popen(argv, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
-                                              start_new_session=True)
-            except OSError as error:
-                raise ProcessStartError(f"cannot start {proc.name} ({argv[0]}): {error.strerror}") from error
-        proc.armed.clear()
-        proc.exit_accounted = False
-        deadline = time.monotonic() + START_TIMEOUT
-        while not proc.client.available():
-            code = proc.popen.poll()
-            if code is not None:
-                proc.exit_accounted = True
-                raise ProcessStartError(
-                    f"process {proc.name} exited with code {code} before its gofail endpoint answered; "
-                    f"last lines of its stderr:\n{_tail(proc.stderr_path)}"
-                )
-            if time.monotonic() > deadline:
-                raise ProcessStartError(
-                    f"process {proc.name} did not answer on {proc.client.endpoint} within {START_TIMEOUT:g} s: "
-                    "is it built with failpoints enabled?"
-                )
-            time.sleep(0.01)
+        env = {key: self.substitute(value, proc) for key, value in proc.decl.env}
+        record.sent = {"argv": argv, "GOFAIL_HTTP": proc.client.endpoint, **({"env": env} if env else {})}
+        proc.spawn(argv, env)
+        assert proc.popen is not None
         record.answer = {"pid": proc.popen.pid}
+        proc.wait_ready(START_TIMEOUT, self.cancel)
 
     def do_Stop(self, step: model.Stop, record: StepRecord, index: str) -> None:
-        proc = self.process(step.process)
-        record.answer = {"exit_code": self.stop(proc, kill=step.kill)}
-
-    def stop(self, proc: _Process, kill: bool) -> int | None:
-        if proc.popen is None:
-            return None
-        proc.exit_accounted = True
-        if proc.popen.poll() is None:
-            proc.popen.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
-            try:
-                proc.popen.wait(timeout=STOP_GRACE)
-            except subprocess.TimeoutExpired:
-                proc.popen.kill()
-                proc.popen.wait()
-        proc.armed.clear()
-        proc.client.close()
-        return proc.popen.returncode
+        record.answer = {"exit_code": self.process(step.process).stop(kill=step.kill)}
 
     def do_Restart(self, step: model.Restart, record: StepRecord, index: str) -> None:
         proc = self.process(step.process)
-        exit_code = self.stop(proc, kill=False)
+        exit_code = proc.stop()
         self.start(proc, record)
         record.answer = {"previous_exit_code": exit_code, **(record.answer or {})}
 
@@ -318,19 +298,20 @@ class _Runner:
         target = self.targets[step.target]
         failpoints = dict(step.failpoints)
         record.sent = failpoints
+        with self.lock:
+            # armed before the request: a panic may kill the process before the answer arrives
+            target.armed.update(failpoints)
         if len(failpoints) == 1:
             target.client.enable(*step.failpoints[0])
         else:
             target.client.enable_many(failpoints)
-        with self.lock:
-            target.armed.update(failpoints)
         if step.duration is not None:
             timer = threading.Timer(step.duration, self._expire, args=(target, failpoints))
             timer.daemon = True
             self.timers.append(timer)
             timer.start()
 
-    def _expire(self, target: _Target, failpoints: dict[str, str]) -> None:
+    def _expire(self, target: Target, failpoints: dict[str, str]) -> None:
         """The end of a `set ... for D` window: disable what it set, if still set to that."""
         for name, terms in failpoints.items():
             with self.lock:
@@ -365,41 +346,27 @@ class _Runner:
         record.answer = answers
 
     def do_Sleep(self, step: model.Sleep, record: StepRecord, index: str) -> None:
-        time.sleep(step.seconds)
+        self.pause(step.seconds)
 
     def do_RunCommand(self, step: model.RunCommand, record: StepRecord, index: str) -> None:
         argv = [self.substitute(word) for word in step.argv]
         record.sent = argv
-        if step.background:
-            log = open(self.tmp / f"background-{len(self.background) + 1}.log", "ab")
-            try:
-                self.background.append(
-                    subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                     start_new_session=True)
-                )
-            finally:
-                log.close()
-            record.answer = {"pid": self.background[-1].pid}
-            return
         try:
-            done = subprocess.run(argv, capture_output=True, timeout=COMMAND_TIMEOUT, stdin=subprocess.DEVNULL)
+            if step.background:
+                record.answer = {"pid": self.commands.start_background(argv).pid}
+                return
+            code, out, err = self.commands.run(argv, COMMAND_TIMEOUT, self.cancel)
         except FileNotFoundError as error:
-            if step.allow_failure:
+            if step.allow_failure and not step.background:
                 record.answer = {"error": f"command not found: {argv[0]}"}
                 return
             raise ExpectationFailed(f"command not found: {argv[0]}") from error
         except subprocess.TimeoutExpired as error:
             raise ExpectationFailed(f"command did not finish within {COMMAND_TIMEOUT:g} s") from error
-        record.answer = {
-            "exit_code": done.returncode,
-            "stdout": done.stdout.decode("utf-8", "replace")[-2000:],
-            "stderr": done.stderr.decode("utf-8", "replace")[-2000:],
-        }
-        if done.returncode != 0 and not step.allow_failure:
-            raise ExpectationFailed(
-                f"command exited with {done.returncode} (use `run?` to allow that); stderr: "
-                f"{done.stderr.decode('utf-8', 'replace').strip()[-500:]}"
-            )
+        stderr = err.decode("utf-8", "replace")
+        record.answer = {"exit_code": code, "stdout": out.decode("utf-8", "replace")[-2000:], "stderr": stderr[-2000:]}
+        if code != 0 and not step.allow_failure:
+            raise ExpectationFailed(f"command exited with {code} (use `run?` to allow that); stderr: {stderr.strip()[-500:]}")
 
     def do_WaitCount(self, step: model.WaitCount, record: StepRecord, index: str) -> None:
         client = self.targets[step.target].client
@@ -413,32 +380,33 @@ class _Runner:
                 raise ExpectationFailed(
                     f"{step.failpoint} count is {count}, not {step.op} {step.value}, after {step.within:g} s"
                 )
-            time.sleep(0.01)
+            self.pause(0.01)
 
     def do_ExpectExit(self, step: model.ExpectExit, record: StepRecord, index: str) -> None:
         proc = self.process(step.process)
         if proc.popen is None:
             raise ExpectationFailed(f"process {proc.name} was never started")
-        try:
-            code = proc.popen.wait(timeout=step.within)
-        except subprocess.TimeoutExpired as error:
-            raise ExpectationFailed(f"process {proc.name} still runs after {step.within:g} s") from error
-        proc.exit_accounted = True
-        proc.armed.clear()
-        stderr = _tail(proc.stderr_path, 40)
-        panicked = next((line.strip() for line in stderr.splitlines() if _PANIC_MARK in line), None)
+        deadline = time.monotonic() + step.within
+        while proc.popen.poll() is None:
+            if time.monotonic() >= deadline:
+                raise ExpectationFailed(f"process {proc.name} still runs after {step.within:g} s")
+            self.pause(0.01)
+        code = proc.popen.returncode
+        with self.lock:
+            proc.exit_accounted = True
+            proc.armed.clear()
+        panicked = proc.panic_line()
         record.answer = {"exit_code": code, "panic": panicked}
         if step.panic and panicked is None:
             raise ExpectationFailed(
-                f"process {proc.name} exited with code {code}, but not by a failpoint panic; stderr:\n{_tail(proc.stderr_path)}"
+                f"process {proc.name} exited with code {code}, but not by a failpoint panic; stderr:\n{tail(proc.stderr_path)}"
             )
 
     def do_ExpectRunning(self, step: model.ExpectRunning, record: StepRecord, index: str) -> None:
         proc = self.process(step.process)
         if not proc.alive():
-            code = proc.popen.returncode if proc.popen else None
             proc.exit_accounted = True
-            raise ExpectationFailed(f"process {proc.name} is not running (exit code {code})")
+            raise ExpectationFailed(f"process {proc.name} is not running (exit code {proc.exit_code()})")
         if not proc.client.available():
             raise ExpectationFailed(f"process {proc.name} runs but its gofail endpoint does not answer")
         record.answer = {"pid": proc.popen.pid if proc.popen else None}
@@ -450,68 +418,75 @@ class _Runner:
             raise ExpectationFailed(f"{step.failpoint} count is {count}, not {step.op} {step.value}")
 
     def do_Parallel(self, step: model.Parallel, record: StepRecord, index: str) -> None:
-        with ThreadPoolExecutor(max_workers=len(step.steps)) as pool:
-            futures = [pool.submit(self.run_step, child, f"{index}.{n}") for n, child in enumerate(step.steps, 1)]
-        for future in futures:
-            error = future.exception()
-            if error is not None:
+        errors: list[BaseException] = []
+
+        def child(inner: Step, number: int) -> None:
+            try:
+                self.run_step(inner, f"{index}.{number}")
+            except BaseException as error:  # noqa: BLE001 - handed to the thread that waits
+                errors.append(error)
+                self.cancel.set()  # the scenario fails here: the other branches stop at their next pause
+
+        # daemon threads: an interrupted run must not wait at exit for a step still sleeping
+        threads = [threading.Thread(target=child, args=(inner, n), daemon=True, name=f"step {index}.{n}")
+                   for n, inner in enumerate(step.steps, 1)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        for error in errors:
+            if isinstance(error, _StepFailed):
                 raise error
+        if errors:
+            raise errors[0]
 
     def do_Repeat(self, step: model.Repeat, record: StepRecord, index: str) -> None:
         for round_ in range(1, step.times + 1):
             self.run_steps(step.steps, f"{index}.{round_}.")
 
     def do_Choose(self, step: model.Choose, record: StepRecord, index: str) -> None:
-        rng = self.rngs.get(id(step))
-        if rng is None:
-            seed = step.seed if step.seed is not None else random.SystemRandom().randrange(2**32)
-            rng = self.rngs[id(step)] = random.Random(seed)
-            record.sent = {"seed": seed}
-        number = rng.randrange(len(step.steps))
+        with self.lock:
+            rng = self.rngs.get(id(step))
+            if rng is None:
+                seed = step.seed if step.seed is not None else random.SystemRandom().randrange(2**32)
+                rng = self.rngs[id(step)] = random.Random(seed)
+                record.sent = {"seed": seed}
+            number = rng.randrange(len(step.steps))
         record.answer = {"chosen": number + 1, "statement": describe(step.steps[number])}
         self.run_step(step.steps[number], f"{index}.{number + 1}")
 
     # --- cleanup ----------------------------------------------------------------------------------
 
     def cleanup(self) -> None:
-        """Timers, background commands, failpoints the scenario set, processes it started."""
+        """Timers, commands, failpoints the scenario set, processes it started; in that order."""
+        self.cancel.set()
         for timer in self.timers:
             timer.cancel()
-        for command in self.background:
-            self._end(command)
+        self.commands.end_all()
         for target in self.targets.values():
-            if isinstance(target, _Process) and not target.alive():
+            if isinstance(target, Process) and not target.alive():
                 continue
-            for name in list(target.armed):
+            with self.lock:
+                armed = list(target.armed)
+                target.armed.clear()
+            for name in armed:
                 record = StepRecord("cleanup", f"unset {target.name} {name}", "", target.name, start=self.now())
                 try:
                     target.client.disable(name)
+                except FailpointDisabled:
+                    record.answer = "was not set"
                 except (ClientError, OSError) as error:
                     record.outcome, record.message = "error", str(error)
                 record.end = self.now()
                 self.journal.add(record)
-            target.armed.clear()
         for target in self.targets.values():
-            if isinstance(target, _Process) and target.alive():
+            if isinstance(target, Process) and target.alive():
                 record = StepRecord("cleanup", f"stop {target.name}", "", target.name, start=self.now())
-                record.answer = {"exit_code": self.stop(target, kill=False)}
+                record.answer = {"exit_code": target.stop()}
                 record.end = self.now()
                 self.journal.add(record)
             target.client.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
-
-    @staticmethod
-    def _end(command: subprocess.Popen[bytes]) -> None:
-        if command.poll() is not None:
-            return
-        try:
-            os.killpg(command.pid, signal.SIGTERM)
-            command.wait(timeout=STOP_GRACE)
-        except subprocess.TimeoutExpired:
-            os.killpg(command.pid, signal.SIGKILL)
-            command.wait()
-        except ProcessLookupError:
-            pass
 
 
 def _exit_code(error: BaseException) -> int:
@@ -520,6 +495,20 @@ def _exit_code(error: BaseException) -> int:
     if isinstance(error, ScenarioSyntaxError):
         return 2
     return 1
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Cleanup runs to its end: a second Ctrl-C (or SIGTERM) must not leave processes behind."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def run_scenario(
@@ -540,7 +529,7 @@ def run_scenario(
         runner.prepare()
         runner.run_steps(scenario.steps, "")
         final.start = runner.now()
-        runner.check_deaths(model.Sleep(0))
+        runner.check_end()
         return ScenarioResult(True, 0, log.records, journal=log.path)
     except _StepFailed as failure:
         return ScenarioResult(False, _exit_code(failure.error), log.records, failure.record, str(failure.error), log.path)
@@ -549,10 +538,11 @@ def run_scenario(
         log.add(final)
         return ScenarioResult(False, _exit_code(error), log.records, final, str(error), log.path)
     finally:
-        try:
-            runner.cleanup()
-        finally:
-            log.close()
+        with _signals_held():
+            try:
+                runner.cleanup()
+            finally:
+                log.close()
 
 
 __all__ = ["ScenarioResult", "run_scenario"]
