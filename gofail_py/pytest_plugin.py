@@ -12,72 +12,82 @@ Registered through the `pytest11` entry point, so installing gofail-py makes the
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 import pytest
 
 from gofail_py.client import Client
 from gofail_py.errors import ClientError, ProcessStartError
+from gofail_py.scenario.processes import end_group, free_port, tail
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+if TYPE_CHECKING:
+    from gofail_py.scenario.runner import ScenarioResult
 
 
 @dataclass
 class GofailProcess:
-    """A started binary: its process, its gofail client, and the {port} its command was given."""
+    """A started binary: its process, its gofail client, the {port} its command was given, its logs."""
 
     popen: subprocess.Popen[bytes]
     client: Client
     port: int
+    stderr_path: Path
 
-    def stop(self) -> int:
-        if self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGTERM)
-            try:
-                self.popen.wait(timeout=3)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-        return self.popen.wait()
+    def stderr_tail(self, lines: int = 20) -> str:
+        return tail(self.stderr_path, lines)
+
+    def stop(self, kill: bool = False) -> int:
+        """SIGTERM (SIGKILL with ``kill``) to its process group, SIGKILL after 3 s; the exit code."""
+        return end_group(self.popen, kill=kill)
 
 
-StartProcess = Callable[..., GofailProcess]
+class StartProcess(Protocol):
+    def __call__(self, argv: Sequence[str | os.PathLike[str]], env: Mapping[str, str] | None = None,
+                 timeout: float = 10.0) -> GofailProcess: ...
+
+
+class RunScenario(Protocol):
+    def __call__(self, scenario: object, variables: Mapping[str, str] | None = None,
+                 journal: str | Path | None = None) -> ScenarioResult: ...
 
 
 @pytest.fixture
-def gofail_process() -> Iterator[StartProcess]:
+def gofail_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartProcess]:
     """A factory: ``gofail_process(argv, env=None, timeout=10)`` starts a gofail-enabled binary.
 
     `{port}` in argv becomes a free loopback port; GOFAIL_HTTP is set to another one and the
-    factory waits until the endpoint answers. At teardown every failpoint of a live process is
-    disabled and every process is stopped.
+    factory waits until the endpoint answers. Its stdout and stderr go to files (a pipe nobody
+    reads would block a chatty binary). At teardown every failpoint of a live process is disabled
+    and every process is stopped.
     """
     started: list[GofailProcess] = []
+    logs = tmp_path_factory.mktemp("gofail-process")
 
     def start(argv: Sequence[str | os.PathLike[str]], env: Mapping[str, str] | None = None,
               timeout: float = 10.0) -> GofailProcess:
-        port = _free_port()
-        client = Client(f"127.0.0.1:{_free_port()}")
+        port = free_port()
+        client = Client(f"127.0.0.1:{free_port()}")
         full_env = {**os.environ, **(env or {}), "GOFAIL_HTTP": client.endpoint}
         args = [os.fspath(a).replace("{port}", str(port)) for a in argv]
-        popen = subprocess.Popen(args, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        process = GofailProcess(popen, client, port)
+        number = len(started) + 1
+        stdout_path, stderr_path = logs / f"{number}.stdout.log", logs / f"{number}.stderr.log"
+        with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
+            popen = subprocess.Popen(args, env=full_env, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                                     start_new_session=True)
+        process = GofailProcess(popen, client, port, stderr_path)
         started.append(process)
         deadline = time.monotonic() + timeout
         while not client.available():
             if popen.poll() is not None or time.monotonic() > deadline:
-                process.stop()
-                stderr = popen.stderr.read().decode(errors="replace") if popen.stderr else ""
-                raise ProcessStartError(f"{args[0]} did not answer on {client.endpoint}: {stderr[-500:]}")
+                code = process.stop()
+                raise ProcessStartError(
+                    f"{args[0]} did not answer on {client.endpoint} (exit code {code}); its stderr:\n{process.stderr_tail()}"
+                )
             time.sleep(0.01)
         return process
 
@@ -87,23 +97,34 @@ def gofail_process() -> Iterator[StartProcess]:
             try:
                 process.client.disable_all()
             except ClientError:
-                pass
+                pass  # it is being stopped anyway
         process.stop()
         process.client.close()
 
 
 @pytest.fixture
-def gofail_scenario() -> Callable[..., object]:
+def gofail_scenario(tmp_path: Path) -> RunScenario:
     """``gofail_scenario(path_or_scenario, variables=None, journal=None)`` runs a scenario and
-    fails the test at the scenario's failing step, with its timeline; returns the result."""
+    fails the test at the scenario's failing step, with its timeline; returns the result.
+
+    The journal goes to the test's tmp_path (``gofail-journal.jsonl``) unless one is given.
+    """
     from gofail_py.scenario import Scenario, load_scenario, run_scenario
 
-    def run(scenario: str | Path | Scenario, variables: Mapping[str, str] | None = None,
-            journal: str | Path | None = None) -> object:
-        model = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-        result = run_scenario(model, variables=variables, journal=journal)
+    def run(scenario: object, variables: Mapping[str, str] | None = None,
+            journal: str | Path | None = None) -> ScenarioResult:
+        if isinstance(scenario, Scenario):
+            model = scenario
+        elif isinstance(scenario, (str, os.PathLike)):
+            model = load_scenario(os.fspath(scenario))
+        else:
+            raise TypeError(f"gofail_scenario takes a path or a Scenario, not {type(scenario).__name__}")
+        result = run_scenario(model, variables=variables, journal=journal or tmp_path / "gofail-journal.jsonl")
         if not result.passed:
-            pytest.fail(f"scenario {model.name} failed:\n{result.summary()}", pytrace=False)
+            pytest.fail(f"scenario {model.name} failed:\n{result.summary()}\n(journal: {result.journal})", pytrace=False)
         return result
 
     return run
+
+
+__all__ = ["GofailProcess", "gofail_process", "gofail_scenario"]

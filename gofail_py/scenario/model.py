@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import shlex
+from decimal import Decimal
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -10,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Union
 
 from gofail_py.errors import ScenarioSyntaxError
+from gofail_py.markers import is_go_identifier
 from gofail_py.terms import Terms, normalize_terms
 
 if TYPE_CHECKING:
@@ -26,7 +29,24 @@ def parse_duration(text: str) -> float:
     match = _DURATION.fullmatch(text)
     if match is None:
         raise ValueError(f"{text!r} is not a duration (like 500ms, 2s, 1m)")
-    return float(match.group(1)) * _UNITS[match.group(2)]
+    value, unit = float(match.group(1)), match.group(2)
+    # divided, not multiplied by 0.001: 300ms is 0.3 exactly as 0.3s is (formatting round-trips)
+    return value / 1000 if unit == "ms" else value * _UNITS[unit]
+
+
+def format_duration(seconds: float) -> str:
+    """Seconds as a duration the parser reads back to the same float: 0.5 -> `500ms`, 2 -> `2s`."""
+    millis = round(seconds * 1000)
+    if seconds < 1 and millis / 1000 == seconds:
+        return f"{millis}ms"
+    # the shortest repr reads back to the same float; written out without an exponent
+    text = format(Decimal(repr(float(seconds))), "f")
+    return f"{text.removesuffix('.0')}s"
+
+
+def quote_word(word: str) -> str:
+    """A command word as the text format writes it: bare when it splits back unchanged."""
+    return word if re.fullmatch(r"[^\s'\"\\#]+", word) else shlex.quote(word)
 
 
 def compare(left: int, op: str, right: int) -> bool:
@@ -186,7 +206,7 @@ BLOCKS = (Parallel, Repeat, Choose)
 
 
 def describe(step: Step) -> str:
-    """A statement in the text format's words, for the timeline."""
+    """A statement in the text format's words (one line; a block's header only)."""
     if isinstance(step, Start):
         return f"start {step.process}"
     if isinstance(step, Stop):
@@ -195,18 +215,21 @@ def describe(step: Step) -> str:
         return f"restart {step.process}"
     if isinstance(step, SetFailpoints):
         pairs = " ".join(f"{n}={t}" for n, t in step.failpoints)
-        return f"set {step.target} {pairs}" + (f" for {step.duration:g}s" if step.duration is not None else "")
+        return f"set {step.target} {pairs}" + (f" for {format_duration(step.duration)}" if step.duration is not None else "")
     if isinstance(step, UnsetFailpoints):
         return f"unset {step.target} {' '.join(step.names) if step.names is not None else 'all'}"
     if isinstance(step, Sleep):
-        return f"sleep {step.seconds:g}s"
+        return f"sleep {format_duration(step.seconds)}"
     if isinstance(step, RunCommand):
-        verb = "run background" if step.background else "run?" if step.allow_failure else "run"
-        return f"{verb} {' '.join(step.argv)}"
+        verb = ("run?" if step.allow_failure else "run") + (" background" if step.background else "")
+        words = [quote_word(word) for word in step.argv]
+        if words[0] == "background" and not step.background:
+            words[0] = "'background'"  # a command named so, not the keyword
+        return f"{verb} {' '.join(words)}"
     if isinstance(step, WaitCount):
-        return f"wait {step.target} {step.failpoint} count {step.op} {step.value} within {step.within:g}s"
+        return f"wait {step.target} {step.failpoint} count {step.op} {step.value} within {format_duration(step.within)}"
     if isinstance(step, ExpectExit):
-        return f"expect {step.process} exit{' panic' if step.panic else ''} within {step.within:g}s"
+        return f"expect {step.process} exit{' panic' if step.panic else ''} within {format_duration(step.within)}"
     if isinstance(step, ExpectRunning):
         return f"expect {step.process} running"
     if isinstance(step, ExpectCount):
@@ -216,6 +239,26 @@ def describe(step: Step) -> str:
     if isinstance(step, Repeat):
         return f"repeat {step.times}:"
     return f"choose{f' seed {step.seed}' if step.seed is not None else ''}:"
+
+
+def render(scenario: Scenario) -> str:
+    """The scenario in the text format; parsing it gives back the same declarations and steps."""
+    lines = []
+    for decl in scenario.processes.values():
+        lines.append(f"process {decl.name}: {' '.join(quote_word(word) for word in decl.argv)}")
+        if decl.env:
+            lines.append(f"env {decl.name} {' '.join(quote_word(f'{k}={v}') for k, v in decl.env)}")
+    for endpoint in scenario.endpoints.values():
+        lines.append(f"endpoint {endpoint.name}: {endpoint.endpoint}")
+
+    def steps(block: Sequence[Step], indent: str) -> None:
+        for step in block:
+            lines.append(indent + describe(step))
+            if isinstance(step, BLOCKS):
+                steps(step.steps, indent + "  ")
+
+    steps(scenario.steps, "")
+    return "\n".join(lines) + "\n"
 
 
 # --- the builder ------------------------------------------------------------------------------
@@ -279,11 +322,17 @@ class Scenario:
         if not merged:
             raise ScenarioSyntaxError(where.path, where.line, where.column, "set needs at least one NAME=TERMS")
         self._target(target, where)
+        for name in merged:
+            self._failpoint(name, where)
+        if duration is not None and duration <= 0:
+            raise ScenarioSyntaxError(where.path, where.line, where.column, "a `for` window must be longer than 0s")
         return self._add(SetFailpoints(target, tuple((n, normalize_terms(t)) for n, t in merged.items()), duration, where))
 
     def unset(self, target: str, *names: str, where: Location = Location()) -> Scenario:
         """Disables the named failpoints, or every one when no name is given."""
         self._target(target, where)
+        for name in names:
+            self._failpoint(name, where)
         return self._add(UnsetFailpoints(target, names or None, where))
 
     def sleep(self, seconds: float, where: Location = Location()) -> Scenario:
@@ -297,6 +346,7 @@ class Scenario:
     def wait_count(self, target: str, failpoint: str, op: str = ">=", value: int = 1, within: float = 10.0,
                    where: Location = Location()) -> Scenario:
         self._target(target, where)
+        self._failpoint(failpoint, where)
         return self._add(WaitCount(target, failpoint, self._op(op, where), value, within, where))
 
     def expect_exit(self, process: str, panic: bool = False, within: float = 5.0,
@@ -309,6 +359,7 @@ class Scenario:
     def expect_count(self, target: str, failpoint: str, op: str, value: int,
                      where: Location = Location()) -> Scenario:
         self._target(target, where)
+        self._failpoint(failpoint, where)
         return self._add(ExpectCount(target, failpoint, self._op(op, where), value, where))
 
     @contextmanager
@@ -319,6 +370,8 @@ class Scenario:
 
     @contextmanager
     def repeat(self, times: int, where: Location = Location()) -> Iterator[Scenario]:
+        if times < 1:
+            raise ScenarioSyntaxError(where.path, where.line, where.column, f"repeat needs a count of at least 1, not {times}")
         with self._block(where) as steps:
             yield self
         self._add(Repeat(times, tuple(steps), where))
@@ -328,6 +381,10 @@ class Scenario:
         with self._block(where) as steps:
             yield self
         self._add(Choose(tuple(steps), seed, where))
+
+    def to_text(self) -> str:
+        """The scenario in the text format (see `render`)."""
+        return render(self)
 
     def run(self, *, journal: str | Path | None = None, variables: Mapping[str, str] | None = None,
             on_step: Callable[[StepRecord], None] | None = None) -> ScenarioResult:
@@ -367,6 +424,11 @@ class Scenario:
     def _target(self, name: str, where: Location) -> None:
         if name not in self.processes and name not in self.endpoints:
             raise ScenarioSyntaxError(where.path, where.line, where.column, f"no process or endpoint {name!r} declared")
+
+    @staticmethod
+    def _failpoint(name: str, where: Location) -> None:
+        if not is_go_identifier(name):
+            raise ScenarioSyntaxError(where.path, where.line, where.column, f"{name!r} is not a failpoint name (a Go identifier)")
 
     @staticmethod
     def _op(op: str, where: Location) -> str:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gofail_py.errors import ScenarioSyntaxError, TermSyntaxError
+from gofail_py.markers import is_go_identifier
 from gofail_py.scenario.model import COMPARISONS, Location, Scenario, parse_duration
 from gofail_py.terms import normalize_terms
 
@@ -15,8 +16,9 @@ STATEMENTS = (
     "process", "env", "endpoint", "start", "stop", "kill", "restart", "set", "unset", "sleep", "run",
     "run?", "wait", "expect", "parallel:", "repeat", "choose",
 )
+_DECLARATIONS = ("process", "env", "endpoint")
 # a word; quoted parts may hold blanks, as in `set kv e=return("disk full")`
-_TOKEN = re.compile(r"(?:[^\s\"`]+|\"[^\"]*\"|`[^`]*`)+|\S+")
+_TOKEN = re.compile(r"(?:[^\s\"`]+|\"(?:[^\"\\]|\\.)*\"|`[^`]*`)+|\S+")
 
 
 def strip_comment(raw: str) -> str:
@@ -88,6 +90,8 @@ class _Parser:
             if line.indent > indent:
                 raise self.error(line, line.indent + 1, "unexpected indentation")
             self.pos += 1
+            if not top and line.text.split(None, 1)[0] in _DECLARATIONS:
+                raise self.error(line, line.offset + 1, "declarations (process, env, endpoint) go at the top level, not in a block")
             self.statement(line)
 
     def children(self, line: _Line) -> None:
@@ -170,6 +174,12 @@ class _Parser:
         except ValueError as error:
             raise self.error(line, token.column, str(error)) from error
 
+    def _failpoint(self, line: _Line, token: _Token, name: str | None = None) -> str:
+        name = token.text if name is None else name
+        if not is_go_identifier(name):
+            raise self.error(line, token.column, f"{name!r} is not a failpoint name (a Go identifier)")
+        return name
+
     def _int(self, line: _Line, token: _Token, what: str) -> int:
         if not token.text.isdigit():
             raise self.error(line, token.column, f"{what} must be a whole number, not {token.text!r}")
@@ -191,12 +201,15 @@ class _Parser:
             raise self.error(line, words[window].column, "`for` takes one duration and ends the line, like `for 3s`")
         if window is not None:
             duration = self._duration(line, words[-1])
+            if duration <= 0:
+                raise self.error(line, words[-1].column, "a `for` window must be longer than 0s")
             words = words[:-2]
         failpoints = {}
         for word in words:
             name, sep, terms = word.text.partition("=")
             if not sep or not name:
                 raise self.error(line, word.column, f"{word.text!r}: expected NAME=TERMS")
+            self._failpoint(line, word, name)
             try:
                 failpoints[name] = normalize_terms(terms)
             except TermSyntaxError as error:
@@ -207,6 +220,9 @@ class _Parser:
         if len(tokens) < 3:
             raise self.error(line, tokens[0].column, "expected `unset TARGET NAME...` or `unset TARGET all`")
         names = [t.text for t in tokens[2:]]
+        if names != ["all"]:
+            for token in tokens[2:]:
+                self._failpoint(line, token)
         where = self.where(line, tokens[1].column)
         if names == ["all"]:
             self.scenario.unset(tokens[1].text, where=where)
@@ -236,6 +252,7 @@ class _Parser:
     def wait(self, line: _Line, tokens: list[_Token]) -> None:
         usage = "wait TARGET FAILPOINT count OP N [within DURATION]"
         op, value = self._comparison(line, tokens, 3, usage)
+        self._failpoint(line, tokens[2])
         rest = tokens[6:]
         within = 10.0
         if rest:
@@ -261,8 +278,11 @@ class _Parser:
                     raise self.error(line, rest[0].column, "expected `expect PROCESS exit [panic] [within DURATION]`")
                 within = self._duration(line, rest[1])
             self.scenario.expect_exit(tokens[1].text, panic, within, where=where)
+        elif len(tokens) == 3:
+            raise self.error(line, tokens[2].column, "expected `expect PROCESS exit|running` or `expect TARGET FAILPOINT count OP N`")
         else:
             op, value = self._comparison(line, tokens, 3, "expect TARGET FAILPOINT count OP N")
+            self._failpoint(line, tokens[2])
             self._arity(line, tokens, 6, "expect TARGET FAILPOINT count OP N")
             self.scenario.expect_count(tokens[1].text, tokens[2].text, op, value, where=where)
 
@@ -275,6 +295,8 @@ class _Parser:
         if len(tokens) != 2 or not tokens[1].text.endswith(":"):
             raise self.error(line, tokens[0].column, "expected `repeat N:`")
         times = self._int(line, _Token(tokens[1].text[:-1], tokens[1].column), "repeat's count")
+        if times < 1:
+            raise self.error(line, tokens[1].column, f"repeat needs a count of at least 1, not {times}")
         with self.scenario.repeat(times, self.where(line)):
             self.children(line)
 

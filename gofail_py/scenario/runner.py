@@ -211,9 +211,13 @@ class _Runner:
 
     def _death(self, proc: Process, why: str) -> ExpectationFailed:
         proc.exit_accounted = True
+        last = tail(proc.stderr_path)
+        panic = proc.panic_line()
+        if panic is not None and panic not in last:
+            last = f"{panic}\n...\n{last}"  # a Go panic's first line says more than its stack's end
         return ExpectationFailed(
             f"process {proc.name} died unexpectedly (exit code {proc.exit_code()}) {why}; "
-            f"last lines of its stderr:\n{tail(proc.stderr_path)}"
+            f"last lines of its stderr:\n{last}"
         )
 
     def check_before(self, step: Step, during: BaseException | None = None) -> None:
@@ -227,6 +231,12 @@ class _Runner:
             assert isinstance(proc, Process)
             if isinstance(step, _ACCOUNTING) and during is None:
                 continue
+            if isinstance(during, (EndpointUnreachable, ProcessDied)) and proc.alive() and proc.popen is not None:
+                # the endpoint failed: the process may be exiting (sockets close before it is reaped)
+                try:
+                    proc.popen.wait(timeout=1.0)
+                except subprocess.TimeoutExpired:
+                    continue
             with self.lock:
                 if proc.exit_accounted or proc.alive():
                     continue

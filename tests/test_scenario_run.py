@@ -1,22 +1,13 @@
-"""Scenarios against real processes: examples/kvserver built with our rewriter and the runtime."""
+"""Scenarios against real processes: examples/kvserver built with our rewriter and the real runtime."""
 
 from __future__ import annotations
 
-import json
 import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-
-from gofail_py.cli import main
-from gofail_py.errors import ScenarioSyntaxError
-from gofail_py.scenario import Scenario, ScenarioResult, parse_scenario, run_scenario
-from tests.support.goprog import REPO
+from gofail_py.scenario import Scenario, ScenarioResult, load_scenario, parse_scenario, run_scenario
+from tests.support.goprog import REPO, TESTDATA
 
 KVCLIENT = str(REPO / "examples" / "kvclient.py")
 HEADER = "process kv: {kvserver} --listen 127.0.0.1:{port} --data {tmp}/kv\n"
@@ -93,7 +84,7 @@ run python3 -c "import requests,sys; sys.exit(requests.get('http://{kv.endpoint}
 def test_parallel_runs_its_steps_at_once(kvserver_binary: Path, tmp_path: Path) -> None:
     result = run_text("parallel:\n  sleep 300ms\n  sleep 300ms\n  run true\n", kvserver_binary, tmp_path)
     assert result.passed
-    first, second = [r for r in result.timeline if r.statement == "sleep 0.3s"]
+    first, second = [r for r in result.timeline if r.statement == "sleep 300ms"]
     assert first.start < second.end and second.start < first.end, "the two sleeps overlapped"
 
 
@@ -154,9 +145,10 @@ expect kv running
 
 
 def test_expect_panic_fails_when_the_exit_was_not_a_panic(kvserver_binary: Path, tmp_path: Path) -> None:
-    result = run_text(HEADER + "start kv\nset kv afterCommit=panic\nrun kill -TERM {kv.pid}\nexpect kv exit panic within 5s\n",
+    result = run_text(HEADER + "start kv\nset kv afterCommit=panic\nstop kv\nexpect kv exit panic within 5s\n",
                       kvserver_binary, tmp_path)
-    assert not result.passed and "not by a failpoint panic" in (result.error or "")
+    assert not result.passed and result.failed_step is not None and result.failed_step.index == "4"
+    assert "exited with code -15, but not by a failpoint panic" in (result.error or "")
 
 
 def test_cleanup_after_a_failed_expectation(kvserver_binary: Path, tmp_path: Path) -> None:
@@ -208,23 +200,6 @@ expect remote writeError count == 0
     assert kv.client.list()["writeError"] == "", "the scenario's cleanup disabled what it set"
 
 
-def test_python_api_builds_the_same_model_as_the_text() -> None:
-    built = Scenario("api")
-    built.process("kv", ["{kvserver}", "--listen", "127.0.0.1:{port}"])
-    built.start("kv").set("kv", afterCommit="panic", duration=1.5)
-    with built.repeat(2):
-        built.command(["true"], allow_failure=True)
-    built.expect_exit("kv", panic=True, within=5)
-    parsed = parse_scenario(
-        "process kv: {kvserver} --listen 127.0.0.1:{port}\nstart kv\nset kv afterCommit=panic for 1500ms\n"
-        "repeat 2:\n  run? true\nexpect kv exit panic within 5s\n"
-    )
-    strip = lambda steps: [type(s).__name__ for s in steps]  # noqa: E731
-    assert strip(built.steps) == strip(parsed.steps)
-    assert built.steps[1].failpoints == parsed.steps[1].failpoints == (("afterCommit", "panic"),)  # type: ignore[union-attr]
-    assert built.steps[1].duration == parsed.steps[1].duration == 1.5  # type: ignore[union-attr]
-
-
 def test_api_run_with_the_pytest_fixture(kvserver_binary: Path, gofail_scenario) -> None:  # type: ignore[no-untyped-def]
     scenario = Scenario("fixture")
     scenario.process("kv", [str(kvserver_binary), "--listen", "127.0.0.1:{port}", "--data", "{tmp}/kv"])
@@ -233,63 +208,81 @@ def test_api_run_with_the_pytest_fixture(kvserver_binary: Path, gofail_scenario)
     assert result.passed
 
 
-SYNTAX_ERRORS = [
-    ("frobnicate kv\n", "1:1: unknown statement 'frobnicate'"),
-    ("start kv\n", "1:7: no process 'kv' declared"),
-    (HEADER + "set kv x=50%panic\n", "2:12: bad terms: the runtime reads 50% as a count missing its `*`"),
-    (HEADER + "set kv afterCommit=panic for 3 s\n", "2:26: `for` takes one duration and ends the line"),
-    (HEADER + "sleep 5x\n", "2:7: '5x' is not a duration"),
-    (HEADER + "repeat 3:\n", "2:1: `repeat 3:` needs an indented block of steps below it"),
-    (HEADER + "start kv\n  stop kv\n", "3:3: unexpected indentation"),
-    (HEADER + "wait kv afterCommit count = 3\n", "2:27: expected `wait TARGET FAILPOINT count OP N [within DURATION]`"),
-    (HEADER + "expect kv exploded\n", "2:11: expected `expect TARGET FAILPOINT count OP N`"),
-    (HEADER + "process kv: other\n", "2:9: 'kv' is declared twice"),
-    ("endpoint r: nowhere\nstart r\n", "1:13: endpoint 'nowhere' is not HOST:PORT"),
-    ("endpoint r: 127.0.0.1:1\nstart r\n", "2:7: no process 'r' declared (an endpoint can only be set"),
-    ("run echo 'unclosed\n", "1:5: cannot split the command: No closing quotation"),
-]
-
-
-@pytest.mark.parametrize(("text", "message"), SYNTAX_ERRORS)
-def test_syntax_errors(text: str, message: str) -> None:
-    with pytest.raises(ScenarioSyntaxError) as caught:
-        parse_scenario(text, "s.gofail")
-    assert str(caught.value).startswith(f"s.gofail:{message}")
-
-
-def test_cli_exit_codes(kvserver_binary: Path, tmp_path: Path) -> None:
-    runner = CliRunner()
-    cases = {
-        "bad.gofail": ("frobnicate\n", 2),
-        "fails.gofail": (HEADER + "start kv\nexpect kv afterCommit count == 1\n", 1),
-        "unstartable.gofail": ("process x: /nonexistent/binary\nstart x\n", 3),
-        "unknown_placeholder.gofail": ("run echo {nope}\n", 2),
-        "passes.gofail": (HEADER + "start kv\nexpect kv running\n", 0),
-    }
-    for name, (text, code) in cases.items():
-        (tmp_path / name).write_text(text)
-        result = runner.invoke(main, ["run", str(tmp_path / name), "--var", f"kvserver={kvserver_binary}"])
-        assert result.exit_code == code, (name, result.output, result.stderr)
-
-
-def test_sigint_cleans_up_everything(kvserver_binary: Path, tmp_path: Path) -> None:
-    scenario = tmp_path / "long.gofail"
+def test_every_statement_file(kvserver_binary: Path, tmp_path: Path) -> None:
+    """testdata/scenarios/valid/every_statement.gofail: each statement once, against two processes."""
+    scenario = load_scenario(TESTDATA / "scenarios" / "valid" / "every_statement.gofail")
     journal = tmp_path / "journal.jsonl"
-    scenario.write_text(HEADER + "start kv\nset kv slowWrite=sleep(1)\nrun background sleep 60\nsleep 60s\n")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gofail_py.cli", "run", str(scenario), "--journal", str(journal), "--var", f"kvserver={kvserver_binary}"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and (not journal.exists() or len(journal.read_text().splitlines()) < 3):
-        time.sleep(0.05)
-    records = [json.loads(line) for line in journal.read_text().splitlines()]
-    pids = [r["answer"]["pid"] for r in records if isinstance(r["answer"], dict) and "pid" in r["answer"]]
-    assert len(pids) == 2 and all(pid_alive(p) for p in pids)
-    proc.send_signal(signal.SIGINT)
-    _, stderr = proc.communicate(timeout=20)
-    assert proc.returncode == 130, stderr
-    assert b"interrupted" in stderr
-    assert all(not pid_alive(p) for p in pids)
-    statements = [json.loads(line)["statement"] for line in journal.read_text().splitlines()]
-    assert "unset kv slowWrite" in statements and "stop kv" in statements
+    result = run_scenario(scenario, journal=journal, variables={"kvserver": str(kvserver_binary), "kvclient": KVCLIENT})
+    assert result.passed, result.summary()
+    kinds = {type(step).__name__ for step in scenario.steps} | {
+        type(inner).__name__ for step in scenario.steps if hasattr(step, "steps") for inner in step.steps}
+    assert kinds >= {"Start", "Stop", "Restart", "SetFailpoints", "UnsetFailpoints", "Sleep", "RunCommand", "WaitCount",
+                     "ExpectExit", "ExpectRunning", "ExpectCount", "Parallel", "Repeat", "Choose"}
+    env_start = next(r for r in result.timeline if r.statement == "start kv")
+    assert env_start.sent["env"] == {"GOFAIL_FAILPOINTS": "readOnly=return(false)", "NOTE": "two words"}
+    background = next(r for r in result.timeline if r.statement.startswith("run background"))
+    assert all(not pid_alive(pid) for pid in started_pids(result) + [background.answer["pid"]])
+
+
+def test_a_panic_nobody_expected_fails_at_the_end(kvserver_binary: Path, tmp_path: Path) -> None:
+    result = run_text(HEADER + """
+start kv
+set kv afterCommit=panic
+run python3 {kvclient} put {kv.port} a 1 --no-answer
+run true
+""", kvserver_binary, tmp_path)
+    assert not result.passed and result.exit_code == 1
+    assert result.failed_step is not None and result.failed_step.index == "end"
+    assert "died unexpectedly (exit code 2)" in (result.error or "")
+    assert "no step accounted for it" in (result.error or "") and "failpoint panic" in (result.error or "")
+
+
+def test_a_step_about_a_process_killed_by_a_panic_fails_with_the_death(kvserver_binary: Path, tmp_path: Path) -> None:
+    result = run_text(HEADER + """
+start kv
+set kv afterCommit=panic
+run python3 {kvclient} put {kv.port} a 1 --no-answer
+run python3 {kvclient} get {kv.port} a
+expect kv running
+""", kvserver_binary, tmp_path)
+    assert not result.passed and result.exit_code == 1
+    assert result.failed_step is not None and result.failed_step.index == "4"
+    assert "before `run python3" in (result.error or "")
+    assert "died by a failpoint panic, which no `expect kv exit` accounted for" in (result.error or "")
+    assert "panic: failpoint panic" in (result.error or ""), "the stderr lines are in the message"
+
+
+def test_a_death_during_a_step_is_reported_as_the_death(kvserver_binary: Path, tmp_path: Path) -> None:
+    result = run_text(HEADER + """
+start kv
+set kv slowWrite=sleep(1)
+run background sh -c "sleep 0.3; kill -9 {kv.pid}"
+wait kv slowWrite count >= 1 within 30s
+""", kvserver_binary, tmp_path)
+    assert not result.passed and result.exit_code == 1, result.summary()
+    assert result.failed_step is not None and result.failed_step.index == "4"
+    assert "died unexpectedly (exit code -9) while `wait kv slowWrite" in (result.error or "")
+
+
+def test_stop_ends_the_whole_process_group(kvserver_binary: Path, tmp_path: Path) -> None:
+    """A process declared as a shell wrapper: stop (and cleanup) reach the server it started."""
+    pidfile = tmp_path / "server.pid"
+    result = run_text(f"""
+process wrapped: sh -c "{{kvserver}} --listen 127.0.0.1:{{port}} --data {{tmp}}/kv & echo $! > {pidfile}; wait"
+start wrapped
+run python3 {{kvclient}} put {{wrapped.port}} a 1
+stop wrapped
+start wrapped
+""", kvserver_binary, tmp_path)
+    assert result.passed, result.summary()
+    server_pids = [int(pidfile.read_text())]
+    assert all(not pid_alive(pid) for pid in started_pids(result) + server_pids)
+
+
+def test_a_failing_parallel_branch_stops_its_siblings(kvserver_binary: Path, tmp_path: Path) -> None:
+    result = run_text("parallel:\n  sleep 60s\n  run sleep 60\n  run false\n", kvserver_binary, tmp_path)
+    assert not result.passed and result.exit_code == 1
+    outcomes = {r.statement: r.outcome for r in result.timeline}
+    assert outcomes["run false"] == "failed"
+    assert outcomes["sleep 60s"] == "interrupted" and outcomes["run sleep 60"] == "interrupted"
+    assert result.failed_step is not None and result.failed_step.statement == "run false"
