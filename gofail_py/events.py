@@ -125,13 +125,30 @@ def from_dict(data: dict[str, Any], default_run: str) -> Event:
     cls = _KINDS.get(kind) if isinstance(kind, str) else None
     if cls is None:
         raise ValueError(f"unknown event {kind!r}")
-    names = {f.name for f in fields(cls)}
-    values = {key: value for key, value in data.items() if key in names}
+    types = {f.name: str(f.type) for f in fields(cls)}
+    values = {key: value for key, value in data.items() if key in types}
     values.setdefault("run", default_run)
+    for key, value in values.items():
+        if not _fits(value, types[key]):
+            raise ValueError(f"{kind} event: {key} is {json.dumps(value)}, not {types[key]}")
     try:
         return cls(**values)
     except TypeError as error:  # a required field missing
         raise ValueError(f"{kind} event: {error}") from None
+
+
+def _fits(value: Any, annotation: str) -> bool:
+    """Whether a JSON value has the field's type ("float", "int | None", "Any"...)."""
+    for name in annotation.split(" | "):
+        if name == "Any" or (name == "None" and value is None) or (name == "bool" and isinstance(value, bool)):
+            return True
+        if isinstance(value, bool):
+            continue
+        if (name == "str" and isinstance(value, str)) or (name == "int" and isinstance(value, int)):
+            return True
+        if name == "float" and isinstance(value, (int, float)) and value == value and abs(value) != float("inf"):
+            return True
+    return False
 
 
 def read_journal(path: str | Path) -> Iterator[Event]:

@@ -70,12 +70,14 @@ def layout(run: Run) -> Timeline:
     def x(t: float) -> float:
         return round(LEFT + WIDTH * max(t, 0.0) / span, 2)
 
+    culprits = {(c.process, c.time, c.failpoint) for c in run.crashes}
     steps = []
     for step in run.steps:
         kind = "step ok" if step.passed else "step failed"
         width = max(x(step.end) - x(step.start), 2.0)
         title = f"{step.index} {step.statement} [{step.outcome}] {step.start:.3f}s..{step.end:.3f}s"
-        steps.append(Shape(kind, x(step.start), 6, width, STEP_ROW - 10, title=title + (f": {step.message}" if step.message else "")))
+        label = step.index if width >= 7 * len(step.index) + 4 or not step.passed else ""
+        steps.append(Shape(kind, x(step.start), 6, width, STEP_ROW - 10, label=label, title=title + (f": {step.message}" if step.message else "")))
     y = STEP_ROW + GAP
     lanes = []
     for process in run.processes:
@@ -88,12 +90,15 @@ def layout(run: Run) -> Timeline:
             hits = f"{window.hits}" if window.exact else f"≥{window.hits}"
             lane.shapes.append(Shape(
                 "window" + (" hit" if window.hits else ""), x(window.start), row_y + 2, max(x(window.end) - x(window.start), 2.0), ROW - 4,
-                label=f"{window.failpoint} ×{hits}",
+                label=f"{window.failpoint} ×{hits}" + (" ✕ crashed it" if (window.process, window.end, window.failpoint) in culprits else ""),
                 title=f"{window.failpoint}={window.terms}: {hits} hit(s), {window.start:.3f}s..{window.end:.3f}s, closed by {window.closed_by}",
             ))
         for crash in (c for c in run.crashes if c.process == process):
             by = crash.failpoint or f"unattributed: {crash.reason}"
-            lane.shapes.append(Shape("crash", x(crash.time), y + LANE_HEAD / 2, label="✕", title=f"crashed at {crash.time:.3f}s by {by}; {crash.message}"))
+            lane.shapes.append(Shape("crash", x(crash.time), y + LANE_HEAD / 2, label="✕",
+                                     title=f"crashed at {crash.time:.3f}s by {by}; {crash.message}"))
+        # marks (crash, restart) over the bars
+        lane.shapes.sort(key=lambda shape: not shape.kind.startswith(("state", "window")))
         lanes.append(lane)
         y += height + GAP
     axis = [Shape("tick", x(t), y, label=f"{t:g}s") for t in _ticks(span)]
@@ -123,7 +128,7 @@ def _states(run: Run, process: str, x: Callable[[float], float], y: float, span:
             state = "crashed" if any(abs(t - event.time) < 1e-3 for t in crashes) else "exited"
         since = event.time
     shapes.append(_bar(state, since, span, x, y))
-    return [s for s in shapes if s.w > 0]
+    return [s for s in shapes if s.w > 0 or not s.kind.startswith("state")]
 
 
 def _bar(state: str, start: float, end: float, x: Callable[[float], float], y: float) -> Shape:

@@ -205,10 +205,22 @@ def test_bad_input_is_refused_with_exit_2_and_no_traceback(tmp_path: Path) -> No
     bad.write_text('{"event": "run", "run": "r"}\nnot json\n')
     broken = report(str(bad))
     assert broken.returncode == 2 and f"{bad}:2: not a journal event" in broken.stderr
-    unknown = tmp_path / "unknown.jsonl"
-    unknown.write_text('{"event": "window", "run": "r"}\n')
-    assert report(str(unknown)).returncode == 2
-    for result in (refused, missing, broken):
+    results = [refused, missing, broken]
+    for name, line, complaint in [
+        ("missing-field", '{"event": "window", "run": "r"}', "window event"),
+        ("wrong-type", '{"event": "window", "run": "r", "process": "p", "failpoint": "f", "terms": "off", "start": "x", "end": 1}', 'start is "x", not float'),
+        ("bool-hits", '{"event": "window", "run": "r", "process": "p", "failpoint": "f", "terms": "off", "start": 0, "end": 1, "hits": true}', "hits is true, not int"),
+        ("unknown-kind", '{"event": "teleport", "run": "r"}', "unknown event 'teleport'"),
+        ("array", "[1]", "not a JSON object"),
+    ]:
+        path = tmp_path / f"{name}.jsonl"
+        path.write_text(line + "\n")
+        result = report(str(path), "-o", str(tmp_path / "r.html"))
+        assert result.returncode == 2 and f"{path}:1: not a journal event" in result.stderr and complaint in result.stderr, result.stderr
+        results.append(result)
+    unwritable = report(str(good), "-o", str(tmp_path / "no" / "such" / "dir" / "r.html"))
+    assert unwritable.returncode == 2 and "cannot write the report" in unwritable.stderr
+    for result in results + [unwritable]:
         assert "Traceback" not in result.stderr
 
 

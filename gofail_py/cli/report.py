@@ -45,11 +45,16 @@ def report(journals: tuple[str, ...], sources: tuple[str, ...], as_json: bool, o
     events = [event for path in journals for event in read_journal(path)]
     coverage = build(events, inventory)
     if output is not None:
-        from gofail_py.report_html import render_html
-        from gofail_py.workspace import write_atomic
         from pathlib import Path
 
-        write_atomic(Path(output), render_html(coverage).encode("utf-8"))
+        from gofail_py.errors import WorkspaceError
+        from gofail_py.report_html import render_html
+        from gofail_py.workspace import write_atomic
+
+        try:
+            write_atomic(Path(output), render_html(coverage).encode("utf-8"))
+        except OSError as error:
+            raise WorkspaceError(f"{output}: cannot write the report: {error.strerror or error}") from None
     if as_json:
         click.echo(json.dumps(coverage.as_dict(), indent=2))
     else:
