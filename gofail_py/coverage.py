@@ -88,8 +88,8 @@ class Coverage:
     def summary(self) -> str:
         crashed = f"{self.crashed} crashed a process"
         if self.in_source is None:
-            return f"{self.armed} failpoints armed, {self.hit} hit, {crashed} (no --source: never-armed failpoints unknown)"
-        return (f"{self.in_source} failpoints in source, {self.armed} armed ({_pct(self.percent(self.armed))}), "
+            return f"{self.armed} failpoint{'' if self.armed == 1 else 's'} armed, {self.hit} hit, {crashed} (no --source: never-armed failpoints unknown)"
+        return (f"{self.in_source} failpoint{'' if self.in_source == 1 else 's'} in source, {self.armed} armed ({_pct(self.percent(self.armed))}), "
                 f"{self.hit} hit ({_pct(self.percent(self.hit))}), {crashed}")
 
     def as_dict(self) -> dict[str, Any]:

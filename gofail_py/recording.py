@@ -11,9 +11,9 @@ are not counted: the figures are exact when nothing hits the failpoint at that m
 
 from __future__ import annotations
 
-import os
 import threading
 import time
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -78,7 +78,7 @@ class Recorder:
         source: Sequence[PathArg] = (),
         inventory: Sequence[LocatedFailpoint] | None = None,
     ) -> None:
-        self.run = run or f"{name or 'run'}@{time.strftime('%Y%m%dT%H%M%S')}.{os.getpid()}.{id(self) % 10000}"
+        self.run = run or f"{name or 'run'}@{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
         self.inventory = list(inventory) if inventory is not None else (list_failpoints(source) if source else [])
         self.events: list[Event] = []
         self._open: dict[tuple[str, str], _Open] = {}
@@ -110,11 +110,12 @@ class Recorder:
             again = any(isinstance(e, ProcessEvent) and e.process == process and e.action in ("start", "restart") for e in self.events)
             self.emit(ProcessEvent(self.run, process, "restart" if again else "start", self.now(), pid=pid, endpoint=endpoint))
 
-    def before_stop(self, process: str, client: Client) -> None:
+    def before_stop(self, process: str, client: Client, closed_by: str = "stop") -> None:
         """Reads the counts of the process's armed windows and closes them: call before stopping it."""
-        for (owner, name) in list(self._open):
-            if owner == process:
-                self._close(process, name, client, "stop")
+        with self._lock:
+            for (owner, name) in list(self._open):
+                if owner == process:
+                    self._close(process, name, client, closed_by)
 
     def process_stopped(self, process: str, pid: int | None = None, exit_code: int | None = None) -> None:
         """We stopped it (call ``before_stop`` first, while it still answers)."""
@@ -166,7 +167,7 @@ class Recorder:
             now = self.now()
             for name, text in texts.items():
                 if name in counts:
-                    self._finish(process, name, now, counts[name], "reset")
+                    self._finish(process, name, now, counts[name][0], "reset", counts[name][1])
                 self._open[(process, name)] = _Open(text, now)
 
     def unset(self, client: Client, name: str, process: str | None = None) -> None:
@@ -178,7 +179,7 @@ class Recorder:
                 client.disable(name)
             finally:
                 if hits is not None:
-                    self._finish(process, name, self.now(), hits, "unset")
+                    self._finish(process, name, self.now(), hits[0], "unset", hits[1])
 
     def observe(self, process: str, name: str, count: int) -> None:
         """A count someone read: kept as the window's lower bound should the process die."""
@@ -208,18 +209,20 @@ class Recorder:
 
     # --- windows ------------------------------------------------------------------------------
 
-    def _read(self, client: Client, process: str, name: str) -> int:
+    def _read(self, client: Client, process: str, name: str) -> tuple[int, bool]:
+        """The window's hits and whether they are exact (the runtime answered)."""
         window = self._open[(process, name)]
         try:
             window.seen = max(window.seen, client.count(name))
+            return window.seen, True
         except ClientError:
-            pass  # disabled behind our back or the process is gone: keep what was seen
-        return window.seen
+            return window.seen, False  # disabled behind our back or the process is gone
 
     def _close(self, process: str, name: str, client: Client, closed_by: str) -> None:
         with self._lock:
             if (process, name) in self._open:
-                self._finish(process, name, self.now(), self._read(client, process, name), closed_by)
+                hits, exact = self._read(client, process, name)
+                self._finish(process, name, self.now(), hits, closed_by, exact)
 
     def _finish(self, process: str, name: str, end: float, hits: int, closed_by: str, exact: bool = True) -> None:
         window = self._open.pop((process, name))
@@ -308,9 +311,7 @@ def recording(client: Client, journal: PathArg | Recorder, *, process: str | Non
         yield wrapped
     finally:
         if isinstance(journal, Recorder):
-            for (owner, fp) in list(recorder._open):
-                if owner == wrapped.process:
-                    recorder._close(owner, fp, client, "end")
+            recorder.before_stop(wrapped.process, client, closed_by="end")
         else:
             recorder.close({wrapped.process: client})
 

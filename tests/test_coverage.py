@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from gofail_py.client import Client
+from gofail_py.errors import FailpointDisabled
 from gofail_py.events import Crash, FailpointWindow, ProcessEvent, read_journal
 from gofail_py.recording import Recorder, RecordingClient, hits_at_panic, recording
 from tests.support.goprog import REPO, free_port, start
@@ -246,3 +247,31 @@ def test_hits_at_panic_follow_the_terms() -> None:
     assert hits_at_panic("50.0%panic") is None
     assert hits_at_panic("off->panic") is None
     assert hits_at_panic("return(1)") is None
+
+
+def test_a_window_disabled_behind_the_recorders_back_is_a_lower_bound(kvserver_binary: Path, tmp_path: Path) -> None:
+    journal = tmp_path / "shared.jsonl"
+    first = Recorder(journal, name="first")
+    kv = KV(kvserver_binary, tmp_path / "data", first)
+    try:
+        kv.client.enable("writeError", 'return("x")')
+        assert kv.put("a") == 500
+        assert kv.client.count("writeError") == 1
+        assert kv.put("b") == 500
+        kv.truth.disable("writeError")  # someone else: the runtime forgets the count
+        with pytest.raises(FailpointDisabled):
+            kv.client.disable("writeError")
+        first.close()
+        second = Recorder(journal, name="second")  # a second run appended to the same journal
+        again = RecordingClient(kv.truth, second, "kv")
+        again.enable("writeError", 'return("y")')
+        assert kv.put("c") == 500
+        again.disable("writeError")
+        second.close()
+    finally:
+        kv.kill()
+    got = [(w.run.split("@")[0], w.hits, w.exact) for w in windows(journal)]
+    assert got == [("first", 1, False), ("second", 1, True)]
+    data = report_json(str(journal))
+    assert data["runs"] == 2 and by_name(data)["writeError"]["hits"] == 2 and by_name(data)["writeError"]["hits_exact"] is False
+    assert ["writeError", "-", "2", ">=2", "0", "kv"] in [line.split() for line in report(str(journal)).stdout.splitlines()]
