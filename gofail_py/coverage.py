@@ -163,6 +163,8 @@ def build(events: Iterable[Event], inventory: Sequence[LocatedFailpoint] | None 
         elif isinstance(event, Crash):
             crash = event
             run.crashes.append(crash)
+            if crash.process not in run.processes:
+                run.processes.append(crash.process)
             if crash.failpoint is None:
                 unattributed.append(crash)
             else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 import subprocess
 import sys
 from pathlib import Path
@@ -275,3 +276,26 @@ def test_a_window_disabled_behind_the_recorders_back_is_a_lower_bound(kvserver_b
     data = report_json(str(journal))
     assert data["runs"] == 2 and by_name(data)["writeError"]["hits"] == 2 and by_name(data)["writeError"]["hits_exact"] is False
     assert ["writeError", "-", "2", ">=2", "0", "kv"] in [line.split() for line in report(str(journal)).stdout.splitlines()]
+
+
+def test_attribution_by_path_tail_and_its_refusals() -> None:
+    from gofail_py.panics import Panic, attribute, parse_panic
+    from gofail_py.workspace import list_failpoints
+
+    inventory = list_failpoints([KVSERVER_SRC])
+    trimmed = "panic: failpoint panic: {}\n\ngoroutine 18 [running]:\n" \
+        "go.etcd.io/gofail/runtime.(*Failpoint).Acquire(0x1?)\n\tgo.etcd.io/gofail@v0.2.0/runtime/failpoint.go:45 +0x6e\n" \
+        "main.(*store).commit(0x1, {0x2, 0x2})\n\texample.com/kvserver/store.go:118 +0x515\n"
+    panic = parse_panic(trimmed)
+    assert panic == Panic("failpoint panic: {}", True, "example.com/kvserver/store.go", 118)
+    assert attribute(panic, inventory) == ("beforeCommit", "stack")
+    assert attribute(Panic("x", True, "other.go", 118), inventory)[0] is None
+    assert attribute(Panic("x", True, "store.go", 119), inventory)[0] is None
+    clash = next(fp for fp in inventory if fp.failpoint.line == 118)
+    other = replace(clash, path=Path("/elsewhere/store.go"), failpoint=replace(clash.failpoint, name="otherCommit"))
+    assert attribute(Panic("x", True, "/build/store.go", 118), [clash, other]) == (
+        None, "store.go:118 matches several failpoints: beforeCommit, otherCommit")
+    assert attribute(Panic("x", True, "/build/kvserver/store.go", 118), [clash, other])[0] == "beforeCommit"  # longer tail wins
+    assert attribute(panic, [])[0] is None and "pass --source" in attribute(panic, [])[1]
+    assert parse_panic("panic: boom\n\ngoroutine 1 [running]:\nmain.main()\n\t/x/main.go:3 +0x1\n") == Panic("boom", False)
+    assert parse_panic("all fine\n") is None
