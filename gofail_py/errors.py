@@ -145,3 +145,12 @@ class ProcessStartError(ScenarioError):
     """A scenario process could not be started or never answered on its endpoint."""
 
     exit_code = 3
+
+
+# --- coverage reports -----------------------------------------------------------------------
+
+
+class JournalError(GofailError):
+    """A journal file that cannot be read or holds a line that is not an event."""
+
+    exit_code = 2
