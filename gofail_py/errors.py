@@ -60,10 +60,12 @@ class TermSyntaxError(GofailError):
     text: str
     column: int
     message: str
+    name: str | None = None  # the failpoint the terms were meant for, when known
 
     def __str__(self) -> str:
         caret = " " * (self.column - 1) + "^"
-        return f"bad terms at column {self.column}: {self.message}\n  {self.text}\n  {caret}"
+        where = f" for {self.name}" if self.name else ""
+        return f"bad terms{where} at column {self.column}: {self.message}\n  {self.text}\n  {caret}"
 
 
 class ClientError(GofailError):
