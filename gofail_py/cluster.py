@@ -52,8 +52,9 @@ class Cluster:
     def enable_many(self, failpoints: Mapping[str, str | Terms]) -> list[EndpointResult[None]]:
         return self.apply(lambda c: c.enable_many(failpoints))
 
-    def disable(self, name: str) -> list[EndpointResult[None]]:
-        return self.apply(lambda c: c.disable(name))
+    def disable(self, name: str, *, strict: bool = False) -> list[EndpointResult[bool]]:
+        """Per endpoint: True if the failpoint had terms (already off is no error unless ``strict``)."""
+        return self.apply(lambda c: c.disable(name, strict=strict))
 
     def disable_all(self) -> builtins.list[EndpointResult[builtins.list[str]]]:
         return self.apply(Client.disable_all)

@@ -62,11 +62,14 @@ def test_list_get_enable_disable(kv: KV) -> None:
     c.enable("writeError", 'return("disk full")')
     assert c.get("writeError") == 'return("disk full")'
     assert c.list()["writeError"] == 'return("disk full")'
-    c.disable("writeError")
+    assert c.disable("writeError") is True
     with pytest.raises(FailpointDisabled):
         c.get("writeError")
     with pytest.raises(FailpointDisabled):
-        c.disable("writeError")
+        c.count("writeError")
+    assert c.disable("writeError") is False  # already off: no error, as etcd's robustness framework treats it
+    with pytest.raises(FailpointDisabled):
+        c.disable("writeError", strict=True)
 
 
 def test_return_values_reach_the_program(kv: KV) -> None:
@@ -149,7 +152,7 @@ def test_process_killed_mid_request_is_reported(kv: KV) -> None:
         yield b"1)"
 
     with pytest.raises(ProcessDied, match="gone"):
-        kv.client._send("PUT", "/slowWrite", slow_body())
+        kv.client._request("PUT", "/slowWrite", slow_body())
 
 
 def test_gofail_failpoints_env_arms_at_start_up(kvserver_binary: Path, tmp_path: Path) -> None:
