@@ -82,28 +82,21 @@ class Client:
         return time.monotonic() + (self.timeout if timeout is None else timeout)
 
     def _request(self, method: str, path: str, body: Any = None, deadline: float | None = None) -> Answer:
-        """One request; a connection dropped by a living process is tried once more."""
+        """One request; a connection dropped before a complete answer is tried once more, afresh."""
         deadline = self._deadline() if deadline is None else deadline
         try:
             return self._transport.request(method, path, body, deadline)
         except Dropped as dropped:
             message = str(dropped)
         # A kept-alive connection can be stale (the process restarted); a panic kills the process.
-        if not self._alive(deadline):
-            raise ProcessDied(f"{message}, and the process is gone (expected after a panic action)")
-        try:
-            return self._transport.request(method, path, body, deadline)
-        except Dropped:
-            raise Dropped(f"{message} (twice; the runtime's handler drops the connection when it panics "
-                          f"on malformed terms)") from None
-
-    def _alive(self, deadline: float) -> bool:
         self._transport.close()
         try:
-            self._transport.request("GET", READINESS_PATH, None, min(deadline, self._deadline()))
-            return True
-        except ClientError:
-            return False
+            return self._transport.request(method, path, body, deadline)
+        except EndpointUnreachable:
+            raise ProcessDied(f"{message}, and the process is gone (expected after a panic action)") from None
+        except Dropped:
+            why = "; the runtime's handler does that when it panics on malformed terms" if method == "PUT" else ""
+            raise Dropped(f"{message} (twice{why})") from None
 
     def _raise_for(self, answer: Answer, name: str | None, *expected: int) -> str:
         """The body when the status is expected and the answer is the runtime's; else the error it means."""
@@ -174,7 +167,10 @@ class Client:
 
     def get(self, name: str, *, wait_registered: float | None = None) -> str:
         """The terms a failpoint is set to; FailpointDisabled when it has none."""
-        return self._named("GET", name, "", None, 200, wait_registered).removesuffix("\n")
+        text = self._named("GET", name, "", None, 200, wait_registered)
+        if not text.endswith("\n"):
+            raise NotGofailEndpoint(f"{self.endpoint} is not a gofail endpoint: terms {text[:40]!r} without a newline")
+        return text.removesuffix("\n")
 
     def count(self, name: str, *, wait_registered: float | None = None) -> int:
         """How often its terms fired since they were last set; FailpointDisabled when it has none."""

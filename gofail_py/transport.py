@@ -172,6 +172,10 @@ class Transport:
                 if len(data) > MAX_BODY:
                     raw.close()
                     raise _TooLong()
+                length = response.headers.get("Content-Length", "")
+                if length.isdigit() and len(data) < int(length):
+                    raw.close()
+                    raise http.client.IncompleteRead(data, int(length) - len(data))
                 raw.release_conn()
         finally:
             _call.deadline = None
