@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -205,8 +206,11 @@ def normalize_terms(text: str | Terms, *, raw: bool = False) -> str:
     ``raw=True`` returns the text unchanged and unchecked, for the runtime's own reading.
     """
     text = str(text)
-    if raw:
-        return text
+    return text if raw else _normalized(text)
+
+
+@functools.lru_cache(maxsize=1024)
+def _normalized(text: str) -> str:  # pure, and asked for the same few terms again and again
     normalized = _FRIENDLY_SLEEP.sub(lambda m: f'sleep("{m.group(1)}")', text)
     parse_terms(normalized)
     return normalized

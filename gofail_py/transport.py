@@ -60,7 +60,7 @@ def parse_endpoint(endpoint: str | None) -> str:
     if ":" in host and not host.startswith("["):
         raise InvalidEndpoint(f"endpoint {endpoint!r}: write an IPv6 address in brackets, e.g. [::1]:22381")
     if not host or not _HOST.fullmatch(host):
-        raise InvalidEndpoint(f"endpoint {endpoint!r} is not HOST:PORT (e.g. 127.0.0.1:22381)")
+        raise InvalidEndpoint(f"endpoint {endpoint!r} is not HOST:PORT")
     if not port.isascii() or not port.isdigit() or not 0 < int(port) < 65536:
         raise InvalidEndpoint(f"endpoint {endpoint!r}: the port must be a number from 1 to 65535")
     return f"{host}:{int(port)}"
@@ -103,6 +103,19 @@ class _Response(http.client.HTTPResponse):
 
 class _Connection(urllib3.connection.HTTPConnection):
     response_class = _Response
+    _body_with_headers: bytes | None = None
+
+    # A short body goes out in the same send as the headers: one system call per request.
+    def request(self, method: str, url: str, body: Any = None, headers: Any = None, **kwargs: Any) -> None:
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        if isinstance(body, bytes) and headers and any(key.lower() == "content-length" for key in headers):
+            self._body_with_headers, body = body, None
+        super().request(method, url, body=body, headers=headers, **kwargs)
+
+    def endheaders(self, message_body: Any = None, *, encode_chunked: bool = False) -> None:
+        body, self._body_with_headers = self._body_with_headers, None
+        super().endheaders(body if body is not None else message_body, encode_chunked=encode_chunked)
 
 
 class _Pool(HTTPConnectionPool):
@@ -144,6 +157,7 @@ class Transport:
         if trust_env:
             self.proxies = dict(self.session.merge_environment_settings(self.base, {}, None, None, None)["proxies"])
         self._prepared: dict[tuple[str, str, str | None], requests.PreparedRequest] = {}
+        self._cached_pool: HTTPConnectionPool | None = None
 
     def _prepare(self, method: str, path: str, body: Any) -> requests.PreparedRequest:
         key = (method, path, body) if body is None or isinstance(body, str) else None
@@ -154,6 +168,13 @@ class Transport:
                 self._prepared[key] = prepared
         return prepared
 
+    def _pool(self) -> HTTPConnectionPool:
+        """The session's own connection pool for the endpoint (its keep-alive connections)."""
+        if self._cached_pool is None:
+            host, _, port = self.endpoint.rpartition(":")
+            self._cached_pool = self.adapter.poolmanager.connection_from_host(host.strip("[]"), int(port), scheme="http")
+        return self._cached_pool
+
     def request(self, method: str, path: str, body: Any, deadline: float) -> Answer:
         """Sends one request and reads the whole answer before ``deadline``; ClientError if not."""
         url = self.base + path
@@ -163,25 +184,31 @@ class Transport:
         _call.deadline = deadline
         try:
             with transport_errors(method, url, left):
-                response = self.adapter.send(
-                    self._prepare(method, path, body), stream=True, timeout=(left, left),
-                    verify=True, cert=None, proxies=self.proxies,
-                )
-                raw = response.raw
+                prepared = self._prepare(method, path, body)
+                if self.proxies:
+                    raw = self.adapter.send(prepared, stream=True, timeout=(left, left), verify=True, cert=None,
+                                            proxies=self.proxies).raw
+                else:  # what adapter.send does, without its per-request proxy and URL bookkeeping
+                    raw = self._pool().urlopen(
+                        method, path, body=prepared.body, headers=prepared.headers, retries=False, redirect=False,
+                        assert_same_host=False, preload_content=False, decode_content=False,
+                        timeout=urllib3.Timeout(connect=left, read=left),
+                    )
                 data = raw.read(MAX_BODY + 1)
                 if len(data) > MAX_BODY:
                     raw.close()
                     raise _TooLong()
-                length = response.headers.get("Content-Length", "")
+                length = raw.headers.get("Content-Length", "")
                 if length.isdigit() and len(data) < int(length):
                     raw.close()
                     raise http.client.IncompleteRead(data, int(length) - len(data))
                 raw.release_conn()
         finally:
             _call.deadline = None
-        return Answer(response.status_code, data.decode("utf-8", "replace"), method, url)
+        return Answer(raw.status, data.decode("utf-8", "replace"), method, url)
 
     def close(self) -> None:
+        self._cached_pool = None
         self.session.close()
 
 

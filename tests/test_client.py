@@ -194,3 +194,39 @@ def test_cluster_reports_per_endpoint(kvserver_binary: Path, tmp_path: Path) -> 
     finally:
         for server in servers:
             server.stop()
+
+
+def test_proxies_are_used_only_when_asked(kv: KV, monkeypatch: pytest.MonkeyPatch) -> None:
+    """trust_env=False (default): HTTP_PROXY is not read; trust_env=True: requests go through it."""
+    import threading
+
+    seen: list[str] = []
+    proxy = socket.socket()
+    proxy.bind(("127.0.0.1", 0))
+    proxy.listen()
+
+    def serve() -> None:  # a proxy that answers as the runtime would, and notes the request line
+        while True:
+            try:
+                conn, _ = proxy.accept()
+            except OSError:
+                return
+            with conn:
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    head += conn.recv(4096)
+                seen.append(head.split(b"\r\n")[0].decode())
+                conn.sendall(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")
+
+    threading.Thread(target=serve, daemon=True).start()
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.getsockname()[1]}")
+    try:
+        Client(kv.client.endpoint).enable("slowWrite", "print")
+        assert seen == [] and kv.client.get("slowWrite") == "print"
+        Client(kv.client.endpoint, trust_env=True).enable("slowWrite", "off")
+        assert seen == [f"PUT http://{kv.client.endpoint}/slowWrite HTTP/1.1"]
+        assert kv.client.get("slowWrite") == "print"  # the proxy kept it
+    finally:
+        proxy.close()
