@@ -113,9 +113,15 @@ class _Connection(urllib3.connection.HTTPConnection):
             self._body_with_headers, body = body, None
         super().request(method, url, body=body, headers=headers, **kwargs)
 
-    def endheaders(self, message_body: Any = None, *, encode_chunked: bool = False) -> None:
+    def _send_output(self, message_body: Any = None, encode_chunked: bool = False) -> None:
         body, self._body_with_headers = self._body_with_headers, None
-        super().endheaders(body if body is not None else message_body, encode_chunked=encode_chunked)
+        if body is None:
+            super()._send_output(message_body, encode_chunked)  # type: ignore[misc]
+            return
+        self._buffer.extend((b"", b""))  # type: ignore[attr-defined]
+        head = b"\r\n".join(self._buffer)  # type: ignore[attr-defined]
+        del self._buffer[:]  # type: ignore[attr-defined]
+        self.send(head + body)
 
 
 class _Pool(HTTPConnectionPool):
@@ -151,6 +157,8 @@ class Transport:
         self.base = f"http://{endpoint}"
         self.session = requests.Session()
         self.session.trust_env = trust_env
+        self.session.headers.clear()  # the runtime reads none; fewer header lines to write and send
+        self.session.headers["User-Agent"] = "gofail-py"
         self.adapter = _Adapter()
         self.session.mount("http://", self.adapter)
         self.proxies: dict[str, str] = {}
