@@ -179,6 +179,11 @@ def test_ready_and_unreachable() -> None:
     client = Client(f"http://127.0.0.1:{free_port()}/")
     with pytest.raises(EndpointUnreachable):
         client.ready(timeout=0.2)
+    with pytest.raises(EndpointUnreachable) as caught:
+        client.list()
+    # one exception whose message says it all: no chain of requests/urllib3 exceptions below it
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__
+    assert "GOFAIL_HTTP" in str(caught.value)
 
 
 def test_cluster_reports_per_endpoint(kvserver_binary: Path, tmp_path: Path) -> None:
