@@ -129,7 +129,8 @@ class Client:
         deadline = max(self._deadline(), window_end)
         while True:
             try:
-                return self._raise_for(self._request(method, path, body, deadline), name, expected)
+                # each request gets the timeout; the window only lets the call ask again
+                return self._raise_for(self._request(method, path, body, min(self._deadline(), deadline)), name, expected)
             except FailpointNotFound:
                 if time.monotonic() + _RETRY_PAUSE < window_end:
                     time.sleep(_RETRY_PAUSE)
@@ -210,7 +211,7 @@ class Client:
         batch = ";".join(f"{n}={b}" for n, b in bodies.items())
         while True:
             try:
-                self._raise_for(self._request("PUT", "/failpoints", batch, deadline), None, 204)
+                self._raise_for(self._request("PUT", "/failpoints", batch, min(self._deadline(), deadline)), None, 204)
                 return
             except FailpointNotFound:
                 if time.monotonic() + _RETRY_PAUSE < window_end:
