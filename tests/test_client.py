@@ -235,3 +235,12 @@ def test_proxies_are_used_only_when_asked(kv: KV, monkeypatch: pytest.MonkeyPatc
         assert kv.client.get("slowWrite") == "print"  # the proxy kept it
     finally:
         proxy.close()
+
+
+def test_non_ascii_terms_travel_intact(kv: KV) -> None:
+    """The body is encoded by us (UTF-8, sent with the headers): Content-Length must count bytes."""
+    kv.client.enable("writeError", 'return("héllo ✓")')
+    assert kv.client.get("writeError") == 'return("héllo ✓")'
+    kv.client.enable_many({"writeError": 'return("añ")', "slowWrite": "sleep(1)"})
+    assert kv.client.list()["writeError"] == 'return("añ")'
+    assert "añ" in kv.put("x", "1").text
