@@ -10,6 +10,7 @@ from tree_sitter import Node
 
 from gofail_py import render, syntax
 from gofail_py.errors import MarkerError, MarkerErrors
+from gofail_py.names import is_go_identifier as is_go_identifier  # re-exported: moved to names.py
 
 # Places where a statement may stand: a failpoint or label anywhere else would not compile.
 _STATEMENT_PARENTS = frozenset(
@@ -49,10 +50,6 @@ def split_lines(source: bytes) -> list[Line]:
 
 def join_lines(lines: list[Line]) -> bytes:
     return b"".join(line.content + line.ending for line in lines)
-
-
-def is_go_identifier(name: str) -> bool:
-    return name.isidentifier() and name not in _GO_KEYWORDS
 
 
 @dataclass(frozen=True)

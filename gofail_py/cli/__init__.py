@@ -35,7 +35,7 @@ class GofailGroup(click.Group):
             message = str(error)
             # located errors (path:line:col: ...) stay bare, so editors and CI annotators can read them
             located = isinstance(error, (MarkerError, MarkerErrors, ScenarioSyntaxError))
-            click.echo(message if located or "\n" in message else f"gofail-py: {message}", err=True)
+            click.echo(message if located else f"gofail-py: {message}", err=True)
             sys.exit(error.exit_code)
 
 
