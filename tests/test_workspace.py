@@ -63,12 +63,12 @@ def test_check_exit_codes_and_idempotence_message(tmp_path: Path, monkeypatch: p
     runner = CliRunner()
     assert runner.invoke(main, ["enable", "--check", "./..."]).exit_code == 0
     first = runner.invoke(main, ["enable", "./..."])
-    assert first.exit_code == 0 and first.output.startswith("enabled 1 failpoint(s)")
+    assert first.exit_code == 0 and first.output.startswith("enabled 1 failpoint in 1 file: 1 file rewritten, 1 binding file written (1 file scanned)")
     check = runner.invoke(main, ["enable", "--check", "./..."])
     assert check.exit_code == 1 and "p/x.go: enabled" in check.output and "p/x.fail.go: enabled" in check.output
     enabled = tree_digest(tmp_path)
     again = runner.invoke(main, ["enable", "./..."])
-    assert again.exit_code == 0 and again.output.startswith("nothing to enable: 1 failpoint(s)")
+    assert again.exit_code == 0 and again.output == "nothing to enable: 1 failpoint in 1 file (2 files scanned) already enabled\n"
     assert tree_digest(tmp_path) == enabled
     assert runner.invoke(main, ["disable", "./..."]).exit_code == 0
     assert runner.invoke(main, ["enable", "--check", "./..."]).exit_code == 0
