@@ -48,7 +48,8 @@ def run_go(argv: list[str], cwd: Path) -> None:
 
     On SIGTERM the whole group is killed before gofail-py unwinds (so callers can put go.mod
     back), and the process then exits 143."""
-    env = dict(os.environ, GOFLAGS="-mod=mod", GOTOOLCHAIN=os.environ.get("GOTOOLCHAIN", "local"))
+    flags = " ".join(f for f in [os.environ.get("GOFLAGS", ""), "-mod=mod"] if f)  # the user's flags kept
+    env = dict(os.environ, GOFLAGS=flags, GOTOOLCHAIN=os.environ.get("GOTOOLCHAIN", "local"))
     proc = subprocess.Popen(
         argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         start_new_session=True, preexec_fn=_die_with_parent(os.getpid()),
