@@ -9,14 +9,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gofail_py import goproc
-from gofail_py.errors import GoModUndoError, GoToolError
-from gofail_py.fileio import write_atomic
+from gofail_py.errors import GoModUndoError, WorkspaceError
+from gofail_py.fileio import write_atomic as _write_atomic
 
 RUNTIME_MODULE = "go.etcd.io/gofail"
 RUNTIME_VERSION = "v0.2.0"
 GO_MOD_STATE = ".gofail-py-gomod.json"  # go.mod/go.sum before (and after) `enable --go-get`
 _REQUIRE_LINE = re.compile(r"^(?P<lead>\s*(?:require\s+)?)(?P<path>[^\s()/][^\s()]*)\s+(?P<version>v\S+)(?P<rest>.*)$")
 _DIRECTIVE = re.compile(r"^(go|toolchain)\s+(\S+)\s*$")
+
+
+def write_atomic(path: Path, data: bytes, owner_of: Path | None = None) -> None:
+    """fileio.write_atomic with a message instead of an OSError (a full disk, a read-only go.mod)."""
+    try:
+        _write_atomic(path, data, owner_of)
+    except OSError as error:
+        raise WorkspaceError(f"{path}: cannot write: {error.strerror}") from error
 
 
 def module_root(directory: Path) -> Path | None:
@@ -138,7 +146,8 @@ def _save(state: Path, before: tuple[bytes, bytes | None], after: tuple[bytes, b
 
 
 def require_runtime(root: Path) -> bool:
-    """Runs `go get` of the runtime in a module, saving go.mod/go.sum first; True if it changed them.
+    """Runs `go get` of the runtime in a module, saving go.mod/go.sum first; True if this run saved
+    them (an earlier `enable --go-get` whose state is still there keeps its own).
 
     The saved state stays until go.mod and go.sum are back as they were (by disable, or right
     here when go get fails or the run is stopped)."""
@@ -159,7 +168,7 @@ def require_runtime(root: Path) -> bool:
     after = (go_mod.read_bytes(), _read_optional(go_sum))
     if first:
         _save(state, before, after)
-    return after != before
+    return first
 
 
 def _put_back(root: Path, go_mod: bytes, go_sum: bytes | None) -> None:
@@ -240,8 +249,8 @@ def _damaged(root: Path, state: Path, why: str) -> str:
     state.unlink()
     did = f"dropped {RUNTIME_MODULE} from {go_mod}" if dropped != current else f"{go_mod} does not require {RUNTIME_MODULE}"
     raise GoModUndoError(
-        f"{state}: damaged ({why}), so go.mod and go.sum could not be restored as saved; sources were "
-        f"disabled and {did}; check go.mod and go.sum by hand (e.g. `git diff go.mod go.sum`, `go mod tidy`); "
+        f"{state}: damaged ({why}), so go.mod and go.sum could not be restored as saved; "
+        f"{did}; check go.mod and go.sum by hand (e.g. `git diff go.mod go.sum`, `go mod tidy`); "
         "the damaged file was deleted"
     )
 

@@ -6,9 +6,10 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from gofail_py import gomod, rewrite, runlock
-from gofail_py.errors import GofailError, MarkerError, MarkerErrors, WorkspaceError
+from gofail_py.errors import GofailError, GoModUndoError, MarkerError, MarkerErrors, WorkspaceError
 from gofail_py.fileio import FileChange, apply_changes, check_writable, is_regular, write_atomic
 from gofail_py.gofiles import PathArg, check_links, find_go_files, is_dir, read_source
 from gofail_py.gomod import GO_MOD_STATE, RUNTIME_MODULE, RUNTIME_VERSION, module_root
@@ -188,7 +189,8 @@ def plan_disable(paths: Sequence[PathArg]) -> Plan:
 # --- the operations the CLI offers -----------------------------------------------------------------
 
 
-def _lock_keys(paths: Sequence[PathArg]) -> list[Path]:
+def _arg_keys(paths: Sequence[PathArg]) -> list[Path]:
+    """The module (or go.work, or directory) each path argument lies in."""
     keys = []
     for arg in paths or ["."]:
         text = os.fspath(arg)
@@ -197,6 +199,17 @@ def _lock_keys(paths: Sequence[PathArg]) -> list[Path]:
         if directory.exists():
             keys.append(runlock.key_for(directory))
     return keys
+
+
+def _lock_keys(paths: Sequence[PathArg]) -> list[Path]:
+    """What a run locks: the places its arguments lie in, and the module of every file it may
+    touch (so `./...` over a go.work and `./a/...` in one of its modules exclude each other)."""
+    keys = _arg_keys(paths)
+    for directory in dict.fromkeys(path.parent for path in find_go_files(paths).files):
+        root = module_root(directory)
+        if root is not None:
+            keys.append(root)
+    return list(dict.fromkeys(keys))
 
 
 def _modules_of(plan: Plan) -> list[Path]:
@@ -238,18 +251,15 @@ def enable(paths: Sequence[PathArg], *, dry_run: bool = False, go_get: bool = Fa
             return plan
         check_writable(plan.changes)
         plan.module_roots = roots
-        for done, root in enumerate(roots):
-            try:
-                gomod.require_runtime(root)
-            except BaseException:
-                for earlier in roots[:done]:
-                    gomod.restore(earlier)
-                raise
+        saved: list[Path] = []  # modules whose go.mod this run changed first: a failure puts them back
         try:
+            for root in roots:
+                if _go_mod_step(gomod.require_runtime, root):
+                    saved.append(root)
             _apply(plan)
         except BaseException:
-            for root in roots:
-                gomod.restore(root)
+            for root in saved:
+                _go_mod_step(gomod.restore, root)
             raise
         return plan
 
@@ -261,18 +271,39 @@ def disable(paths: Sequence[PathArg], *, dry_run: bool = False) -> Plan:
         if dry_run:
             return plan
         _apply(plan)
+        problems: list[str] = []
         for root in _go_mod_roots(paths, plan):
-            note = gomod.restore(root)
+            try:
+                note = _go_mod_step(gomod.restore, root)
+            except GoModUndoError as error:
+                problems.append(str(error))
+                continue
             if note is not None:
                 plan.module_roots.append(root)
                 plan.go_mod_notes.append(note)
+        if problems:
+            done = f"disabled {len(plan.failpoints)} failpoints" + "".join(f"; {note}" for note in plan.go_mod_notes)
+            raise GoModUndoError("\n".join([f"{done}; but:", *problems]))
         return plan
+
+
+T = TypeVar("T")
+
+
+def _go_mod_step(step: Callable[[Path], T], root: Path) -> T:
+    """A go.mod step with a message instead of a traceback for a file that cannot be read."""
+    try:
+        return step(root)
+    except OSError as error:
+        raise WorkspaceError(f"{error.filename or root}: {error.strerror}") from error
+    except UnicodeDecodeError as error:
+        raise WorkspaceError(f"{root}: go.mod or go.sum is not UTF-8 text") from error
 
 
 def _go_mod_roots(paths: Sequence[PathArg], plan: Plan) -> list[Path]:
     """Modules whose go.mod a run may have to put back: above each path, and of each file touched."""
     roots = []
-    for key in _lock_keys(paths):
+    for key in _arg_keys(paths):
         root = module_root(key)
         if root is not None:
             roots.append(root)
