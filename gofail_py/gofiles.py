@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 from collections.abc import Sequence
@@ -47,7 +48,10 @@ def _scan_dir(directory: Path, found: _Found) -> list[Path]:
         elif STALE_TEMP.match(entry.name):
             found.stale.append(path)
         elif _is_go_source_name(entry.name):
-            _add_file(path, found)
+            if entry.is_file(follow_symlinks=False):  # from the directory listing: no extra stat
+                found.files.append(path)
+            else:
+                _add_file(path, found)
     return subdirs
 
 
@@ -60,7 +64,7 @@ def _add_file(path: Path, found: _Found) -> None:
         except RuntimeError as error:  # Python < 3.13 reports a loop this way
             raise WorkspaceError(f"{path}: symbolic link loop; not a Go file") from error
         except OSError as error:
-            if error.errno == 40:  # ELOOP
+            if error.errno == errno.ELOOP:
                 raise WorkspaceError(f"{path}: symbolic link loop; not a Go file") from error
             return  # a dangling link holds nothing to rewrite
         if not is_regular(path):
