@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from gofail_py import goproc
 from gofail_py.errors import GoModUndoError, WorkspaceError
 from gofail_py.fileio import write_atomic as _write_atomic
 
@@ -151,6 +149,8 @@ def require_runtime(root: Path) -> bool:
 
     The saved state stays until go.mod and go.sum are back as they were (by disable, or right
     here when go get fails or the run is stopped)."""
+    from gofail_py import goproc  # subprocess and signals only for --go-get
+
     go = goproc.find_go()
     state = root / GO_MOD_STATE
     go_mod, go_sum = root / "go.mod", root / "go.sum"
@@ -185,6 +185,8 @@ def preview(root: Path) -> str:
     import difflib
     import shutil
     import tempfile
+
+    from gofail_py import goproc
 
     go = goproc.find_go()
     with tempfile.TemporaryDirectory(prefix="gofail-py-preview-") as temp:

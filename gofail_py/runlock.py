@@ -5,7 +5,6 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
-import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -18,6 +17,8 @@ WAIT_SECONDS = float(os.environ.get("GOFAIL_PY_LOCK_WAIT", "5"))
 
 def lock_dir() -> Path:
     """$XDG_RUNTIME_DIR/gofail-py, else gofail-py-locks-UID in the temp dir: never in the tree."""
+    import tempfile
+
     runtime = os.environ.get("XDG_RUNTIME_DIR")
     base = Path(runtime) / "gofail-py" if runtime and Path(runtime).is_dir() else Path(tempfile.gettempdir()) / f"gofail-py-locks-{os.getuid()}"
     base.mkdir(mode=0o700, exist_ok=True)

@@ -149,3 +149,20 @@ def test_list_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert by_name["writeError"]["body"] == ['if writeError != "" {', "\treturn errors.New(writeError)", "}"]
     assert by_name["writeError"]["file"] == os.path.join("kv", "store.go")
     assert all(not e["enabled"] for e in entries)
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("module m\n\ngo 1.21\n\nrequire go.etcd.io/gofail v0.2.0 // indirect\n", "module m\n\ngo 1.21\n"),
+        ("module m\n\ngo 1.21\n\nrequire (\n\tgo.etcd.io/gofail v0.2.0\n)\n", "module m\n\ngo 1.21\n"),
+        ("module m\n\nrequire (\n\ta.example/x v1.0.0\n\tgo.etcd.io/gofail v0.2.0 // indirect\n)\n\n// end\n",
+         "module m\n\nrequire (\n\ta.example/x v1.0.0\n)\n\n// end\n"),
+        ("module m\n\ngo 1.21\n", "module m\n\ngo 1.21\n"),
+        ("module m\n\n// go.etcd.io/gofail v0.2.0 in a comment\n", "module m\n\n// go.etcd.io/gofail v0.2.0 in a comment\n"),
+    ],
+)
+def test_drop_runtime_from_go_mod_text(before: str, after: str) -> None:
+    from gofail_py.gomod import drop_runtime
+
+    assert drop_runtime(before.encode()).decode() == after
