@@ -296,11 +296,28 @@ def _undo_go_mod(saved: Saved, current: str) -> tuple[str, set[str], list[str]]:
                 f"{GO_MOD_STATE}; go.mod was left as it is"
             )
     if saved.after_mod is not None:
-        old, new, cur = (_directives(t) for t in (saved.go_mod.decode("utf-8"), saved.after_mod.decode("utf-8"), current))
-        for key in ("go", "toolchain"):
-            if old.get(key) != new.get(key) and cur.get(key) == new.get(key):
-                notes.append(f"kept `{key} {new[key]}` (enable changed it from {old.get(key, 'none')}; later changes may rely on it)")
+        current = _undo_directives(saved, current, drop, notes)
     return (_drop_lines(current, drop) if drop else current), dropped, notes
+
+
+def _undo_directives(saved: Saved, current: str, drop: set[int], notes: list[str]) -> str:
+    """Puts back a `go`/`toolchain` line enable changed, unless go.mod gained requirements since
+    (they may need the newer one): then it is kept and the notes say so."""
+    old, new, cur = (_directives(t) for t in (saved.go_mod.decode("utf-8"), saved.after_mod.decode("utf-8") if saved.after_mod else "", current))
+    lines = current.split("\n")
+    for key in ("go", "toolchain"):
+        if old.get(key) == new.get(key) or cur.get(key) != new.get(key):
+            continue
+        if _user_added(saved, current.encode("utf-8")):
+            notes.append(f"kept `{key} {new[key]}` (enable changed it from {old.get(key, 'none')}; the requirements added since may need it)")
+            continue
+        index = next(i for i, line in enumerate(lines) if (m := _DIRECTIVE.match(line.strip())) and m[1] == key)
+        if key in old:
+            lines[index] = lines[index].replace(new[key], old[key], 1)
+        else:
+            drop.add(index)
+        notes.append(f"put back `{key} {old[key]}`" if key in old else f"dropped the `{key}` line enable added")
+    return "\n".join(lines)
 
 
 def _undo_go_sum(saved: Saved, current: bytes | None, dropped: set[str], in_doubt: bool) -> bytes | None:

@@ -167,3 +167,24 @@ def test_go_get_dies_with_gofail_py(tmp_path: Path, slow_proxy: SlowProxy, sig: 
     slow_proxy.release.set()  # a go get still alive would now write go.mod
     time.sleep(2)
     assert tree_digest(root) == before
+
+
+def test_a_go_line_enable_raised_is_put_back_unless_requirements_were_added(tmp_path: Path) -> None:
+    old = "module example.com/m\n\ngo 1.20\n"
+    edited = old + "\nreplace example.com/other => ../other\n"
+    root = module(tmp_path / "m", old)
+    assert gofail_py(root, "enable", "--go-get", ".").returncode == 0
+    assert "go 1.21" in (root / "go.mod").read_text(), "gofail v0.2.0 needs go 1.21"
+    (root / "go.mod").write_text((root / "go.mod").read_text() + "\nreplace example.com/other => ../other\n")
+    result = gofail_py(root, "disable", ".")
+    assert result.returncode == 0 and "put back `go 1.20`" in result.stdout
+    assert (root / "go.mod").read_text() == edited
+
+    assert gofail_py(root, "enable", "--go-get", ".").returncode == 0
+    (root / "probe.go").write_text('package m\n\nimport "github.com/xiang90/probing"\n\nvar _ = probing.NewProber\n')
+    go(root, "get", PROBING)
+    result = gofail_py(root, "disable", ".")
+    assert result.returncode == 0 and "kept `go 1.21`" in result.stdout
+    go_mod = (root / "go.mod").read_text()
+    assert "go 1.21" in go_mod and "probing" in go_mod and "gofail" not in go_mod
+    go(root, "build", "./...")
