@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from gofail_py.errors import LockHeld
+from gofail_py.errors import LockHeld, WorkspaceError
 
 WAIT_SECONDS = float(os.environ.get("GOFAIL_PY_LOCK_WAIT", "5"))
 
@@ -48,7 +48,13 @@ def hold(keys: Sequence[Path], wait: float | None = None) -> Iterator[None]:
     held: list[int] = []
     try:
         for key in sorted(set(keys)):
-            fd = os.open(lock_path(key), os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fd = os.open(lock_path(key), os.O_RDWR | os.O_CREAT, 0o600)
+            except OSError as error:
+                raise WorkspaceError(
+                    f"{key}: cannot create its lock file ({error.filename}: {error.strerror}); set XDG_RUNTIME_DIR "
+                    "or TMPDIR to a writable directory; nothing was changed"
+                ) from error
             held.append(fd)
             while True:
                 try:
