@@ -78,20 +78,40 @@ def tiny_disk(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(mount)], check=True)
 
 
+def _many_failpoints(package: str, count: int = 100) -> str:
+    lines = [f"package {package}", "", "func F() {"]
+    for k in range(count):
+        lines += [f"\t// gofail: var {package}fp{k} struct{{}}", f"\t_ = {k}"]
+    return "\n".join([*lines, "}", ""])
+
+
 def test_disk_full_midway_puts_back_what_the_run_wrote(tiny_disk: Path) -> None:
     root = tiny_disk / "tree"
     for n in range(30):
         folder = root / f"p{n}"
         folder.mkdir(parents=True)
-        (folder / "save.go").write_text(SOURCE.format(package=f"p{n}", n=n) + "// padding\n" * 2000)
+        (folder / "save.go").write_text(_many_failpoints(f"p{n}"))
     before = tree_digest(root)
-    # leave room for about half of the run: each file grows and gets a binding on the way
-    free = os.statvfs(tiny_disk).f_bavail * os.statvfs(tiny_disk).f_frsize
+
+    def free() -> int:
+        info = os.statvfs(tiny_disk)
+        return info.f_bavail * info.f_frsize
+
+    # measure what a whole run takes, then leave room for the bindings and about half the sources
+    start = free()
+    assert gofail_py(root, "enable", "./...").returncode == 0
+    whole = start - free()
+    bindings = sum(p.stat().st_blocks * 512 for p in root.rglob("*.fail.go"))
+    assert gofail_py(root, "disable", "./...").returncode == 0
+    assert tree_digest(root) == before
     filler = tiny_disk / "filler"
-    filler.write_bytes(b"\0" * max(free - 30 * 4096, 0))
+    filler.write_bytes(b"\0" * (free() - bindings - (whole - bindings) // 2))
+
     result = gofail_py(root, "enable", "./...")
     assert result.returncode == 2, result.stderr
     assert "No space left on device" in result.stderr and "were put back, nothing was changed" in result.stderr
+    put_back = int(result.stderr.split("; the ")[1].split(" file")[0])
+    assert put_back > 30, "the disk filled up among the sources, after all 30 bindings"
     assert result.stderr.count("\n") == 1
     assert tree_digest(root) == before, "all or nothing: no binding, no rewritten source, no temp file"
     filler.unlink()
