@@ -50,6 +50,18 @@ class GoToolError(GofailError):
     exit_code = 2
 
 
+class GoModUndoError(GofailError):
+    """disable could not safely undo what `enable --go-get` did to go.mod; go.mod is left as it is."""
+
+    exit_code = 1
+
+
+class LockHeld(GofailError):
+    """Another gofail-py run holds the module's rewrite lock."""
+
+    exit_code = 3
+
+
 # --- terms and the client -------------------------------------------------------------------
 
 

@@ -260,19 +260,15 @@ class _Finder:
     def body_line_to_comment(content: bytes, indent: bytes) -> bytes | None:
         """Undoes enable's `//` -> tab on one body line, given the header's indentation.
 
-        The tab is somewhere in the line's leading blanks. Body comments nearly always stand at
-        the header's indentation (gofail's own disable assumes so), so the tab right after that
-        indentation is taken, unless the comment text would then start with tabs followed by
-        spaces: that is a comment indented deeper than the header, whose tab is the last one.
+        The tab is somewhere in the line's leading blanks. Body comments stand at the header's
+        indentation in real code (gofail's own disable assumes so), so the tab right after that
+        indentation is taken whenever there is one: `//\t code` comes back exactly. Only a line
+        indented less than its header falls back to the last tab of its blanks.
         """
         blanks = _LEADING_BLANKS.match(content)
         end = blanks.end() if blanks else 0
-        at_indent = len(indent)
-        if content.startswith(indent + b"\t") and at_indent < end:
-            text_blanks = content[at_indent + 1:end]
-            # `// \tcode` (space then tab) is a comment at the header's indentation too.
-            if not (text_blanks.startswith(b"\t") and b" " in text_blanks):
-                return content[:at_indent] + b"//" + content[at_indent + 1:]
+        if content.startswith(indent + b"\t"):
+            return indent + b"//" + content[len(indent) + 1:]
         tab = content.rfind(b"\t", 0, end)
         if tab < 0:
             return None

@@ -4,7 +4,7 @@ Exit codes (the same for every command):
   0  success
   1  a check failed: a failpoint or term problem, a failed expectation, `enable --check` found enabled code
   2  usage error or bad input (malformed marker, bad path, bad scenario file)
-  3  an endpoint or process could not be reached or started
+  3  an endpoint or process could not be reached or started; another rewriter run holds the lock
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ Exit codes:
   0  success
   1  failpoint/term problem, failed expectation, or `--check` found enabled code
   2  usage error or bad input (marker, path, scenario file)
-  3  endpoint or process unreachable
+  3  endpoint or process unreachable, or another run holds the lock
 """
 
 
