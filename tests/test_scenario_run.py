@@ -152,6 +152,19 @@ def test_expect_panic_fails_when_the_exit_was_not_a_panic(kvserver_binary: Path,
     assert "exited with code -15, but not by a failpoint panic" in (result.error or "")
 
 
+@pytest.mark.parametrize("round_", range(3))
+def test_a_kill_by_a_command_then_expect_exit_never_races(kvserver_binary: Path, tmp_path: Path, round_: int) -> None:
+    """Issue 10.1: the death used to be checked at the end of the `run kill` step, so the verdict
+    depended on whether the process had died by then ("died unexpectedly (exit code -15)" 4 times
+    in 5). A death is now reported only at the next step about the process, or at the end."""
+    not_a_panic = run_text(HEADER + "start kv\nset kv afterCommit=panic\nrun kill -TERM {kv.pid}\n"
+                           "expect kv exit panic within 5s\n", kvserver_binary, tmp_path)
+    assert not not_a_panic.passed and not_a_panic.failed_step is not None and not_a_panic.failed_step.index == "4"
+    assert "exited with code -15, but not by a failpoint panic" in (not_a_panic.error or ""), not_a_panic.summary()
+    plain = run_text(HEADER + "start kv\nrun kill -TERM {kv.pid}\nexpect kv exit within 5s\n", kvserver_binary, tmp_path)
+    assert plain.passed, plain.summary()
+
+
 def test_cleanup_after_a_failed_expectation(kvserver_binary: Path, tmp_path: Path) -> None:
     result = run_text(HEADER + """
 start kv

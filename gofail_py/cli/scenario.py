@@ -57,7 +57,8 @@ def run(scenario_file: str, journal: str | None, variables: tuple[str, ...], qui
     except KeyboardInterrupt:
         click.echo("interrupted: processes stopped and failpoints disabled", err=True)
         sys.exit(130)
-    click.echo(result.summary().splitlines()[-1])
+    # the timeline already showed a failing step's whole message; quiet runs get it here
+    click.echo(result.verdict() if quiet else result.verdict().splitlines()[0])
     sys.exit(result.exit_code)
 
 

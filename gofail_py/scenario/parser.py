@@ -127,6 +127,10 @@ class Cursor:
         return self.parser.children(self.line, self.depth)
 
 
+class _Reported(Exception):
+    """A block whose every line failed: those errors are reported, the header adds none."""
+
+
 class _Parser:
     def __init__(self, text: str, path: str) -> None:
         self.path = path
@@ -179,6 +183,8 @@ class _Parser:
                 self.errors.append(error)
                 self.skip_block(line)
                 continue
+            except _Reported:
+                continue
             if step is not None:
                 steps.append(step)
         return steps
@@ -189,7 +195,10 @@ class _Parser:
             raise self.error(line, line.offset + 1, f"`{line.text}` needs an indented block of steps below it")
         if depth >= MAX_DEPTH:
             raise self.error(line, line.offset + 1, f"blocks are nested deeper than {MAX_DEPTH} levels")
+        reported = len(self.errors)
         steps = self.block(self.lines[self.pos].indent, depth + 1)
+        if not steps and len(self.errors) > reported:
+            raise _Reported  # its lines failed and were reported: no second error for the header
         if not steps:
             raise self.error(line, line.offset + 1, "a block needs at least one step")
         return tuple(steps)

@@ -30,17 +30,19 @@ class ScenarioResult:
     error: str | None = None
     journal: Path | None = None
 
-    def summary(self) -> str:
-        lines = [record.line() for record in self.timeline]
+    def verdict(self) -> str:
+        """The last word: `PASSED: N statement(s)` or `FAILED at FILE:LINE:COL (statement): error`."""
         if self.passed:
             steps = [r for r in self.timeline if r.kind == "step"]
             top = sum(1 for r in steps if "." not in r.index)
             inner = f" ({len(steps)} with the steps inside blocks)" if len(steps) != top else ""
-            lines.append(f"PASSED: {top} statement(s){inner}")
-        else:
-            where = f" at {self.failed_step.location} ({self.failed_step.statement})" if self.failed_step else ""
-            lines.append(f"FAILED{where}: {self.error}")
-        return "\n".join(lines)
+            return f"PASSED: {top} statement(s){inner}"
+        where = f" at {self.failed_step.location} ({self.failed_step.statement})" if self.failed_step else ""
+        return f"FAILED{where}: {self.error}"
+
+    def summary(self) -> str:
+        """The timeline, one line per record, then the verdict."""
+        return "\n".join([*(record.line() for record in self.timeline), self.verdict()])
 
 
 def _exit_code(error: BaseException) -> int:
