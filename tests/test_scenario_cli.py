@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from gofail_py.scenario.statements import grammar_table
+from gofail_py.scenario.parser import DECLARATIONS
+from gofail_py.scenario.statements import grammar_table, keywords
 from tests.support.goprog import REPO
 
 CLI = [sys.executable, "-m", "gofail_py.cli"]
@@ -65,8 +66,7 @@ def test_every_error_of_a_file_at_once(tmp_path: Path) -> None:
     assert result.stderr.splitlines() == [
         f"{path}:2:7: no process 'b' declared",
         f"{path}:3:7: '5' is not a duration (like 500ms, 2s, 1m)",
-        f"{path}:5:3: unknown statement 'frob': expected one of process, env, endpoint, start, stop, kill, restart, set, "
-        "unset, wait, expect, sleep, run, run?, parallel:, repeat, choose, choose:",
+        f"{path}:5:3: unknown statement 'frob': expected one of {', '.join([*DECLARATIONS, *keywords()])}",
         f"{path}:6:11: '9x' is not a failpoint name (a Go identifier)",
     ]
 
@@ -113,4 +113,5 @@ def test_run_help_has_an_example_and_points_to_the_grammar() -> None:
 def test_the_docs_table_of_statements_is_the_registry() -> None:
     """docs/scenario.md holds the table generated from gofail_py.scenario.statements as is."""
     docs = (REPO / "docs" / "scenario.md").read_text()
-    assert grammar_table() in docs, "regenerate: python -c 'from gofail_py.scenario.statements import grammar_table; print(grammar_table())'"
+    assert grammar_table() in docs, "regenerate: python -c 'from gofail_py.scenario.parser import DECLARATIONS
+from gofail_py.scenario.statements import grammar_table, keywords; print(grammar_table())'"

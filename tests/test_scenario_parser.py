@@ -14,6 +14,8 @@ from gofail_py.errors import ScenarioSyntaxError
 from gofail_py.scenario import Scenario, load_scenario, parse_duration, parse_scenario
 from gofail_py.scenario import model
 from gofail_py.scenario.builder import render
+from gofail_py.scenario.parser import DECLARATIONS
+from gofail_py.scenario.statements import keywords
 from gofail_py.scenario.model import format_duration
 from gofail_py.scenario.statements.blocks import Choose, Parallel, Repeat
 from gofail_py.scenario.statements.commands import RunCommand, Sleep
@@ -50,6 +52,7 @@ def content(scenario: Scenario) -> tuple[Any, ...]:
 def test_each_syntax_error_has_its_message_and_place(path: Path) -> None:
     """Each file's first line says the error it must give: `# error: LINE:COL: message`."""
     expected = path.read_text().splitlines()[0].removeprefix("# error: ")
+    expected = expected.replace("{keywords}", ", ".join([*DECLARATIONS, *keywords()]))
     with pytest.raises(ScenarioSyntaxError) as caught:
         load_scenario(path)
     assert str(caught.value) == f"{path}:{expected}"
