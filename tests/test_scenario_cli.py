@@ -113,5 +113,5 @@ def test_run_help_has_an_example_and_points_to_the_grammar() -> None:
 def test_the_docs_table_of_statements_is_the_registry() -> None:
     """docs/scenario.md holds the table generated from gofail_py.scenario.statements as is."""
     docs = (REPO / "docs" / "scenario.md").read_text()
-    assert grammar_table() in docs, "regenerate: python -c 'from gofail_py.scenario.parser import DECLARATIONS
-from gofail_py.scenario.statements import grammar_table, keywords; print(grammar_table())'"
+    assert grammar_table() in docs, "regenerate: python -c 'from gofail_py.scenario.statements import grammar_table; print(grammar_table())'"
+
