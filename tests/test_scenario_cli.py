@@ -115,3 +115,16 @@ def test_the_docs_table_of_statements_is_the_registry() -> None:
     docs = (REPO / "docs" / "scenario.md").read_text()
     assert grammar_table() in docs, "regenerate: python -c 'from gofail_py.scenario.statements import grammar_table; print(grammar_table())'"
 
+
+def test_log_writes_its_message_to_the_timeline_and_the_journal(tmp_path: Path) -> None:
+    journal = tmp_path / "j.jsonl"
+    result = gofail_run(tmp_path, "log before   the {x} step # not part of it\nsleep 1ms\n", "--var", "x=first",
+                        "--journal", str(journal))
+    assert result.returncode == 0, result.stdout + result.stderr
+    import json
+
+    record = json.loads(journal.read_text().splitlines()[0])
+    assert record["statement"] == "log before   the {x} step" and record["answer"] == {"message": "before   the first step"}
+    assert 'log before   the {x} step  -> {"message": "before   the first step"}' in result.stdout
+    bad = gofail_run(tmp_path, "log\nlog {nope}\n")
+    assert bad.returncode == 2 and bad.stderr.splitlines()[0].endswith(":1:4: expected `log MESSAGE`")
