@@ -230,8 +230,8 @@ class Supervisor:
         """
         with self.lock:
             self._counter += 1
-            stem = self.log_dir / f"{name}.{self._counter}"
-        stdout_path, stderr_path = stem.with_suffix(".stdout.log"), stem.with_suffix(".stderr.log")
+            stem = f"{name}.{self._counter}"  # unique: a restart or a repeat never overwrites a log
+        stdout_path, stderr_path = self.log_dir / f"{stem}.stdout.log", self.log_dir / f"{stem}.stderr.log"
         full_env = {**os.environ, **(env or {}), RUN_ENV: self.token}
 
         def spawn() -> subprocess.Popen[bytes]:
