@@ -195,3 +195,19 @@ def test_poll_until_checks_once_more_at_the_deadline_and_stops_when_cancelled() 
     cancel.set()
     with pytest.raises(Cancelled):
         poll_until(lambda: None, time.monotonic() + 60, cancel)
+
+
+def test_the_pytest_fixture_stops_a_server_that_left_the_session(kvserver_binary: Path, tmp_path: Path) -> None:
+    """gofail_process shares the supervisor: at teardown a setsid'd server is found and stopped."""
+    pidfile = tmp_path / "server.pid"
+    (tmp_path / "test_leak.py").write_text(f'''
+from pathlib import Path
+
+def test_wrapped(gofail_process):
+    kv = gofail_process(["sh", "-c", "setsid {kvserver_binary} --listen 127.0.0.1:{{port}} --data {tmp_path}/d & echo $! > {pidfile}; wait"])
+    assert kv.client.list() is not None
+''')
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path / "test_leak.py")],
+                            capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert gone([int(pidfile.read_text())]), "the fixture's teardown left the setsid server running"
