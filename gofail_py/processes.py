@@ -177,6 +177,22 @@ class Child:
     popen: subprocess.Popen[bytes]
     stdout_path: Path
     stderr_path: Path
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # the supervisor's
+    # its exit is expected (it was stopped, or its caller allowed or reported it); an exit that is
+    # not is a death to report, once
+    accounted: bool = False
+
+    def account(self) -> None:
+        with self.lock:
+            self.accounted = True
+
+    def claim_unexpected_exit(self) -> bool:
+        """True once for a child that exited while nobody expected it; accounted for from then on."""
+        with self.lock:
+            if self.accounted or self.popen.poll() is None:
+                return False
+            self.accounted = True
+            return True
 
     @property
     def pid(self) -> int:
@@ -197,6 +213,7 @@ class Child:
 
     def stop(self, kill: bool = False, grace: float = STOP_GRACE) -> int:
         """SIGTERM (or SIGKILL) to the group, SIGKILL after the grace period; the exit code."""
+        self.account()
         if self.popen.poll() is None:
             self.signal_group(signal.SIGKILL if kill else signal.SIGTERM)
             try:
@@ -223,8 +240,10 @@ class Supervisor:
         become_subreaper()
 
     def start(self, name: str, argv: Sequence[str], env: Mapping[str, str] | None = None, *,
-              merge_stderr: bool = False) -> Child:
+              merge_stderr: bool = False, accounted: bool = False) -> Child:
         """Starts argv with the environment plus ``env`` and the run token; output to log files.
+
+        ``accounted``: its exit is expected from the start (a command whose exit is its result).
 
         ProcessStartError when it cannot be started (missing program, NUL byte in an argument...).
         """
@@ -246,7 +265,7 @@ class Supervisor:
         except (OSError, ValueError, subprocess.SubprocessError) as error:
             reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
             raise ProcessStartError(f"cannot start {name} ({argv[0] if argv else '?'}): {reason}") from error
-        child = Child(name, popen, stdout_path, stdout_path if merge_stderr else stderr_path)
+        child = Child(name, popen, stdout_path, stdout_path if merge_stderr else stderr_path, self.lock, accounted)
         with self.lock:
             self.children.append(child)
         return child
@@ -254,7 +273,7 @@ class Supervisor:
     def run(self, name: str, argv: Sequence[str], timeout: float, cancel: threading.Event | None = None
             ) -> tuple[int, bytes, bytes]:
         """Runs a command to its end: (exit code, stdout, stderr). TimeoutExpired, Cancelled."""
-        child = self.start(name, argv)
+        child = self.start(name, argv, accounted=True)
         try:
             deadline = time.monotonic() + timeout
             if poll_until(child.exit_code, deadline, cancel, interval=0.02) is None:

@@ -113,7 +113,7 @@ class Runtime:
             if proc.client.available():
                 return True
             if not child.alive():
-                proc.exit_accounted = True
+                child.account()  # reported here
                 raise ProcessStartError(f"process {proc.name} exited with code {child.exit_code()} before its "
                                         f"gofail endpoint answered; {proc.stderr_excerpt()}")
             return None
@@ -163,7 +163,6 @@ class Runtime:
     # does not depend on timing.
 
     def _death(self, proc: Process, why: str) -> ExpectationFailed:
-        proc.exit_accounted = True
         excerpt = proc.stderr_excerpt()
         panic = proc.panic_line()
         if panic is not None and panic not in excerpt:
@@ -184,22 +183,20 @@ class Runtime:
             if isinstance(during, (EndpointUnreachable, ProcessDied)) and proc.child is not None:
                 # the endpoint failed: the process may be exiting (sockets close before it is reaped)
                 poll_until(proc.child.exit_code, time.monotonic() + 1.0)
-            with self.lock:
-                if proc.exit_accounted or proc.alive():
-                    continue
-                if during is not None:
-                    raise self._death(proc, f"while `{describe(step)}` ran ({during})") from during
-                raise self._death(proc, f"before `{describe(step)}`" + (
-                    f": it died by a failpoint panic, which no `expect {proc.name} exit` accounted for"
-                    if proc.panic_line() else ""
-                ))
+            if proc.child is None or not proc.child.claim_unexpected_exit():
+                continue
+            if during is not None:
+                raise self._death(proc, f"while `{describe(step)}` ran ({during})") from during
+            raise self._death(proc, f"before `{describe(step)}`" + (
+                f": it died by a failpoint panic, which no `expect {proc.name} exit` accounted for"
+                if proc.panic_line() else ""
+            ))
 
     def check_end(self) -> None:
         """At the end, every exit must have been accounted for, panics included."""
-        with self.lock:
-            for target in self.targets.values():
-                if isinstance(target, Process) and not target.exit_accounted and not target.alive():
-                    raise self._death(
-                        target, "and no step accounted for it by the end of the scenario "
-                        f"(`expect {target.name} exit` does)" if target.panic_line() else "by the end of the scenario"
-                    )
+        for target in self.targets.values():
+            if isinstance(target, Process) and target.child is not None and target.child.claim_unexpected_exit():
+                raise self._death(
+                    target, "and no step accounted for it by the end of the scenario "
+                    f"(`expect {target.name} exit` does)" if target.panic_line() else "by the end of the scenario"
+                )

@@ -36,10 +36,7 @@ class Process(Target):
     """A declared process: its ports (kept across restarts) and its current child."""
 
     ports: tuple[int, ...] = ()
-    child: Child | None = None
-    # False from a start until a step accounts for the end of that run (stop, kill, expect exit,
-    # start or restart): an exit nobody accounted for fails the scenario.
-    exit_accounted: bool = True
+    child: Child | None = None  # the current run; its `accounted` says whether its exit is expected
 
     @property
     def pid(self) -> int | None:
@@ -63,14 +60,12 @@ class Process(Target):
     def started(self, child: Child) -> None:
         self.child = child
         self.armed.clear()
-        self.exit_accounted = False
 
     def stop(self, kill: bool = False) -> int | None:
         """Ends the current child (if any); the exit counts as accounted for."""
         if self.child is None:
             return None
-        self.exit_accounted = True
-        code = self.child.stop(kill=kill)
+        code = self.child.stop(kill=kill)  # accounts for the exit
         self.armed.clear()
         self.client.close()
         return code

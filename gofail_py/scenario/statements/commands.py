@@ -67,7 +67,7 @@ def _run(rt: Runtime, step: RunCommand, record: StepRecord, index: str) -> None:
     record.sent = argv
     try:
         if step.background:
-            record.answer = {"pid": rt.supervisor.start(f"background-{index}", argv, merge_stderr=True).pid}
+            record.answer = {"pid": rt.supervisor.start(f"background-{index}", argv, merge_stderr=True, accounted=True).pid}
             return
         code, out, err = rt.supervisor.run(f"run-{index}", argv, COMMAND_TIMEOUT, rt.cancel)
     except ProcessStartError as error:

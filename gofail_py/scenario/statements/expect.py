@@ -49,8 +49,8 @@ def _run_exit(rt: Runtime, step: ExpectExit, record: StepRecord, index: str) -> 
     code = rt.poll_until(proc.child.exit_code, time.monotonic() + step.within)
     if code is None:
         raise ExpectationFailed(f"process {proc.name} still runs after {step.within:g} s")
+    proc.child.account()
     with rt.lock:
-        proc.exit_accounted = True
         proc.armed.clear()
     panicked = proc.panic_line()
     record.answer = {"exit_code": code, "panic": panicked}
@@ -77,7 +77,8 @@ def _parse_running(cursor: Cursor, tokens: Sequence[Token]) -> ExpectRunning:
 def _run_running(rt: Runtime, step: ExpectRunning, record: StepRecord, index: str) -> None:
     proc = rt.process(step.process)
     if not proc.alive():
-        proc.exit_accounted = True
+        if proc.child is not None:
+            proc.child.account()  # reported here
         raise ExpectationFailed(f"process {proc.name} is not running (exit code {proc.exit_code()})")
     if not proc.client.available():
         raise ExpectationFailed(f"process {proc.name} runs but its gofail endpoint does not answer")
