@@ -139,6 +139,11 @@ def test_api_errors_are_the_same_exceptions() -> None:
             pass
     with pytest.raises(Exception, match="bad terms|action"):
         scenario.set("kv", fp="explode")
+    with pytest.raises(ScenarioSyntaxError, match="no process or endpoint 'nope' declared"):
+        scenario.add(Start("nope"))
+    with pytest.raises(ScenarioSyntaxError, match="out of range"):
+        scenario.sleep(1e12)
+    assert scenario.add(Start("kv")).steps[-1] == Start("kv")
 
 
 def test_durations() -> None:

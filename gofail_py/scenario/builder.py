@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from gofail_py.errors import ScenarioSyntaxError
 from gofail_py.markers import is_go_identifier
 from gofail_py.scenario.model import COMPARISONS, EndpointDecl, Location, ProcessDecl, Step, check_duration, quote_word
-from gofail_py.scenario.statements import children, describe
+from gofail_py.scenario.statements import children, describe, spec_of
 from gofail_py.scenario.statements.blocks import Choose, Parallel, Repeat
 from gofail_py.scenario.statements.commands import RunCommand, Sleep
 from gofail_py.scenario.statements.expect import ExpectExit, ExpectRunning
@@ -157,7 +157,10 @@ class Scenario:
         return run_scenario(self, journal=journal, variables=variables, on_step=on_step)
 
     def add(self, step: Step) -> Scenario:
-        """Appends any statement object (gofail_py.scenario.statements), e.g. one without a method here."""
+        """Appends any statement object (gofail_py.scenario.statements), e.g. one without a method
+        here; what it talks to must be declared."""
+        for name in spec_of(step).subjects(step):
+            self._target(name, step.where)
         return self._add(step)
 
     # helpers
