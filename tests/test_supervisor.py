@@ -211,3 +211,31 @@ def test_wrapped(gofail_process):
                             capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert gone([int(pidfile.read_text())]), "the fixture's teardown left the setsid server running"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_an_interrupted_run_cleans_up_and_exits_130(kvserver_binary: Path, tmp_path: Path, sig: int) -> None:
+    path = tmp_path / "interrupted.gofail"
+    path.write_text("process kv: {kvserver} --listen 127.0.0.1:{port} --data {tmp}/kv\n"
+                    "start kv\nset kv slowWrite=sleep(1)\nrun background sleep 300\nrun sleep 301\n")
+    journal = tmp_path / "j.jsonl"
+    runner = subprocess.Popen([*CLI, "run", str(path), "--journal", str(journal), "--var", f"kvserver={kvserver_binary}"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        sleeps = poll_until(lambda: (lambda found: found if len(found) == 2 else None)(
+            [pid for pid in _ours(runner.pid) if _cmdline(pid) in ("sleep 300", "sleep 301")]), time.monotonic() + 60)
+        assert sleeps is not None, "the scenario never reached its `run sleep 301`"
+        ours = _ours(runner.pid)
+        tmp_dirs = list(Path(tempfile.gettempdir()).glob(f"gofail-py-run-{runner.pid}.*"))
+        runner.send_signal(sig)
+        out, err = runner.communicate(timeout=60)
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+    assert runner.returncode == 130, out + err
+    assert "interrupted: processes stopped and failpoints disabled" in err and "Traceback" not in err
+    records = [json.loads(line) for line in journal.read_text().splitlines()]
+    assert [r["statement"] for r in records if r["kind"] == "cleanup"] == ["unset kv slowWrite", "stop kv"]
+    assert gone(ours, timeout=1.0), "everything was stopped before the runner exited"
+    assert len(tmp_dirs) == 1 and not tmp_dirs[0].exists()
+    assert all(port_free(port) for port in ports_of(journal))
