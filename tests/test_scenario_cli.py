@@ -59,6 +59,13 @@ def test_a_missing_file_says_no_such_file(tmp_path: Path) -> None:
     assert result.stderr == f"gofail-py: {tmp_path / 'nope.gofail'}: no such file\n"
 
 
+@pytest.mark.parametrize(("path", "message"), [("/dev/zero", "not a regular file"), ("/", "not a regular file")])
+def test_a_scenario_path_that_is_not_a_file(path: str, message: str) -> None:
+    result = subprocess.run([*CLI, "run", path], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert message in result.stderr or "is a directory" in result.stderr, result.stderr
+
+
 def test_every_error_of_a_file_at_once(tmp_path: Path) -> None:
     result = gofail_run(tmp_path, "process a: x\nstart b\nsleep 5\nparallel:\n  frob\n  unset a 9x\nexpect a running\n")
     assert result.returncode == 2

@@ -35,6 +35,7 @@ from gofail_py.scenario.model import Location, Step, parse_duration
 from gofail_py.scenario.statements import REGISTRY, Spec, keywords
 
 DECLARATIONS = ("process", "env", "endpoint")
+MAX_FILE_SIZE = 10_000_000
 MAX_DEPTH = 50  # blocks inside blocks; deeper is a generated file gone wrong
 # a word; quoted parts may hold blanks, as in `set kv e=return("disk full")`
 _TOKEN = re.compile(r"(?:[^\s\"`]+|\"(?:[^\"\\]|\\.)*\"|`[^`]*`)+|\S+")
@@ -276,7 +277,12 @@ def parse_scenario(text: str, path: str = "<string>") -> Scenario:
 def load_scenario(path: str | Path) -> Scenario:
     """Reads and parses a scenario file (UTF-8)."""
     try:
-        raw = Path(path).read_bytes()
+        if not Path(path).is_file() and Path(path).exists():
+            raise ScenarioFileError(f"{path}: not a regular file")  # /dev/zero or a FIFO would never end
+        with open(path, "rb") as file:
+            raw = file.read(MAX_FILE_SIZE + 1)
+        if len(raw) > MAX_FILE_SIZE:
+            raise ScenarioFileError(f"{path}: larger than {MAX_FILE_SIZE // 1_000_000} MB; not a scenario")
     except FileNotFoundError as error:
         raise ScenarioFileError(f"{path}: no such file") from error
     except OSError as error:
