@@ -292,9 +292,9 @@ class Supervisor:
             if pid == os.getpid():
                 continue
             fields = _stat(pid)
+            # a zombie is not reaped here: it may be another Popen's child of this process, whose
+            # exit code a waitpid would steal; the sweep reaps only the pids it signalled
             if fields is None or fields[0] in ("Z", "X"):
-                if fields is not None and fields[1] == str(os.getpid()):
-                    _reap(pid)  # an adopted orphan that already died
                 continue
             if fields[3] in sessions or _environ_value(pid, RUN_ENV) == self.token:
                 found.append(pid)
