@@ -91,9 +91,16 @@ def _libc() -> ctypes.CDLL | None:
 _LIBC = _libc()
 
 
-def _die_with_parent() -> None:  # runs in the child between fork and exec: keep it tiny
-    if _LIBC is not None:
-        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+def _die_with(parent: int) -> Callable[[], None]:
+    """What the child runs between fork and exec (keep it tiny): SIGKILL when ``parent`` dies."""
+
+    def preexec() -> None:
+        if _LIBC is not None:
+            _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+            if os.getppid() != parent:  # the parent died before the prctl: the signal will not come
+                os._exit(1)
+
+    return preexec
 
 
 def become_subreaper() -> bool:
@@ -258,7 +265,7 @@ class Supervisor:
                 return subprocess.Popen(list(argv), env=full_env, stdout=out,
                                         stderr=subprocess.STDOUT if merge_stderr else err,
                                         stdin=subprocess.DEVNULL, start_new_session=True,
-                                        preexec_fn=_die_with_parent)
+                                        preexec_fn=_die_with(os.getpid()))
 
         try:
             popen = self._spawner.submit(spawn).result()
