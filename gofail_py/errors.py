@@ -11,12 +11,9 @@ class GofailError(Exception):
     exit_code: int = 1
 
 
-# --- the rewriter -------------------------------------------------------------------------
-
-
 @dataclass
-class MarkerError(GofailError):
-    """A problem at a place in a Go source file: rendered as ``path:line:col: message``."""
+class LocatedError(GofailError):
+    """A problem at a place in a file: rendered as ``path:line:col: message`` (bad input, exit 2)."""
 
     path: str
     line: int  # 1-based
@@ -26,6 +23,13 @@ class MarkerError(GofailError):
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}:{self.column}: {self.message}"
+
+
+# --- the rewriter -------------------------------------------------------------------------
+
+
+class MarkerError(LocatedError):
+    """A problem at a place in a Go source file."""
 
 
 class MarkerErrors(GofailError):
@@ -151,18 +155,31 @@ class ScenarioError(GofailError):
     """Base of the scenario errors."""
 
 
-@dataclass
-class ScenarioSyntaxError(ScenarioError):
+class ScenarioSyntaxError(LocatedError, ScenarioError):
     """A scenario file that does not parse or does not validate."""
 
-    path: str
-    line: int
-    column: int
-    message: str
-    exit_code = 2
+
+class ScenarioSyntaxErrors(ScenarioSyntaxError):
+    """Several problems in one scenario, each on its own line; the fields are the first one's."""
+
+    def __init__(self, errors: list[ScenarioSyntaxError]) -> None:
+        first = errors[0]
+        super().__init__(first.path, first.line, first.column, first.message)
+        self.errors = errors
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.column}: {self.message}"
+        return "\n".join(str(error) for error in self.errors)
+
+
+def located_errors(errors: list[ScenarioSyntaxError]) -> ScenarioSyntaxError:
+    """One error as itself, several as ScenarioSyntaxErrors."""
+    return errors[0] if len(errors) == 1 else ScenarioSyntaxErrors(errors)
+
+
+class ScenarioFileError(ScenarioError):
+    """A scenario or journal file that cannot be read or written (missing, a directory...)."""
+
+    exit_code = 2
 
 
 class ExpectationFailed(ScenarioError):

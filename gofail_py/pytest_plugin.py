@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import subprocess
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -23,7 +23,7 @@ import pytest
 
 from gofail_py.client import Client
 from gofail_py.errors import ClientError, ProcessStartError
-from gofail_py.scenario.processes import end_group, free_port, tail
+from gofail_py.processes import Child, Supervisor, free_port, poll_until, tail
 
 if TYPE_CHECKING:
     from gofail_py.scenario.runner import ScenarioResult
@@ -33,17 +33,24 @@ if TYPE_CHECKING:
 class GofailProcess:
     """A started binary: its process, its gofail client, the {port} its command was given, its logs."""
 
-    popen: subprocess.Popen[bytes]
+    child: Child
     client: Client
     port: int
-    stderr_path: Path
+
+    @property
+    def popen(self) -> subprocess.Popen[bytes]:
+        return self.child.popen
+
+    @property
+    def stderr_path(self) -> Path:
+        return self.child.stderr_path
 
     def stderr_tail(self, lines: int = 20) -> str:
         return tail(self.stderr_path, lines)
 
     def stop(self, kill: bool = False) -> int:
         """SIGTERM (SIGKILL with ``kill``) to its process group, SIGKILL after 3 s; the exit code."""
-        return end_group(self.popen, kill=kill)
+        return self.child.stop(kill=kill)
 
 
 class StartProcess(Protocol):
@@ -61,45 +68,39 @@ def gofail_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartPr
     """A factory: ``gofail_process(argv, env=None, timeout=10)`` starts a gofail-enabled binary.
 
     `{port}` in argv becomes a free loopback port; GOFAIL_HTTP is set to another one and the
-    factory waits until the endpoint answers. Its stdout and stderr go to files (a pipe nobody
-    reads would block a chatty binary). At teardown every failpoint of a live process is disabled
-    and every process is stopped.
+    factory waits until the endpoint answers. Its stdout and stderr go to files. At teardown every
+    failpoint of a live process is disabled and every process is stopped, with whatever it started
+    (gofail_py.processes.Supervisor).
     """
+    supervisor = Supervisor(tmp_path_factory.mktemp("gofail-process"))
     started: list[GofailProcess] = []
-    logs = tmp_path_factory.mktemp("gofail-process")
 
     def start(argv: Sequence[str | os.PathLike[str]], env: Mapping[str, str] | None = None,
               timeout: float = 10.0) -> GofailProcess:
         port = free_port()
         client = Client(f"127.0.0.1:{free_port()}")
-        full_env = {**os.environ, **(env or {}), "GOFAIL_HTTP": client.endpoint}
         args = [os.fspath(a).replace("{port}", str(port)) for a in argv]
-        number = len(started) + 1
-        stdout_path, stderr_path = logs / f"{number}.stdout.log", logs / f"{number}.stderr.log"
-        with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
-            popen = subprocess.Popen(args, env=full_env, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
-                                     start_new_session=True)
-        process = GofailProcess(popen, client, port, stderr_path)
+        child = supervisor.start(Path(args[0]).name, args, {**(env or {}), "GOFAIL_HTTP": client.endpoint})
+        process = GofailProcess(child, client, port)
         started.append(process)
-        deadline = time.monotonic() + timeout
-        while not client.available():
-            if popen.poll() is not None or time.monotonic() > deadline:
-                code = process.stop()
-                raise ProcessStartError(
-                    f"{args[0]} did not answer on {client.endpoint} (exit code {code}); its stderr:\n{process.stderr_tail()}"
-                )
-            time.sleep(0.01)
+        answered = poll_until(lambda: True if client.available() else (False if not child.alive() else None),
+                              time.monotonic() + timeout)
+        if not answered:
+            code = process.stop()
+            raise ProcessStartError(
+                f"{args[0]} did not answer on {client.endpoint} (exit code {code}); its stderr:\n{process.stderr_tail()}"
+            )
         return process
 
     yield start
     for process in started:
-        if process.popen.poll() is None:
+        if process.child.alive():
             try:
                 process.client.disable_all()
             except ClientError:
                 pass  # it is being stopped anyway
-        process.stop()
         process.client.close()
+    supervisor.close()
 
 
 @pytest.fixture

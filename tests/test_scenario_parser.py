@@ -13,7 +13,15 @@ from hypothesis import strategies as st
 from gofail_py.errors import ScenarioSyntaxError
 from gofail_py.scenario import Scenario, load_scenario, parse_duration, parse_scenario
 from gofail_py.scenario import model
-from gofail_py.scenario.model import format_duration, render
+from gofail_py.scenario.builder import render
+from gofail_py.scenario.parser import DECLARATIONS
+from gofail_py.scenario.statements import keywords
+from gofail_py.scenario.model import format_duration
+from gofail_py.scenario.statements.blocks import Choose, Parallel, Repeat
+from gofail_py.scenario.statements.commands import RunCommand, Sleep
+from gofail_py.scenario.statements.expect import ExpectExit, ExpectRunning
+from gofail_py.scenario.statements.failpoints import ExpectCount, SetFailpoints, UnsetFailpoints, WaitCount
+from gofail_py.scenario.statements.lifecycle import Restart, Start, Stop
 from gofail_py.terms import normalize_terms
 from tests.support.goprog import REPO, TESTDATA
 
@@ -44,6 +52,7 @@ def content(scenario: Scenario) -> tuple[Any, ...]:
 def test_each_syntax_error_has_its_message_and_place(path: Path) -> None:
     """Each file's first line says the error it must give: `# error: LINE:COL: message`."""
     expected = path.read_text().splitlines()[0].removeprefix("# error: ")
+    expected = expected.replace("{keywords}", ", ".join([*DECLARATIONS, *keywords()]))
     with pytest.raises(ScenarioSyntaxError) as caught:
         load_scenario(path)
     assert str(caught.value) == f"{path}:{expected}"
@@ -69,17 +78,17 @@ def test_valid_files_render_back_to_the_same_scenario(path: Path) -> None:
 def test_locations_point_at_the_statement() -> None:
     scenario = load_scenario(SCENARIOS / "valid" / "nested_blocks.gofail")
     repeat = scenario.steps[1]
-    assert isinstance(repeat, model.Repeat) and (repeat.where.line, repeat.where.column) == (10, 1)
+    assert isinstance(repeat, Repeat) and (repeat.where.line, repeat.where.column) == (10, 1)
     choose = repeat.steps[0]
-    assert isinstance(choose, model.Choose) and (choose.where.line, choose.where.column) == (11, 3)
-    assert isinstance(choose.steps[2], model.Repeat) and choose.steps[2].where.line == 14
+    assert isinstance(choose, Choose) and (choose.where.line, choose.where.column) == (11, 3)
+    assert isinstance(choose.steps[2], Repeat) and choose.steps[2].where.line == 14
     assert str(choose.where).endswith("nested_blocks.gofail:11:3")
 
 
 def test_terms_are_checked_and_normalised_in_the_parser() -> None:
     scenario = parse_scenario("process a: x\nset a s=sleep(1s) r=2*return(\"x\")->panic for 1m\n")
     step = scenario.steps[0]
-    assert isinstance(step, model.SetFailpoints)
+    assert isinstance(step, SetFailpoints)
     assert step.failpoints == (("s", 'sleep("1s")'), ("r", '2*return("x")->panic'))
     assert step.duration == 60.0
 
@@ -92,7 +101,7 @@ def test_comments_and_quotes() -> None:
     )
     assert scenario.processes["a"].argv == ("./bin", "--flag", "value # not a comment", "--x=a#b")
     step = scenario.steps[0]
-    assert isinstance(step, model.RunCommand) and step.allow_failure and not step.background
+    assert isinstance(step, RunCommand) and step.allow_failure and not step.background
     assert step.argv == ("echo", "two words", "{a.port}")
 
 
@@ -130,17 +139,23 @@ def test_api_errors_are_the_same_exceptions() -> None:
             pass
     with pytest.raises(Exception, match="bad terms|action"):
         scenario.set("kv", fp="explode")
+    with pytest.raises(ScenarioSyntaxError, match="no process or endpoint 'nope' declared"):
+        scenario.add(Start("nope"))
+    with pytest.raises(ScenarioSyntaxError, match="out of range"):
+        scenario.sleep(1e12)
+    assert scenario.add(Start("kv")).steps[-1] == Start("kv")
 
 
 def test_durations() -> None:
     assert parse_duration("500ms") == 0.5 and parse_duration("2s") == 2 and parse_duration("1.5m") == 90
     assert parse_duration("1h") == 3600 and parse_duration(".5s") == 0.5
-    for bad in ("5", "5 s", "-1s", "1d", "ms"):
+    for bad in ("5", "5 s", "-1s", "1d", "ms", "24.001h", "99999999999h", "1e400s"):
         with pytest.raises(ValueError):
             parse_duration(bad)
+    assert parse_duration("24h") == model.MAX_DURATION
 
 
-@given(st.floats(min_value=0, max_value=1e6, allow_nan=False))
+@given(st.floats(min_value=0, max_value=model.MAX_DURATION, allow_nan=False))
 def test_durations_format_and_parse_back_exactly(seconds: float) -> None:
     assert parse_duration(format_duration(seconds)) == seconds
 
@@ -159,29 +174,29 @@ def _leaf(draw: st.DrawFn, processes: list[str]) -> model.Step:
     target = draw(st.sampled_from(processes))
     kind = draw(st.integers(0, 10))
     if kind == 0:
-        return model.Start(target)
+        return Start(target)
     if kind == 1:
-        return model.Stop(target, kill=draw(st.booleans()))
+        return Stop(target, kill=draw(st.booleans()))
     if kind == 2:
-        return model.Restart(target)
+        return Restart(target)
     if kind == 3:
         pairs = draw(st.dictionaries(FAILPOINTS, TERMS, min_size=1, max_size=3))
-        return model.SetFailpoints(target, tuple(pairs.items()), draw(st.none() | DURATIONS))
+        return SetFailpoints(target, tuple(pairs.items()), draw(st.none() | DURATIONS))
     if kind == 4:
-        return model.UnsetFailpoints(target, draw(st.none() | st.lists(FAILPOINTS, min_size=1, max_size=3).map(tuple)))
+        return UnsetFailpoints(target, draw(st.none() | st.lists(FAILPOINTS, min_size=1, max_size=3).map(tuple)))
     if kind == 5:
-        return model.Sleep(draw(DURATIONS))
+        return Sleep(draw(DURATIONS))
     if kind == 6:
         argv = tuple(draw(st.lists(WORDS, min_size=1, max_size=4)))
-        return model.RunCommand(argv, allow_failure=draw(st.booleans()), background=draw(st.booleans()))
+        return RunCommand(argv, allow_failure=draw(st.booleans()), background=draw(st.booleans()))
     if kind == 7:
-        return model.WaitCount(target, draw(FAILPOINTS), draw(st.sampled_from(model.COMPARISONS)), draw(st.integers(0, 99)),
+        return WaitCount(target, draw(FAILPOINTS), draw(st.sampled_from(model.COMPARISONS)), draw(st.integers(0, 99)),
                                draw(DURATIONS))
     if kind == 8:
-        return model.ExpectExit(target, draw(st.booleans()), draw(DURATIONS))
+        return ExpectExit(target, draw(st.booleans()), draw(DURATIONS))
     if kind == 9:
-        return model.ExpectRunning(target)
-    return model.ExpectCount(target, draw(FAILPOINTS), draw(st.sampled_from(model.COMPARISONS)), draw(st.integers(0, 99)))
+        return ExpectRunning(target)
+    return ExpectCount(target, draw(FAILPOINTS), draw(st.sampled_from(model.COMPARISONS)), draw(st.integers(0, 99)))
 
 
 @st.composite
@@ -199,11 +214,11 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         for _ in range(draw(st.integers(1, 4))):
             block = draw(st.integers(0, 5)) if depth < 2 else 9
             if block == 0:
-                result.append(model.Parallel(steps(depth + 1)))
+                result.append(Parallel(steps(depth + 1)))
             elif block == 1:
-                result.append(model.Repeat(draw(st.integers(1, 20)), steps(depth + 1)))
+                result.append(Repeat(draw(st.integers(1, 20)), steps(depth + 1)))
             elif block == 2:
-                result.append(model.Choose(steps(depth + 1), draw(st.none() | st.integers(0, 2**32))))
+                result.append(Choose(steps(depth + 1), draw(st.none() | st.integers(0, 2**32))))
             else:
                 result.append(_leaf(draw, names))
         return tuple(result)

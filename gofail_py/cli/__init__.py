@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from gofail_py.errors import GofailError, MarkerError, MarkerErrors, ScenarioSyntaxError
+from gofail_py.errors import GofailError, LocatedError, MarkerErrors
 
 EXIT_CODES_HELP = """\b
 Exit codes:
@@ -34,7 +34,7 @@ class GofailGroup(click.Group):
         except GofailError as error:
             message = str(error)
             # located errors (path:line:col: ...) stay bare, so editors and CI annotators can read them
-            located = isinstance(error, (MarkerError, MarkerErrors, ScenarioSyntaxError))
+            located = isinstance(error, (LocatedError, MarkerErrors))
             click.echo(message if located else f"gofail-py: {message}", err=True)
             sys.exit(error.exit_code)
 

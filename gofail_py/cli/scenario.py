@@ -1,7 +1,8 @@
-"""CLI command of the scenario runner: run."""
+"""CLI commands of the scenario runner: run, sweep."""
 
 from __future__ import annotations
 
+import json
 import signal
 import sys
 from types import FrameType
@@ -19,18 +20,34 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 @click.option("--var", "variables", multiple=True, metavar="NAME=VALUE", help="A {NAME} placeholder's value (repeatable).")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the final line, not the timeline.")
 def run(scenario_file: str, journal: str | None, variables: tuple[str, ...], quiet: bool) -> None:
-    """Run a scenario file; exit 0 passed, 1 expectation failed, 2 file wrong, 3 unreachable.
+    """Run a scenario file: start processes, arm failpoints, check what happens.
 
-    Everything the scenario started is stopped and every failpoint it set is disabled at the end,
-    also on failure, Ctrl-C or SIGTERM (exit code 130).
+    \b
+    Example (examples/demo.gofail drives the bundled key-value server):
+      gofail-py run examples/demo.gofail --var kvserver=./kvserver --journal timeline.jsonl
+    \b
+    A scenario file, one statement a line:
+      process kv: {kvserver} --listen 127.0.0.1:{port} --data {tmp}/kv
+      start kv
+      set kv afterCommit=panic
+      run? curl -s -XPUT http://127.0.0.1:{kv.port}/kv/a -d 1
+      expect kv exit panic within 5s
+
+    The grammar, every statement and placeholder: docs/scenario.md.
+
+    Exit 0 passed, 1 an expectation failed, 2 the file or a --var is wrong, 3 a process could not
+    be started or an endpoint reached, 130 interrupted. Everything the scenario started is stopped
+    and every failpoint it set is disabled at the end, also on failure, Ctrl-C or SIGTERM.
     """
     from gofail_py.scenario import load_scenario, run_scenario
 
     values = {}
     for item in variables:
         name, sep, value = item.partition("=")
-        if not sep:
+        if not sep or not name:
             raise click.BadParameter(f"{item!r}: expected NAME=VALUE", param_hint="--var")
+        if name in ("tmp", "dir"):
+            raise click.BadParameter(f"{{{name}}} is built in (the run's temp dir / the file's dir)", param_hint="--var")
         values[name] = value
     scenario = load_scenario(scenario_file)
     signal.signal(signal.SIGTERM, _interrupt)
@@ -40,10 +57,38 @@ def run(scenario_file: str, journal: str | None, variables: tuple[str, ...], qui
     except KeyboardInterrupt:
         click.echo("interrupted: processes stopped and failpoints disabled", err=True)
         sys.exit(130)
-    click.echo(result.summary().splitlines()[-1])
+    # the timeline already showed a failing step's whole message; quiet runs get it here
+    click.echo(result.verdict() if quiet else result.verdict().splitlines()[0])
     sys.exit(result.exit_code)
+
+
+@click.command(name="sweep")
+@click.option("--stop", "stop", is_flag=True, help="Stop them (SIGTERM, SIGKILL after 3 s) and remove dead runs' temp dirs.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def sweep(stop: bool, as_json: bool) -> None:
+    """List (or --stop) processes left behind by scenario runs that no longer exist.
+
+    Every process a run starts carries the run's token in its environment (GOFAIL_PY_RUN), and so
+    do its descendants; a run killed by SIGKILL cannot clean up, so this finds them later.
+
+    \b
+    Example:
+      gofail-py sweep            # what a killed run left behind
+      gofail-py sweep --stop     # stop it
+    """
+    from gofail_py.processes import stale_processes, stop_stale
+
+    found = stop_stale() if stop else stale_processes()
+    if as_json:
+        click.echo(json.dumps([{"pid": p.pid, "run": p.token, "command": p.command} for p in found], indent=2))
+        return
+    for process in found:
+        click.echo(f"{process.pid}\t{'stopped' if stop else 'left by'} run {process.token}\t{process.command}")
+    if not found:
+        click.echo("nothing left behind by a finished run")
 
 
 def register(group: click.Group) -> None:
     """Adds this module's commands to the group."""
     group.add_command(run)
+    group.add_command(sweep)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from gofail_py.scenario.builder import Scenario
 from gofail_py.scenario.journal import StepRecord
-from gofail_py.scenario.model import Location, Scenario, parse_duration
+from gofail_py.scenario.model import Location, parse_duration
 from gofail_py.scenario.parser import load_scenario, parse_scenario
 from gofail_py.scenario.runner import ScenarioResult, run_scenario
 

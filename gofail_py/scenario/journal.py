@@ -7,7 +7,14 @@ import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
+
+from gofail_py.errors import ScenarioFileError
+
+# what a record is: a statement of the scenario, a `for` window's timer, a cleanup action, the
+# end-of-scenario check
+RecordKind = Literal["step", "timer", "cleanup", "end"]
+Outcome = Literal["ok", "failed", "error", "interrupted"]
 
 
 @dataclass
@@ -20,10 +27,11 @@ class StepRecord:
     target: str | None = None
     start: float = 0.0  # seconds since the run began
     end: float = 0.0
-    outcome: str = "ok"  # ok | failed | error | interrupted
+    outcome: Outcome = "ok"
     sent: Any = None
     answer: Any = None
     message: str = ""
+    kind: RecordKind = "step"
 
     def line(self) -> str:
         """The readable one-line form for the summary."""
@@ -53,8 +61,11 @@ class Journal:
 
     def __post_init__(self) -> None:
         if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = self.path.open("w", encoding="utf-8")
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._file = self.path.open("w", encoding="utf-8")
+            except OSError as error:
+                raise ScenarioFileError(f"cannot write the journal {self.path}: {error.strerror or error}") from error
 
     def add(self, record: StepRecord) -> None:
         with self._lock:

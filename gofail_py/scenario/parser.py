@@ -1,22 +1,42 @@
-"""The scenario text format: text in, a validated Scenario out (errors as path:line:col: message)."""
+"""The scenario text format: text in, a validated Scenario out.
+
+Grammar (the statements' own lines come from the table in gofail_py.scenario.statements;
+docs/scenario.md shows them)::
+
+    file        = { line } ;
+    line        = indent statement [ comment ] NEWLINE | [ comment ] NEWLINE ;
+    comment     = "#" { any } ;        a "#" at the start or after a blank, outside quotes
+    indent      = { " " } ;            spaces; a block is the lines indented deeper than its header
+    statement   = declaration | step ;
+    declaration = "process" NAME ":" COMMAND
+                | "env" NAME KEY "=" VALUE { KEY "=" VALUE }
+                | "endpoint" NAME ":" HOST ":" PORT ;          top level only
+    step        = KEYWORD { word } [ ":" block ] ;              KEYWORD: a keyword of the table
+    word        = bare or quoted text ("..." and `...` may hold blanks) ;
+
+Scanning splits the file into lines (indentation, text without its comment) and each line into
+tokens; the parser checks the declarations itself and hands a step's tokens to the ``parse``
+of the statement its first word names. Every problem of the file is reported at once, one
+``path:line:col: message`` each; a block nested deeper than MAX_DEPTH is refused.
+"""
 
 from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from gofail_py.errors import ScenarioSyntaxError, TermSyntaxError
+from gofail_py.errors import NoEndpoint, ScenarioFileError, ScenarioSyntaxError, located_errors
 from gofail_py.markers import is_go_identifier
-from gofail_py.scenario.model import COMPARISONS, Location, Scenario, parse_duration
-from gofail_py.terms import normalize_terms
+from gofail_py.scenario.builder import Scenario
+from gofail_py.scenario.model import Location, Step, parse_duration
+from gofail_py.scenario.statements import REGISTRY, Spec, keywords
 
-STATEMENTS = (
-    "process", "env", "endpoint", "start", "stop", "kill", "restart", "set", "unset", "sleep", "run",
-    "run?", "wait", "expect", "parallel:", "repeat", "choose",
-)
-_DECLARATIONS = ("process", "env", "endpoint")
+DECLARATIONS = ("process", "env", "endpoint")
+MAX_FILE_SIZE = 10_000_000
+MAX_DEPTH = 50  # blocks inside blocks; deeper is a generated file gone wrong
 # a word; quoted parts may hold blanks, as in `set kv e=return("disk full")`
 _TOKEN = re.compile(r"(?:[^\s\"`]+|\"(?:[^\"\\]|\\.)*\"|`[^`]*`)+|\S+")
 
@@ -35,7 +55,7 @@ def strip_comment(raw: str) -> str:
 
 
 @dataclass(frozen=True)
-class _Line:
+class Line:
     number: int
     indent: int
     text: str  # without indentation and comment
@@ -43,86 +63,174 @@ class _Line:
 
 
 @dataclass(frozen=True)
-class _Token:
+class Token:
     text: str
     column: int  # 1-based
+
+
+class Cursor:
+    """One line being parsed: what a statement's ``parse`` uses to read and check its words."""
+
+    def __init__(self, parser: _Parser, line: Line, depth: int) -> None:
+        self.parser = parser
+        self.line = line
+        self.depth = depth
+
+    def error(self, column: int, message: str) -> ScenarioSyntaxError:
+        return ScenarioSyntaxError(self.parser.path, self.line.number, column, message)
+
+    def where(self, token: Token | None = None) -> Location:
+        return Location(self.parser.path, self.line.number, token.column if token else self.line.offset + 1)
+
+    def arity(self, tokens: Sequence[Token], count: int, usage: str) -> None:
+        if len(tokens) != count:
+            column = tokens[count].column if len(tokens) > count else tokens[-1].column + len(tokens[-1].text)
+            raise self.error(column, f"expected `{usage}`")
+
+    def duration(self, token: Token) -> float:
+        try:
+            return parse_duration(token.text)
+        except ValueError as error:
+            raise self.error(token.column, str(error)) from error
+
+    def failpoint(self, token: Token, name: str | None = None) -> str:
+        name = token.text if name is None else name
+        if not is_go_identifier(name):
+            raise self.error(token.column, f"{name!r} is not a failpoint name (a Go identifier)")
+        return name
+
+    def integer(self, token: Token, what: str, text: str | None = None) -> int:
+        text = token.text if text is None else text
+        if not text.isdigit():
+            raise self.error(token.column, f"{what} must be a whole number, not {text!r}")
+        return int(text)
+
+    def process(self, token: Token) -> str:
+        """A declared process's name."""
+        scenario = self.parser.scenario
+        if token.text not in scenario.processes:
+            hint = " (an endpoint can only be set, unset, waited on and counted)" if token.text in scenario.endpoints else ""
+            raise self.error(token.column, f"no process {token.text!r} declared{hint}")
+        return token.text
+
+    def target(self, token: Token) -> str:
+        """A declared process's or endpoint's name."""
+        if token.text not in self.parser.scenario.processes and token.text not in self.parser.scenario.endpoints:
+            raise self.error(token.column, f"no process or endpoint {token.text!r} declared")
+        return token.text
+
+    def command(self, first: Token) -> tuple[str, ...]:
+        """The rest of the line from ``first``, split like a POSIX shell."""
+        return tuple(self.parser.split_command(self.line, self.line.text[first.column - self.line.offset - 1:], first.column))
+
+    def children(self) -> tuple[Step, ...]:
+        """The indented block below this line (a block statement's steps)."""
+        return self.parser.children(self.line, self.depth)
+
+
+class _Reported(Exception):
+    """A block whose every line failed: those errors are reported, the header adds none."""
 
 
 class _Parser:
     def __init__(self, text: str, path: str) -> None:
         self.path = path
+        self.errors: list[ScenarioSyntaxError] = []
         self.lines = self._lines(text)
         self.scenario = Scenario(name=Path(path).stem if path != "<string>" else "scenario")
         if path != "<string>":
             self.scenario.directory = str(Path(path).resolve().parent)
         self.pos = 0
 
-    def _lines(self, text: str) -> list[_Line]:
+    def _lines(self, text: str) -> list[Line]:
         lines = []
         for number, raw in enumerate(text.splitlines(), start=1):
             if "\t" in raw[: len(raw) - len(raw.lstrip())]:
-                raise ScenarioSyntaxError(self.path, number, 1, "indent with spaces, not tabs")
+                # reported, then read as if each tab were a space, so its block still has its steps
+                self.errors.append(ScenarioSyntaxError(self.path, number, 1, "indent with spaces, not tabs"))
             content = strip_comment(raw).rstrip()
-            stripped = content.lstrip(" ")
+            stripped = content.lstrip(" \t")
             if stripped:
                 indent = len(content) - len(stripped)
-                lines.append(_Line(number, indent, stripped, indent))
+                lines.append(Line(number, indent, stripped, indent))
         return lines
 
-    def error(self, line: _Line, column: int, message: str) -> ScenarioSyntaxError:
+    def error(self, line: Line, column: int, message: str) -> ScenarioSyntaxError:
         return ScenarioSyntaxError(self.path, line.number, column, message)
 
-    def where(self, line: _Line, column: int | None = None) -> Location:
-        return Location(self.path, line.number, column or line.offset + 1)
-
-    def tokens(self, line: _Line) -> list[_Token]:
-        return [_Token(m.group(0), line.offset + m.start() + 1) for m in _TOKEN.finditer(line.text)]
-
     def parse(self) -> Scenario:
-        self.block(0, top=True)
+        self.scenario.steps = list(self.block(0, 0))
+        if self.errors:
+            raise located_errors(sorted(self.errors, key=lambda e: (e.line, e.column)))
         return self.scenario
 
-    def block(self, indent: int, top: bool = False) -> None:
+    def skip_block(self, line: Line) -> None:
+        """Past the lines indented below a line that failed: they belong to it."""
+        while self.pos < len(self.lines) and self.lines[self.pos].indent > line.indent:
+            self.pos += 1
+
+    def block(self, indent: int, depth: int) -> list[Step]:
+        steps: list[Step] = []
         while self.pos < len(self.lines):
             line = self.lines[self.pos]
             if line.indent < indent:
-                return
-            if line.indent > indent:
-                raise self.error(line, line.indent + 1, "unexpected indentation")
+                break
             self.pos += 1
-            if not top and line.text.split(None, 1)[0] in _DECLARATIONS:
-                raise self.error(line, line.offset + 1, "declarations (process, env, endpoint) go at the top level, not in a block")
-            self.statement(line)
+            try:
+                if line.indent > indent:
+                    raise self.error(line, line.indent + 1, "unexpected indentation")
+                step = self.statement(line, depth)
+            except ScenarioSyntaxError as error:
+                self.errors.append(error)
+                self.skip_block(line)
+                continue
+            except _Reported:
+                continue
+            if step is not None:
+                steps.append(step)
+        return steps
 
-    def children(self, line: _Line) -> None:
+    def children(self, line: Line, depth: int) -> tuple[Step, ...]:
         """The indented block after a `parallel:`, `repeat N:` or `choose:` line."""
         if self.pos >= len(self.lines) or self.lines[self.pos].indent <= line.indent:
             raise self.error(line, line.offset + 1, f"`{line.text}` needs an indented block of steps below it")
-        self.block(self.lines[self.pos].indent)
+        if depth >= MAX_DEPTH:
+            raise self.error(line, line.offset + 1, f"blocks are nested deeper than {MAX_DEPTH} levels")
+        reported = len(self.errors)
+        steps = self.block(self.lines[self.pos].indent, depth + 1)
+        if not steps and len(self.errors) > reported:
+            raise _Reported  # its lines failed and were reported: no second error for the header
+        if not steps:
+            raise self.error(line, line.offset + 1, "a block needs at least one step")
+        return tuple(steps)
 
-    def statement(self, line: _Line) -> None:
-        tokens = self.tokens(line)
+    def statement(self, line: Line, depth: int) -> Step | None:
+        tokens = [Token(m.group(0), line.offset + m.start() + 1) for m in _TOKEN.finditer(line.text)]
         keyword = tokens[0].text
-        handler = {
-            "process": self.process, "env": self.env, "endpoint": self.endpoint, "start": self.lifecycle,
-            "stop": self.lifecycle, "kill": self.lifecycle, "restart": self.lifecycle, "set": self.set,
-            "unset": self.unset, "sleep": self.sleep, "run": self.run, "run?": self.run, "wait": self.wait,
-            "expect": self.expect, "parallel:": self.parallel, "repeat": self.repeat, "choose": self.choose,
-            "choose:": self.choose,
-        }.get(keyword)
-        if handler is None:
-            raise self.error(line, tokens[0].column, f"unknown statement {keyword!r}: expected one of {', '.join(STATEMENTS)}")
-        handler(line, tokens)
+        if keyword in DECLARATIONS:
+            if depth:
+                raise self.error(line, line.offset + 1, "declarations (process, env, endpoint) go at the top level, not in a block")
+            {"process": self.declare_process, "env": self.declare_env, "endpoint": self.declare_endpoint}[keyword](line, tokens)
+            return None
+        specs: list[Spec[Step]] = [spec for spec in REGISTRY.values() if keyword in spec.keywords]
+        if not specs:
+            raise self.error(line, tokens[0].column,
+                             f"unknown statement {keyword!r}: expected one of {', '.join([*DECLARATIONS, *keywords()])}")
+        spec = next((spec for spec in specs if spec.accepts(tokens)), None)
+        if spec is None:
+            usages = " or ".join(f"`{spec.usage}`" for spec in specs)
+            raise self.error(line, tokens[-1].column if len(tokens) > 1 else tokens[0].column, f"expected {usages}")
+        return spec.parse(Cursor(self, line, depth), tokens)
 
-    # --- declarations ---------------------------------------------------------------------
+    # --- declarations (not steps: they name what the steps talk to) ---------------------------
 
-    def _named_colon(self, line: _Line, tokens: list[_Token], what: str) -> tuple[str, str]:
+    def _named_colon(self, line: Line, tokens: list[Token], what: str) -> tuple[str, str]:
         name, sep, rest = line.text.partition(" ")[2].partition(":")
         if not sep or not name.strip() or not rest.strip():
             raise self.error(line, tokens[0].column, f"expected `{tokens[0].text} NAME: {what}`")
         return name.strip(), rest.strip()
 
-    def _split_command(self, line: _Line, text: str, column: int) -> list[str]:
+    def split_command(self, line: Line, text: str, column: int) -> list[str]:
         try:
             argv = shlex.split(text)
         except ValueError as error:
@@ -131,16 +239,16 @@ class _Parser:
             raise self.error(line, column, "missing command")
         return argv
 
-    def process(self, line: _Line, tokens: list[_Token]) -> None:
+    def declare_process(self, line: Line, tokens: list[Token]) -> None:
         name, command = self._named_colon(line, tokens, "COMMAND ARGS...")
-        argv = self._split_command(line, command, line.offset + line.text.index(":") + 2)
-        self.scenario.process(name, argv, where=self.where(line, tokens[1].column))
+        argv = self.split_command(line, command, line.offset + line.text.index(":") + 2)
+        self.scenario.process(name, argv, where=Location(self.path, line.number, tokens[1].column))
 
-    def env(self, line: _Line, tokens: list[_Token]) -> None:
+    def declare_env(self, line: Line, tokens: list[Token]) -> None:
         if len(tokens) < 3:
             raise self.error(line, tokens[0].column, "expected `env PROCESS KEY=VALUE...`")
         values = {}
-        for word in self._split_command(line, line.text.split(None, 2)[2], tokens[2].column):
+        for word in self.split_command(line, line.text.split(None, 2)[2], tokens[2].column):
             key, sep, value = word.partition("=")
             if not sep or not key:
                 raise self.error(line, tokens[2].column, f"{word!r}: expected KEY=VALUE")
@@ -150,175 +258,39 @@ class _Parser:
             raise self.error(line, tokens[1].column, f"no process {name!r} declared")
         self.scenario.env(name, **values)
 
-    def endpoint(self, line: _Line, tokens: list[_Token]) -> None:
+    def declare_endpoint(self, line: Line, tokens: list[Token]) -> None:
         name, address = self._named_colon(line, tokens, "HOST:PORT")
         from gofail_py.client import parse_endpoint
-        from gofail_py.errors import NoEndpoint
 
         try:
             parse_endpoint(address)
         except NoEndpoint as error:
             raise self.error(line, tokens[-1].column, str(error)) from error
-        self.scenario.endpoint(name, address, where=self.where(line, tokens[1].column))
-
-    # --- steps --------------------------------------------------------------------------------
-
-    def _arity(self, line: _Line, tokens: list[_Token], count: int, usage: str) -> None:
-        if len(tokens) != count:
-            column = tokens[count].column if len(tokens) > count else tokens[-1].column + len(tokens[-1].text)
-            raise self.error(line, column, f"expected `{usage}`")
-
-    def _duration(self, line: _Line, token: _Token) -> float:
-        try:
-            return parse_duration(token.text)
-        except ValueError as error:
-            raise self.error(line, token.column, str(error)) from error
-
-    def _failpoint(self, line: _Line, token: _Token, name: str | None = None) -> str:
-        name = token.text if name is None else name
-        if not is_go_identifier(name):
-            raise self.error(line, token.column, f"{name!r} is not a failpoint name (a Go identifier)")
-        return name
-
-    def _int(self, line: _Line, token: _Token, what: str) -> int:
-        if not token.text.isdigit():
-            raise self.error(line, token.column, f"{what} must be a whole number, not {token.text!r}")
-        return int(token.text)
-
-    def lifecycle(self, line: _Line, tokens: list[_Token]) -> None:
-        verb = tokens[0].text
-        self._arity(line, tokens, 2, f"{verb} PROCESS")
-        where = self.where(line, tokens[1].column)
-        getattr(self.scenario, verb)(tokens[1].text, where=where)
-
-    def set(self, line: _Line, tokens: list[_Token]) -> None:
-        if len(tokens) < 3:
-            raise self.error(line, tokens[0].column, "expected `set TARGET NAME=TERMS... [for DURATION]`")
-        duration = None
-        words = tokens[2:]
-        window = next((i for i, word in enumerate(words) if word.text == "for"), None)
-        if window is not None and window != len(words) - 2:
-            raise self.error(line, words[window].column, "`for` takes one duration and ends the line, like `for 3s`")
-        if window is not None:
-            duration = self._duration(line, words[-1])
-            if duration <= 0:
-                raise self.error(line, words[-1].column, "a `for` window must be longer than 0s")
-            words = words[:-2]
-        failpoints = {}
-        for word in words:
-            name, sep, terms = word.text.partition("=")
-            if not sep or not name:
-                raise self.error(line, word.column, f"{word.text!r}: expected NAME=TERMS")
-            self._failpoint(line, word, name)
-            try:
-                failpoints[name] = normalize_terms(terms)
-            except TermSyntaxError as error:
-                raise self.error(line, word.column + len(name) + error.column, f"bad terms: {error.message}") from error
-        self.scenario.set(tokens[1].text, failpoints, duration=duration, where=self.where(line, tokens[1].column))
-
-    def unset(self, line: _Line, tokens: list[_Token]) -> None:
-        if len(tokens) < 3:
-            raise self.error(line, tokens[0].column, "expected `unset TARGET NAME...` or `unset TARGET all`")
-        names = [t.text for t in tokens[2:]]
-        if names != ["all"]:
-            for token in tokens[2:]:
-                self._failpoint(line, token)
-        where = self.where(line, tokens[1].column)
-        if names == ["all"]:
-            self.scenario.unset(tokens[1].text, where=where)
-        else:
-            self.scenario.unset(tokens[1].text, *names, where=where)
-
-    def sleep(self, line: _Line, tokens: list[_Token]) -> None:
-        self._arity(line, tokens, 2, "sleep DURATION")
-        self.scenario.sleep(self._duration(line, tokens[1]), where=self.where(line))
-
-    def run(self, line: _Line, tokens: list[_Token]) -> None:
-        allow_failure = tokens[0].text == "run?"
-        background = len(tokens) > 1 and tokens[1].text == "background"
-        first = tokens[2 if background else 1] if len(tokens) > (2 if background else 1) else None
-        if first is None:
-            raise self.error(line, tokens[-1].column, "expected a command after `run`")
-        argv = self._split_command(line, line.text[first.column - line.offset - 1:], first.column)
-        self.scenario.command(argv, allow_failure=allow_failure, background=background, where=self.where(line))
-
-    def _comparison(self, line: _Line, tokens: list[_Token], at: int, usage: str) -> tuple[str, int]:
-        if len(tokens) < at + 3 or tokens[at].text != "count" or tokens[at + 1].text not in COMPARISONS:
-            culprit = at + 1 if len(tokens) > at + 1 and tokens[at].text == "count" else at
-            column = tokens[min(culprit, len(tokens) - 1)].column
-            raise self.error(line, column, f"expected `{usage}` with one of {' '.join(COMPARISONS)}")
-        return tokens[at + 1].text, self._int(line, tokens[at + 2], "a count")
-
-    def wait(self, line: _Line, tokens: list[_Token]) -> None:
-        usage = "wait TARGET FAILPOINT count OP N [within DURATION]"
-        op, value = self._comparison(line, tokens, 3, usage)
-        self._failpoint(line, tokens[2])
-        rest = tokens[6:]
-        within = 10.0
-        if rest:
-            if len(rest) != 2 or rest[0].text != "within":
-                raise self.error(line, rest[0].column, f"expected `{usage}`")
-            within = self._duration(line, rest[1])
-        self.scenario.wait_count(tokens[1].text, tokens[2].text, op, value, within, where=self.where(line, tokens[1].column))
-
-    def expect(self, line: _Line, tokens: list[_Token]) -> None:
-        if len(tokens) < 3:
-            raise self.error(line, tokens[0].column, "expected `expect PROCESS exit|running` or `expect TARGET FAILPOINT count OP N`")
-        where = self.where(line, tokens[1].column)
-        if tokens[2].text == "running":
-            self._arity(line, tokens, 3, "expect PROCESS running")
-            self.scenario.expect_running(tokens[1].text, where=where)
-        elif tokens[2].text == "exit":
-            rest = tokens[3:]
-            panic = bool(rest) and rest[0].text == "panic"
-            rest = rest[1:] if panic else rest
-            within = 5.0
-            if rest:
-                if len(rest) != 2 or rest[0].text != "within":
-                    raise self.error(line, rest[0].column, "expected `expect PROCESS exit [panic] [within DURATION]`")
-                within = self._duration(line, rest[1])
-            self.scenario.expect_exit(tokens[1].text, panic, within, where=where)
-        elif len(tokens) == 3:
-            raise self.error(line, tokens[2].column, "expected `expect PROCESS exit|running` or `expect TARGET FAILPOINT count OP N`")
-        else:
-            op, value = self._comparison(line, tokens, 3, "expect TARGET FAILPOINT count OP N")
-            self._failpoint(line, tokens[2])
-            self._arity(line, tokens, 6, "expect TARGET FAILPOINT count OP N")
-            self.scenario.expect_count(tokens[1].text, tokens[2].text, op, value, where=where)
-
-    def parallel(self, line: _Line, tokens: list[_Token]) -> None:
-        self._arity(line, tokens, 1, "parallel:")
-        with self.scenario.parallel(self.where(line)):
-            self.children(line)
-
-    def repeat(self, line: _Line, tokens: list[_Token]) -> None:
-        if len(tokens) != 2 or not tokens[1].text.endswith(":"):
-            raise self.error(line, tokens[0].column, "expected `repeat N:`")
-        times = self._int(line, _Token(tokens[1].text[:-1], tokens[1].column), "repeat's count")
-        if times < 1:
-            raise self.error(line, tokens[1].column, f"repeat needs a count of at least 1, not {times}")
-        with self.scenario.repeat(times, self.where(line)):
-            self.children(line)
-
-    def choose(self, line: _Line, tokens: list[_Token]) -> None:
-        seed = None
-        if tokens[0].text != "choose:":
-            if len(tokens) != 3 or tokens[1].text != "seed" or not tokens[2].text.endswith(":"):
-                raise self.error(line, tokens[0].column, "expected `choose:` or `choose seed N:`")
-            seed = self._int(line, _Token(tokens[2].text[:-1], tokens[2].column), "the seed")
-        with self.scenario.choose(seed, self.where(line)):
-            self.children(line)
+        self.scenario.endpoint(name, address, where=Location(self.path, line.number, tokens[1].column))
 
 
 def parse_scenario(text: str, path: str = "<string>") -> Scenario:
-    """Parses and validates a scenario; ScenarioSyntaxError at the first problem."""
+    """Parses and validates a scenario; ScenarioSyntaxError (ScenarioSyntaxErrors for several)."""
     return _Parser(text, path).parse()
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Reads and parses a scenario file."""
+    """Reads and parses a scenario file (UTF-8)."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        if not Path(path).is_file() and Path(path).exists():
+            raise ScenarioFileError(f"{path}: not a regular file")  # /dev/zero or a FIFO would never end
+        with open(path, "rb") as file:
+            raw = file.read(MAX_FILE_SIZE + 1)
+        if len(raw) > MAX_FILE_SIZE:
+            raise ScenarioFileError(f"{path}: larger than {MAX_FILE_SIZE // 1_000_000} MB; not a scenario")
+    except FileNotFoundError as error:
+        raise ScenarioFileError(f"{path}: no such file") from error
     except OSError as error:
-        raise ScenarioSyntaxError(str(path), 0, 0, f"cannot read: {error.strerror}") from error
+        raise ScenarioFileError(f"{path}: cannot read: {error.strerror or error}") from error
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
+        raise ScenarioSyntaxError(str(path), line, column, "invalid UTF-8; a scenario file must be UTF-8") from error
     return parse_scenario(text, str(path))

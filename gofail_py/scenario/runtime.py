@@ -1,0 +1,202 @@
+"""The state of one run and what every statement's handler may use: targets, placeholders,
+starting a process, pauses, the journal, and the accounting of process deaths."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+from gofail_py.client import Client
+from gofail_py.errors import ClientError, EndpointUnreachable, ExpectationFailed, GofailError, ProcessDied, ProcessStartError
+from gofail_py.processes import Cancelled, Supervisor, free_port, poll_until
+from gofail_py.scenario.builder import Scenario
+from gofail_py.scenario.journal import Journal, RecordKind, StepRecord
+from gofail_py.scenario.model import Step
+from gofail_py.scenario.placeholders import PORTS, substitute
+from gofail_py.scenario.statements import describe, spec_of
+from gofail_py.scenario.targets import Process, Target
+
+START_TIMEOUT = 15.0  # seconds for a started process to answer on its gofail endpoint
+T = TypeVar("T")
+
+
+class StepFailed(Exception):
+    """Carries a step's error together with its record up to the run loop."""
+
+    def __init__(self, error: BaseException, record: StepRecord) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.record = record
+
+
+class Runtime:
+    """One run of a scenario. Handlers (gofail_py.scenario.statements) get it as their first argument."""
+
+    def __init__(self, scenario: Scenario, journal: Journal, variables: Mapping[str, str], supervisor: Supervisor,
+                 tmp: Path) -> None:
+        self.scenario = scenario
+        self.journal = journal
+        self.supervisor = supervisor
+        self.variables = {**variables, "tmp": str(tmp), "dir": scenario.directory}  # built-ins win
+        self.started = time.monotonic()
+        self.targets: dict[str, Target] = {}
+        self.timers: list[threading.Timer] = []
+        self.rngs: dict[int, random.Random] = {}
+        self.lock = threading.RLock()
+        self.cancel = threading.Event()  # set on interruption: steps in worker threads stop
+        for name in scenario.processes:
+            self.targets[name] = Process(name, Client(f"127.0.0.1:{free_port()}", timeout=5.0),
+                                         ports=tuple(free_port() for _ in PORTS))
+        for name, endpoint in scenario.endpoints.items():
+            self.targets[name] = Target(name, Client(endpoint.endpoint, timeout=5.0))
+
+    # --- what handlers use ----------------------------------------------------------------------
+
+    def now(self) -> float:
+        return time.monotonic() - self.started
+
+    def pause(self, seconds: float) -> None:
+        """Sleeps, but returns at once (raising Cancelled) when the run is interrupted."""
+        if self.cancel.wait(seconds):
+            raise Cancelled
+
+    def poll_until(self, check: Callable[[], T | None], deadline: float) -> T | None:
+        return poll_until(check, deadline, self.cancel)
+
+    def record(self, kind: RecordKind, statement: str, target: str | None = None) -> StepRecord:
+        """A journal record that is not a step of the scenario (a timer's or cleanup's action)."""
+        return StepRecord(kind, statement, "", target, start=self.now(), kind=kind)
+
+    def finish(self, record: StepRecord) -> None:
+        record.end = self.now()
+        self.journal.add(record)
+
+    def process(self, name: str) -> Process:
+        target = self.targets[name]
+        assert isinstance(target, Process)
+        return target
+
+    def substitute(self, word: str, own: Process | None = None) -> str:
+        def value(name: str) -> str:
+            if own is not None and name in PORTS:
+                return str(own.ports[PORTS.index(name)])
+            if own is not None and name == "endpoint":
+                return own.client.endpoint
+            if name in self.variables:
+                return self.variables[name]
+            target_name, _, attribute = name.partition(".")
+            target = self.targets[target_name]
+            if attribute == "endpoint":
+                return target.client.endpoint
+            assert isinstance(target, Process)
+            if attribute in PORTS:
+                return str(target.ports[PORTS.index(attribute)])
+            return str(target.pid or "")
+
+        return substitute(word, value)
+
+    def start(self, proc: Process, record: StepRecord) -> None:
+        """Starts a declared process and waits until its gofail endpoint answers."""
+        decl = self.scenario.processes[proc.name]
+        argv = [self.substitute(word, proc) for word in decl.argv]
+        env = {key: self.substitute(value, proc) for key, value in decl.env}
+        record.sent = {"argv": argv, "GOFAIL_HTTP": proc.client.endpoint, **({"env": env} if env else {})}
+        child = self.supervisor.start(proc.name, argv, {**env, "GOFAIL_HTTP": proc.client.endpoint})
+        proc.started(child)
+        record.answer = {"pid": child.pid}
+
+        def ready() -> bool | None:
+            if proc.client.available():
+                return True
+            if not child.alive():
+                child.account()  # reported here
+                raise ProcessStartError(f"process {proc.name} exited with code {child.exit_code()} before its "
+                                        f"gofail endpoint answered; {proc.stderr_excerpt()}")
+            return None
+
+        if self.poll_until(ready, time.monotonic() + START_TIMEOUT) is None:
+            raise ProcessStartError(f"process {proc.name} did not answer on {proc.client.endpoint} within "
+                                    f"{START_TIMEOUT:g} s: is it built with failpoints enabled?")
+
+    # --- running steps --------------------------------------------------------------------------
+
+    def run_steps(self, steps: Sequence[Step], prefix: str) -> None:
+        for number, step in enumerate(steps, start=1):
+            self.run_step(step, f"{prefix}{number}")
+
+    def run_step(self, step: Step, index: str) -> None:
+        spec = spec_of(step)
+        subjects = spec.subjects(step)
+        record = StepRecord(index, describe(step), str(step.where), subjects[0] if subjects else None, start=self.now())
+        try:
+            if self.cancel.is_set():
+                raise Cancelled
+            self.check_before(step)
+            try:
+                spec.run(self, step, record, index)
+            except (ClientError, OSError) as error:
+                # the process it talks to died meanwhile: say that, with its exit code and stderr
+                self.check_before(step, during=error)
+                raise
+        except StepFailed:
+            record.outcome, record.message = "failed", "a step inside failed"
+            self.finish(record)
+            raise
+        except KeyboardInterrupt:
+            record.outcome, record.message = "interrupted", "interrupted"
+            self.finish(record)
+            raise
+        except (GofailError, OSError) as error:
+            record.outcome = "failed" if isinstance(error, ExpectationFailed) else "error"
+            record.message = str(error)
+            self.finish(record)
+            raise StepFailed(error, record) from error
+        self.finish(record)
+
+    # --- deaths ---------------------------------------------------------------------------------
+    # A process death is reported at the first later step that talks to that process, or at the
+    # end: never by a race between the death and the end of an unrelated step, so a run's verdict
+    # does not depend on timing.
+
+    def _death(self, proc: Process, why: str) -> ExpectationFailed:
+        excerpt = proc.stderr_excerpt()
+        panic = proc.panic_line()
+        if panic is not None and panic not in excerpt:
+            excerpt = excerpt.replace(":\n", f":\n{panic}\n...\n", 1)  # a Go panic's first line says more than its stack's end
+        return ExpectationFailed(f"process {proc.name} died unexpectedly (exit code {proc.exit_code()}) {why}; {excerpt}")
+
+    def check_before(self, step: Step, during: BaseException | None = None) -> None:
+        """A step about a process that died unaccounted for fails with that death, not its own error.
+
+        A step that ends or expects the end of a process (stop, kill, start, restart, expect exit)
+        accounts for the death instead.
+        """
+        spec = spec_of(step)
+        for name in spec.subjects(step):
+            proc = self.targets.get(name)
+            if not isinstance(proc, Process) or (spec.accounts_for_exit and during is None):
+                continue
+            if isinstance(during, (EndpointUnreachable, ProcessDied)) and proc.child is not None:
+                # the endpoint failed: the process may be exiting (sockets close before it is reaped)
+                poll_until(proc.child.exit_code, time.monotonic() + 1.0)
+            if proc.child is None or not proc.child.claim_unexpected_exit():
+                continue
+            if during is not None:
+                raise self._death(proc, f"while `{describe(step)}` ran ({during})") from during
+            raise self._death(proc, f"before `{describe(step)}`" + (
+                f": it died by a failpoint panic, which no `expect {proc.name} exit` accounted for"
+                if proc.panic_line() else ""
+            ))
+
+    def check_end(self) -> None:
+        """At the end, every exit must have been accounted for, panics included."""
+        for target in self.targets.values():
+            if isinstance(target, Process) and target.child is not None and target.child.claim_unexpected_exit():
+                raise self._death(
+                    target, "and no step accounted for it by the end of the scenario "
+                    f"(`expect {target.name} exit` does)" if target.panic_line() else "by the end of the scenario"
+                )
