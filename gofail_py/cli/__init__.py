@@ -46,9 +46,9 @@ def main() -> None:
 
 
 def _register_commands() -> None:
-    from gofail_py.cli import client, rewriter, scenario
+    from gofail_py.cli import client, explore, rewriter, scenario
 
-    for module in (rewriter, client, scenario):
+    for module in (rewriter, client, scenario, explore):
         module.register(main)
 
 

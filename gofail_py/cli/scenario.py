@@ -24,7 +24,8 @@ def run(scenario_file: str, journal: str | None, variables: tuple[str, ...], qui
     Everything the scenario started is stopped and every failpoint it set is disabled at the end,
     also on failure, Ctrl-C or SIGTERM (exit code 130).
     """
-    from gofail_py.scenario import load_scenario, run_scenario
+    from gofail_py.explore.template import load_cell
+    from gofail_py.scenario import run_scenario
 
     values = {}
     for item in variables:
@@ -32,7 +33,7 @@ def run(scenario_file: str, journal: str | None, variables: tuple[str, ...], qui
         if not sep:
             raise click.BadParameter(f"{item!r}: expected NAME=VALUE", param_hint="--var")
         values[name] = value
-    scenario = load_scenario(scenario_file)
+    scenario = load_cell(scenario_file, values)  # a template's {failpoint} {terms} from --var
     signal.signal(signal.SIGTERM, _interrupt)
     on_step = None if quiet else (lambda record: click.echo(record.line()))
     try:
