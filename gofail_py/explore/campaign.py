@@ -170,8 +170,12 @@ class Campaign:
                 retry = outcome != PASSED and attempts <= PORT_RETRIES and _port_lost(output, records)
                 if not retry or self._stopping.is_set():
                     break
+            step = failed_step(records)
+            message = _last_line(output) if step is None else (
+                f"{step.get('location')} ({step.get('statement')}): {step.get('message', '')}".replace("\n", " | ")[:400]
+            )
             return RunResult(cell, outcome, code, journal if own_dir is None else None, time.monotonic() - began,
-                             attempts, _last_line(output), output)
+                             attempts, message, output)
         finally:
             if own_dir is not None:
                 shutil.rmtree(own_dir, ignore_errors=True)
