@@ -7,6 +7,7 @@ import shlex
 import pytest
 
 from gofail_py.errors import ScenarioSyntaxError
+from gofail_py.explore.campaign import classify
 from gofail_py.explore.cells import Cell, make_cells
 from gofail_py.explore.template import fill_template, one_word_terms, template_names
 from gofail_py.scenario import parse_scenario
@@ -79,4 +80,28 @@ def test_sampling_is_reproducible_and_keeps_matrix_order() -> None:
     assert len(first) == 5 and first != make_cells(failpoints, ["panic", "sleep(1)"], seed=8, sample=5)
     everything = make_cells(failpoints, ["panic", "sleep(1)"])
     assert [everything.index(cell) for cell in first] == sorted(everything.index(cell) for cell in first)
-    assert Cell("a", "int", 'sleep("1s")').slug == "a-sleep__1s__"
+    assert Cell("a", "int", 'sleep("1s")').slug.startswith("a-sleep__1s__-")
+    assert Cell("a", "int", 'return("x y")').slug != Cell("a", "int", 'return("x_y")').slug
+    assert Cell("a", "int", "panic").slug == "a-panic"
+    assert len(make_cells(failpoints, ["panic", "panic"])) == 10
+
+
+def _record(statement: str, message: str, outcome: str = "failed") -> dict[str, str]:
+    return {"index": "3", "statement": statement, "outcome": outcome, "message": message}
+
+
+@pytest.mark.parametrize(("code", "records", "outcome"), [
+    (0, [], "passed"),
+    (2, [], "error"),
+    (3, [_record("start kv", "did not answer", "error")], "error"),
+    (130, [], "error"),
+    (1, [_record("run python3 check.py", "command exited with 1")], "failed"),
+    (1, [_record("wait kv fp count >= 1 within 1s", "fp count is 0, not >= 1, after 1 s")], "not-reached"),
+    (1, [_record("wait kv fp count >= 3 within 1s", "fp count is 2, not >= 3, after 1 s")], "failed"),
+    (1, [_record("wait kv fp count >= 1 within 1s", "process kv died unexpectedly (exit code 2)")], "failed"),
+    (1, [_record("wait kv other count >= 1 within 1s", "other count is 0, not >= 1, after 1 s")], "failed"),
+    (1, [_record("reach kv fp within 5s", "not reached"),
+         _record("parallel:", "a step inside failed")], "not-reached"),
+])
+def test_one_classifier_decides_outcomes(code: int, records: list[dict[str, str]], outcome: str) -> None:
+    assert classify(code, records, Cell("fp", "struct{}", "panic")) == outcome

@@ -78,7 +78,8 @@ def classify(exit_code: int, records: Sequence[Mapping[str, Any]], cell: Cell) -
 
     0 passed. 2 (template/bad input), 3 (a process or endpoint unreachable), 130 and signals are
     errors. 1 is failed, unless the failing step is the one that waits for the failpoint to fire:
-    a `reach` step, or until `reach` exists a `wait TARGET {failpoint} count ...` that timed out.
+    a `reach` step, or until `reach` exists a `wait TARGET {failpoint} count ...` that timed out
+    with the count still 0.
     """
     if exit_code == 0:
         return PASSED
@@ -90,7 +91,9 @@ def classify(exit_code: int, records: Sequence[Mapping[str, Any]], cell: Cell) -
         if words[:1] == ["reach"]:
             return NOT_REACHED
         if words[:1] == ["wait"] and len(words) > 3 and words[2] == cell.failpoint and words[3] == "count":
-            return NOT_REACHED
+            # timed out with the count still 0; a death while waiting means it fired (a panic)
+            if str(step.get("message", "")).startswith(f"{cell.failpoint} count is 0,"):
+                return NOT_REACHED
     return FAILED
 
 

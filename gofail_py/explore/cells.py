@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import random
 import re
 from collections.abc import Sequence
@@ -27,8 +28,9 @@ class Cell:
 
     @property
     def slug(self) -> str:
-        """The id made safe as a file name: `slowWrite-sleep__100ms__`."""
-        return re.sub(r"[^A-Za-z0-9._-]", "_", self.id)
+        """The id made safe as a file name, `slowWrite-sleep__100ms__-1a2b3c`: distinct ids, distinct slugs."""
+        safe = re.sub(r"[^A-Za-z0-9._-]", "_", self.id)
+        return safe if safe == self.id else f"{safe}-{hashlib.sha1(self.id.encode()).hexdigest()[:6]}"
 
     def variables(self) -> dict[str, str]:
         return {"failpoint": self.failpoint, "terms": self.terms, "failpoint_type": self.failpoint_type}
@@ -60,7 +62,7 @@ def make_cells(failpoints: Sequence[tuple[str, str]], terms: Sequence[str], seed
 
     The same inputs give the same cells on every machine and every pytest-xdist worker.
     """
-    cells = [Cell(name, type_, term) for name, type_ in failpoints for term in terms]
+    cells = [Cell(name, type_, term) for name, type_ in failpoints for term in dict.fromkeys(terms)]
     if sample is None or sample >= len(cells):
         return cells
     picked = set(random.Random(seed if seed is not None else 0).sample(range(len(cells)), sample))
