@@ -86,8 +86,11 @@ def test_sampling_is_reproducible_and_keeps_matrix_order() -> None:
     assert len(make_cells(failpoints, ["panic", "panic"])) == 10
 
 
-def _record(statement: str, message: str, outcome: str = "failed") -> dict[str, str]:
+def _record(statement: str, message: str, outcome: str = "failed") -> dict[str, object]:
     return {"index": "3", "statement": statement, "outcome": outcome, "message": message}
+
+
+ARMED = {"index": "2", "statement": "set kv fp=panic", "outcome": "ok", "message": "", "sent": {"fp": "panic"}}
 
 
 @pytest.mark.parametrize(("code", "records", "outcome"), [
@@ -95,13 +98,16 @@ def _record(statement: str, message: str, outcome: str = "failed") -> dict[str, 
     (2, [], "error"),
     (3, [_record("start kv", "did not answer", "error")], "error"),
     (130, [], "error"),
-    (1, [_record("run python3 check.py", "command exited with 1")], "failed"),
-    (1, [_record("wait kv fp count >= 1 within 1s", "fp count is 0, not >= 1, after 1 s")], "not-reached"),
-    (1, [_record("wait kv fp count >= 3 within 1s", "fp count is 2, not >= 3, after 1 s")], "failed"),
-    (1, [_record("wait kv fp count >= 1 within 1s", "process kv died unexpectedly (exit code 2)")], "failed"),
-    (1, [_record("wait kv other count >= 1 within 1s", "other count is 0, not >= 1, after 1 s")], "failed"),
-    (1, [_record("reach kv fp within 5s", "not reached"),
+    (1, [_record("run python3 workload.py", "command exited with 1")], "error"),  # fp never armed
+    (1, [{**ARMED, "sent": {"fpx": "panic"}}, _record("run python3 check.py", "exited with 1")], "error"),
+    (1, [{**ARMED, "outcome": "failed"}], "error"),
+    (1, [ARMED, _record("run python3 check.py", "command exited with 1")], "failed"),
+    (1, [ARMED, _record("wait kv fp count >= 1 within 1s", "fp count is 0, not >= 1, after 1 s")], "not-reached"),
+    (1, [ARMED, _record("wait kv fp count >= 3 within 1s", "fp count is 2, not >= 3, after 1 s")], "failed"),
+    (1, [ARMED, _record("wait kv fp count >= 1 within 1s", "process kv died unexpectedly (exit code 2)")], "failed"),
+    (1, [ARMED, _record("wait kv other count >= 1 within 1s", "other count is 0, not >= 1, after 1 s")], "failed"),
+    (1, [ARMED, _record("reach kv fp within 5s", "not reached"),
          _record("parallel:", "a step inside failed")], "not-reached"),
 ])
-def test_one_classifier_decides_outcomes(code: int, records: list[dict[str, str]], outcome: str) -> None:
+def test_one_classifier_decides_outcomes(code: int, records: list[dict[str, object]], outcome: str) -> None:
     assert classify(code, records, Cell("fp", "struct{}", "panic")) == outcome

@@ -7,6 +7,7 @@ to another one between choosing and binding ("address already in use") is run ag
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import signal
 import subprocess
@@ -73,11 +74,19 @@ def failed_step(records: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | Non
     return None
 
 
+def armed(records: Sequence[Mapping[str, Any]], cell: Cell) -> bool:
+    """A step that went through sent the failpoint's name: a `set`, a start with it in the
+    environment (GOFAIL_FAILPOINTS), or a command given it."""
+    pattern = re.compile(rf"\b{re.escape(cell.failpoint)}\b")
+    return any(record.get("outcome") == "ok" and pattern.search(json.dumps(record.get("sent"), default=str))
+               for record in records)
+
+
 def classify(exit_code: int, records: Sequence[Mapping[str, Any]], cell: Cell) -> str:
     """The outcome of one run, from its exit code and journal. The one place outcomes are decided.
 
     0 passed. 2 (template/bad input), 3 (a process or endpoint unreachable), 130 and signals are
-    errors. 1 is failed, unless the failing step is the one that waits for the failpoint to fire:
+    errors; so is 1 when no step armed the failpoint before the failure. 1 is failed, unless the failing step is the one that waits for the failpoint to fire:
     a `reach` step, or until `reach` exists a `wait TARGET {failpoint} count ...` that timed out
     with the count still 0.
     """
@@ -85,6 +94,8 @@ def classify(exit_code: int, records: Sequence[Mapping[str, Any]], cell: Cell) -
         return PASSED
     if exit_code != 1:
         return ERROR
+    if not armed(records, cell):
+        return ERROR  # a step failed before the fault was even armed: the template or environment
     step = failed_step(records)
     if step is not None:
         words = str(step.get("statement", "")).split()
