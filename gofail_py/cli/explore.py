@@ -10,7 +10,7 @@ from types import FrameType
 
 import click
 
-from gofail_py.errors import ScenarioSyntaxError
+from gofail_py.errors import ScenarioSyntaxError, WorkspaceError
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -70,6 +70,11 @@ def explore(template: str, sources: tuple[str, ...], terms: tuple[str, ...], onl
     if output is not None and not Path(output).parent.is_dir():
         raise ScenarioSyntaxError(output, 0, 0, "the report's directory does not exist")
 
+    if journal_dir is not None:
+        try:
+            Path(journal_dir).mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise WorkspaceError(f"--journal {journal_dir}: {error.strerror}") from error
     campaign = Campaign(Path(template).resolve(), Path(journal_dir) if journal_dir else None, values, timeout)
     done: list[RunResult] = []
     lock = threading.Lock()

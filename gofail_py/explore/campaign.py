@@ -226,7 +226,10 @@ class Campaign:
         try:
             futures = {pool.submit(self.run_cell, cell): cell for cell in cells}
             for future in as_completed(futures):
-                result = future.result()
+                try:
+                    result = future.result()
+                except OSError as error:  # this machine, not the run: say so in the matrix, go on
+                    result = RunResult(futures[future], ERROR, -1, None, 0.0, message=f"explore: {error}")
                 results[futures[future]] = result
                 if on_result is not None:
                     on_result(result)
