@@ -148,6 +148,13 @@ def test_a_port_always_taken_is_reported_after_the_retries(tmp_path: Path) -> No
     assert report["runs"][0]["outcome"] == "error"  # the environment, not the program under test
 
 
+def test_a_journal_dir_that_cannot_be_made_is_bad_input(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    result = explore("testdata/explore/kv_nonfatal.gofail", "--source", "examples/kvserver",
+                     "--journal", str(tmp_path / "file" / "j"), "--var", "kvserver=/bin/false")
+    assert result.returncode == 2 and "--journal" in result.stderr and "Traceback" not in result.stderr
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["missing.gofail", "--source", "examples/kvserver"], "cannot read"),
     (["testdata/explore/kv_nonfatal.gofail", "--source", "examples/kvserver", "--only", "nope*"], "no failpoints matching nope*"),
@@ -157,13 +164,6 @@ def test_a_port_always_taken_is_reported_after_the_retries(tmp_path: Path) -> No
     (["testdata/explore/kv_nonfatal.gofail", "--source", "nowhere"], "nowhere"),
     (["testdata/scenarios/../explore/kvwork.py", "--source", "examples/kvserver"], "unknown statement"),
 ])
-def test_a_journal_dir_that_cannot_be_made_is_bad_input(tmp_path: Path) -> None:
-    (tmp_path / "file").write_text("")
-    result = explore("testdata/explore/kv_nonfatal.gofail", "--source", "examples/kvserver",
-                     "--journal", str(tmp_path / "file" / "j"), "--var", "kvserver=/bin/false")
-    assert result.returncode == 2 and "--journal" in result.stderr and "Traceback" not in result.stderr
-
-
 def test_bad_input_exits_2_before_anything_runs(args: list[str], message: str, tmp_path: Path) -> None:
     result = explore(*args, "--journal", str(tmp_path / "j"), "--var", "kvserver=/bin/false")
     assert result.returncode == 2, result.stdout + result.stderr
