@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import shlex
+from pathlib import Path
 
 import pytest
 
 from gofail_py.errors import ScenarioSyntaxError
 from gofail_py.explore.campaign import classify
 from gofail_py.explore.cells import Cell, make_cells
-from gofail_py.explore.template import fill_template, one_word_terms, template_names
+from gofail_py.explore.template import fill_template, load_cell, one_word_terms, template_names
 from gofail_py.scenario import parse_scenario
+from gofail_py.terms import normalize_terms
+from tests.support.goprog import REPO
 
 TEMPLATE = """\
 process kv: {kvserver} --listen 127.0.0.1:{port} --data {tmp}/kv --fault {terms}
@@ -111,3 +114,14 @@ ARMED = {"index": "2", "statement": "set kv fp=panic", "outcome": "ok", "message
 ])
 def test_one_classifier_decides_outcomes(code: int, records: list[dict[str, object]], outcome: str) -> None:
     assert classify(code, records, Cell("fp", "struct{}", "panic")) == outcome
+
+
+TEMPLATES = sorted(REPO.joinpath("examples").rglob("*.gofail")) + sorted(REPO.joinpath("testdata", "explore").glob("*.gofail"))
+
+
+@pytest.mark.parametrize("path", [p for p in TEMPLATES if template_names(p.read_text())], ids=lambda p: p.stem)
+@pytest.mark.parametrize("terms", ["panic", 'sleep("100ms")', "sleep(1s)", "0*return(2)"])
+def test_bundled_templates_parse_for_every_kind_of_terms(path: Path, terms: str) -> None:
+    scenario = load_cell(path, {"failpoint": "raftAfterSave", "terms": terms, "failpoint_type": "struct{}"})
+    armed = [step for step in scenario.steps if type(step).__name__ == "SetFailpoints"]
+    assert [dict(step.failpoints) for step in armed] == [{"raftAfterSave": normalize_terms(terms)}]  # type: ignore[attr-defined]
