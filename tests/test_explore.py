@@ -73,7 +73,7 @@ def test_matrix_in_parallel_isolated_and_nothing_left(kvserver_binary: Path, tmp
     failed = next(run for run in report["runs"] if run["outcome"] == "failed")
     assert "read HTTP 200 'va'" in failed["message"]  # the check saw the truncated value
 
-    # one journal per run; each run had its own {tmp} and its own ports
+    # one journal per run; each run had its own {tmp}
     paths = [Path(run["journal"]) for run in report["runs"]]
     assert len(set(paths)) == 14 and all(path.parent == journals and path.is_file() for path in paths)
     starts = []
@@ -81,8 +81,7 @@ def test_matrix_in_parallel_isolated_and_nothing_left(kvserver_binary: Path, tmp
         records = [json.loads(line) for line in path.read_text().splitlines()]
         starts.append(next(r for r in records if r["statement"] == "start kv")["sent"])
     data_dirs = {tuple(start["argv"])[-1] for start in starts}
-    assert len(data_dirs) == 14
-    assert len({start["GOFAIL_HTTP"] for start in starts}) == 14
+    assert len(data_dirs) == 14  # ports may come back in a later run; a clash would show as an error above
     assert survivors(str(kvserver_binary)) == []
     page = (tmp_path / "report.html").read_text()
     assert page.count('class="failed"') == 1 and "truncateValue" in page
