@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -145,6 +146,20 @@ def test_a_port_always_taken_is_reported_after_the_retries(tmp_path: Path) -> No
     report = json.loads(result.stdout)
     assert result.returncode == 3 and report["runs"][0]["attempts"] == 3
     assert report["runs"][0]["outcome"] == "error"  # the environment, not the program under test
+
+
+def test_a_real_server_losing_its_port_is_recognised(kvserver_binary: Path, tmp_path: Path) -> None:
+    # the port is held by this test for the whole campaign: every attempt of the real server fails to bind
+    template = tmp_path / "busy.gofail"
+    template.write_text("process kv: {kvserver} --listen 127.0.0.1:{busy} --data {tmp}/kv\nstart kv\nset kv {failpoint}={terms}\n")
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        result = explore(str(template), "--source", str(KVSERVER), "--only", "slowWrite", "--json",
+                         "--var", f"kvserver={kvserver_binary}", "--var", f"busy={holder.getsockname()[1]}")
+    run = json.loads(result.stdout)["runs"][0]
+    assert (result.returncode, run["outcome"], run["attempts"]) == (3, "error", 3)
+    assert "address already in use" in run["message"]
 
 
 def test_a_journal_dir_that_cannot_be_made_is_bad_input(tmp_path: Path) -> None:
