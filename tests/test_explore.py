@@ -196,7 +196,8 @@ def test_run_replays_one_cell_of_a_template(kvserver_binary: Path) -> None:
 
 
 @pytest.mark.explore
-def test_sigterm_stops_every_run(kvserver_binary: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_stops_every_run(signum: int, kvserver_binary: Path, tmp_path: Path) -> None:
     template = tmp_path / "long.gofail"
     template.write_text(
         "process kv: {kvserver} --listen 127.0.0.1:{port} --data {tmp}/kv\nstart kv\n"
@@ -209,7 +210,7 @@ def test_sigterm_stops_every_run(kvserver_binary: Path, tmp_path: Path) -> None:
     while len(survivors(str(kvserver_binary), first=True)) < 2 and time.monotonic() < deadline:
         time.sleep(0.2)
     assert len(survivors(str(kvserver_binary), first=True)) == 2  # two runs under way, each with its server
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(signum)  # SIGINT: what Ctrl-C sends (the runs are in their own sessions)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130 and "interrupted" in err
     assert survivors(str(kvserver_binary), str(template)) == []
