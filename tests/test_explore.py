@@ -217,14 +217,18 @@ def test_a_signal_stops_every_run(signum: int, kvserver_binary: Path, tmp_path: 
 
 
 @pytest.mark.explore
-def test_pytest_xdist_gives_the_outcomes_of_explore(kvserver_binary: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("sampled", [False, True], ids=["all", "sampled"])
+def test_pytest_xdist_gives_the_outcomes_of_explore(sampled: bool, kvserver_binary: Path, tmp_path: Path) -> None:
     only = ["readOnly", "truncateValue", "afterCommit"]
+    # seed 5 picks truncateValue × both terms and afterCommit × both: a failed, a passed, not-reached
+    sampling = ", seed=5, sample=4" if sampled else ""
+    sampling_args = ["--seed", "5", "--sample", "4"] if sampled else []
     test_file = tmp_path / "test_robust.py"
     test_file.write_text(f'''
 import pytest
 
 @pytest.mark.gofail_explore(template={str(EXPLORE / "kv_nonfatal.gofail")!r}, source={str(KVSERVER)!r},
-                            terms={NONFATAL!r}, only={only!r}, variables={{"kvserver": {str(kvserver_binary)!r}}})
+                            terms={NONFATAL!r}, only={only!r}, variables={{"kvserver": {str(kvserver_binary)!r}}}{sampling})
 def test_robust(gofail_cell):
     result = gofail_cell.run()
     if result.outcome == "not-reached":
@@ -243,9 +247,11 @@ def test_robust(gofail_cell):
         from_pytest[cell] = ("not-reached" if skipped is not None else
                              "passed" if failure is None else failure.attrib["message"].split("AssertionError: ")[-1].split()[0])
     direct = explore(str(EXPLORE / "kv_nonfatal.gofail"), "--source", str(KVSERVER), *(f"--terms={t}" for t in NONFATAL),
-                     *(f"--only={name}" for name in only), "-j", "2", "--json", "--var", f"kvserver={kvserver_binary}")
+                     *(f"--only={name}" for name in only), *sampling_args, "-j", "2", "--json",
+                     "--var", f"kvserver={kvserver_binary}")
     from_explore = {f"{fp}-{t}": outcome for (fp, t), outcome in outcomes(json.loads(direct.stdout)).items()}
     assert from_pytest == from_explore
-    assert from_explore["truncateValue-return(2)"] == "failed" and len(from_explore) == 6
-    assert len(list(journals.glob("*.jsonl"))) == 6  # both workers' journals side by side
+    assert from_explore["truncateValue-return(2)"] == "failed" and len(from_explore) == (4 if sampled else 6)
+    assert set(from_explore.values()) == {"passed", "failed", "not-reached"}
+    assert len(list(journals.glob("*.jsonl"))) == len(from_explore)  # both workers' journals side by side
     assert survivors(str(kvserver_binary)) == []
