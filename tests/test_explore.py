@@ -162,6 +162,17 @@ def test_a_real_server_losing_its_port_is_recognised(kvserver_binary: Path, tmp_
     assert "address already in use" in run["message"]
 
 
+def test_a_run_over_its_timeout_is_stopped_and_an_error(tmp_path: Path) -> None:
+    template = tmp_path / "slow.gofail"
+    template.write_text("run true {failpoint}\nsleep 60s\n")
+    began = time.monotonic()
+    result = explore(str(template), "--source", str(KVSERVER), "--only", "slowWrite", "--json", "--timeout", "2")
+    run = json.loads(result.stdout)["runs"][0]
+    assert (result.returncode, run["outcome"]) == (3, "error") and "longer than 2 s" in run["message"]
+    assert time.monotonic() - began < 30  # stopped, not waited for
+    assert survivors(str(template)) == []
+
+
 def test_a_journal_dir_that_cannot_be_made_is_bad_input(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("")
     result = explore("testdata/explore/kv_nonfatal.gofail", "--source", "examples/kvserver",

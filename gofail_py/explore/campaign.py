@@ -116,7 +116,7 @@ def _port_lost(output: str, records: Sequence[Mapping[str, Any]]) -> bool:
 def _last_line(output: str) -> str:
     lines = [line for line in output.splitlines() if line.strip()]
     for line in reversed(lines):
-        if line.startswith(("PASSED", "FAILED", "interrupted")) or line.startswith("gofail-py:"):
+        if line.startswith(("PASSED", "FAILED", "interrupted", "gofail-py:", "explore:")):
             return line
     return lines[-1] if lines else ""
 
@@ -179,13 +179,14 @@ class Campaign:
                 code, output = self._attempt(cell, journal)
                 records = read_journal(journal)
                 outcome = classify(code, records, cell)
-                if time.monotonic() >= deadline and outcome != PASSED:
+                timed_out = time.monotonic() >= deadline and outcome != PASSED
+                if timed_out:
                     outcome, output = ERROR, output + f"\nexplore: the run took longer than {self.timeout:g} s and was stopped"
                 retry = outcome != PASSED and attempts <= PORT_RETRIES and _port_lost(output, records)
                 if not retry or self._stopping.is_set():
                     break
             step = failed_step(records)
-            message = _last_line(output) if step is None else (
+            message = _last_line(output) if step is None or timed_out else (
                 f"{step.get('location')} ({step.get('statement')}): {step.get('message', '')}".replace("\n", " | ")[:400]
             )
             return RunResult(cell, outcome, code, journal if own_dir is None else None, time.monotonic() - began,
