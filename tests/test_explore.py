@@ -266,3 +266,17 @@ def test_robust(gofail_cell):
     assert set(from_explore.values()) == {"passed", "failed", "not-reached"}
     assert len(list(journals.glob("*.jsonl"))) == len(from_explore)  # both workers' journals side by side
     assert survivors(str(kvserver_binary)) == []
+
+
+@pytest.mark.parametrize(("marker", "signature", "message"), [
+    ('template="t.gofail", source={src!r}, sample=2', "gofail_cell", "needs seed="),
+    ('template="t.gofail", source={src!r}', "other", "takes a `gofail_cell` argument"),
+    ('template="t.gofail", source={src!r}, trems=["panic"]', "gofail_cell", "got ['source', 'template', 'trems']"),
+])
+def test_marker_misuse_is_a_usage_error(marker: str, signature: str, message: str, tmp_path: Path) -> None:
+    test_file = tmp_path / "test_misuse.py"
+    test_file.write_text(f"import pytest\n\n@pytest.mark.gofail_explore({marker.format(src=str(KVSERVER))})\n"
+                         f"def test_x({signature}):\n    pass\n")
+    run = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", str(test_file)],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert run.returncode != 0 and message in run.stdout + run.stderr
