@@ -46,9 +46,9 @@ def main() -> None:
 
 
 def _register_commands() -> None:
-    from gofail_py.cli import client, report, rewriter, scenario
+    from gofail_py.cli import client, explore, report, rewriter, scenario
 
-    for module in (rewriter, client, scenario, report):
+    for module in (rewriter, client, scenario, report, explore):
         module.register(main)
 
 

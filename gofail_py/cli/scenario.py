@@ -39,7 +39,8 @@ def run(scenario_file: str, journal: str | None, variables: tuple[str, ...], qui
     be started or an endpoint reached, 130 interrupted. Everything the scenario started is stopped
     and every failpoint it set is disabled at the end, also on failure, Ctrl-C or SIGTERM.
     """
-    from gofail_py.scenario import load_scenario, run_scenario
+    from gofail_py.explore.template import load_cell
+    from gofail_py.scenario import run_scenario
 
     values = {}
     for item in variables:
@@ -49,7 +50,7 @@ def run(scenario_file: str, journal: str | None, variables: tuple[str, ...], qui
         if name in ("tmp", "dir"):
             raise click.BadParameter(f"{{{name}}} is built in (the run's temp dir / the file's dir)", param_hint="--var")
         values[name] = value
-    scenario = load_scenario(scenario_file)
+    scenario = load_cell(scenario_file, values)  # a template's {failpoint} {terms} from --var
     signal.signal(signal.SIGTERM, _interrupt)
     on_step = None if quiet else (lambda record: click.echo(record.line()))
     try:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gofail_py.errors import ScenarioSyntaxError
-from gofail_py.markers import is_go_identifier
+from gofail_py.names import is_go_identifier
 from gofail_py.scenario.model import COMPARISONS, EndpointDecl, Location, ProcessDecl, Step, check_duration, quote_word
 from gofail_py.scenario.statements import children, describe, spec_of
 from gofail_py.scenario.statements.blocks import Choose, Parallel, Repeat

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gofail_py.errors import NoEndpoint, ScenarioFileError, ScenarioSyntaxError, located_errors
-from gofail_py.markers import is_go_identifier
+from gofail_py.names import is_go_identifier
 from gofail_py.scenario.builder import Scenario
 from gofail_py.scenario.model import Location, Step, parse_duration
 from gofail_py.scenario.statements import REGISTRY, Spec, keywords
@@ -276,6 +276,11 @@ def parse_scenario(text: str, path: str = "<string>") -> Scenario:
 
 def load_scenario(path: str | Path) -> Scenario:
     """Reads and parses a scenario file (UTF-8)."""
+    return parse_scenario(read_scenario_text(path), str(path))
+
+
+def read_scenario_text(path: str | Path) -> str:
+    """A scenario file's text: a regular UTF-8 file of sane size, or a located/file error."""
     try:
         if not Path(path).is_file() and Path(path).exists():
             raise ScenarioFileError(f"{path}: not a regular file")  # /dev/zero or a FIFO would never end
@@ -293,4 +298,4 @@ def load_scenario(path: str | Path) -> Scenario:
         line = raw.count(b"\n", 0, error.start) + 1
         column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
         raise ScenarioSyntaxError(str(path), line, column, "invalid UTF-8; a scenario file must be UTF-8") from error
-    return parse_scenario(text, str(path))
+    return text

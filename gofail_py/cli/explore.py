@@ -1,0 +1,107 @@
+"""CLI command of the campaign: explore (a template over every failpoint × terms)."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+import click
+
+from gofail_py.errors import ScenarioSyntaxError, WorkspaceError
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt  # SIGTERM stops every run like Ctrl-C
+
+
+def _variables(items: tuple[str, ...]) -> dict[str, str]:
+    values = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"{item!r}: expected NAME=VALUE", param_hint="--var")
+        values[name] = value
+    return values
+
+
+@click.command(name="explore")
+@click.argument("template", type=click.Path(dir_okay=False))
+@click.option("--source", "sources", multiple=True, required=True, metavar="PATH",
+              help="Where the failpoints are: a .go file, a package directory or DIR/... (repeatable).")
+@click.option("--terms", "terms", multiple=True, metavar="TERMS", help="Terms to arm each failpoint with (repeatable; default panic).")
+@click.option("--only", multiple=True, metavar="GLOB", help="Only failpoints whose name matches (repeatable).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Runs at once.")
+@click.option("--seed", type=int, help="Seed of --sample.")
+@click.option("--sample", type=click.IntRange(min=1), help="Run only this many pairs, picked at random (with --seed).")
+@click.option("--journal", "journal_dir", type=click.Path(file_okay=False), help="Keep one journal per run here.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write an HTML report of the matrix.")
+@click.option("--var", "variables", multiple=True, metavar="NAME=VALUE", help="A {NAME} placeholder's value (repeatable).")
+@click.option("--timeout", type=float, default=600.0, show_default=True, help="Seconds one run may take.")
+@click.option("--fail-on-not-reached", is_flag=True, help="Exit 1 when any run did not reach its failpoint.")
+def explore(template: str, sources: tuple[str, ...], terms: tuple[str, ...], only: tuple[str, ...], jobs: int,
+            seed: int | None, sample: int | None, journal_dir: str | None, as_json: bool, output: str | None,
+            variables: tuple[str, ...], timeout: float, fail_on_not_reached: bool) -> None:
+    """Run TEMPLATE once per failpoint found under --source × each --terms.
+
+    TEMPLATE is a scenario file using {failpoint}, {terms} and {failpoint_type}; each run is its own
+    `gofail-py run` with its own ports and {tmp}. Outcomes: passed, failed (a step failed after the
+    failpoint fired), not-reached (the failpoint never fired), error (template or environment
+    broken). Exit 0 nothing failed or errored, 1 a run failed, 3 runs errored and none failed,
+    2 bad input (nothing ran).
+    """
+    from gofail_py.explore import matrix
+    from gofail_py.explore.campaign import Campaign, RunResult, exit_code, summary
+    from gofail_py.explore.cells import inventory, make_cells
+    from gofail_py.explore.template import load_cell
+
+    values = _variables(variables)
+    reserved = sorted({"failpoint", "terms", "failpoint_type"} & set(values))
+    if reserved:
+        raise click.BadParameter(f"{', '.join(reserved)} are set per run by explore", param_hint="--var")
+    if seed is not None and sample is None:
+        raise click.BadParameter("--seed picks the cells of --sample; give --sample K too", param_hint="--seed")
+    cells = make_cells(inventory(sources, only), list(terms) or ["panic"], seed, sample)
+    for cell in cells:  # every cell must parse before anything runs (bad terms, a broken template)
+        load_cell(template, {**values, **cell.variables()})
+    if output is not None and not Path(output).parent.is_dir():
+        raise ScenarioSyntaxError(output, 0, 0, "the report's directory does not exist")
+
+    if journal_dir is not None:
+        try:
+            Path(journal_dir).mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise WorkspaceError(f"--journal {journal_dir}: {error.strerror}") from error
+    campaign = Campaign(Path(template).resolve(), Path(journal_dir) if journal_dir else None, values, timeout)
+    done: list[RunResult] = []
+    lock = threading.Lock()
+
+    def progress(result: RunResult) -> None:
+        with lock:
+            done.append(result)
+            click.echo(matrix.progress_line(result, len(done), len(cells), summary(done)), err=as_json)
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        results = campaign.run(cells, jobs, progress)
+    except KeyboardInterrupt:
+        click.echo("interrupted: every run stopped (their processes stopped, failpoints disabled)", err=True)
+        sys.exit(130)
+    if output is not None:
+        matrix.write_html(Path(output), results)
+    if as_json:
+        click.echo(matrix.as_json(results))
+    else:
+        click.echo(matrix.matrix_text(results))
+    if as_json and summary(results)["not-reached"] == len(results):
+        click.echo("NOTHING WAS REACHED: no run's workload made its failpoint fire", err=True)
+    sys.exit(exit_code(results, fail_on_not_reached))
+
+
+def register(group: click.Group) -> None:
+    """Adds this module's commands to the group."""
+    group.add_command(explore)

@@ -1,0 +1,1 @@
+"""Explore: run one scenario template over every failpoint × terms of a source tree."""

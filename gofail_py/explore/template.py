@@ -1,0 +1,126 @@
+"""Scenario templates: `{failpoint}`, `{terms}` and `{failpoint_type}` filled in before parsing.
+
+A template is an ordinary scenario file in which these three placeholders may stand wherever a
+failpoint name or terms may (set, unset, wait, expect, commands...). They are replaced in the text,
+so the parser validates the result like any scenario; every other placeholder ({port}, {tmp},
+{x.port}, --var names) is left for the runner.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Mapping
+from pathlib import Path
+
+from gofail_py.errors import ScenarioSyntaxError, TermSyntaxError
+from gofail_py.names import is_go_identifier
+from gofail_py.scenario.builder import Scenario
+from gofail_py.scenario.parser import parse_scenario, read_scenario_text, strip_comment
+from gofail_py.terms import normalize_terms
+
+TEMPLATE_NAMES = ("failpoint", "terms", "failpoint_type")
+_TEMPLATE = re.compile(r"\{(failpoint|terms|failpoint_type)\}")
+# statements whose rest is split like a shell command line (shlex), so values are shell-quoted there
+_COMMAND_STATEMENTS = ("run", "run?", "process", "env")
+
+
+def template_names(text: str) -> set[str]:
+    """The template placeholders a text uses (outside comments)."""
+    found: set[str] = set()
+    for line in text.splitlines():
+        found.update(match.group(1) for match in _TEMPLATE.finditer(strip_comment(line)))
+    return found
+
+
+def one_word_terms(terms: str) -> str:
+    """Terms checked and normalized (`sleep(1s)` -> `sleep("1s")`), blanks outside quotes removed.
+
+    The scenario tokenizer splits words at blanks outside double quotes; the runtime's grammar
+    has no blank outside a string, so dropping them keeps the terms one word with the same meaning.
+    """
+    out = []
+    quoted = False
+    for index, char in enumerate(terms):
+        if char == '"' and (index == 0 or terms[index - 1] != "\\"):
+            quoted = not quoted
+        if quoted or not char.isspace():
+            out.append(char)
+    return normalize_terms("".join(out))
+
+
+def _shell_state(prefix: str) -> str:
+    """The shlex quote in force at the end of ``prefix``: "", "'" or '"'."""
+    quote = ""
+    escaped = False
+    for char in prefix:
+        if escaped:
+            escaped = False
+        elif quote == "'":
+            quote = "" if char == "'" else quote
+        elif char == "\\":
+            escaped = True
+        elif quote == '"':
+            quote = "" if char == '"' else quote
+        elif char in "'\"":
+            quote = char
+    return quote
+
+
+def _shell_value(value: str, quote: str) -> str:
+    """``value`` written so that shlex reads it back unchanged inside the given quote."""
+    if quote == "'":
+        return value.replace("'", "'\"'\"'")
+    if quote == '"':
+        return re.sub(r'(["\\$`])', r"\\\1", value)
+    return shlex.quote(value)
+
+
+def _line(line: str, values: Mapping[str, str]) -> str:
+    words = line.split(None, 1)
+    if not words or words[0] not in _COMMAND_STATEMENTS:
+        return _TEMPLATE.sub(lambda match: values.get(match.group(1), match.group(0)), line)
+    parts = []
+    last = 0
+    for match in _TEMPLATE.finditer(line):
+        parts.append(line[last:match.start()])
+        value = values.get(match.group(1))
+        parts.append(match.group(0) if value is None else _shell_value(value, _shell_state("".join(parts))))
+        last = match.end()
+    parts.append(line[last:])
+    return "".join(parts)
+
+
+def check_values(values: Mapping[str, str], needed: set[str], path: str = "<template>") -> dict[str, str]:
+    """The template values, checked: a Go identifier for the failpoint, terms the runtime accepts."""
+    missing = sorted(needed - set(values))
+    if missing:
+        raise ScenarioSyntaxError(
+            path, 0, 0, "this is a template: give " + " ".join(f"--var {name}=..." for name in missing)
+            + " (or run it through `gofail-py explore`)",
+        )
+    checked = {name: values[name] for name in TEMPLATE_NAMES if name in values}
+    if "failpoint" in checked and not is_go_identifier(checked["failpoint"]):
+        raise ScenarioSyntaxError(path, 0, 0, f"{checked['failpoint']!r} is not a failpoint name (a Go identifier)")
+    if "terms" in checked:
+        try:
+            checked["terms"] = one_word_terms(checked["terms"])
+        except TermSyntaxError as error:
+            raise ScenarioSyntaxError(path, 0, 0, f"bad terms {checked['terms']!r}: {error.message}") from error
+    return checked
+
+
+def fill_template(text: str, values: Mapping[str, str], path: str = "<template>") -> str:
+    """The scenario text with {failpoint}, {terms}, {failpoint_type} replaced; others left alone.
+
+    Values are checked first (ScenarioSyntaxError, exit 2); in command lines (run, process, env)
+    they are shell-quoted so the command's split gives the value back as it was.
+    """
+    checked = check_values(values, template_names(text), path)
+    lines = text.split("\n")
+    return "\n".join(_line(line, checked) if _TEMPLATE.search(line) else line for line in lines)
+
+
+def load_cell(path: str | Path, values: Mapping[str, str]) -> Scenario:
+    """A scenario file, template or not, filled with ``values`` and parsed (errors at its lines)."""
+    return parse_scenario(fill_template(read_scenario_text(path), values, str(path)), str(path))
