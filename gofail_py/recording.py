@@ -25,7 +25,8 @@ from gofail_py.errors import ClientError, TermSyntaxError
 from gofail_py.events import Crash, Event, FailpointWindow, ProcessEvent, RunStarted, Step, to_line
 from gofail_py.panics import Panic, attribute, parse_panic
 from gofail_py.terms import Terms, normalize_terms, parse_terms
-from gofail_py.workspace import LocatedFailpoint, PathArg, list_failpoints
+from gofail_py.gofiles import PathArg
+from gofail_py.workspace import LocatedFailpoint, list_failpoints
 
 
 @dataclass
@@ -170,13 +171,15 @@ class Recorder:
                     self._finish(process, name, now, counts[name][0], "reset", counts[name][1])
                 self._open[(process, name)] = _Open(text, now)
 
-    def unset(self, client: Client, name: str, process: str | None = None) -> None:
-        """Disarms a failpoint, closing its window with the hits read just before."""
+    def unset(self, client: Client, name: str, process: str | None = None, *, strict: bool = False) -> bool:
+        """Disarms a failpoint, closing its window with the hits read just before.
+
+        As ``Client.disable``: True if it had terms; False (FailpointDisabled with ``strict``) if not."""
         process = process or client.endpoint
         with self._lock:
             hits = self._read(client, process, name) if (process, name) in self._open else None
             try:
-                client.disable(name)
+                return client.disable(name, strict=strict)
             finally:
                 if hits is not None:
                     self._finish(process, name, self.now(), hits[0], "unset", hits[1])
@@ -270,8 +273,8 @@ class RecordingClient:
     def enable_many(self, failpoints: Mapping[str, str | Terms]) -> None:
         self.recorder.set_many(self.client, failpoints, self.process)
 
-    def disable(self, name: str) -> None:
-        self.recorder.unset(self.client, name, self.process)
+    def disable(self, name: str, *, strict: bool = False) -> bool:
+        return self.recorder.unset(self.client, name, self.process, strict=strict)
 
     def disable_all(self) -> list[str]:
         active = [name for name, terms in self.client.list().items() if terms]
