@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import signal
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,7 +109,7 @@ def run_scenario(
     journal: str | Path | None = None,
     variables: Mapping[str, str] | None = None,
     on_step: Callable[[StepRecord], None] | None = None,
-    source: tuple[PathArg, ...] | list[PathArg] = (),
+    source: Sequence[PathArg] = (),
 ) -> ScenarioResult:
     """Runs a scenario to its end or first failure; cleans up always; never raises on failure.
 
@@ -152,7 +152,7 @@ def run_scenario(
                 shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _recorder(scenario: Scenario, journal: Path | None, source: tuple[PathArg, ...] | list[PathArg]) -> Recorder:
+def _recorder(scenario: Scenario, journal: Path | None, source: Sequence[PathArg]) -> Recorder:
     """The run's recorder; a journal file is started afresh (the recorder itself appends)."""
     from gofail_py.workspace import list_failpoints
 
