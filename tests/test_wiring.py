@@ -224,3 +224,17 @@ def test_ps_stale_lists_and_stops_what_a_dead_run_left(tmp_path: Path) -> None:
         if left.poll() is None:
             left.kill()
             left.wait()
+
+
+def test_a_set_waiting_for_registration_holds_up_no_parallel_step(slowinit_binary: Path, tmp_path: Path) -> None:
+    """The recorder takes no lock across a request: steps running beside a waiting `set` go on."""
+    from gofail_py.scenario import parse_scenario, run_scenario
+
+    text = (f"process slow: {slowinit_binary}\nenv slow SLOWINIT_MS=3000\nstart slow\nparallel:\n"
+            "  set slow lateFailpoint=return(\"late\")\n  repeat 2:\n    log tick\n")
+    result = run_scenario(parse_scenario(text, str(tmp_path / "p.gofail")))
+    assert result.passed, result.summary()
+    [set_step] = [r for r in result.timeline if r.statement.startswith("set")]
+    ticks = [r for r in result.timeline if r.statement.startswith("log")]
+    assert len(ticks) == 2 and set_step.end - set_step.start > 1.0  # it did wait for the registration
+    assert ticks[1].start < set_step.end  # the second tick did not wait for the first one's record
