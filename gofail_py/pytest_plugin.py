@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -39,6 +40,9 @@ class GofailProcess:
     client: Client
     port: int
     recorded_end: bool = False  # its stop or exit is in the coverage journal
+    _stopping: bool = False  # we are stopping it: its exit is a `stop`
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _watcher: threading.Thread | None = None
 
     @property
     def popen(self) -> subprocess.Popen[bytes]:
@@ -51,18 +55,34 @@ class GofailProcess:
     def stderr_tail(self, lines: int = 20) -> str:
         return tail(self.stderr_path, lines)
 
+    def watch(self) -> None:
+        """Recording: an exit we did not cause (a panic) is written when it happens, not at teardown."""
+        self._watcher = threading.Thread(target=self._wait, name=f"watch-{self.client.process}", daemon=True)
+        self._watcher.start()
+
+    def _wait(self) -> None:
+        code = self.child.popen.wait()
+        with self._lock:
+            if self._stopping or self.recorded_end or self.client.recorder is None:
+                return
+            self.recorded_end = True
+        self.client.recorder.process_exited(self.client.process, self.child.pid, code, tail(self.stderr_path, 200))
+
     def stop(self, kill: bool = False) -> int:
         """SIGTERM (SIGKILL with ``kill``) to its process group, SIGKILL after 3 s; the exit code."""
         recorder = self.client.recorder
-        if recorder is None or self.recorded_end:
-            return self.child.stop(kill=kill)
-        self.recorded_end = True
-        if not self.child.alive():  # it ended on its own (a panic): a crash for the report
-            code = self.child.stop()
-            recorder.process_exited(self.client.process, self.child.pid, code, tail(self.stderr_path, 200))
+        with self._lock:
+            ours = recorder is not None and not self.recorded_end and self.child.alive()
+            self._stopping = self._stopping or ours
+        if recorder is None or not ours:
+            code = self.child.stop(kill=kill)
+            if self._watcher is not None:
+                self._watcher.join(5.0)  # its exit event is written before the journal closes
             return code
-        recorder.before_stop(self.client.process, self.client.unrecorded)
+        recorder.before_stop(self.client.process, self.client.unrecorded)  # counts, while it answers
         code = self.child.stop(kill=kill)
+        with self._lock:
+            self.recorded_end = True
         recorder.process_stopped(self.client.process, self.child.pid, code)
         return code
 
@@ -105,6 +125,8 @@ def gofail_process(tmp_path_factory: pytest.TempPathFactory, request: pytest.Fix
         if recorder is not None:
             recorder.process_started(name, child.pid, client.endpoint)
         process = GofailProcess(child, client, port)
+        if recorder is not None:
+            process.watch()
         started.append(process)
         answered = poll_until(lambda: True if client.available() else (False if not child.alive() else None),
                               time.monotonic() + timeout)
