@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gofail_py.errors import (
     ClientError,
@@ -28,6 +28,11 @@ from gofail_py.errors import (
 from gofail_py.names import is_go_identifier
 from gofail_py.terms import Terms, normalize_terms
 from gofail_py.transport import ENV_ENDPOINT, Answer, Dropped, Transport, parse_endpoint
+
+if TYPE_CHECKING:
+    import os
+
+    from gofail_py.recording import Recorder
 
 # The runtime splits a PUT /failpoints body at `;` and `=`: terms holding either go one by one.
 # Readiness is probed with GET of a name no program has: the runtime answers it under its lock.
@@ -54,15 +59,30 @@ class Client:
     ``time.monotonic()`` value, by default when the client was made; ``registration_grace`` 0 asks
     once). ``trust_env=True`` honours proxy variables (off by default: no environment or netrc
     reading per request).
+
+    ``journal=PATH`` (or a ``gofail_py.recording.Recorder``) records every enable, disable and
+    count as fault-coverage events, as process ``process`` (default: the endpoint): see
+    docs/coverage.md. ``close()`` ends the recording with the open windows' counts.
     """
 
     def __init__(self, endpoint: str | None = None, *, timeout: float = 5.0, registration_grace: float = 0.0,
-                 started_at: float | None = None, trust_env: bool = False) -> None:
+                 started_at: float | None = None, trust_env: bool = False,
+                 journal: str | os.PathLike[str] | Recorder | None = None, process: str | None = None) -> None:
         self.endpoint = parse_endpoint(endpoint)
         self.timeout = timeout
         self.registration_grace = registration_grace
         self.started_at = time.monotonic() if started_at is None else started_at
         self._transport = Transport(self.endpoint, trust_env=trust_env)
+        self.recorder: Recorder | None = None
+        self.process = process or self.endpoint
+        if journal is not None:
+            from gofail_py.recording import Recorder
+
+            self._owns_recorder = not isinstance(journal, Recorder)
+            self.recorder = journal if isinstance(journal, Recorder) else Recorder(journal, name=self.process)
+            # the recorder talks to the runtime through a client that does not record
+            self.unrecorded = Client(self.endpoint, timeout=timeout, registration_grace=registration_grace,
+                                     started_at=self.started_at, trust_env=trust_env)
 
     def __repr__(self) -> str:
         return f"Client({self.endpoint!r})"
@@ -70,6 +90,8 @@ class Client:
     def mark_started(self, at: float | None = None) -> None:
         """The binary (re)started at ``at`` (time.monotonic(), default now): its grace window begins."""
         self.started_at = time.monotonic() if at is None else at
+        if self.recorder is not None:
+            self.unrecorded.started_at = self.started_at
 
     # --- sending and reading -----------------------------------------------------------------
 
@@ -175,7 +197,10 @@ class Client:
 
     def count(self, name: str, *, wait_registered: float | None = None) -> int:
         """How often its terms fired since they were last set; FailpointDisabled when it has none."""
-        return self._parse_count(self._named("GET", name, "/count", None, 200, wait_registered))
+        value = self._parse_count(self._named("GET", name, "/count", None, 200, wait_registered))
+        if self.recorder is not None:
+            self.recorder.observe(self.process, name, value)
+        return value
 
     def _parse_count(self, text: str) -> int:
         if not text.isascii() or not text.isdigit():
@@ -193,13 +218,19 @@ class Client:
 
         ``raw=True`` sends the text unchecked, as the runtime reads it (`sleep(1s` sleeps 1 ms).
         ``wait_registered`` seconds: ask again while the name is not registered (default: the
-        client's grace window).
+        client's grace window). Recording (``journal=``), the terms are always checked.
         """
+        if self.recorder is not None:
+            self.recorder.set(self.unrecorded, name, terms, self.process)
+            return
         self._named("PUT", name, "", self._terms(name, terms, raw), 204, wait_registered)
 
     def enable_many(self, failpoints: Mapping[str, str | Terms], *, raw: bool = False,
                     wait_registered: float | None = None) -> None:
         """Sets several failpoints in one request (one per failpoint when terms hold `;` or `=`)."""
+        if self.recorder is not None:
+            self.recorder.set_many(self.unrecorded, failpoints, self.process)
+            return
         bodies = {self._path(name)[1:]: self._terms(name, terms, raw) for name, terms in failpoints.items()}
         if any(char in body for body in bodies.values() for char in _BATCH_UNSAFE):
             for name, body in bodies.items():
@@ -223,6 +254,8 @@ class Client:
 
     def disable(self, name: str, *, strict: bool = False, wait_registered: float | None = None) -> bool:
         """Clears a failpoint's terms; True if it had some. ``strict=True``: FailpointDisabled if it had none."""
+        if self.recorder is not None:
+            return self.recorder.unset(self.unrecorded, name, self.process, strict=strict)
         try:
             self._named("DELETE", name, "", None, 204, wait_registered)
             return True
@@ -261,6 +294,8 @@ class Client:
                 raise WaitTimeout(f"failpoint {name} at {self.endpoint}: no count within {timeout:g} s "
                                   f"(the endpoint is slow to answer)") from None
             if count >= at_least:
+                if self.recorder is not None:
+                    self.recorder.observe(self.process, name, count)
                 return count
             if time.monotonic() + interval >= deadline:
                 raise WaitTimeout(f"failpoint {name} at {self.endpoint} fired {count} time(s), not {at_least}, "
@@ -305,6 +340,13 @@ class Client:
             time.sleep(_RETRY_PAUSE)
 
     def close(self) -> None:
+        """Closes the connection; recording, also the open windows (their counts read first)."""
+        if self.recorder is not None:
+            if self._owns_recorder:
+                self.recorder.close({self.process: self.unrecorded})
+            else:
+                self.recorder.before_stop(self.process, self.unrecorded, closed_by="end")
+            self.unrecorded.close()
         self._transport.close()
 
     def __enter__(self) -> Client:

@@ -25,7 +25,8 @@ from gofail_py.errors import ClientError, TermSyntaxError
 from gofail_py.events import Crash, Event, FailpointWindow, ProcessEvent, RunStarted, Step, to_line
 from gofail_py.panics import Panic, attribute, parse_panic
 from gofail_py.terms import Terms, normalize_terms, parse_terms
-from gofail_py.workspace import LocatedFailpoint, PathArg, list_failpoints
+from gofail_py.gofiles import PathArg
+from gofail_py.workspace import LocatedFailpoint, list_failpoints
 
 
 @dataclass
@@ -113,9 +114,9 @@ class Recorder:
     def before_stop(self, process: str, client: Client, closed_by: str = "stop") -> None:
         """Reads the counts of the process's armed windows and closes them: call before stopping it."""
         with self._lock:
-            for (owner, name) in list(self._open):
-                if owner == process:
-                    self._close(process, name, client, closed_by)
+            names = [name for (owner, name) in self._open if owner == process]
+        for name in names:
+            self._close(process, name, client, closed_by)
 
     def process_stopped(self, process: str, pid: int | None = None, exit_code: int | None = None) -> None:
         """We stopped it (call ``before_stop`` first, while it still answers)."""
@@ -156,29 +157,38 @@ class Recorder:
     def set_many(self, client: Client, failpoints: Mapping[str, str | Terms], process: str | None = None) -> None:
         process = process or client.endpoint
         texts = {name: normalize_terms(terms) for name, terms in failpoints.items()}
+        # read before the PUT (it resets the count); close only once the PUT was taken. No lock is
+        # held across a request: a set waiting for registration must not hold up other threads.
         with self._lock:
-            # read before the PUT (it resets the count); close only once the PUT was taken
-            counts = {name: self._read(client, process, name) for name in texts if (process, name) in self._open}
-            if len(texts) == 1:
-                [(name, text)] = texts.items()
-                client.enable(name, text)
-            else:
-                client.enable_many(texts)
+            reading = [name for name in texts if (process, name) in self._open]
+        counts = {name: self._read(client, process, name) for name in reading}
+        if len(texts) == 1:
+            [(name, text)] = texts.items()
+            client.enable(name, text)
+        else:
+            client.enable_many(texts)
+        with self._lock:
             now = self.now()
             for name, text in texts.items():
-                if name in counts:
-                    self._finish(process, name, now, counts[name][0], "reset", counts[name][1])
+                window = self._open.get((process, name))
+                if window is not None:
+                    hits, exact = counts.get(name, (window.seen, False))
+                    self._finish(process, name, now, hits, "reset", exact)
                 self._open[(process, name)] = _Open(text, now)
 
-    def unset(self, client: Client, name: str, process: str | None = None) -> None:
-        """Disarms a failpoint, closing its window with the hits read just before."""
+    def unset(self, client: Client, name: str, process: str | None = None, *, strict: bool = False) -> bool:
+        """Disarms a failpoint, closing its window with the hits read just before.
+
+        As ``Client.disable``: True if it had terms; False (FailpointDisabled with ``strict``) if not."""
         process = process or client.endpoint
         with self._lock:
-            hits = self._read(client, process, name) if (process, name) in self._open else None
-            try:
-                client.disable(name)
-            finally:
-                if hits is not None:
+            armed = (process, name) in self._open
+        hits = self._read(client, process, name) if armed else None
+        try:
+            return client.disable(name, strict=strict)
+        finally:
+            with self._lock:
+                if hits is not None and (process, name) in self._open:
                     self._finish(process, name, self.now(), hits[0], "unset", hits[1])
 
     def observe(self, process: str, name: str, count: int) -> None:
@@ -196,13 +206,14 @@ class Recorder:
     def close(self, clients: Mapping[str, Client] | None = None) -> None:
         """Closes the windows still open (reading counts through ``clients`` by process) and the file."""
         with self._lock:
-            for (process, name) in list(self._open):
-                client = (clients or {}).get(process)
-                if client is not None:
-                    self._close(process, name, client, "end")
-                else:
-                    window = self._open[(process, name)]
-                    self._finish(process, name, self.now(), window.seen, "end", exact=False)
+            still_open = list(self._open)
+        for (process, name) in still_open:
+            client = (clients or {}).get(process)
+            if client is not None:
+                self._close(process, name, client, "end")
+        with self._lock:
+            for (process, name), window in list(self._open.items()):
+                self._finish(process, name, self.now(), window.seen, "end", exact=False)
             if self._file is not None:
                 self._file.close()
                 self._file = None
@@ -210,18 +221,23 @@ class Recorder:
     # --- windows ------------------------------------------------------------------------------
 
     def _read(self, client: Client, process: str, name: str) -> tuple[int, bool]:
-        """The window's hits and whether they are exact (the runtime answered)."""
-        window = self._open[(process, name)]
+        """The window's hits and whether they are exact (the runtime answered); asked without the lock."""
+        with self._lock:
+            window = self._open.get((process, name))
         try:
-            window.seen = max(window.seen, client.count(name))
-            return window.seen, True
+            count = client.count(name)
         except ClientError:
-            return window.seen, False  # disabled behind our back or the process is gone
+            return (window.seen if window else 0), False  # disabled behind our back or the process is gone
+        with self._lock:
+            if window is None:
+                return count, True
+            window.seen = max(window.seen, count)
+            return window.seen, True
 
     def _close(self, process: str, name: str, client: Client, closed_by: str) -> None:
+        hits, exact = self._read(client, process, name)
         with self._lock:
             if (process, name) in self._open:
-                hits, exact = self._read(client, process, name)
                 self._finish(process, name, self.now(), hits, closed_by, exact)
 
     def _finish(self, process: str, name: str, end: float, hits: int, closed_by: str, exact: bool = True) -> None:
@@ -270,8 +286,8 @@ class RecordingClient:
     def enable_many(self, failpoints: Mapping[str, str | Terms]) -> None:
         self.recorder.set_many(self.client, failpoints, self.process)
 
-    def disable(self, name: str) -> None:
-        self.recorder.unset(self.client, name, self.process)
+    def disable(self, name: str, *, strict: bool = False) -> bool:
+        return self.recorder.unset(self.client, name, self.process, strict=strict)
 
     def disable_all(self) -> list[str]:
         active = [name for name, terms in self.client.list().items() if terms]

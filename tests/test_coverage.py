@@ -260,8 +260,9 @@ def test_a_window_disabled_behind_the_recorders_back_is_a_lower_bound(kvserver_b
         assert kv.client.count("writeError") == 1
         assert kv.put("b") == 500
         kv.truth.disable("writeError")  # someone else: the runtime forgets the count
+        assert kv.client.disable("writeError") is False  # as Client.disable: it had no terms
         with pytest.raises(FailpointDisabled):
-            kv.client.disable("writeError")
+            kv.client.disable("writeError", strict=True)
         first.close()
         second = Recorder(journal, name="second")  # a second run appended to the same journal
         again = RecordingClient(kv.truth, second, "kv")

@@ -24,3 +24,5 @@ def test_etcd_end_to_end() -> None:
     readable = re.search(r"(\d+) of (\d+) acknowledged puts are readable", report)
     assert readable and readable[1] == readable[2], report
     assert "tree byte-identical" in report
+    coverage = re.search(r"fault coverage: (\d+) failpoints in source, (\d+) armed .*, (\d+) hit .*, (\d+) crashed", report)
+    assert coverage and coverage[1] == counted[1] and int(coverage[3]) >= 3 and int(coverage[4]) >= 1, report

@@ -130,7 +130,7 @@ def test_log_writes_its_message_to_the_timeline_and_the_journal(tmp_path: Path) 
     assert result.returncode == 0, result.stdout + result.stderr
     import json
 
-    record = json.loads(journal.read_text().splitlines()[0])
+    record = json.loads(journal.read_text().splitlines()[1])  # after the `run` event
     assert record["statement"] == "log before   the {x} step" and record["answer"] == {"message": "before   the first step"}
     assert 'log before   the {x} step  -> {"message": "before   the first step"}' in result.stdout
     bad = gofail_run(tmp_path, "log\nlog {nope}\n")

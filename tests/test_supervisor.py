@@ -55,7 +55,7 @@ def ports_of(journal: Path) -> list[int]:
     ports = []
     for line in journal.read_text().splitlines():
         record = json.loads(line)
-        if record["statement"].startswith("start") and isinstance(record["sent"], dict):
+        if record["event"] == "step" and record["statement"].startswith("start") and isinstance(record["sent"], dict):
             ports.append(int(record["sent"]["GOFAIL_HTTP"].rpartition(":")[2]))
             ports += [int(w.rpartition(":")[2]) for w in record["sent"]["argv"] if w.startswith("127.0.0.1:")]
     return ports
@@ -122,7 +122,7 @@ run sleep 301
         sleeps = poll_until(started, time.monotonic() + 60)
         assert sleeps is not None, "the scenario never reached its `run sleep 301`"
         servers = [record["answer"]["pid"] for record in map(json.loads, journal.read_text().splitlines())
-                   if record["statement"].startswith("start")] + [int(pidfile.read_text())]
+                   if record["event"] == "step" and record["statement"].startswith("start")] + [int(pidfile.read_text())]
         tmp_dirs = list(Path(tempfile.gettempdir()).glob(f"gofail-py-run-{runner.pid}.*"))
         assert len(tmp_dirs) == 1
     finally:
@@ -235,7 +235,8 @@ def test_an_interrupted_run_cleans_up_and_exits_130(kvserver_binary: Path, tmp_p
     assert runner.returncode == 130, out + err
     assert "interrupted: processes stopped and failpoints disabled" in err and "Traceback" not in err
     records = [json.loads(line) for line in journal.read_text().splitlines()]
-    assert [r["statement"] for r in records if r["kind"] == "cleanup"] == ["unset kv slowWrite", "stop kv"]
+    assert [r["statement"] for r in records if r["event"] == "step" and r["index"] == "cleanup"] == [
+        "unset kv slowWrite", "stop kv"]
     assert gone(ours, timeout=1.0), "everything was stopped before the runner exited"
     assert len(tmp_dirs) == 1 and not tmp_dirs[0].exists()
     assert all(port_free(port) for port in ports_of(journal))

@@ -12,6 +12,8 @@ import sys
 def figures(records: list[dict[str, object]]) -> list[str]:
     lines = []
     for record in records:
+        if record.get("event", "step") != "step":
+            continue  # process, window, crash events: `gofail-py report` reads those
         statement, answer = str(record["statement"]), record.get("answer")
         if not isinstance(answer, dict):
             continue

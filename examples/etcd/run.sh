@@ -46,14 +46,21 @@ counts="$(python3 "$here/registered.py" "$work/etcd" "$work/list.json" "$work/re
 echo "$counts"
 report+=("failpoints: $counts (names equal)")
 
-echo "== 4. scenarios"
+echo "== 4. scenarios, recorded for fault coverage (--source: crashes attributed from the panic's stack)"
 for scenario in slow_raft crash_commit slow_follower; do
   t=$(now)
-  gofail-py run "$here/$scenario.gofail" --var etcd="$work/etcd" --journal "$work/$scenario.jsonl"
-  report+=("scenario $scenario: passed in $(elapsed "$t") ($(wc -l < "$work/$scenario.jsonl") journal records)")
+  gofail-py run "$here/$scenario.gofail" --var etcd="$work/etcd" --journal "$work/$scenario.jsonl" --source ./...
+  steps=$(grep -c '"event": "step"' "$work/$scenario.jsonl")
+  report+=("scenario $scenario: passed in $(elapsed "$t") ($steps journal steps)")
   # what the helpers measured (durations, counts), from the journal
   while IFS= read -r line; do report+=("    $line"); done < <(python3 "$here/figures.py" "$work/$scenario.jsonl")
 done
+# one report over the three runs and every failpoint of the server's source
+html="${ETCD_REPORT:-${TMPDIR:-/tmp}/gofail-py-etcd-report.html}"
+gofail-py report "$work"/slow_raft.jsonl "$work"/crash_commit.jsonl "$work"/slow_follower.jsonl --source ./... -o "$html" \
+  | tee "$work/coverage.txt"
+report+=("fault coverage: $(tail -n 1 "$work/coverage.txt")")
+report+=("coverage report: $html")
 
 echo "== 5. gofail-py disable ./... gives back the downloaded tree, go.mod and go.sum included"
 t=$(now)

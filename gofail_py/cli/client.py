@@ -172,16 +172,29 @@ def ls(endpoint: str | None, timeout: float, as_json: bool) -> None:
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
               metavar="SECONDS", help="Deadline for asking each process's endpoint.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")
-def ps(timeout: float, as_json: bool) -> None:
+@click.option("--stale", is_flag=True, help="List processes left behind by scenario runs or fixtures that no longer exist (as `gofail-py sweep`).")
+@click.option("--stop", is_flag=True, help="With --stale: stop them (SIGTERM, SIGKILL after 3 s) and remove dead runs' temp dirs.")
+def ps(timeout: float, as_json: bool, stale: bool, stop: bool) -> None:
     """List local gofail binaries: those listening on their own GOFAIL_HTTP endpoint.
 
     A process started less than a few seconds ago shows as "starting" (it is not asked for its
     failpoints while it may still be registering them).
 
+    --stale lists instead every process carrying the token of a gofail-py run that is gone
+    (endpoint or not); --stale --stop stops them.
+
     \b
     Example:
       gofail-py ps --json
+      gofail-py ps --stale --stop
     """
+    if stop and not stale:
+        raise click.UsageError("--stop goes with --stale: `gofail-py ps --stale --stop`")
+    if stale:
+        from gofail_py.cli.scenario import show_stale
+
+        show_stale(stop, as_json)
+        return
     from gofail_py.procfind import gofail_processes
 
     processes = gofail_processes(timeout=timeout)

@@ -6,8 +6,12 @@ import json
 import signal
 import sys
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from gofail_py.events import Event
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -19,7 +23,10 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 @click.option("--journal", type=click.Path(dir_okay=False), help="Write the timeline here, one JSON line per step.")
 @click.option("--var", "variables", multiple=True, metavar="NAME=VALUE", help="A {NAME} placeholder's value (repeatable).")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the final line, not the timeline.")
-def run(scenario_file: str, journal: str | None, variables: tuple[str, ...], quiet: bool) -> None:
+@click.option("--report", type=click.Path(dir_okay=False), help="Write the HTML fault-coverage report (timeline and table) of the run here.")
+@click.option("--source", "sources", multiple=True, metavar="PATH", help="Go source of the failpoints, for the coverage and crash attribution (as `list` takes paths; repeatable).")
+def run(scenario_file: str, journal: str | None, variables: tuple[str, ...], quiet: bool, report: str | None,
+        sources: tuple[str, ...]) -> None:
     """Run a scenario file: start processes, arm failpoints, check what happens.
 
     \b
@@ -34,6 +41,9 @@ def run(scenario_file: str, journal: str | None, variables: tuple[str, ...], qui
       expect kv exit panic within 5s
 
     The grammar, every statement and placeholder: docs/scenario.md.
+
+    With --report, the run's timeline and fault coverage go to an HTML file and the coverage
+    summary line is printed (docs/coverage.md); --source adds the never-armed failpoints.
 
     Exit 0 passed, 1 an expectation failed, 2 the file or a --var is wrong, 3 a process could not
     be started or an endpoint reached, 130 interrupted. Everything the scenario started is stopped
@@ -54,13 +64,35 @@ def run(scenario_file: str, journal: str | None, variables: tuple[str, ...], qui
     signal.signal(signal.SIGTERM, _interrupt)
     on_step = None if quiet else (lambda record: click.echo(record.line()))
     try:
-        result = run_scenario(scenario, journal=journal, variables=values, on_step=on_step)
+        result = run_scenario(scenario, journal=journal, variables=values, on_step=on_step, source=sources)
     except KeyboardInterrupt:
         click.echo("interrupted: processes stopped and failpoints disabled", err=True)
         sys.exit(130)
+    if report is not None or sources:
+        _coverage(result.events, sources, report)
     # the timeline already showed a failing step's whole message; quiet runs get it here
     click.echo(result.verdict() if quiet else result.verdict().splitlines()[0])
     sys.exit(result.exit_code)
+
+
+def _coverage(events: list[Event], sources: tuple[str, ...], report: str | None) -> None:
+    """The summary line, and the HTML report when asked for."""
+    from pathlib import Path
+
+    from gofail_py.coverage import build
+    from gofail_py.errors import WorkspaceError
+    from gofail_py.workspace import list_failpoints, write_atomic
+
+    coverage = build(events, list_failpoints(sources) if sources else None)
+    if report is not None:
+        from gofail_py.report_html import render_html
+
+        try:
+            write_atomic(Path(report), render_html(coverage).encode("utf-8"))
+        except OSError as error:
+            raise WorkspaceError(f"{report}: cannot write the report: {error.strerror or error}") from None
+        click.echo(f"report: {report}")
+    click.echo(f"fault coverage: {coverage.summary()}")
 
 
 @click.command(name="sweep")
@@ -76,7 +108,14 @@ def sweep(stop: bool, as_json: bool) -> None:
     Example:
       gofail-py sweep            # what a killed run left behind
       gofail-py sweep --stop     # stop it
+
+    The same as `gofail-py ps --stale [--stop]`.
     """
+    show_stale(stop, as_json)
+
+
+def show_stale(stop: bool, as_json: bool) -> None:
+    """`sweep` and `ps --stale`: what dead runs left behind, stopped with ``stop``."""
     from gofail_py.processes import stale_processes, stop_stale
 
     found = stop_stale() if stop else stale_processes()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -150,11 +151,15 @@ class Scenario:
         return render(self)
 
     def run(self, *, journal: str | Path | None = None, variables: Mapping[str, str] | None = None,
-            on_step: Callable[[StepRecord], None] | None = None) -> ScenarioResult:
-        """Runs the scenario; cleanup always happens. Returns the result, raises nothing on failure."""
+            on_step: Callable[[StepRecord], None] | None = None,
+            source: Sequence[str | os.PathLike[str]] = ()) -> ScenarioResult:
+        """Runs the scenario; cleanup always happens. Returns the result, raises nothing on failure.
+
+        ``result.events`` (and the journal) hold its fault-coverage events; ``source`` lets a crash
+        be attributed to its failpoint from the panic's stack."""
         from gofail_py.scenario.runner import run_scenario
 
-        return run_scenario(self, journal=journal, variables=variables, on_step=on_step)
+        return run_scenario(self, journal=journal, variables=variables, on_step=on_step, source=source)
 
     def add(self, step: Step) -> Scenario:
         """Appends any statement object (gofail_py.scenario.statements), e.g. one without a method

@@ -1,15 +1,13 @@
-"""The timeline of a scenario run: one record per step, written as JSON lines as it happens."""
+"""The timeline of a scenario run: one record per step (the Recorder writes them to the journal file)."""
 
 from __future__ import annotations
 
 import json
 import threading
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Literal
-
-from gofail_py.errors import ScenarioFileError
+from typing import Any, Literal
 
 # what a record is: a statement of the scenario, a `for` window's timer, a cleanup action, the
 # end-of-scenario check
@@ -51,32 +49,16 @@ def _short(value: Any, limit: int = 120) -> str:
 
 @dataclass
 class Journal:
-    """Collects records; writes each as a JSON line to ``path`` and hands it to ``on_record``."""
+    """Collects records and hands each to ``on_record``. The file at ``path`` is written by the
+    run's Recorder (gofail_py.recording): step records there are `step` events among the others."""
 
     path: Path | None = None
     on_record: Callable[[StepRecord], None] | None = None
     records: list[StepRecord] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _file: IO[str] | None = field(default=None, repr=False)
-
-    def __post_init__(self) -> None:
-        if self.path is not None:
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._file = self.path.open("w", encoding="utf-8")
-            except OSError as error:
-                raise ScenarioFileError(f"cannot write the journal {self.path}: {error.strerror or error}") from error
 
     def add(self, record: StepRecord) -> None:
         with self._lock:
             self.records.append(record)
-            if self._file is not None:
-                self._file.write(json.dumps(asdict(record), default=str) + "\n")
-                self._file.flush()
             if self.on_record is not None:
                 self.on_record(record)
-
-    def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None

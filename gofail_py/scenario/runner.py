@@ -5,13 +5,16 @@ from __future__ import annotations
 import shutil
 import signal
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from gofail_py.errors import ClientError, FailpointDisabled, GofailError
+from gofail_py.errors import ClientError, GofailError, ScenarioFileError
+from gofail_py.events import Event
+from gofail_py.gofiles import PathArg
 from gofail_py.processes import Supervisor, new_token, temp_dir
+from gofail_py.recording import Recorder
 from gofail_py.scenario import placeholders
 from gofail_py.scenario.builder import Scenario
 from gofail_py.scenario.journal import Journal, StepRecord
@@ -29,6 +32,7 @@ class ScenarioResult:
     failed_step: StepRecord | None = None
     error: str | None = None
     journal: Path | None = None
+    events: list[Event] = field(default_factory=list)  # what the recorder wrote (gofail_py.events)
 
     def verdict(self) -> str:
         """The last word: `PASSED: N statement(s)` or `FAILED at FILE:LINE:COL (statement): error`."""
@@ -63,19 +67,20 @@ def _cleanup(rt: Runtime) -> None:
         for name in armed:
             record = rt.record("cleanup", f"unset {target.name} {name}", target.name)
             try:
-                target.client.disable(name)
-            except FailpointDisabled:
-                record.answer = "was not set"
+                if not rt.recording(target).disable(name):
+                    record.answer = "was not set"
             except (ClientError, OSError) as error:
                 record.outcome, record.message = "error", str(error)
             rt.finish(record)
     for target in rt.targets.values():
         if isinstance(target, Process) and target.alive():
             record = rt.record("cleanup", f"stop {target.name}", target.name)
-            record.answer = {"exit_code": target.stop()}
+            record.answer = {"exit_code": rt.stop(target)}
             rt.finish(record)
         target.client.close()
     rt.supervisor.close()  # commands, and every descendant that left a group or a session
+    rt.join_watchers()  # their exit events are written before the recorder closes
+    rt.recorder.close({name: target.client for name, target in rt.targets.items() if not isinstance(target, Process)})
 
 
 @contextmanager
@@ -104,38 +109,61 @@ def run_scenario(
     journal: str | Path | None = None,
     variables: Mapping[str, str] | None = None,
     on_step: Callable[[StepRecord], None] | None = None,
+    source: Sequence[PathArg] = (),
 ) -> ScenarioResult:
     """Runs a scenario to its end or first failure; cleans up always; never raises on failure.
 
+    The journal (and ``result.events``) holds the events of gofail_py.events: the run, each
+    process's start/restart/stop/exit, each armed window with its hits, crashes (attributed from
+    the panic's stack with the inventory of ``source``, when given) and every step.
+
     Bad input raises before anything starts: ScenarioSyntaxError(s) for an unknown placeholder or
-    a NUL byte, ScenarioFileError for a journal that cannot be written. KeyboardInterrupt (Ctrl-C)
+    a NUL byte, ScenarioFileError for a journal that cannot be written, a WorkspaceError for a bad
+    ``source`` path. KeyboardInterrupt (Ctrl-C)
     still cleans up, then propagates.
     """
     variables = dict(variables or {})
     validate(scenario, variables)
-    log = Journal(Path(journal) if journal is not None else None, on_step)
+    path = Path(journal) if journal is not None else None
+    recorder = _recorder(scenario, path, source)
+    log = Journal(path, on_step)
     token = new_token()
     tmp = temp_dir(token)  # named by the token: `gofail-py sweep` removes it if this run is SIGKILLed
     supervisor = Supervisor(tmp, token)
-    runtime = Runtime(scenario, log, variables, supervisor, tmp)
+    runtime = Runtime(scenario, log, variables, supervisor, tmp, recorder)
     try:
         runtime.run_steps(scenario.steps, "")
         runtime.check_end()
-        return ScenarioResult(True, 0, log.records, journal=log.path)
+        return ScenarioResult(True, 0, log.records, journal=log.path, events=recorder.events)
     except StepFailed as failure:
-        return ScenarioResult(False, _exit_code(failure.error), log.records, failure.record, str(failure.error), log.path)
+        return ScenarioResult(False, _exit_code(failure.error), log.records, failure.record, str(failure.error), log.path,
+                              recorder.events)
     except GofailError as error:
         final = runtime.record("end", "end of scenario")
         final.outcome, final.message = "failed", str(error)
         runtime.finish(final)
-        return ScenarioResult(False, _exit_code(error), log.records, final, str(error), log.path)
+        return ScenarioResult(False, _exit_code(error), log.records, final, str(error), log.path, recorder.events)
     finally:
         with _signals_held():
             try:
                 _cleanup(runtime)
             finally:
-                log.close()
+                recorder.close()
                 shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _recorder(scenario: Scenario, journal: Path | None, source: Sequence[PathArg]) -> Recorder:
+    """The run's recorder; a journal file is started afresh (the recorder itself appends)."""
+    from gofail_py.workspace import list_failpoints
+
+    inventory = list_failpoints(source) if source else None
+    if journal is not None:
+        try:
+            journal.parent.mkdir(parents=True, exist_ok=True)
+            journal.write_bytes(b"")
+        except OSError as error:
+            raise ScenarioFileError(f"cannot write the journal {journal}: {error.strerror or error}") from error
+    return Recorder(journal, name=scenario.name, inventory=inventory)
 
 
 __all__ = ["ScenarioResult", "run_scenario", "validate"]

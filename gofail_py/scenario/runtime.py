@@ -10,9 +10,10 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from gofail_py.client import Client
+from gofail_py.client import DEFAULT_REGISTRATION_GRACE, Client
 from gofail_py.errors import ClientError, EndpointUnreachable, ExpectationFailed, GofailError, ProcessDied, ProcessStartError
-from gofail_py.processes import Cancelled, Supervisor, free_port, poll_until
+from gofail_py.processes import Cancelled, Child, Supervisor, free_port, poll_until
+from gofail_py.recording import Recorder, RecordingClient
 from gofail_py.scenario.builder import Scenario
 from gofail_py.scenario.journal import Journal, RecordKind, StepRecord
 from gofail_py.scenario.model import Step
@@ -37,9 +38,12 @@ class Runtime:
     """One run of a scenario. Handlers (gofail_py.scenario.statements) get it as their first argument."""
 
     def __init__(self, scenario: Scenario, journal: Journal, variables: Mapping[str, str], supervisor: Supervisor,
-                 tmp: Path) -> None:
+                 tmp: Path, recorder: Recorder | None = None) -> None:
         self.scenario = scenario
         self.journal = journal
+        self.recorder = recorder or Recorder(name=scenario.name)  # process, window, crash and step events
+        self._stopping: set[int] = set()  # pids we stop: their exit is a `stop`, not an `exit`
+        self._watchers: list[threading.Thread] = []
         self.supervisor = supervisor
         self.variables = {**variables, "tmp": str(tmp), "dir": scenario.directory}  # built-ins win
         self.started = time.monotonic()
@@ -49,15 +53,17 @@ class Runtime:
         self.lock = threading.RLock()
         self.cancel = threading.Event()  # set on interruption: steps in worker threads stop
         for name in scenario.processes:
-            self.targets[name] = Process(name, Client(f"127.0.0.1:{free_port()}", timeout=5.0),
-                                         ports=tuple(free_port() for _ in PORTS))
+            # a started binary registers its failpoints after its endpoint answers: the client
+            # asks again for a name not registered yet until DEFAULT_REGISTRATION_GRACE after start
+            client = Client(f"127.0.0.1:{free_port()}", timeout=5.0, registration_grace=DEFAULT_REGISTRATION_GRACE)
+            self.targets[name] = Process(name, client, ports=tuple(free_port() for _ in PORTS))
         for name, endpoint in scenario.endpoints.items():
             self.targets[name] = Target(name, Client(endpoint.endpoint, timeout=5.0))
 
     # --- what handlers use ----------------------------------------------------------------------
 
     def now(self) -> float:
-        return time.monotonic() - self.started
+        return self.recorder.now()  # one clock for steps, windows and process events
 
     def pause(self, seconds: float) -> None:
         """Sleeps, but returns at once (raising Cancelled) when the run is interrupted."""
@@ -72,8 +78,42 @@ class Runtime:
         return StepRecord(kind, statement, "", target, start=self.now(), kind=kind)
 
     def finish(self, record: StepRecord) -> None:
-        record.end = self.now()
+        record.end = self.recorder.now()
         self.journal.add(record)
+        self.recorder.step(record)
+
+    def recording(self, target: Target) -> RecordingClient:
+        """The target's client with set/unset/count going through the recorder (hits per window)."""
+        return RecordingClient(target.client, self.recorder, target.name)
+
+    def stop(self, proc: Process, kill: bool = False) -> int | None:
+        """Stops a process: the hits of its armed windows are read first, while it still answers."""
+        child = proc.child
+        if child is None or not child.alive():
+            return proc.stop(kill=kill)
+        self.recorder.before_stop(proc.name, proc.client)
+        with self.lock:
+            self._stopping.add(child.pid)
+        code = proc.stop(kill=kill)
+        self.recorder.process_stopped(proc.name, child.pid, code)
+        return code
+
+    def _watch(self, name: str, child: Child) -> None:
+        """Records an exit we did not cause when it happens (a panic's time is the crash's time)."""
+        code = child.popen.wait()
+        with self.lock:
+            if child.pid in self._stopping:
+                return
+        try:
+            stderr = child.stderr_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            stderr = ""
+        self.recorder.process_exited(name, child.pid, code, stderr)
+
+    def join_watchers(self, timeout: float = 5.0) -> None:
+        deadline = time.monotonic() + timeout
+        for watcher in self._watchers:
+            watcher.join(max(0.0, deadline - time.monotonic()))
 
     def process(self, name: str) -> Process:
         target = self.targets[name]
@@ -105,8 +145,14 @@ class Runtime:
         argv = [self.substitute(word, proc) for word in decl.argv]
         env = {key: self.substitute(value, proc) for key, value in decl.env}
         record.sent = {"argv": argv, "GOFAIL_HTTP": proc.client.endpoint, **({"env": env} if env else {})}
+        began = time.monotonic()
         child = self.supervisor.start(proc.name, argv, {**env, "GOFAIL_HTTP": proc.client.endpoint})
         proc.started(child)
+        proc.client.mark_started(began)  # its registration grace window starts now
+        self.recorder.process_started(proc.name, child.pid, proc.client.endpoint)
+        watcher = threading.Thread(target=self._watch, args=(proc.name, child), name=f"watch-{proc.name}", daemon=True)
+        watcher.start()
+        self._watchers.append(watcher)
         record.answer = {"pid": child.pid}
 
         def ready() -> bool | None:

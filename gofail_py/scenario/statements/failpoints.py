@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from gofail_py.errors import ClientError, ExpectationFailed, FailpointDisabled, TermSyntaxError
+from gofail_py.errors import ClientError, ExpectationFailed, TermSyntaxError
 from gofail_py.scenario.model import COMPARISONS, Step, compare, format_duration
 from gofail_py.scenario.statements import Spec, register
 from gofail_py.terms import normalize_terms
@@ -92,10 +92,8 @@ def _run_set(rt: Runtime, step: SetFailpoints, record: StepRecord, index: str) -
     with rt.lock:
         # armed before the request: a panic may kill the process before the answer arrives
         target.armed.update(failpoints)
-    if len(failpoints) == 1:
-        target.client.enable(*step.failpoints[0])
-    else:
-        target.client.enable_many(failpoints)
+    # through the recorder: the hits of a window already open are read before this PUT resets them
+    rt.recording(target).enable_many(failpoints)
     if step.duration is not None:
         timer = threading.Timer(step.duration, _expire, args=(rt, target, failpoints))
         timer.daemon = True
@@ -112,7 +110,7 @@ def _expire(rt: Runtime, target: Target, failpoints: dict[str, str]) -> None:
             target.armed.pop(name)
         record = rt.record("timer", f"unset {target.name} {name} (end of `for` window)", target.name)
         try:
-            target.client.disable(name)
+            rt.recording(target).disable(name)
         except ClientError as error:
             record.outcome, record.message = "error", str(error)
         rt.finish(record)
@@ -139,18 +137,15 @@ def _parse_unset(cursor: Cursor, tokens: Sequence[Token]) -> UnsetFailpoints:
 
 def _run_unset(rt: Runtime, step: UnsetFailpoints, record: StepRecord, index: str) -> None:
     target = rt.targets[step.target]
+    client = rt.recording(target)
     if step.names is None:
-        record.answer = target.client.disable_all()
+        record.answer = client.disable_all()
         with rt.lock:
             target.armed.clear()
         return
     answers = {}
     for name in step.names:
-        try:
-            target.client.disable(name)
-            answers[name] = "disabled"
-        except FailpointDisabled:
-            answers[name] = "was not set"
+        answers[name] = "disabled" if client.disable(name) else "was not set"
         with rt.lock:
             target.armed.pop(name, None)
     record.answer = answers
@@ -187,7 +182,7 @@ def _parse_wait(cursor: Cursor, tokens: Sequence[Token]) -> WaitCount:
 
 
 def _run_wait(rt: Runtime, step: WaitCount, record: StepRecord, index: str) -> None:
-    client = rt.targets[step.target].client
+    client = rt.recording(rt.targets[step.target])  # a count read is a lower bound should the process die
     counts: list[int] = []
 
     def reached() -> int | None:
@@ -219,7 +214,7 @@ def _parse_expect_count(cursor: Cursor, tokens: Sequence[Token]) -> ExpectCount:
 
 
 def _run_expect_count(rt: Runtime, step: ExpectCount, record: StepRecord, index: str) -> None:
-    count = rt.targets[step.target].client.count(step.failpoint)
+    count = rt.recording(rt.targets[step.target]).count(step.failpoint)
     record.answer = {"count": count}
     if not compare(count, step.op, step.value):
         raise ExpectationFailed(f"{step.failpoint} count is {count}, not {step.op} {step.value}")

@@ -45,12 +45,12 @@ def _start(rt: Runtime, step: Start, record: StepRecord, index: str) -> None:
 
 
 def _stop(rt: Runtime, step: Stop, record: StepRecord, index: str) -> None:
-    record.answer = {"exit_code": rt.process(step.process).stop(kill=step.kill)}
+    record.answer = {"exit_code": rt.stop(rt.process(step.process), kill=step.kill)}
 
 
 def _restart(rt: Runtime, step: Restart, record: StepRecord, index: str) -> None:
     proc = rt.process(step.process)
-    exit_code = proc.stop()
+    exit_code = rt.stop(proc)
     rt.start(proc, record)
     record.answer = {"previous_exit_code": exit_code, **(record.answer or {})}
 
