@@ -24,7 +24,7 @@ from gofail_py.errors import (
     UnexpectedResponse,
     WaitTimeout,
 )
-from gofail_py.markers import is_go_identifier
+from gofail_py.names import is_go_identifier
 from gofail_py.terms import Terms, normalize_terms
 
 ENV_ENDPOINT = "GOFAIL_HTTP"

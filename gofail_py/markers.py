@@ -10,6 +10,7 @@ from tree_sitter import Node
 
 from gofail_py import render, syntax
 from gofail_py.errors import MarkerError, MarkerErrors
+from gofail_py.names import is_go_identifier  # re-exported: older imports name it here
 
 # Places where a statement may stand: a failpoint or label anywhere else would not compile.
 _STATEMENT_PARENTS = frozenset(
@@ -17,10 +18,6 @@ _STATEMENT_PARENTS = frozenset(
 )
 _CASE_CLAUSES = frozenset({"expression_case", "default_case", "type_case", "communication_case"})
 _SWITCHES = frozenset({"expression_switch_statement", "type_switch_statement", "select_statement"})
-_GO_KEYWORDS = frozenset(
-    "break case chan const continue default defer else fallthrough for func go goto if import "
-    "interface map package range return select struct switch type var".split()
-)
 _LEADING_BLANKS = re.compile(rb"[ \t]*")
 _LABEL = re.compile(r"\s*(\w+):\s*")
 
@@ -49,10 +46,6 @@ def split_lines(source: bytes) -> list[Line]:
 
 def join_lines(lines: list[Line]) -> bytes:
     return b"".join(line.content + line.ending for line in lines)
-
-
-def is_go_identifier(name: str) -> bool:
-    return name.isidentifier() and name not in _GO_KEYWORDS
 
 
 @dataclass(frozen=True)

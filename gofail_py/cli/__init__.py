@@ -1,32 +1,101 @@
 """The ``gofail-py`` command: a click group whose commands live in one module per concern.
 
-Exit codes (the same for every command):
+Commands are loaded lazily: ``COMMANDS`` maps each name to the ``module:attribute`` of a
+module-level click command and its one-line summary, so ``gofail-py --help`` imports no command
+module and ``gofail-py ls`` imports only the client (never tree-sitter). A new command is a
+module-level ``click.Command`` plus one row here; tests/test_cli_help.py checks the rows against
+the real commands.
+
+Exit codes (the same for every command; docs/cli.md has them per command):
   0  success
   1  a check failed: a failpoint or term problem, a failed expectation, `enable --check` found enabled code
   2  usage error or bad input (malformed marker, bad path, bad scenario file)
-  3  an endpoint or process could not be reached or started
+  3  an endpoint or process could not be reached or started, answered nonsense, or a lock is held
 """
 
 from __future__ import annotations
 
 import sys
-from typing import Any
+from importlib import import_module
+from typing import Any, NamedTuple
 
 import click
 
 from gofail_py.errors import GofailError, MarkerError, MarkerErrors, ScenarioSyntaxError
 
+
+class CommandRow(NamedTuple):
+    target: str  # "module:attribute" of the click command
+    summary: str  # the first paragraph of its help, shown whole by `gofail-py --help`
+    section: str
+
+
+_REWRITER = "Rewrite Go source"
+_CLIENT = "Drive a running binary"
+_SCENARIO = "Script scenarios"
+
+COMMANDS: dict[str, CommandRow] = {
+    "list": CommandRow("gofail_py.cli.rewriter:list_",
+                       "List every failpoint: name, type, file:line, package, enabled or not, body.", _REWRITER),
+    "enable": CommandRow("gofail_py.cli.rewriter:enable",
+                         "Turn `// gofail:` comments into failpoint code, byte-identical to gofail v0.2.0.", _REWRITER),
+    "disable": CommandRow("gofail_py.cli.rewriter:disable",
+                          "Turn failpoint code back into `// gofail:` comments and delete the binding files.",
+                          _REWRITER),
+    "set": CommandRow("gofail_py.cli.client:set_",
+                      "Set failpoints' terms, e.g. `raftAfterSave=sleep(1s)` (several go in one request).", _CLIENT),
+    "unset": CommandRow("gofail_py.cli.client:unset", "Disable failpoints (or `--all` of them).", _CLIENT),
+    "get": CommandRow("gofail_py.cli.client:get", "Print a failpoint's terms.", _CLIENT),
+    "count": CommandRow("gofail_py.cli.client:count",
+                        "Print how often a failpoint's terms fired since they were set.", _CLIENT),
+    "ls": CommandRow("gofail_py.cli.client:ls",
+                     "List the running binary's failpoints; active ones are marked `*` with their terms.", _CLIENT),
+    "ps": CommandRow("gofail_py.cli.client:ps",
+                     "List local processes started with GOFAIL_HTTP: pid, endpoint, active failpoints, command.",
+                     _CLIENT),
+    "run": CommandRow("gofail_py.cli.scenario:run",
+                      "Run a scenario file; exit 0 passed, 1 expectation failed, 2 file wrong, 3 unreachable.",
+                      _SCENARIO),
+}
+
 EXIT_CODES_HELP = """\b
-Exit codes:
+Exit codes (per command: docs/cli.md):
   0  success
   1  failpoint/term problem, failed expectation, or `--check` found enabled code
   2  usage error or bad input (marker, path, scenario file)
-  3  endpoint or process unreachable
+  3  endpoint or process unreachable, answering nonsense, or lock held
+
+Run `gofail-py COMMAND -h` for a command's options.
 """
 
 
+def load_command(name: str) -> click.Command:
+    """Imports the module of one command and returns its click command."""
+    module_name, _, attribute = COMMANDS[name].target.partition(":")
+    command = getattr(import_module(module_name), attribute)
+    if not isinstance(command, click.Command):
+        raise TypeError(f"{COMMANDS[name].target} is not a click command")
+    return command
+
+
 class GofailGroup(click.Group):
-    """Turns our exceptions into a message on stderr and the exception's exit code."""
+    """Loads commands on first use; turns our exceptions into a message and the exception's exit code."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return load_command(cmd_name) if cmd_name in COMMANDS else None
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # whole summaries from the table, grouped: no import, and no cut at "e.g." as click's short help does
+        width = max(len(name) for name in COMMANDS)  # one column for every section
+        sections: dict[str, list[tuple[str, str]]] = {}
+        for name, row in COMMANDS.items():
+            sections.setdefault(row.section, []).append((name.ljust(width), row.summary))
+        for section, rows in sections.items():
+            with formatter.section(section):
+                formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -39,17 +108,17 @@ class GofailGroup(click.Group):
             sys.exit(error.exit_code)
 
 
-@click.group(cls=GofailGroup, epilog=EXIT_CODES_HELP)
+@click.group(cls=GofailGroup, epilog=EXIT_CODES_HELP, invoke_without_command=True,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="gofail-py")
-def main() -> None:
-    """Enable gofail failpoints in Go code, drive them in running binaries, script scenarios."""
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Enable gofail failpoints in Go code, drive them in running binaries, script scenarios.
 
-
-def _register_commands() -> None:
-    from gofail_py.cli import client, rewriter, scenario
-
-    for module in (rewriter, client, scenario):
-        module.register(main)
-
-
-_register_commands()
+    \b
+    gofail-py enable --go-get ./...        # rewrite, then build as usual
+    GOFAIL_HTTP=127.0.0.1:22381 ./prog &   # the runtime's endpoint
+    gofail-py set -e 127.0.0.1:22381 'writeError=return("disk full")'
+    """
+    if ctx.invoked_subcommand is None:  # `gofail-py` alone: the help, as `git` and `go` do
+        click.echo(ctx.get_help())

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Union
 
 from gofail_py.errors import ScenarioSyntaxError
-from gofail_py.markers import is_go_identifier
+from gofail_py.names import is_go_identifier
 from gofail_py.terms import Terms, normalize_terms
 
 if TYPE_CHECKING:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gofail_py.errors import ScenarioSyntaxError, TermSyntaxError
-from gofail_py.markers import is_go_identifier
+from gofail_py.names import is_go_identifier
 from gofail_py.scenario.model import COMPARISONS, Location, Scenario, parse_duration
 from gofail_py.terms import normalize_terms
 
