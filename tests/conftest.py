@@ -31,8 +31,8 @@ def testdata() -> Path:
 
 
 @pytest.fixture(scope="session")
-def kvserver_binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """examples/kvserver enabled by gofail-py and built against the real runtime, once a session."""
-    from tests.support.goprog import build_enabled
+def kvserver_binary() -> Path:
+    """examples/kvserver enabled by gofail-py and built against the real runtime (cached by content)."""
+    from tests.support.gobuild import built
 
-    return build_enabled(REPO / "examples" / "kvserver", tmp_path_factory.mktemp("kvserver"), "kvserver")
+    return built("kvserver", REPO / "examples" / "kvserver", enabled=True)

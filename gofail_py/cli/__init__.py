@@ -59,13 +59,13 @@ COMMANDS: dict[str, CommandRow] = {
 }
 
 EXIT_CODES_HELP = """\b
-Exit codes (per command: docs/cli.md):
+Exit codes:
   0  success
   1  failpoint/term problem, failed expectation, or `--check` found enabled code
   2  usage error or bad input (marker, path, scenario file)
   3  endpoint or process unreachable, answering nonsense, or lock held
 
-Run `gofail-py COMMAND -h` for a command's options.
+Run `gofail-py COMMAND -h` for a command's options; docs/cli.md lists each command's exit codes.
 """
 
 
