@@ -105,3 +105,9 @@ def test_dir_shows_the_public_names() -> None:
     names = dir(gofail_py)
     assert set(gofail_py.__all__) <= set(names)
     assert "Client" in names and "_EXPORTS" not in names
+
+
+def test_docs_cli_md_has_a_row_for_every_command() -> None:
+    table = (REPO / "docs" / "cli.md").read_text(encoding="utf-8")
+    for name in COMMANDS:
+        assert f"| `{name}" in table, f"docs/cli.md: add {name}'s exit codes"
