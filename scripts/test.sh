@@ -28,7 +28,9 @@ phase "mypy (strict) on gofail_py"
 python -m mypy
 
 if [ $# -eq 0 ]; then
-  phase "pytest: the default suite (Go helpers it builds are kept in ${GOFAIL_PY_TEST_CACHE:-~/.cache/gofail-py-tests})"
+  # one pytest worker per CPU (pytest-xdist); the suites of their own stay out unless -m names them
+  set -- -n auto
+  phase "pytest -n auto: the default suite (Go helpers it builds are kept in ${GOFAIL_PY_TEST_CACHE:-~/.cache/gofail-py-tests})"
 else
   phase "pytest $*"
 fi
