@@ -1,10 +1,10 @@
 """The ``gofail-py`` command: a click group whose commands live in one module per concern.
 
-Commands are loaded lazily: ``COMMANDS`` maps each name to the ``module:attribute`` of a
-module-level click command and its one-line summary, so ``gofail-py --help`` imports no command
-module and ``gofail-py ls`` imports only the client (never tree-sitter). A new command is a
-module-level ``click.Command`` plus one row here; tests/test_cli_help.py checks the rows against
-the real commands.
+Commands are loaded lazily: ``COMMANDS`` maps each name to the command module that registers it
+(each module has ``register(group)``, adding its click commands) and to its one-line summary, so
+``gofail-py --help`` imports no command module and ``gofail-py ls`` imports only the client
+(never tree-sitter). A new command is registered by its module as before, plus one row here;
+tests/test_cli_help.py checks the rows against what the modules register.
 
 Exit codes (the same for every command; docs/cli.md has them per command):
   0  success
@@ -25,7 +25,7 @@ from gofail_py.errors import GofailError, MarkerError, MarkerErrors, ScenarioSyn
 
 
 class CommandRow(NamedTuple):
-    target: str  # "module:attribute" of the click command
+    module: str  # the module whose register(group) adds the command
     summary: str  # the first paragraph of its help, shown whole by `gofail-py --help`
     section: str
 
@@ -35,25 +35,25 @@ _CLIENT = "Drive a running binary"
 _SCENARIO = "Script scenarios"
 
 COMMANDS: dict[str, CommandRow] = {
-    "list": CommandRow("gofail_py.cli.rewriter:list_",
+    "list": CommandRow("gofail_py.cli.rewriter",
                        "List every failpoint: name, type, file:line, package, enabled or not, body.", _REWRITER),
-    "enable": CommandRow("gofail_py.cli.rewriter:enable",
+    "enable": CommandRow("gofail_py.cli.rewriter",
                          "Turn `// gofail:` comments into failpoint code, byte-identical to gofail v0.2.0.", _REWRITER),
-    "disable": CommandRow("gofail_py.cli.rewriter:disable",
+    "disable": CommandRow("gofail_py.cli.rewriter",
                           "Turn failpoint code back into `// gofail:` comments and delete the binding files.",
                           _REWRITER),
-    "set": CommandRow("gofail_py.cli.client:set_",
+    "set": CommandRow("gofail_py.cli.client",
                       "Set failpoints' terms, e.g. `raftAfterSave=sleep(1s)` (several go in one request).", _CLIENT),
-    "unset": CommandRow("gofail_py.cli.client:unset", "Disable failpoints (or `--all` of them).", _CLIENT),
-    "get": CommandRow("gofail_py.cli.client:get", "Print a failpoint's terms.", _CLIENT),
-    "count": CommandRow("gofail_py.cli.client:count",
+    "unset": CommandRow("gofail_py.cli.client", "Disable failpoints (or `--all` of them).", _CLIENT),
+    "get": CommandRow("gofail_py.cli.client", "Print a failpoint's terms.", _CLIENT),
+    "count": CommandRow("gofail_py.cli.client",
                         "Print how often a failpoint's terms fired since they were set.", _CLIENT),
-    "ls": CommandRow("gofail_py.cli.client:ls",
+    "ls": CommandRow("gofail_py.cli.client",
                      "List the running binary's failpoints; active ones are marked `*` with their terms.", _CLIENT),
-    "ps": CommandRow("gofail_py.cli.client:ps",
+    "ps": CommandRow("gofail_py.cli.client",
                      "List local processes started with GOFAIL_HTTP: pid, endpoint, active failpoints, command.",
                      _CLIENT),
-    "run": CommandRow("gofail_py.cli.scenario:run",
+    "run": CommandRow("gofail_py.cli.scenario",
                       "Run a scenario file; exit 0 passed, 1 expectation failed, 2 file wrong, 3 unreachable.",
                       _SCENARIO),
 }
@@ -69,15 +69,6 @@ Run `gofail-py COMMAND -h` for a command's options; docs/cli.md lists each comma
 """
 
 
-def load_command(name: str) -> click.Command:
-    """Imports the module of one command and returns its click command."""
-    module_name, _, attribute = COMMANDS[name].target.partition(":")
-    command = getattr(import_module(module_name), attribute)
-    if not isinstance(command, click.Command):
-        raise TypeError(f"{COMMANDS[name].target} is not a click command")
-    return command
-
-
 class GofailGroup(click.Group):
     """Loads commands on first use; turns our exceptions into a message and the exception's exit code."""
 
@@ -85,7 +76,11 @@ class GofailGroup(click.Group):
         return list(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        return load_command(cmd_name) if cmd_name in COMMANDS else None
+        if cmd_name not in COMMANDS:
+            return None
+        if cmd_name not in self.commands:  # first use: the module adds its commands to this group
+            import_module(COMMANDS[cmd_name].module).register(self)
+        return self.commands.get(cmd_name)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # whole summaries from the table, grouped: no import, and no cut at "e.g." as click's short help does
