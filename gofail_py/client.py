@@ -1,16 +1,16 @@
-"""One gofail runtime HTTP endpoint, over a keep-alive requests session."""
+"""One gofail runtime HTTP endpoint: the failpoints of one running binary."""
 
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import difflib
-import os
+import re
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from types import TracebackType
-
-import requests
+from typing import Any
 
 from gofail_py.errors import (
     ClientError,
@@ -19,162 +19,223 @@ from gofail_py.errors import (
     FailpointDisabled,
     FailpointNotFound,
     InvalidFailpointName,
-    NoEndpoint,
+    NotGofailEndpoint,
     ProcessDied,
+    TermSyntaxError,
     UnexpectedResponse,
     WaitTimeout,
 )
 from gofail_py.names import is_go_identifier
 from gofail_py.terms import Terms, normalize_terms
+from gofail_py.transport import ENV_ENDPOINT, Answer, Dropped, Transport, parse_endpoint
 
-ENV_ENDPOINT = "GOFAIL_HTTP"
 # The runtime splits a PUT /failpoints body at `;` and `=`: terms holding either go one by one.
 # Readiness is probed with GET of a name no program has: the runtime answers it under its lock.
 # GET / would not do: runtime v0.2.0 walks its failpoint map for it without the lock, and a GET /
 # while packages are still registering failpoints at start-up kills the binary (a fatal
 # concurrent map access).
 READINESS_PATH = "/__gofail_py_readiness_probe"
+DEFAULT_REGISTRATION_GRACE = 30.0  # what scenarios and fixtures give a freshly started binary
 _BATCH_UNSAFE = (";", "=")
-
-
-def parse_endpoint(endpoint: str | None) -> str:
-    """`host:port` from `host:port`, `http://host:port[/]`, `:port` or, when None, $GOFAIL_HTTP."""
-    if endpoint is None:
-        endpoint = os.environ.get(ENV_ENDPOINT)
-        if not endpoint:
-            raise NoEndpoint(f"no endpoint: pass --endpoint HOST:PORT or set {ENV_ENDPOINT}")
-    address = endpoint.removeprefix("http://").rstrip("/")
-    if address.startswith(":"):
-        address = "127.0.0.1" + address  # the runtime listens on every interface for `:port`
-    host, _, port = address.rpartition(":")
-    if not host or not port.isdigit():
-        raise NoEndpoint(f"endpoint {endpoint!r} is not HOST:PORT")
-    return address
+_RETRY_PAUSE = 0.02
+# The runtime's error texts (http.Error bodies): prefix, then the runtime's error.
+_RUNTIME_ERROR = re.compile(r"(fail to set failpoint|fail to parse failpoint|failed to GET|failed to delete failpoint)\b")
+_NO_EXIST = "failpoint does not exist"
+_DISABLED = "failpoint is disabled"
+_LIST_LINE = re.compile(r"[^=\n]+=[^\n]*")
 
 
 class Client:
-    """The failpoints of one running binary: ``Client("127.0.0.1:22381").enable("x", "panic")``."""
+    """The failpoints of one running binary: ``Client("127.0.0.1:22381").enable("x", "panic")``.
 
-    def __init__(self, endpoint: str | None = None, *, timeout: float = 5.0) -> None:
+    ``timeout`` bounds every call as a whole (connect, send, read). A program's failpoints
+    register during its package init, after its endpoint already answers: a name not registered
+    yet is asked again until ``started_at + registration_grace`` (``started_at`` is a
+    ``time.monotonic()`` value, by default when the client was made; ``registration_grace`` 0 asks
+    once). ``trust_env=True`` honours proxy variables (off by default: no environment or netrc
+    reading per request).
+    """
+
+    def __init__(self, endpoint: str | None = None, *, timeout: float = 5.0, registration_grace: float = 0.0,
+                 started_at: float | None = None, trust_env: bool = False) -> None:
         self.endpoint = parse_endpoint(endpoint)
         self.timeout = timeout
-        self._session = requests.Session()
+        self.registration_grace = registration_grace
+        self.started_at = time.monotonic() if started_at is None else started_at
+        self._transport = Transport(self.endpoint, trust_env=trust_env)
 
     def __repr__(self) -> str:
         return f"Client({self.endpoint!r})"
 
-    # --- the three helpers every call goes through ------------------------------------------
+    def mark_started(self, at: float | None = None) -> None:
+        """The binary (re)started at ``at`` (time.monotonic(), default now): its grace window begins."""
+        self.started_at = time.monotonic() if at is None else at
+
+    # --- sending and reading -----------------------------------------------------------------
 
     def _path(self, name: str, suffix: str = "") -> str:
         if not is_go_identifier(name):
             raise InvalidFailpointName(f"{name!r} is not a failpoint name (a Go identifier)")
         return f"/{name}{suffix}"
 
-    def _send(self, method: str, path: str, body: str | Iterable[bytes] | None = None, timeout: float | None = None) -> requests.Response:
-        url = f"http://{self.endpoint}{path}"
+    def _deadline(self, timeout: float | None = None) -> float:
+        return time.monotonic() + (self.timeout if timeout is None else timeout)
+
+    def _request(self, method: str, path: str, body: Any = None, deadline: float | None = None) -> Answer:
+        """One request; a connection dropped before a complete answer is tried once more, afresh."""
+        deadline = self._deadline() if deadline is None else deadline
         try:
-            return self._session.request(method, url, data=body, timeout=timeout or self.timeout)
-        except requests.Timeout as error:
-            raise EndpointTimeout(f"{method} {url}: no answer within {timeout or self.timeout:g} s") from error
-        except requests.ConnectionError as error:
-            if _refused(error):
-                raise EndpointUnreachable(
-                    f"nothing answers at {self.endpoint}: is the binary running, built with failpoints "
-                    f"enabled, and started with {ENV_ENDPOINT}={self.endpoint}?"
-                ) from error
-            # A reused keep-alive connection can be stale (the process restarted): retry once fresh.
-            if self._alive():
-                return self._session.request(method, url, data=body, timeout=timeout or self.timeout)
-            raise ProcessDied(
-                f"{method} {url}: the process closed the connection and is gone (expected after a panic action)"
-            ) from error
-
-    def _alive(self) -> bool:
-        self._session.close()
+            return self._transport.request(method, path, body, deadline)
+        except Dropped as dropped:
+            message = str(dropped)
+        # A kept-alive connection can be stale (the process restarted); a panic kills the process.
+        self._transport.close()
         try:
-            requests.get(f"http://{self.endpoint}{READINESS_PATH}", timeout=self.timeout)
-            return True
-        except requests.RequestException:
-            return False
+            return self._transport.request(method, path, body, deadline)
+        except EndpointUnreachable:
+            raise ProcessDied(f"{message}, and the process is gone (expected after a panic action)") from None
+        except Dropped:
+            why = "; the runtime's handler does that when it panics on malformed terms" if method == "PUT" else ""
+            raise Dropped(f"{message} (twice{why})") from None
 
-    def _check(self, response: requests.Response, name: str | None, *expected: int) -> requests.Response:
-        """The response when its status is expected, else the exception the runtime's text means."""
-        if response.status_code in expected:
-            return response
-        text = response.text.strip()
-        if name is not None and "does not exist" in text:
-            raise FailpointNotFound(self._not_found_message(name))
-        if name is not None and "is disabled" in text:
-            raise FailpointDisabled(f"failpoint {name} at {self.endpoint} is disabled (no terms set)")
-        raise UnexpectedResponse(f"{response.request.method} {response.url}: HTTP {response.status_code}: {text}")
+    def _raise_for(self, answer: Answer, name: str | None, *expected: int) -> str:
+        """The body when the status is expected and the answer is the runtime's; else the error it means."""
+        text = answer.text
+        if answer.status in expected:
+            return text
+        error = text.strip()
+        if _RUNTIME_ERROR.match(error):
+            if _NO_EXIST in error:
+                raise FailpointNotFound(f"no failpoint {name} at {self.endpoint}" if name else
+                                        f"a failpoint named in the request does not exist at {self.endpoint}")
+            if _DISABLED in error:
+                raise FailpointDisabled(f"failpoint {name} at {self.endpoint} is off (no terms set)")
+            raise UnexpectedResponse(f"{answer.method} {answer.url}: the runtime refused it: {error}")
+        raise self._not_gofail(answer)
 
-    def _not_found_message(self, name: str) -> str:
+    def _not_gofail(self, answer: Answer) -> NotGofailEndpoint:
+        body = answer.text.strip().splitlines()[0][:80] if answer.text.strip() else "(empty)"
+        return NotGofailEndpoint(
+            f"{self.endpoint} is not a gofail endpoint: {answer.method} {answer.url} got HTTP {answer.status} "
+            f"{body!r} (is it the binary's {ENV_ENDPOINT} address, not one of its own ports?)"
+        )
+
+    def _named(self, method: str, name: str, suffix: str, body: Any, expected: int,
+               wait_registered: float | None) -> str:
+        """A request about one failpoint, asked again while it may still be registering."""
+        path = self._path(name, suffix)
+        now = time.monotonic()
+        window_end = now + wait_registered if wait_registered is not None else self.started_at + self.registration_grace
+        deadline = max(self._deadline(), window_end)
+        while True:
+            try:
+                # each request gets the timeout; the window only lets the call ask again
+                return self._raise_for(self._request(method, path, body, min(self._deadline(), deadline)), name, expected)
+            except FailpointNotFound:
+                if time.monotonic() + _RETRY_PAUSE < window_end:
+                    time.sleep(_RETRY_PAUSE)
+                    continue
+                raise FailpointNotFound(self._not_found_message(name, waited=window_end > now)) from None
+
+    def _not_found_message(self, name: str, waited: bool = False) -> str:
+        """With close names, read by GET / only once no grace window is open (fatal during start-up)."""
+        note = " (not registered within the grace window)" if waited else ""
         try:
             known = list(self.list())
         except ClientError:
             known = []
-        close = difflib.get_close_matches(name, known, n=3)
+        if name in known:
+            return f"no failpoint {name} at {self.endpoint}{note}; it is registered now: the program was still starting"
+        close = difflib.get_close_matches(name, [k for k in known if k != name], n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else f"; it has {len(known)} failpoint(s): `gofail-py ls`"
-        return f"no failpoint {name} at {self.endpoint}{hint}"
+        return f"no failpoint {name} at {self.endpoint}{note}{hint}"
 
     # --- the API ------------------------------------------------------------------------------
 
     def list(self) -> dict[str, str]:
-        """Every registered failpoint, sorted, with its terms ("" when disabled)."""
-        response = self._check(self._send("GET", "/"), None, 200)
+        """Every registered failpoint, sorted, with its terms ("" when off). Not while the binary starts."""
+        answer = self._request("GET", "/")
+        text = self._raise_for(answer, None, 200)
+        lines = text.split("\n")
+        if not text.endswith("\n") or not all(_LIST_LINE.fullmatch(line) for line in lines[:-1] if line):
+            raise self._not_gofail(answer)
         failpoints = {}
-        for line in response.text.splitlines():
+        for line in lines:
             if line:
                 name, _, terms = line.partition("=")
                 failpoints[name] = terms
         return failpoints
 
-    def get(self, name: str) -> str:
+    def get(self, name: str, *, wait_registered: float | None = None) -> str:
         """The terms a failpoint is set to; FailpointDisabled when it has none."""
-        response = self._send("GET", self._path(name))
-        if response.status_code == 404:
-            known = self.list()
-            if name in known:
-                raise FailpointDisabled(f"failpoint {name} at {self.endpoint} is disabled (no terms set)")
-            raise FailpointNotFound(self._not_found_message(name))
-        return self._check(response, name, 200).text.removesuffix("\n")
+        text = self._named("GET", name, "", None, 200, wait_registered)
+        if not text.endswith("\n"):
+            raise NotGofailEndpoint(f"{self.endpoint} is not a gofail endpoint: terms {text[:40]!r} without a newline")
+        return text.removesuffix("\n")
 
-    def count(self, name: str) -> int:
-        """How often its terms fired since they were last set."""
-        response = self._check(self._send("GET", self._path(name, "/count")), name, 200)
-        return int(response.text.strip())
+    def count(self, name: str, *, wait_registered: float | None = None) -> int:
+        """How often its terms fired since they were last set; FailpointDisabled when it has none."""
+        return self._parse_count(self._named("GET", name, "/count", None, 200, wait_registered))
 
-    def enable(self, name: str, terms: str | Terms) -> None:
-        """Sets a failpoint's terms (checked first; `sleep(1s)` is sent as `sleep("1s")`)."""
-        body = normalize_terms(terms)
-        self._check(self._send("PUT", self._path(name), body), name, 204)
+    def _parse_count(self, text: str) -> int:
+        if not text.isascii() or not text.isdigit():
+            raise NotGofailEndpoint(f"{self.endpoint} is not a gofail endpoint: a count of {text[:40]!r}")
+        return int(text)
 
-    def enable_many(self, failpoints: Mapping[str, str | Terms]) -> None:
+    def _terms(self, name: str, terms: str | Terms, raw: bool) -> str:
+        try:
+            return normalize_terms(terms, raw=raw)
+        except TermSyntaxError as error:
+            raise dataclasses.replace(error, name=name) from None
+
+    def enable(self, name: str, terms: str | Terms, *, raw: bool = False, wait_registered: float | None = None) -> None:
+        """Sets a failpoint's terms (checked first; `sleep(1s)` is sent as `sleep("1s")`).
+
+        ``raw=True`` sends the text unchecked, as the runtime reads it (`sleep(1s` sleeps 1 ms).
+        ``wait_registered`` seconds: ask again while the name is not registered (default: the
+        client's grace window).
+        """
+        self._named("PUT", name, "", self._terms(name, terms, raw), 204, wait_registered)
+
+    def enable_many(self, failpoints: Mapping[str, str | Terms], *, raw: bool = False,
+                    wait_registered: float | None = None) -> None:
         """Sets several failpoints in one request (one per failpoint when terms hold `;` or `=`)."""
-        bodies = {self._path(name)[1:]: normalize_terms(terms) for name, terms in failpoints.items()}
+        bodies = {self._path(name)[1:]: self._terms(name, terms, raw) for name, terms in failpoints.items()}
         if any(char in body for body in bodies.values() for char in _BATCH_UNSAFE):
             for name, body in bodies.items():
-                self._check(self._send("PUT", f"/{name}", body), name, 204)
+                self.enable(name, body, raw=True, wait_registered=wait_registered)
             return
-        response = self._send("PUT", "/failpoints", ";".join(f"{n}={b}" for n, b in bodies.items()))
-        if response.status_code != 204 and "does not exist" in response.text:
+        now = time.monotonic()
+        window_end = now + wait_registered if wait_registered is not None else self.started_at + self.registration_grace
+        deadline = max(self._deadline(), window_end)
+        batch = ";".join(f"{n}={b}" for n, b in bodies.items())
+        while True:
+            try:
+                self._raise_for(self._request("PUT", "/failpoints", batch, min(self._deadline(), deadline)), None, 204)
+                return
+            except FailpointNotFound:
+                if time.monotonic() + _RETRY_PAUSE < window_end:
+                    time.sleep(_RETRY_PAUSE)
+                    continue
             known = self.list()
-            missing = [name for name in bodies if name not in known]
-            raise FailpointNotFound("; ".join(self._not_found_message(name) for name in missing))
-        self._check(response, None, 204)
+            missing = [name for name in bodies if name not in known] or builtins.list(bodies)
+            raise FailpointNotFound("; ".join(self._not_found_message(name, window_end > now) for name in missing))
 
-    def disable(self, name: str) -> None:
-        """Clears a failpoint's terms; FailpointDisabled if it had none."""
-        self._check(self._send("DELETE", self._path(name)), name, 204)
+    def disable(self, name: str, *, strict: bool = False, wait_registered: float | None = None) -> bool:
+        """Clears a failpoint's terms; True if it had some. ``strict=True``: FailpointDisabled if it had none."""
+        try:
+            self._named("DELETE", name, "", None, 204, wait_registered)
+            return True
+        except FailpointDisabled:
+            if strict:
+                raise
+            return False
 
     def disable_all(self) -> builtins.list[str]:
         """Disables every active failpoint; returns their names."""
         active = [name for name, terms in self.list().items() if terms]
         for name in active:
-            try:
-                self.disable(name)
-            except FailpointDisabled:
-                pass  # it was disabled between the list and now
+            self.disable(name)
         return active
 
     @contextmanager
@@ -186,38 +247,65 @@ class Client:
         finally:
             try:
                 self.disable(name)
-            except (FailpointDisabled, ProcessDied, EndpointUnreachable):
-                pass  # already off, or the process is gone (a panic action does that)
+            except (ProcessDied, EndpointUnreachable):
+                pass  # the process is gone (a panic action does that)
 
     def wait_count(self, name: str, at_least: int, timeout: float, interval: float = 0.01) -> int:
-        """Polls the count until it reaches ``at_least``; WaitTimeout otherwise."""
+        """Polls the count until it reaches ``at_least``; WaitTimeout after ``timeout`` s in all."""
         deadline = time.monotonic() + timeout
+        count = 0
         while True:
-            count = self.count(name)
+            try:
+                count = self._count_before(name, deadline)
+            except EndpointTimeout:
+                raise WaitTimeout(f"failpoint {name} at {self.endpoint}: no count within {timeout:g} s "
+                                  f"(the endpoint is slow to answer)") from None
             if count >= at_least:
                 return count
-            if time.monotonic() >= deadline:
-                raise WaitTimeout(f"failpoint {name} at {self.endpoint} fired {count} time(s), not {at_least}, within {timeout:g} s")
+            if time.monotonic() + interval >= deadline:
+                raise WaitTimeout(f"failpoint {name} at {self.endpoint} fired {count} time(s), not {at_least}, "
+                                  f"within {timeout:g} s")
             time.sleep(interval)
 
+    def _count_before(self, name: str, deadline: float) -> int:
+        return self._parse_count(self._raise_for(self._request("GET", self._path(name, "/count"), None, deadline), name, 200))
+
+    def _probe(self, deadline: float) -> None:
+        """Returns when a gofail runtime answers; ClientError otherwise (never GET /)."""
+        answer = self._request("GET", READINESS_PATH, None, deadline)
+        if answer.status != 404 or not _RUNTIME_ERROR.match(answer.text) or _NO_EXIST not in answer.text:
+            raise self._not_gofail(answer)
+
     def available(self) -> bool:
-        """True when the endpoint answers (safe to ask while the binary is still starting)."""
+        """True when a gofail runtime answers (safe to ask while the binary is still starting)."""
         try:
-            self._send("GET", READINESS_PATH)
+            self._probe(self._deadline())
             return True
         except ClientError:
             return False
 
-    def ready(self, timeout: float) -> None:
-        """Waits until the endpoint answers; EndpointUnreachable after ``timeout`` seconds."""
-        deadline = time.monotonic() + timeout
-        while not self.available():
-            if time.monotonic() >= deadline:
-                raise EndpointUnreachable(f"nothing answered at {self.endpoint} within {timeout:g} s")
-            time.sleep(0.02)
+    def ready(self, timeout: float) -> float:
+        """Waits until a gofail runtime answers; returns the seconds waited.
+
+        Raises EndpointUnreachable when nothing answered within ``timeout`` seconds in all, and
+        NotGofailEndpoint at once when something else answers.
+        """
+        began = time.monotonic()
+        deadline = began + timeout
+        while True:
+            try:
+                self._probe(min(deadline, self._deadline()))
+                return time.monotonic() - began
+            except NotGofailEndpoint:
+                raise
+            except ClientError as error:
+                if time.monotonic() + _RETRY_PAUSE >= deadline:
+                    raise EndpointUnreachable(f"no gofail runtime answered at {self.endpoint} within {timeout:g} s "
+                                              f"({error})") from None
+            time.sleep(_RETRY_PAUSE)
 
     def close(self) -> None:
-        self._session.close()
+        self._transport.close()
 
     def __enter__(self) -> Client:
         return self
@@ -226,24 +314,4 @@ class Client:
         self.close()
 
 
-def _refused(error: BaseException) -> bool:
-    """True when the connection was refused (nothing listens), not cut mid-request."""
-    seen: BaseException | None = error
-    while seen is not None:
-        if isinstance(seen, ConnectionRefusedError) or "NewConnectionError" in type(seen).__name__:
-            return True
-        for arg in getattr(seen, "args", ()):
-            if isinstance(arg, BaseException) and _refused_leaf(arg):
-                return True
-        seen = seen.__cause__ or seen.__context__
-    return False
-
-
-def _refused_leaf(error: BaseException) -> bool:
-    if isinstance(error, ConnectionRefusedError) or "NewConnectionError" in type(error).__name__:
-        return True
-    reason = getattr(error, "reason", None)
-    return isinstance(reason, BaseException) and _refused_leaf(reason)
-
-
-__all__ = ["Client", "parse_endpoint"]
+__all__ = ["DEFAULT_REGISTRATION_GRACE", "ENV_ENDPOINT", "Client", "parse_endpoint"]

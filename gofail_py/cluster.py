@@ -31,8 +31,14 @@ class EndpointResult(Generic[T]):
 class Cluster:
     """A group of clients, e.g. the members of an etcd cluster."""
 
-    def __init__(self, endpoints: Iterable[str | Client]) -> None:
-        self.clients = [e if isinstance(e, Client) else Client(e) for e in endpoints]
+    def __init__(self, endpoints: Iterable[str | Client], *, timeout: float = 5.0, registration_grace: float = 0.0,
+                 started_at: float | None = None, trust_env: bool = False) -> None:
+        """Endpoints given as text get a Client with these options (see Client)."""
+        self.clients = [
+            e if isinstance(e, Client) else Client(e, timeout=timeout, registration_grace=registration_grace,
+                                                   started_at=started_at, trust_env=trust_env)
+            for e in endpoints
+        ]
 
     def apply(self, operation: Callable[[Client], T]) -> list[EndpointResult[T]]:
         """Runs the operation on every client concurrently; errors are collected, not raised."""
@@ -52,8 +58,9 @@ class Cluster:
     def enable_many(self, failpoints: Mapping[str, str | Terms]) -> list[EndpointResult[None]]:
         return self.apply(lambda c: c.enable_many(failpoints))
 
-    def disable(self, name: str) -> list[EndpointResult[None]]:
-        return self.apply(lambda c: c.disable(name))
+    def disable(self, name: str, *, strict: bool = False) -> list[EndpointResult[bool]]:
+        """Per endpoint: True if the failpoint had terms (already off is no error unless ``strict``)."""
+        return self.apply(lambda c: c.disable(name, strict=strict))
 
     def disable_all(self) -> builtins.list[EndpointResult[builtins.list[str]]]:
         return self.apply(Client.disable_all)

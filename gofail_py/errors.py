@@ -50,6 +50,18 @@ class GoToolError(GofailError):
     exit_code = 2
 
 
+class GoModUndoError(GofailError):
+    """disable could not safely undo what `enable --go-get` did to go.mod; go.mod is left as it is."""
+
+    exit_code = 1
+
+
+class LockHeld(GofailError):
+    """Another gofail-py run holds the module's rewrite lock."""
+
+    exit_code = 3
+
+
 # --- terms and the client -------------------------------------------------------------------
 
 
@@ -60,10 +72,12 @@ class TermSyntaxError(GofailError):
     text: str
     column: int
     message: str
+    name: str | None = None  # the failpoint the terms were meant for, when known
 
     def __str__(self) -> str:
         caret = " " * (self.column - 1) + "^"
-        return f"bad terms at column {self.column}: {self.message}\n  {self.text}\n  {caret}"
+        where = f" for {self.name}" if self.name else ""
+        return f"bad terms{where} at column {self.column}: {self.message}\n  {self.text}\n  {caret}"
 
 
 class ClientError(GofailError):
@@ -88,8 +102,20 @@ class EndpointUnreachable(ClientError):
     exit_code = 3
 
 
-class ProcessDied(ClientError):
-    """The connection was cut while a request was in flight (a ``panic`` action does that)."""
+class ConnectionDropped(ClientError):
+    """The endpoint closed the connection before a complete answer, and still answers."""
+
+    exit_code = 3
+
+
+class ProcessDied(ConnectionDropped):
+    """The connection was cut while a request was in flight and the process is gone (a ``panic`` does that)."""
+
+    exit_code = 3
+
+
+class NotGofailEndpoint(ClientError):
+    """Something answers at the endpoint, but not as the gofail runtime does."""
 
     exit_code = 3
 
@@ -112,6 +138,10 @@ class NoEndpoint(ClientError):
     """No endpoint was given and GOFAIL_HTTP is not set."""
 
     exit_code = 2
+
+
+class InvalidEndpoint(NoEndpoint):
+    """An endpoint that is not HOST:PORT of a plain-HTTP gofail runtime (bad port, scheme, host)."""
 
 
 # --- scenarios ------------------------------------------------------------------------------
@@ -145,3 +175,12 @@ class ProcessStartError(ScenarioError):
     """A scenario process could not be started or never answered on its endpoint."""
 
     exit_code = 3
+
+
+# --- coverage reports -----------------------------------------------------------------------
+
+
+class JournalError(GofailError):
+    """A journal file that cannot be read or holds a line that is not an event."""
+
+    exit_code = 2

@@ -10,7 +10,7 @@ from tree_sitter import Node
 
 from gofail_py import render, syntax
 from gofail_py.errors import MarkerError, MarkerErrors
-from gofail_py.names import is_go_identifier  # re-exported: older imports name it here
+from gofail_py.names import is_go_identifier as is_go_identifier  # re-exported: moved to names.py
 
 # Places where a statement may stand: a failpoint or label anywhere else would not compile.
 _STATEMENT_PARENTS = frozenset(
@@ -256,19 +256,15 @@ class _Finder:
     def body_line_to_comment(content: bytes, indent: bytes) -> bytes | None:
         """Undoes enable's `//` -> tab on one body line, given the header's indentation.
 
-        The tab is somewhere in the line's leading blanks. Body comments nearly always stand at
-        the header's indentation (gofail's own disable assumes so), so the tab right after that
-        indentation is taken, unless the comment text would then start with tabs followed by
-        spaces: that is a comment indented deeper than the header, whose tab is the last one.
+        The tab is somewhere in the line's leading blanks. Body comments stand at the header's
+        indentation in real code (gofail's own disable assumes so), so the tab right after that
+        indentation is taken whenever there is one: `//\t code` comes back exactly. Only a line
+        indented less than its header falls back to the last tab of its blanks.
         """
         blanks = _LEADING_BLANKS.match(content)
         end = blanks.end() if blanks else 0
-        at_indent = len(indent)
-        if content.startswith(indent + b"\t") and at_indent < end:
-            text_blanks = content[at_indent + 1:end]
-            # `// \tcode` (space then tab) is a comment at the header's indentation too.
-            if not (text_blanks.startswith(b"\t") and b" " in text_blanks):
-                return content[:at_indent] + b"//" + content[at_indent + 1:]
+        if content.startswith(indent + b"\t"):
+            return indent + b"//" + content[len(indent) + 1:]
         tab = content.rfind(b"\t", 0, end)
         if tab < 0:
             return None

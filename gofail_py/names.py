@@ -1,5 +1,4 @@
-"""Go identifiers, apart from the parser: the client and the scenario parser check failpoint names
-with this and must not pull tree-sitter in (see gofail_py/cli/__init__.py on lazy imports)."""
+"""Go identifiers, without tree-sitter: the client checks failpoint names before they go in a URL."""
 
 from __future__ import annotations
 
@@ -11,3 +10,6 @@ _GO_KEYWORDS = frozenset(
 
 def is_go_identifier(name: str) -> bool:
     return name.isidentifier() and name not in _GO_KEYWORDS
+
+
+__all__ = ["is_go_identifier"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -13,6 +14,8 @@ _INT_VALUE = re.compile(r"[ \t]*([+-]?[0-9]+)")
 # `sleep(1s)` as people write it: an unquoted Go duration, which the runtime cannot parse.
 _FRIENDLY_SLEEP = re.compile(r"sleep\(((?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:ns|us|µs|μs|ms|s|m|h)(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:ns|us|µs|μs|ms|s|m|h))*)\)")
 _INT64_MAX = 2**63 - 1
+_UNIT_TAIL = re.compile(r"([^\W\d]+)(\)?)")
+_DURATION_UNITS = ("ns", "us", "µs", "μs", "ms", "s", "m", "h")
 _BOOL_VALUE = re.compile(r"([tT](?![rR])|[tT][rR][uU][eE])|[fF](?![aA])|[fF][aA][lL][sS][eE]")
 
 
@@ -49,9 +52,11 @@ class ParsedTerms:
 class _Parser:
     """Follows the runtime's parser step by step, so both accept the same strings."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, strict: bool) -> None:
         self.text = text
         self.pos = 0
+        # strict: also refuse what the runtime accepts but misreads (`sleep(1s` sleeps 1 ms)
+        self.strict = strict
 
     def fail(self, message: str, pos: int | None = None) -> TermSyntaxError:
         return TermSyntaxError(self.text, (self.pos if pos is None else pos) + 1, message)
@@ -76,7 +81,7 @@ class _Parser:
         if action is None:
             raise self.fail("expected an action: off, return, sleep, panic, break or print")
         self.pos += len(action)
-        value = self.value()
+        value = self.value(action)
         return Term(self.text[start:self.pos], action, value, count, percent)
 
     def modifiers(self) -> tuple[int | None, float | None]:
@@ -112,7 +117,7 @@ class _Parser:
                 count = int(number)
             self.pos = end + 1
 
-    def value(self) -> Value:
+    def value(self, action: str) -> Value:
         text, pos = self.text, self.pos
         if pos >= len(text) or text[pos] != "(":
             return NO_VALUE
@@ -139,15 +144,32 @@ class _Parser:
                 # then skips len("true") or len("false") characters whatever was written.
                 value = boolean.group(1) is not None
                 width = 4 if value else 5
+                if self.strict and len(boolean.group(0)) != width:
+                    raise self.fail(f"write the boolean as {str(value).lower()}", inner)
             else:
                 raise self.fail("expected a value: an integer, a quoted string, true or false", inner)
         # The runtime takes the value's width plus one more character as its `)`, whatever that
         # character is: `return(5x` returns 5. We accept what it accepts.
         close = inner + width
+        if self.strict and (close >= len(text) or text[close] != ")"):
+            raise self.strict_close_error(action, value, close)
         if close >= len(text):
             raise self.fail("`(` is not closed", close)
         self.pos = close + 1
         return value
+
+    def strict_close_error(self, action: str, value: Value, close: int) -> TermSyntaxError:
+        """Where the runtime would take any character as the `)`, say what is really wrong."""
+        text = self.text
+        unit = _UNIT_TAIL.match(text, close)
+        if action == "sleep" and isinstance(value, int) and unit is not None:
+            if unit.group(1) not in _DURATION_UNITS:
+                return self.fail(f"unknown duration unit {unit.group(1)!r}: use ns, us, ms, s, m or h", close)
+            if unit.group(2) != ")":
+                return self.fail(f"`sleep(` is not closed: write sleep({value}{unit.group(1)})", unit.end(1))
+        if close >= len(text):
+            return self.fail("`(` is not closed: expected `)`", close)
+        return self.fail(f"expected `)` after the value, found {text[close]!r}", close)
 
     def quoted(self, start: int) -> tuple[str, int]:
         """A quoted value and its width; the runtime measures the unquoted text, so no escapes."""
@@ -169,14 +191,26 @@ class _Parser:
         return content, len(content) + 2
 
 
-def parse_terms(text: str) -> ParsedTerms:
-    """Parses a terms string exactly as the runtime v0.2.0 would accept it; TermSyntaxError if not."""
-    return _Parser(text).parse()
+def parse_terms(text: str, *, runtime_exact: bool = False) -> ParsedTerms:
+    """Parses a terms string; TermSyntaxError if the runtime v0.2.0 would refuse or misread it.
+
+    ``runtime_exact=True`` accepts exactly what the runtime accepts, including what it misreads:
+    an unclosed `sleep(1s` (it sleeps 1 ms) or `return(5x` (any character closes a value).
+    """
+    return _Parser(text, strict=not runtime_exact).parse()
 
 
-def normalize_terms(text: str | Terms) -> str:
-    """The string to send: `sleep(1s)` becomes `sleep("1s")`, the rest is unchanged but checked."""
+def normalize_terms(text: str | Terms, *, raw: bool = False) -> str:
+    """The string to send: `sleep(1s)` becomes `sleep("1s")`, the rest is unchanged but checked.
+
+    ``raw=True`` returns the text unchanged and unchecked, for the runtime's own reading.
+    """
     text = str(text)
+    return text if raw else _normalized(text)
+
+
+@functools.lru_cache(maxsize=1024)
+def _normalized(text: str) -> str:  # pure, and asked for the same few terms again and again
     normalized = _FRIENDLY_SLEEP.sub(lambda m: f'sleep("{m.group(1)}")', text)
     parse_terms(normalized)
     return normalized

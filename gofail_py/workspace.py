@@ -1,39 +1,19 @@
-"""The rewriter's only contact with disk: paths and patterns, validate-all-then-write, atomic writes, bindings, go.mod."""
+"""The rewriter's runs on disk: plan every change (validate all), then write all or nothing, one run per module."""
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
-from gofail_py import rewrite
-from gofail_py.errors import GofailError, GoToolError, MarkerError, MarkerErrors, WorkspaceError
+from gofail_py import gomod, rewrite, runlock
+from gofail_py.errors import GofailError, GoModUndoError, MarkerError, MarkerErrors, WorkspaceError
+from gofail_py.fileio import FileChange, apply_changes, check_writable, is_regular, write_atomic
+from gofail_py.gofiles import PathArg, check_links, find_go_files, is_dir, read_source
+from gofail_py.gomod import GO_MOD_STATE, RUNTIME_MODULE, RUNTIME_VERSION, module_root
 from gofail_py.markers import Failpoint, FileMarkers, may_hold_markers
-
-PathArg = str | os.PathLike[str]
-
-RUNTIME_MODULE = "go.etcd.io/gofail"
-RUNTIME_VERSION = "v0.2.0"
-GO_MOD_STATE = ".gofail-py-gomod.json"  # go.mod/go.sum as they were before `enable --go-get`
-_TEMP_INFIX = ".gofail-py-"
-_STALE_TEMP = re.compile(r"^\..+\.gofail-py-[A-Za-z0-9_]+\.tmp$")
-_SKIPPED_DIRS = ("vendor", "testdata")
-_PACKAGE_CLAUSE = re.compile(rb"(?m)^(?:\xef\xbb\xbf)?[ \t]*package[ \t]+\w")
-
-
-@dataclass(frozen=True)
-class FileChange:
-    """One file's bytes before and after; None means the file does not exist on that side."""
-
-    path: Path
-    old: bytes | None
-    new: bytes | None
-
-    @property
-    def kind(self) -> str:
-        return "create" if self.old is None else "delete" if self.new is None else "rewrite"
 
 
 @dataclass(frozen=True)
@@ -66,6 +46,12 @@ class Plan:
     files_scanned: int = 0
     stale_temp_files: list[Path] = field(default_factory=list)
     module_roots: list[Path] = field(default_factory=list)
+    go_mod_notes: list[str] = field(default_factory=list)  # what was done to go.mod/go.sum, one line each
+    go_mod_diff: str = ""  # for --dry-run --go-get
+
+    @property
+    def files_with_failpoints(self) -> int:
+        return len({located.path for located in self.failpoints})
 
     def diff(self) -> str:
         """The plan as a unified diff."""
@@ -88,111 +74,18 @@ class Plan:
         return "".join(chunks)
 
 
-# --- finding files -----------------------------------------------------------------------------
-
-
-@dataclass
-class _Found:
-    files: list[Path] = field(default_factory=list)
-    links: list[Path] = field(default_factory=list)
-    stale: list[Path] = field(default_factory=list)
-
-
-def _is_go_source_name(name: str) -> bool:
-    return name.endswith(".go") and not name.startswith((".", "_"))
-
-
-def _scan_dir(directory: Path, found: _Found) -> list[Path]:
-    """Adds a directory's Go files; returns its subdirectories that `...` would enter."""
-    subdirs = []
-    try:
-        entries = sorted(os.scandir(directory), key=lambda e: e.name)
-    except OSError as error:
-        raise WorkspaceError(f"{directory}: cannot read directory: {error.strerror}") from error
-    for entry in entries:
-        path = directory / entry.name
-        if entry.is_dir(follow_symlinks=False):
-            if not entry.name.startswith((".", "_")) and entry.name not in _SKIPPED_DIRS:
-                subdirs.append(path)
-        elif _STALE_TEMP.match(entry.name):
-            found.stale.append(path)
-        elif _is_go_source_name(entry.name):
-            (found.links if entry.is_symlink() else found.files).append(path)
-    return subdirs
-
-
-def find_go_files(paths: Sequence[PathArg]) -> _Found:
-    """The Go files named by files, package directories and `DIR/...` patterns (as `go` reads them)."""
-    found = _Found()
-    for arg in paths or ["."]:
-        text = os.fspath(arg)
-        recursive = text == "..." or text.endswith("/...")
-        path = Path(text[: -len("...")] or ".") if recursive else Path(text)
-        if not path.exists() and not path.is_symlink():
-            raise WorkspaceError(f"{text}: no such file or directory")
-        if path.is_dir():
-            pending = [path]
-            while pending:
-                subdirs = _scan_dir(pending.pop(), found)
-                if recursive:
-                    pending.extend(reversed(subdirs))
-        elif path.suffix != ".go":
-            raise WorkspaceError(f"{text}: not a Go file (expected a .go file, a directory or DIR/...)")
-        else:
-            (found.links if path.is_symlink() else found.files).append(path)
-    found.files = list(dict.fromkeys(found.files))
-    return found
-
-
-# --- reading and checking ----------------------------------------------------------------------
-
-
-def _read_source(path: Path) -> bytes:
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise WorkspaceError(f"{path}: cannot read: {error.strerror}") from error
-    if b"\0" in data:
-        raise WorkspaceError(f"{path}: binary data in a .go file; not Go source")
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
-        raise MarkerError(str(path), line, column, "invalid UTF-8; Go source must be UTF-8") from error
-    if data.strip() and not _PACKAGE_CLAUSE.search(data):
-        raise WorkspaceError(f"{path}: no package clause; not a Go source file")
-    return data
-
-
-def _check_links(found: _Found) -> None:
-    """A link to a file elsewhere is never written through: refuse it when it holds markers."""
-    if not found.links:
-        return
-    real_files = {f.resolve() for f in found.files}
-    for link in found.links:
-        target = link.resolve()
-        if target in real_files or not target.exists():
-            continue
-        if may_hold_markers(target.read_bytes()):
-            raise WorkspaceError(
-                f"{link}: symbolic link to {target}, which holds gofail markers; gofail-py does not "
-                "write through links: give the target's own directory instead"
-            )
-
-
 def _collect(
     paths: Sequence[PathArg], transform: Callable[[bytes, str], rewrite.RewriteResult]
 ) -> tuple[Plan, list[tuple[Path, bytes, rewrite.RewriteResult]]]:
     found = find_go_files(paths)
-    _check_links(found)
+    check_links(found)
     plan = Plan(files_scanned=len(found.files), stale_temp_files=found.stale)
     results = []
     errors: list[MarkerError] = []
     problems: list[GofailError] = []
     for path in found.files:
         try:
-            source = _read_source(path)
+            source = read_source(path)
             if rewrite.is_binding_file(source):
                 continue
             result = transform(source, str(path))
@@ -241,6 +134,11 @@ def _check_unique_names(failpoints: Iterable[LocatedFailpoint]) -> None:
 
 
 def _read_optional(path: Path) -> bytes | None:
+    """A binding file's bytes, None when there is none; never opens a FIFO or device."""
+    if not path.exists() and not path.is_symlink():
+        return None
+    if not is_regular(path):
+        raise WorkspaceError(f"{path}: exists and is not a regular file; gofail-py will not touch it")
     try:
         return path.read_bytes()
     except FileNotFoundError:
@@ -262,7 +160,7 @@ def plan_enable(paths: Sequence[PathArg]) -> Plan:
                     f"{binding_path}: exists and was not generated by gofail; enable would overwrite it"
                 )
             if existing != binding:
-                bindings.append(FileChange(binding_path, existing, binding))
+                bindings.append(FileChange(binding_path, existing, binding, owner_of=path))
         if result.changed:
             sources.append(FileChange(path, source, result.source))
     # Bindings first: a binding alone still compiles, enabled code without its binding does not.
@@ -288,154 +186,147 @@ def plan_disable(paths: Sequence[PathArg]) -> Plan:
     return plan
 
 
-# --- writing -------------------------------------------------------------------------------------
+# --- the operations the CLI offers -----------------------------------------------------------------
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Writes through a temp file in the same directory and a rename, keeping the file's mode."""
-    try:
-        mode = path.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    temp = path.parent / f".{path.name}{_TEMP_INFIX}{os.urandom(6).hex()}.tmp"
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temp, mode)
-        os.replace(temp, path)
-    except BaseException:
-        try:
-            os.unlink(temp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
-def _check_writable(plan: Plan) -> None:
-    """Tries what the writes will need, since permission bits do not tell (root, immutable files,
-    read-only mounts): a temp file in each directory, and opening each file it replaces."""
-    for directory in sorted({change.path.parent for change in plan.changes}):
-        probe = directory / f".gofail-py-probe{_TEMP_INFIX}{os.urandom(6).hex()}.tmp"
-        try:
-            os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-            probe.unlink()
-        except OSError as error:
-            raise WorkspaceError(f"{directory}: cannot write in this directory ({error.strerror}); nothing was changed") from error
-    for change in plan.changes:
-        if change.old is None:
-            continue
-        try:
-            os.close(os.open(change.path, os.O_WRONLY))
-        except OSError as error:
-            raise WorkspaceError(f"{change.path}: cannot write this file ({error.strerror}); nothing was changed") from error
-
-
-def apply(plan: Plan) -> None:
-    """Carries out a plan: stale temp files of an interrupted run go first, then each change."""
-    _check_writable(plan)
-    for stale in plan.stale_temp_files:
-        stale.unlink(missing_ok=True)
-    for change in plan.changes:
-        if change.new is None:
-            change.path.unlink(missing_ok=True)
-        else:
-            write_atomic(change.path, change.new)
-
-
-# --- go.mod ----------------------------------------------------------------------------------
-
-
-def module_root(directory: Path) -> Path | None:
-    """The nearest directory at or above this one holding a go.mod."""
-    for candidate in [directory.resolve(), *directory.resolve().parents]:
-        if (candidate / "go.mod").is_file():
-            return candidate
-    return None
-
-
-def _module_roots(paths: Sequence[PathArg]) -> list[Path]:
-    roots = []
+def _arg_keys(paths: Sequence[PathArg]) -> list[Path]:
+    """The module (or go.work, or directory) each path argument lies in."""
+    keys = []
     for arg in paths or ["."]:
         text = os.fspath(arg)
         base = Path(text[: -len("...")] or ".") if text == "..." or text.endswith("/...") else Path(text)
-        root = module_root(base if base.is_dir() else base.parent)
-        if root is not None and root not in roots:
+        directory = base if is_dir(base) else base.parent
+        if directory.exists():
+            keys.append(runlock.key_for(directory))
+    return keys
+
+
+def _lock_keys(paths: Sequence[PathArg]) -> list[Path]:
+    """What a run locks: the places its arguments lie in, and the module of every file it may
+    touch (so `./...` over a go.work and `./a/...` in one of its modules exclude each other)."""
+    keys = _arg_keys(paths)
+    for directory in dict.fromkeys(path.parent for path in find_go_files(paths).files):
+        root = module_root(directory)
+        if root is not None:
+            keys.append(root)
+    return list(dict.fromkeys(keys))
+
+
+def _modules_of(plan: Plan) -> list[Path]:
+    """The modules the failpoints' files belong to (a go.work's modules below are found each by
+    its own go.mod); a file in no module is an error for --go-get."""
+    roots: list[Path] = []
+    orphans: list[str] = []
+    for path in dict.fromkeys(located.path for located in plan.failpoints):
+        root = module_root(path.parent)
+        if root is None:
+            orphans.append(str(path))
+        elif root not in roots:
             roots.append(root)
+    if orphans:
+        raise WorkspaceError("--go-get: no go.mod at or above " + ", ".join(orphans[:5])
+                             + (f" and {len(orphans) - 5} more" if len(orphans) > 5 else "") + "; nothing was changed")
     return roots
 
 
-def require_runtime(root: Path, go: str = "go") -> bool:
-    """Runs `go get` of the runtime in a module, saving go.mod/go.sum first; True if it changed them."""
-    import json
-    import subprocess
-
-    state = root / GO_MOD_STATE
-    go_mod, go_sum = root / "go.mod", root / "go.sum"
-    before = (go_mod.read_bytes(), _read_optional(go_sum))
-    if not state.exists():
-        saved = {"go.mod": before[0].decode("utf-8"), "go.sum": None if before[1] is None else before[1].decode("utf-8")}
-        write_atomic(state, json.dumps(saved).encode("utf-8"))
-    env = dict(os.environ, GOFLAGS="-mod=mod", GOTOOLCHAIN=os.environ.get("GOTOOLCHAIN", "local"))
-    try:
-        subprocess.run(
-            [go, "get", f"{RUNTIME_MODULE}@{RUNTIME_VERSION}"], cwd=root, env=env, check=True, capture_output=True, text=True
-        )
-    except FileNotFoundError as error:
-        raise GoToolError(f"--go-get needs the go command, which is not on PATH ({go})") from error
-    except subprocess.CalledProcessError as error:
-        restore_go_mod(root)
-        raise GoToolError(f"{root}: go get {RUNTIME_MODULE}@{RUNTIME_VERSION} failed:\n{error.stderr.strip()}") from error
-    return (go_mod.read_bytes(), _read_optional(go_sum)) != before
+def _apply(plan: Plan) -> None:
+    check_writable(plan.changes)
+    for stale in plan.stale_temp_files:
+        stale.unlink(missing_ok=True)
+    apply_changes(plan.changes)
 
 
-def restore_go_mod(root: Path) -> bool:
-    """Puts back go.mod/go.sum as `enable --go-get` found them; True if there was anything to restore."""
-    import json
-
-    state = root / GO_MOD_STATE
-    if not state.exists():
-        return False
-    saved = json.loads(state.read_text(encoding="utf-8"))
-    write_atomic(root / "go.mod", saved["go.mod"].encode("utf-8"))
-    if saved["go.sum"] is None:
-        (root / "go.sum").unlink(missing_ok=True)
-    else:
-        write_atomic(root / "go.sum", saved["go.sum"].encode("utf-8"))
-    state.unlink()
-    return True
-
-
-# --- the operations the CLI offers -----------------------------------------------------------------
+def apply(plan: Plan) -> None:
+    """Carries out a plan, all or nothing: stale temp files of an interrupted run go first."""
+    _apply(plan)
 
 
 def enable(paths: Sequence[PathArg], *, dry_run: bool = False, go_get: bool = False) -> Plan:
     """Enables every failpoint under the paths; validates everything before writing anything."""
-    plan = plan_enable(paths)
-    if dry_run:
+    with runlock.hold(_lock_keys(paths)):
+        plan = plan_enable(paths)
+        roots = _modules_of(plan) if go_get else []
+        if dry_run:
+            plan.go_mod_diff = "".join(gomod.preview(root) for root in roots)
+            return plan
+        check_writable(plan.changes)
+        plan.module_roots = roots
+        saved: list[Path] = []  # modules whose go.mod this run changed first: a failure puts them back
+        try:
+            for root in roots:
+                if _go_mod_step(gomod.require_runtime, root):
+                    saved.append(root)
+            _apply(plan)
+        except BaseException:
+            for root in saved:
+                _go_mod_step(gomod.restore, root)
+            raise
         return plan
-    if go_get:
-        plan.module_roots = _module_roots(paths)
-        if not plan.module_roots:
-            raise WorkspaceError("--go-get: no go.mod found at or above the given paths")
-        for root in plan.module_roots:
-            require_runtime(root)
-    apply(plan)
-    return plan
 
 
 def disable(paths: Sequence[PathArg], *, dry_run: bool = False) -> Plan:
-    """Disables every failpoint under the paths and restores go.mod/go.sum saved by --go-get."""
-    plan = plan_disable(paths)
-    if dry_run:
+    """Disables every failpoint under the paths and undoes what --go-get did to go.mod/go.sum."""
+    with runlock.hold(_lock_keys(paths)):
+        plan = plan_disable(paths)
+        if dry_run:
+            return plan
+        _apply(plan)
+        problems: list[str] = []
+        for root in _go_mod_roots(paths, plan):
+            try:
+                note = _go_mod_step(gomod.restore, root)
+            except GoModUndoError as error:
+                problems.append(str(error))
+                continue
+            if note is not None:
+                plan.module_roots.append(root)
+                plan.go_mod_notes.append(note)
+        if problems:
+            done = f"disabled {len(plan.failpoints)} failpoints" + "".join(f"; {note}" for note in plan.go_mod_notes)
+            raise GoModUndoError("\n".join([f"{done}; but:", *problems]))
         return plan
-    apply(plan)
-    plan.module_roots = [root for root in _module_roots(paths) if restore_go_mod(root)]
-    return plan
+
+
+T = TypeVar("T")
+
+
+def _go_mod_step(step: Callable[[Path], T], root: Path) -> T:
+    """A go.mod step with a message instead of a traceback for a file that cannot be read."""
+    try:
+        return step(root)
+    except OSError as error:
+        raise WorkspaceError(f"{error.filename or root}: {error.strerror}") from error
+    except UnicodeDecodeError as error:
+        raise WorkspaceError(f"{root}: go.mod or go.sum is not UTF-8 text") from error
+
+
+def _go_mod_roots(paths: Sequence[PathArg], plan: Plan) -> list[Path]:
+    """Modules whose go.mod a run may have to put back: above each path, and of each file touched."""
+    roots = []
+    for key in _arg_keys(paths):
+        root = module_root(key)
+        if root is not None:
+            roots.append(root)
+    for change in plan.changes:
+        root = module_root(change.path.parent)
+        if root is not None:
+            roots.append(root)
+    return list(dict.fromkeys(roots))
+
+
+def unrequired_modules(plan: Plan) -> list[Path]:
+    """Modules holding enabled failpoints whose go.mod does not require the gofail runtime."""
+    missing = []
+    for path in dict.fromkeys(located.path for located in plan.failpoints):
+        root = module_root(path.parent)
+        if root is not None and root not in missing and not gomod.requires_runtime((root / "go.mod").read_bytes()):
+            missing.append(root)
+    return missing
+
+
+def restore_go_mod(root: Path) -> bool:
+    """Undoes `enable --go-get` in one module; True if there was anything to undo."""
+    return gomod.restore(root) is not None
 
 
 def list_failpoints(paths: Sequence[PathArg]) -> list[LocatedFailpoint]:
@@ -449,7 +340,7 @@ def enabled_files(paths: Sequence[PathArg]) -> list[Path]:
     found = find_go_files(paths)
     enabled = []
     for path in found.files:
-        source = _read_source(path)
+        source = read_source(path)
         if rewrite.is_binding_file(source) or (may_hold_markers(source) and _markers_only(source, str(path)).markers.is_enabled):
             enabled.append(path)
     return enabled
@@ -463,6 +354,9 @@ def _markers_only(source: bytes, path: str) -> rewrite.RewriteResult:
 
 __all__ = [
     "FileChange",
+    "GO_MOD_STATE",
+    "RUNTIME_MODULE",
+    "RUNTIME_VERSION",
     "FileMarkers",
     "LocatedFailpoint",
     "Plan",

@@ -62,11 +62,14 @@ def test_list_get_enable_disable(kv: KV) -> None:
     c.enable("writeError", 'return("disk full")')
     assert c.get("writeError") == 'return("disk full")'
     assert c.list()["writeError"] == 'return("disk full")'
-    c.disable("writeError")
+    assert c.disable("writeError") is True
     with pytest.raises(FailpointDisabled):
         c.get("writeError")
     with pytest.raises(FailpointDisabled):
-        c.disable("writeError")
+        c.count("writeError")
+    assert c.disable("writeError") is False  # already off: no error, as etcd's robustness framework treats it
+    with pytest.raises(FailpointDisabled):
+        c.disable("writeError", strict=True)
 
 
 def test_return_values_reach_the_program(kv: KV) -> None:
@@ -149,7 +152,7 @@ def test_process_killed_mid_request_is_reported(kv: KV) -> None:
         yield b"1)"
 
     with pytest.raises(ProcessDied, match="gone"):
-        kv.client._send("PUT", "/slowWrite", slow_body())
+        kv.client._request("PUT", "/slowWrite", slow_body())
 
 
 def test_gofail_failpoints_env_arms_at_start_up(kvserver_binary: Path, tmp_path: Path) -> None:
@@ -176,6 +179,11 @@ def test_ready_and_unreachable() -> None:
     client = Client(f"http://127.0.0.1:{free_port()}/")
     with pytest.raises(EndpointUnreachable):
         client.ready(timeout=0.2)
+    with pytest.raises(EndpointUnreachable) as caught:
+        client.list()
+    # one exception whose message says it all: no chain of requests/urllib3 exceptions below it
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__
+    assert "GOFAIL_HTTP" in str(caught.value)
 
 
 def test_cluster_reports_per_endpoint(kvserver_binary: Path, tmp_path: Path) -> None:
@@ -191,3 +199,48 @@ def test_cluster_reports_per_endpoint(kvserver_binary: Path, tmp_path: Path) -> 
     finally:
         for server in servers:
             server.stop()
+
+
+def test_proxies_are_used_only_when_asked(kv: KV, monkeypatch: pytest.MonkeyPatch) -> None:
+    """trust_env=False (default): HTTP_PROXY is not read; trust_env=True: requests go through it."""
+    import threading
+
+    seen: list[str] = []
+    proxy = socket.socket()
+    proxy.bind(("127.0.0.1", 0))
+    proxy.listen()
+
+    def serve() -> None:  # a proxy that answers as the runtime would, and notes the request line
+        while True:
+            try:
+                conn, _ = proxy.accept()
+            except OSError:
+                return
+            with conn:
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    head += conn.recv(4096)
+                seen.append(head.split(b"\r\n")[0].decode())
+                conn.sendall(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")
+
+    threading.Thread(target=serve, daemon=True).start()
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.getsockname()[1]}")
+    try:
+        Client(kv.client.endpoint).enable("slowWrite", "print")
+        assert seen == [] and kv.client.get("slowWrite") == "print"
+        Client(kv.client.endpoint, trust_env=True).enable("slowWrite", "off")
+        assert seen == [f"PUT http://{kv.client.endpoint}/slowWrite HTTP/1.1"]
+        assert kv.client.get("slowWrite") == "print"  # the proxy kept it
+    finally:
+        proxy.close()
+
+
+def test_non_ascii_terms_travel_intact(kv: KV) -> None:
+    """The body is encoded by us (UTF-8, sent with the headers): Content-Length must count bytes."""
+    kv.client.enable("writeError", 'return("héllo ✓")')
+    assert kv.client.get("writeError") == 'return("héllo ✓")'
+    kv.client.enable_many({"writeError": 'return("añ")', "slowWrite": "sleep(1)"})
+    assert kv.client.list()["writeError"] == 'return("añ")'
+    assert "añ" in kv.put("x", "1").text

@@ -110,3 +110,22 @@ def test_go_gofail_rewrites_markers_in_block_comments_and_we_do_not(tmp_path: Pa
     assert b"__fp_insideBlock" not in (case / "expected.go").read_bytes()
     # the real failpoint below the comment is written the same by both tools
     assert (theirs / "input.go").read_bytes().splitlines()[6:] == (case / "expected.go").read_bytes().splitlines()[6:]
+
+
+def test_tab_space_bodies_round_trip_like_the_go_gofail(tmp_path: Path) -> None:
+    """`//\t return ...` at the header's indentation: both tools enable alike and both disables restore it."""
+    case = REPO / "testdata" / "rewrite" / "tab_space_body"
+    ours, theirs = tmp_path / "ours" / "tabspace", tmp_path / "theirs" / "tabspace"
+    for folder in (ours, theirs):
+        folder.mkdir(parents=True)
+        (folder / "input.go").write_bytes((case / "input.go").read_bytes())
+    workspace.enable([ours])
+    run_go_gofail("enable", theirs, ["."])
+    assert (ours / "input.go").read_bytes() == (theirs / "input.go").read_bytes() == (case / "expected.go").read_bytes()
+    workspace.disable([theirs])
+    run_go_gofail("disable", ours, ["."])
+    assert (theirs / "input.go").read_bytes() == (case / "input.go").read_bytes(), "our disable of gofail's output"
+    assert (ours / "input.go").read_bytes() == (case / "input.go").read_bytes(), "gofail's disable of ours"
+    workspace.enable([ours])
+    workspace.disable([ours])
+    assert (ours / "input.go").read_bytes() == (case / "input.go").read_bytes()

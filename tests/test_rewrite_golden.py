@@ -73,8 +73,15 @@ def test_binding_package_comes_from_the_package_clause() -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [b"\t// code()", b"\t//\tnested()", b"\t//  two_spaces()", b"\t\t// deeper()", b"// less()", b"\t//tight()", b"\t// \tspace_tab()"],
+    [b"\t// code()", b"\t//\tnested()", b"\t//  two_spaces()", b"// less()", b"\t//tight()", b"\t// \tspace_tab()",
+     b"\t//\t return_tab_space()", b"\t//\t\t  tabs_spaces()"],
 )
 def test_body_indentation_round_trips(body: bytes) -> None:
     source = b"package p\n\nfunc f() {\n\t// gofail: var X int\n" + body + b"\n}\n"
     assert disable_source(enable_source(source).source).source == source
+
+
+def test_a_body_deeper_than_its_header_comes_back_at_the_header_like_gofail() -> None:
+    """`\t\t// x` and `\t//\t x` enable to the same bytes; real bodies stand at their header's indentation."""
+    deeper = b"package p\n\nfunc f() {\n\t// gofail: var X int\n\t\t// deeper()\n}\n"
+    assert disable_source(enable_source(deeper).source).source == deeper.replace(b"\t\t// deeper", b"\t//\t deeper")

@@ -33,3 +33,11 @@ def test_wheel_in_a_fresh_venv_enables_a_golden_case(tmp_path: Path) -> None:
                    cwd=tmp_path)
     assert (work / "labels.go").read_bytes() == (case / "expected.go").read_bytes()
     assert (work / "labels.fail.go").read_bytes() == (case / "expected.fail.go").read_bytes()
+
+    # the HTML report's templates are in the wheel too: the installed command renders it
+    assert "gofail_py/templates/report/report.html.j2" in listing
+    journal = tmp_path / "j.jsonl"
+    journal.write_text('{"event": "window", "run": "r", "process": "p", "failpoint": "f", "terms": "off", "start": 0, "end": 1, "hits": 2}\n')
+    subprocess.run([str(tmp_path / "venv" / "bin" / "gofail-py"), "report", str(journal), "-o", str(tmp_path / "r.html")],
+                   check=True, capture_output=True, cwd=tmp_path)
+    assert "f ×2" in (tmp_path / "r.html").read_text(encoding="utf-8")

@@ -63,12 +63,12 @@ def test_check_exit_codes_and_idempotence_message(tmp_path: Path, monkeypatch: p
     runner = CliRunner()
     assert runner.invoke(main, ["enable", "--check", "./..."]).exit_code == 0
     first = runner.invoke(main, ["enable", "./..."])
-    assert first.exit_code == 0 and first.output.startswith("enabled 1 failpoint(s)")
+    assert first.exit_code == 0 and first.output.startswith("enabled 1 failpoint in 1 file: 1 file rewritten, 1 binding file written (1 file scanned)")
     check = runner.invoke(main, ["enable", "--check", "./..."])
     assert check.exit_code == 1 and "p/x.go: enabled" in check.output and "p/x.fail.go: enabled" in check.output
     enabled = tree_digest(tmp_path)
     again = runner.invoke(main, ["enable", "./..."])
-    assert again.exit_code == 0 and again.output.startswith("nothing to enable: 1 failpoint(s)")
+    assert again.exit_code == 0 and again.output == "nothing to enable: 1 failpoint in 1 file (2 files scanned) already enabled\n"
     assert tree_digest(tmp_path) == enabled
     assert runner.invoke(main, ["disable", "./..."]).exit_code == 0
     assert runner.invoke(main, ["enable", "--check", "./..."]).exit_code == 0
@@ -149,3 +149,20 @@ def test_list_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert by_name["writeError"]["body"] == ['if writeError != "" {', "\treturn errors.New(writeError)", "}"]
     assert by_name["writeError"]["file"] == os.path.join("kv", "store.go")
     assert all(not e["enabled"] for e in entries)
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("module m\n\ngo 1.21\n\nrequire go.etcd.io/gofail v0.2.0 // indirect\n", "module m\n\ngo 1.21\n"),
+        ("module m\n\ngo 1.21\n\nrequire (\n\tgo.etcd.io/gofail v0.2.0\n)\n", "module m\n\ngo 1.21\n"),
+        ("module m\n\nrequire (\n\ta.example/x v1.0.0\n\tgo.etcd.io/gofail v0.2.0 // indirect\n)\n\n// end\n",
+         "module m\n\nrequire (\n\ta.example/x v1.0.0\n)\n\n// end\n"),
+        ("module m\n\ngo 1.21\n", "module m\n\ngo 1.21\n"),
+        ("module m\n\n// go.etcd.io/gofail v0.2.0 in a comment\n", "module m\n\n// go.etcd.io/gofail v0.2.0 in a comment\n"),
+    ],
+)
+def test_drop_runtime_from_go_mod_text(before: str, after: str) -> None:
+    from gofail_py.gomod import drop_runtime
+
+    assert drop_runtime(before.encode()).decode() == after

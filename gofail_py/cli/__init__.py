@@ -10,7 +10,7 @@ Exit codes (the same for every command; docs/cli.md has them per command):
   0  success
   1  a check failed: a failpoint or term problem, a failed expectation, `enable --check` found enabled code
   2  usage error or bad input (malformed marker, bad path, bad scenario file)
-  3  an endpoint or process could not be reached or started, answered nonsense, or a lock is held
+  3  an endpoint or process could not be reached or started, or answered nonsense; another rewriter run holds the lock
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ class CommandRow(NamedTuple):
 
 _REWRITER = "Rewrite Go source"
 _CLIENT = "Drive a running binary"
-_SCENARIO = "Script scenarios"
+_SCENARIO = "Script scenarios and report on them"
 
 COMMANDS: dict[str, CommandRow] = {
     "list": CommandRow("gofail_py.cli.rewriter",
@@ -43,19 +43,22 @@ COMMANDS: dict[str, CommandRow] = {
                           "Turn failpoint code back into `// gofail:` comments and delete the binding files.",
                           _REWRITER),
     "set": CommandRow("gofail_py.cli.client",
-                      "Set failpoints' terms, e.g. `raftAfterSave=sleep(1s)` (several go in one request).", _CLIENT),
-    "unset": CommandRow("gofail_py.cli.client", "Disable failpoints (or `--all` of them).", _CLIENT),
-    "get": CommandRow("gofail_py.cli.client", "Print a failpoint's terms.", _CLIENT),
+                      "Set failpoints' terms (several go in one request).", _CLIENT),
+    "unset": CommandRow("gofail_py.cli.client", "Disable failpoints (or --all of them); one already off is no error.", _CLIENT),
+    "get": CommandRow("gofail_py.cli.client", "Print a failpoint's terms; an empty line (exit 0) when it is off.", _CLIENT),
     "count": CommandRow("gofail_py.cli.client",
-                        "Print how often a failpoint's terms fired since they were set.", _CLIENT),
+                        "Print how often a failpoint's terms fired since they were set (exit 1 when it is off).", _CLIENT),
     "ls": CommandRow("gofail_py.cli.client",
-                     "List the running binary's failpoints; active ones are marked `*` with their terms.", _CLIENT),
+                     "List the binary's failpoints; active ones are marked * with their terms.", _CLIENT),
     "ps": CommandRow("gofail_py.cli.client",
-                     "List local processes started with GOFAIL_HTTP: pid, endpoint, active failpoints, command.",
+                     "List local gofail binaries: those listening on their own GOFAIL_HTTP endpoint.",
                      _CLIENT),
     "run": CommandRow("gofail_py.cli.scenario",
                       "Run a scenario file; exit 0 passed, 1 expectation failed, 2 file wrong, 3 unreachable.",
                       _SCENARIO),
+    "report": CommandRow("gofail_py.cli.report",
+                         "Fault coverage of any number of journals: which failpoints were armed, hit, crashed a process.",
+                         _SCENARIO),
 }
 
 EXIT_CODES_HELP = """\b
@@ -63,7 +66,7 @@ Exit codes:
   0  success
   1  failpoint/term problem, failed expectation, or `--check` found enabled code
   2  usage error or bad input (marker, path, scenario file)
-  3  endpoint or process unreachable, answering nonsense, or lock held
+  3  endpoint or process unreachable or answering nonsense, or another run holds the lock
 
 Run `gofail-py COMMAND -h` for a command's options; docs/cli.md lists each command's exit codes.
 """
@@ -99,7 +102,7 @@ class GofailGroup(click.Group):
             message = str(error)
             # located errors (path:line:col: ...) stay bare, so editors and CI annotators can read them
             located = isinstance(error, (MarkerError, MarkerErrors, ScenarioSyntaxError))
-            click.echo(message if located or "\n" in message else f"gofail-py: {message}", err=True)
+            click.echo(message if located else f"gofail-py: {message}", err=True)
             sys.exit(error.exit_code)
 
 

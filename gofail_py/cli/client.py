@@ -1,4 +1,8 @@
-"""CLI commands that drive running binaries: set, unset, get, count, ls, ps."""
+"""CLI commands that drive running binaries: set, unset, get, count, ls, ps.
+
+Every command reads the same shared options (--endpoint, --timeout, --json); the grammar of terms
+and the exit codes are in docs/client.md.
+"""
 
 from __future__ import annotations
 
@@ -9,95 +13,154 @@ from typing import Any, TypeVar
 import click
 
 F = TypeVar("F", bound=Callable[..., Any])
+DOC = "Terms grammar, options and exit codes: docs/client.md."
 
 
-def endpoint_option(command: F) -> F:
+def endpoint_options(command: F) -> F:
+    """--endpoint, --timeout and --json, read the same by every client command."""
+    command = click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")(command)
+    command = click.option(
+        "--timeout", type=click.FloatRange(min=0, min_open=True), default=5.0, show_default=True, metavar="SECONDS",
+        help="Deadline for each request to the endpoint, as a whole (connect, send, read).",
+    )(command)
     return click.option(
-        "--endpoint",
-        "-e",
-        envvar="GOFAIL_HTTP",
-        help="HOST:PORT of the binary's gofail endpoint [default: $GOFAIL_HTTP].",
+        "--endpoint", "-e", envvar="GOFAIL_HTTP", metavar="HOST:PORT",
+        help="The binary's gofail endpoint [default: $GOFAIL_HTTP].",
     )(command)
 
 
-def json_option(command: F) -> F:
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON.")(command)
-
-
-def _client(endpoint: str | None) -> Any:
+def _client(endpoint: str | None, timeout: float) -> Any:
     from gofail_py.client import Client  # imported here so the rewriter commands start fast
 
-    return Client(endpoint)
+    return Client(endpoint, timeout=timeout)
 
 
 def _split_assignment(text: str) -> tuple[str, str]:
     name, sep, terms = text.partition("=")
     if not sep or not name:
-        raise click.BadParameter(f"{text!r}: expected NAME=TERMS, e.g. raftAfterSave=sleep(1s)")
+        raise click.BadParameter(f"{text!r}: expected NAME=TERMS, e.g. 'raftAfterSave=sleep(1s)'")
     return name, terms
 
 
-@click.command(name="set")
+def _warn(message: str) -> None:
+    click.echo(f"gofail-py: warning: {message}", err=True)
+
+
+@click.command(name="set", epilog=DOC)
 @click.argument("assignments", nargs=-1, required=True, metavar="NAME=TERMS...")
-@endpoint_option
-def set_(assignments: tuple[str, ...], endpoint: str | None) -> None:
-    """Set failpoints' terms, e.g. `raftAfterSave=sleep(1s)` (several go in one request)."""
-    failpoints = dict(_split_assignment(a) for a in assignments)
-    client = _client(endpoint)
+@click.option("--raw", is_flag=True, help="Send the terms unchanged and unchecked (the runtime's own reading).")
+@click.option("--wait-registered", type=click.FloatRange(min=0), default=0.0, metavar="SECONDS",
+              help="Ask again for up to SECONDS while a name is not registered yet (a binary just started).")
+@endpoint_options
+def set_(assignments: tuple[str, ...], raw: bool, wait_registered: float, endpoint: str | None, timeout: float,
+         as_json: bool) -> None:
+    """Set failpoints' terms (several go in one request).
+
+    \b
+    Examples:
+      gofail-py set 'raftAfterSave=sleep(1s)'
+      gofail-py set 'a=panic' 'b=2*return("x")->off' --wait-registered 10
+    """
+    from gofail_py.terms import normalize_terms
+
+    failpoints: dict[str, str] = {}
+    for name, terms in map(_split_assignment, assignments):
+        if name in failpoints:
+            _warn(f"{name} is given twice; the last terms ({terms}) are set")
+        failpoints[name] = terms
+    client = _client(endpoint, timeout)
     if len(failpoints) == 1:
-        client.enable(*next(iter(failpoints.items())))
+        client.enable(*next(iter(failpoints.items())), raw=raw, wait_registered=wait_registered)
     else:
-        client.enable_many(failpoints)
+        client.enable_many(failpoints, raw=raw, wait_registered=wait_registered)
+    sent = {name: normalize_terms(terms, raw=raw) for name, terms in failpoints.items()}
+    if as_json:
+        click.echo(json.dumps([{"name": n, "terms": t} for n, t in sent.items()]))
+        return
+    for name, terms in sent.items():
+        click.echo(f"set {name}={terms}")
 
 
-@click.command()
+@click.command(epilog=DOC)
 @click.argument("names", nargs=-1)
 @click.option("--all", "all_", is_flag=True, help="Disable every active failpoint.")
-@endpoint_option
-@json_option
-def unset(names: tuple[str, ...], all_: bool, endpoint: str | None, as_json: bool) -> None:
-    """Disable failpoints (or `--all` of them)."""
+@endpoint_options
+def unset(names: tuple[str, ...], all_: bool, endpoint: str | None, timeout: float, as_json: bool) -> None:
+    """Disable failpoints (or --all of them); one already off is no error.
+
+    \b
+    Examples:
+      gofail-py unset raftAfterSave
+      gofail-py unset --all
+    """
     if not names and not all_:
         raise click.UsageError("name the failpoints to disable, or pass --all")
-    client = _client(endpoint)
+    client = _client(endpoint, timeout)
     if all_:
-        disabled = client.disable_all()
+        disabled, already_off = client.disable_all(), []
     else:
-        for name in names:
-            client.disable(name)
-        disabled = list(names)
+        done = {name: client.disable(name) for name in dict.fromkeys(names)}
+        disabled = [name for name, was_on in done.items() if was_on]
+        already_off = [name for name, was_on in done.items() if not was_on]
     if as_json:
-        click.echo(json.dumps(disabled))
+        click.echo(json.dumps({"disabled": disabled, "already_off": already_off}))
     elif all_:
         click.echo(f"disabled {len(disabled)} failpoint(s){': ' + ', '.join(disabled) if disabled else ''}")
+    else:
+        for name in disabled:
+            click.echo(f"disabled {name}")
+        for name in already_off:
+            click.echo(f"{name} was already off")
 
 
-@click.command()
+@click.command(epilog=DOC)
 @click.argument("name")
-@endpoint_option
-@json_option
-def get(name: str, endpoint: str | None, as_json: bool) -> None:
-    """Print a failpoint's terms."""
-    terms = _client(endpoint).get(name)
-    click.echo(json.dumps({"name": name, "terms": terms}) if as_json else terms)
+@endpoint_options
+def get(name: str, endpoint: str | None, timeout: float, as_json: bool) -> None:
+    """Print a failpoint's terms; an empty line (exit 0) when it is off.
+
+    \b
+    Example:
+      gofail-py get raftAfterSave
+    """
+    from gofail_py.errors import FailpointDisabled
+
+    try:
+        terms: str | None = _client(endpoint, timeout).get(name)
+    except FailpointDisabled:
+        terms = None
+        if not as_json:
+            click.echo(f"gofail-py: {name} is off (no terms set)", err=True)
+    if as_json:
+        click.echo(json.dumps({"name": name, "terms": terms, "active": terms is not None}))
+    else:
+        click.echo(terms or "")
 
 
-@click.command()
+@click.command(epilog=DOC)
 @click.argument("name")
-@endpoint_option
-@json_option
-def count(name: str, endpoint: str | None, as_json: bool) -> None:
-    """Print how often a failpoint's terms fired since they were set."""
-    value = _client(endpoint).count(name)
+@endpoint_options
+def count(name: str, endpoint: str | None, timeout: float, as_json: bool) -> None:
+    """Print how often a failpoint's terms fired since they were set (exit 1 when it is off).
+
+    \b
+    Example:
+      gofail-py count raftAfterSave
+    """
+    value = _client(endpoint, timeout).count(name)
     click.echo(json.dumps({"name": name, "count": value}) if as_json else value)
 
 
-@click.command()
-@endpoint_option
-@json_option
-def ls(endpoint: str | None, as_json: bool) -> None:
-    """List the running binary's failpoints; active ones are marked `*` with their terms."""
-    failpoints = _client(endpoint).list()
+@click.command(epilog=DOC)
+@endpoint_options
+def ls(endpoint: str | None, timeout: float, as_json: bool) -> None:
+    """List the binary's failpoints; active ones are marked * with their terms.
+
+    \b
+    Example:
+      GOFAIL_HTTP=127.0.0.1:22381 gofail-py ls
+    """
+    failpoints = _client(endpoint, timeout).list()
     if as_json:
         click.echo(json.dumps([{"name": n, "terms": t, "active": bool(t)} for n, t in failpoints.items()], indent=2))
         return
@@ -105,20 +168,30 @@ def ls(endpoint: str | None, as_json: bool) -> None:
         click.echo(f"* {name}={terms}" if terms else f"  {name}")
 
 
-@click.command()
-@json_option
-def ps(as_json: bool) -> None:
-    """List local processes started with GOFAIL_HTTP: pid, endpoint, active failpoints, command."""
+@click.command(epilog=DOC)
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
+              metavar="SECONDS", help="Deadline for asking each process's endpoint.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")
+def ps(timeout: float, as_json: bool) -> None:
+    """List local gofail binaries: those listening on their own GOFAIL_HTTP endpoint.
+
+    A process started less than a few seconds ago shows as "starting" (it is not asked for its
+    failpoints while it may still be registering them).
+
+    \b
+    Example:
+      gofail-py ps --json
+    """
     from gofail_py.procfind import gofail_processes
 
-    processes = gofail_processes()
+    processes = gofail_processes(timeout=timeout)
     if as_json:
         click.echo(json.dumps([p.as_dict() for p in processes], indent=2))
         return
-    click.echo(f"{'PID':>7}  {'ENDPOINT':<21}  {'ACTIVE':>6}  COMMAND")
+    click.echo(f"{'PID':>7}  {'ENDPOINT':<21}  {'STATE':<8}  {'BINARY':<24}  ACTIVE")
     for p in processes:
-        active = "?" if p.active is None else str(p.active)
-        click.echo(f"{p.pid:>7}  {p.endpoint:<21}  {active:>6}  {p.command}")
+        active = ", ".join(f"{n}={t}" for n, t in p.active.items()) if p.active else "-"
+        click.echo(f"{p.pid:>7}  {p.endpoint:<21}  {p.state:<8}  {p.binary:<24}  {active}")
 
 
 def register(group: click.Group) -> None:

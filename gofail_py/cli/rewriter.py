@@ -10,37 +10,71 @@ import click
 from gofail_py import workspace
 
 PATHS = click.argument("paths", nargs=-1, metavar="[PATH]...")
-PATHS_HELP = "PATH is a .go file, a package directory or DIR/... (recursive, like the go tool); default `.`."
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}" if n == 1 else f"{n} {what}s"
 
 
 def _summary(verb: str, plan: workspace.Plan) -> str:
     sources = [c for c in plan.changes if c.kind == "rewrite"]
     bindings = [c for c in plan.changes if c.kind != "rewrite"]
-    total = len(plan.failpoints)
+    found = f"{_count(len(plan.failpoints), 'failpoint')} in {_count(plan.files_with_failpoints, 'file')}"
+    scanned = f"{_count(plan.files_scanned, 'file')} scanned"
     if not plan.changes:
         state = "enabled" if verb == "enable" else "disabled"
-        return f"nothing to {verb}: {total} failpoint(s) in {plan.files_scanned} file(s) already {state}"
+        return f"nothing to {verb}: {found} ({scanned}) already {state}"
     binding_verb = "written" if verb == "enable" else "removed"
     return (
-        f"{verb}d {total} failpoint(s): {len(sources)} file(s) rewritten, "
-        f"{len(bindings)} binding file(s) {binding_verb}, {plan.files_scanned} file(s) scanned"
+        f"{verb}d {found}: {_count(len(sources), 'file')} rewritten, "
+        f"{_count(len(bindings), 'binding file')} {binding_verb} ({scanned})"
     )
 
 
-def _report(verb: str, plan: workspace.Plan, dry_run: bool, quiet: bool, go_mod_line: str) -> None:
+def _report(verb: str, plan: workspace.Plan, dry_run: bool, quiet: bool, go_mod_notes: list[str]) -> None:
     if dry_run:
-        click.echo(plan.diff(), nl=False)
+        click.echo(plan.diff() + plan.go_mod_diff, nl=False)
     elif not quiet:
         click.echo(_summary(verb, plan))
-        for root in plan.module_roots:
-            click.echo(go_mod_line.format(root / "go.mod"))
+        for note in go_mod_notes:
+            click.echo(note)
 
 
-@click.command(epilog=PATHS_HELP)
+EXAMPLES_ENABLE = """\b
+Examples:
+  gofail-py enable ./...              every package below the current directory
+  gofail-py enable --go-get ./...     also `go get go.etcd.io/gofail@v0.2.0` in each module
+  gofail-py enable --dry-run server/  show the diff, write nothing
+  gofail-py enable --check ./...      CI guard: exit 1 if enabled code is present
+
+PATH is a .go file, a package directory or DIR/... (recursive, like the go tool); default `.`.
+Details, go.mod handling and exit codes: docs/rewriter.md.
+"""
+
+EXAMPLES_DISABLE = """\b
+Examples:
+  gofail-py disable ./...             put every `// gofail:` comment back, delete bindings
+  gofail-py disable --dry-run ./...   show the diff, write nothing
+
+PATH is a .go file, a package directory or DIR/... (recursive, like the go tool); default `.`.
+After `enable --go-get`, disable also undoes the go.mod/go.sum change (see docs/rewriter.md).
+"""
+
+EXAMPLES_LIST = """\b
+Examples:
+  gofail-py list ./...                name, type, file:line, package, state
+  gofail-py list --json server/       the same as a JSON array
+
+PATH is a .go file, a package directory or DIR/... (recursive, like the go tool); default `.`.
+See docs/rewriter.md.
+"""
+
+
+@click.command(epilog=EXAMPLES_ENABLE)
 @PATHS
-@click.option("--dry-run", is_flag=True, help="Print a unified diff of what would change; write nothing.")
+@click.option("--dry-run", is_flag=True, help="Print a unified diff of what would change (with --go-get, go.mod/go.sum too); write nothing.")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if any file under the paths is enabled.")
-@click.option("--go-get", is_flag=True, help="Also require go.etcd.io/gofail v0.2.0 in go.mod (disable restores it).")
+@click.option("--go-get", is_flag=True, help="Also require go.etcd.io/gofail v0.2.0 in go.mod (disable undoes it).")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
 def enable(paths: tuple[str, ...], dry_run: bool, check: bool, go_get: bool, quiet: bool) -> None:
     """Turn `// gofail:` comments into failpoint code, byte-identical to gofail v0.2.0."""
@@ -50,20 +84,29 @@ def enable(paths: tuple[str, ...], dry_run: bool, check: bool, go_get: bool, qui
             click.echo(f"{path}: enabled")
         sys.exit(1 if enabled else 0)
     plan = workspace.enable(paths, dry_run=dry_run, go_get=go_get)
-    _report("enable", plan, dry_run, quiet, f"required go.etcd.io/gofail {workspace.RUNTIME_VERSION} in {{}}")
+    notes = [f"required go.etcd.io/gofail {workspace.RUNTIME_VERSION} in {root / 'go.mod'}" for root in plan.module_roots]
+    _report("enable", plan, dry_run, quiet, notes)
+    if not go_get and not quiet:
+        for root in workspace.unrequired_modules(plan):
+            click.echo(
+                f"note: {root / 'go.mod'} does not require go.etcd.io/gofail: the build will need it; run "
+                f"`go get go.etcd.io/gofail@{workspace.RUNTIME_VERSION}` in {root}, or enable with --go-get "
+                "(which disable undoes)",
+                err=True,
+            )
 
 
-@click.command(epilog=PATHS_HELP)
+@click.command(epilog=EXAMPLES_DISABLE)
 @PATHS
 @click.option("--dry-run", is_flag=True, help="Print a unified diff of what would change; write nothing.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
 def disable(paths: tuple[str, ...], dry_run: bool, quiet: bool) -> None:
     """Turn failpoint code back into `// gofail:` comments and delete the binding files."""
     plan = workspace.disable(paths, dry_run=dry_run)
-    _report("disable", plan, dry_run, quiet, "restored {} and go.sum as they were before --go-get")
+    _report("disable", plan, dry_run, quiet, plan.go_mod_notes)
 
 
-@click.command(name="list", epilog=PATHS_HELP)
+@click.command(name="list", epilog=EXAMPLES_LIST)
 @PATHS
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 def list_(paths: tuple[str, ...], as_json: bool) -> None:

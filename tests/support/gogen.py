@@ -44,14 +44,14 @@ def statements(draw: st.DrawFn, writer: _Writer, depth: int, loop_label: str | N
             name = writer.name("fp")
             type_ = draw(st.sampled_from(TYPES))
             writer.emit(depth, f"// gofail: var {name} {type_}")
-            body_style = draw(st.sampled_from(["none", "space", "tab", "deeper"]))
+            body_style = draw(st.sampled_from(["none", "space", "tab", "tab_space"]))
             uses = f"_ = {name}" if type_ != "struct{}" else "_ = 0"
             if body_style == "space":
                 writer.emit(depth, f"// {uses}")
             elif body_style == "tab":
                 writer.emit(depth, f"// if true {{\n//\t{uses}\n// }}")
-            elif body_style == "deeper":
-                writer.emit(depth + 1, f"// {uses}")
+            elif body_style == "tab_space":  # real code: `//\t return ...` at the header's indentation
+                writer.emit(depth, f"//\t {uses}")
             if loop_label and draw(st.booleans()):
                 writer.emit(depth, f"// gofail: var {writer.name('jump')} struct{{}}\n// continue {loop_label}")
             writer.emit(depth, '_ = "after"')  # a statement ends the body, as code does

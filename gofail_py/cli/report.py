@@ -1,0 +1,74 @@
+"""CLI command of fault coverage: report."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from gofail_py.coverage import Coverage
+
+
+def _table(coverage: Coverage) -> str:
+    rows = [("failpoint", "location", "armed", "hits", "crashes", "processes")]
+    for fp in coverage.failpoints:
+        where = ", ".join(fp.locations) or ("not in source" if fp.in_source is False else "-")
+        hits = str(fp.hits) if fp.exact else f">={fp.hits}"
+        rows.append((fp.name, where, str(fp.armed), hits, str(fp.crashes), ", ".join(sorted(fp.processes)) or "-"))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    numeric = {2, 3, 4}
+    return "\n".join(
+        "  ".join(cell.rjust(widths[i]) if i in numeric else cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip()
+        for row in rows
+    )
+
+
+@click.command(name="report")
+@click.argument("journals", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--source", "sources", multiple=True, metavar="PATH", help="Go source to take the failpoint inventory from (as `list` takes paths; repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print the coverage as JSON.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the HTML report (timelines and table) here.")
+@click.option("--fail-under", type=click.FloatRange(0, 100), metavar="PCT", help="Exit 1 when fewer than PCT percent of the source's failpoints were hit (needs --source).")
+def report(journals: tuple[str, ...], sources: tuple[str, ...], as_json: bool, output: str | None, fail_under: float | None) -> None:
+    """Fault coverage of any number of journals: which failpoints were armed, hit, crashed a process.
+
+    Exit 0, or 1 when --fail-under is not met; 2 for a journal or path that cannot be read.
+    """
+    from gofail_py.coverage import build
+    from gofail_py.events import read_journal
+    from gofail_py.workspace import list_failpoints
+
+    if fail_under is not None and not sources:
+        raise click.UsageError("--fail-under needs --source: without the inventory there is nothing to divide by")
+    inventory = list_failpoints(sources) if sources else None
+    events = [event for path in journals for event in read_journal(path)]
+    coverage = build(events, inventory)
+    if output is not None:
+        from pathlib import Path
+
+        from gofail_py.errors import WorkspaceError
+        from gofail_py.report_html import render_html
+        from gofail_py.workspace import write_atomic
+
+        try:
+            write_atomic(Path(output), render_html(coverage).encode("utf-8"))
+        except OSError as error:
+            raise WorkspaceError(f"{output}: cannot write the report: {error.strerror or error}") from None
+    if as_json:
+        click.echo(json.dumps(coverage.as_dict(), indent=2))
+    else:
+        click.echo(_table(coverage))
+        for crash in coverage.unattributed:
+            click.echo(f"unattributed crash of {crash.process} at {crash.time:.3f}s: {crash.message or '-'} ({crash.reason})")
+        click.echo(coverage.summary())
+    if fail_under is not None:
+        hit = coverage.percent(coverage.hit) or 0.0
+        if hit < fail_under:
+            click.echo(f"gofail-py: {hit:.1f}% of the failpoints hit, under --fail-under {fail_under:g}%", err=True)
+            sys.exit(1)
+
+
+def register(group: click.Group) -> None:
+    """Adds this module's commands to the group."""
+    group.add_command(report)

@@ -1,0 +1,320 @@
+"""Records what a run did to failpoints and processes, as the JSON-lines events of gofail_py.events.
+
+The runtime resets a failpoint's count on every PUT and forgets it on DELETE, so the recorder
+reads ``/count`` before every re-set, unset and stop and closes the armed window with those
+hits. Hits that happen between that read and the PUT/DELETE (traffic running across a re-set)
+are not counted: the figures are exact when nothing hits the failpoint at that moment.
+
+    with recording(Client(endpoint), "run.jsonl", process="kv") as client:
+        client.enable("afterCommit", "panic")
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from gofail_py.client import Client
+from gofail_py.errors import ClientError, TermSyntaxError
+from gofail_py.events import Crash, Event, FailpointWindow, ProcessEvent, RunStarted, Step, to_line
+from gofail_py.panics import Panic, attribute, parse_panic
+from gofail_py.terms import Terms, normalize_terms, parse_terms
+from gofail_py.gofiles import PathArg
+from gofail_py.workspace import LocatedFailpoint, list_failpoints
+
+
+@dataclass
+class _Open:
+    """An armed window not closed yet: its terms, start, and the last count anyone read."""
+
+    terms: str
+    start: float
+    seen: int = 0
+
+
+def hits_at_panic(terms: str) -> int | None:
+    """The count when a panic in these terms fires, when the terms fix it (``2*off->panic``: 3)."""
+    try:
+        chain = parse_terms(terms).terms
+    except TermSyntaxError:
+        return None
+    total = 0
+    for term in chain:
+        if term.percent is not None:
+            return None
+        if term.action == "panic":
+            return total + 1
+        if term.count is None:
+            return None  # this term fires every time: a later panic is never reached
+        total += term.count
+    return None
+
+
+def _signal_name(exit_code: int | None) -> str | None:
+    if exit_code is None or exit_code >= 0:
+        return None
+    import signal
+
+    try:
+        return signal.Signals(-exit_code).name
+    except ValueError:
+        return f"signal {-exit_code}"
+
+
+class Recorder:
+    """Writes one run's events to ``journal`` (appended; None keeps them in ``events`` only)."""
+
+    def __init__(
+        self,
+        journal: PathArg | None = None,
+        *,
+        name: str = "",
+        run: str | None = None,
+        source: Sequence[PathArg] = (),
+        inventory: Sequence[LocatedFailpoint] | None = None,
+    ) -> None:
+        self.run = run or f"{name or 'run'}@{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
+        self.inventory = list(inventory) if inventory is not None else (list_failpoints(source) if source else [])
+        self.events: list[Event] = []
+        self._open: dict[tuple[str, str], _Open] = {}
+        self._lock = threading.RLock()
+        self._t0 = time.monotonic()
+        self._file: IO[str] | None = None
+        if journal is not None:
+            path = Path(journal)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = path.open("a", encoding="utf-8")
+        self.emit(RunStarted(self.run, name, started=time.time()))
+
+    def now(self) -> float:
+        """Seconds since the run began."""
+        return round(time.monotonic() - self._t0, 6)
+
+    def emit(self, event: Event) -> None:
+        with self._lock:
+            self.events.append(event)
+            if self._file is not None:
+                self._file.write(to_line(event) + "\n")
+                self._file.flush()
+
+    # --- processes --------------------------------------------------------------------------
+
+    def process_started(self, process: str, pid: int | None = None, endpoint: str | None = None) -> None:
+        """A start, or a restart when this process was started before in this run."""
+        with self._lock:
+            again = any(isinstance(e, ProcessEvent) and e.process == process and e.action in ("start", "restart") for e in self.events)
+            self.emit(ProcessEvent(self.run, process, "restart" if again else "start", self.now(), pid=pid, endpoint=endpoint))
+
+    def before_stop(self, process: str, client: Client, closed_by: str = "stop") -> None:
+        """Reads the counts of the process's armed windows and closes them: call before stopping it."""
+        with self._lock:
+            for (owner, name) in list(self._open):
+                if owner == process:
+                    self._close(process, name, client, closed_by)
+
+    def process_stopped(self, process: str, pid: int | None = None, exit_code: int | None = None) -> None:
+        """We stopped it (call ``before_stop`` first, while it still answers)."""
+        with self._lock:
+            self._close_dead(process, "stop", None, self.now())
+            self.emit(ProcessEvent(self.run, process, "stop", self.now(), pid=pid, exit_code=exit_code, signal=_signal_name(exit_code)))
+
+    def process_exited(self, process: str, pid: int | None = None, exit_code: int | None = None, stderr: str = "") -> Crash | None:
+        """It ended on its own; a Go panic or an abnormal exit code is recorded as a crash."""
+        with self._lock:
+            now = self.now()
+            self.emit(ProcessEvent(self.run, process, "exit", now, pid=pid, exit_code=exit_code, signal=_signal_name(exit_code)))
+            panic = parse_panic(stderr)
+            crash = None
+            if panic is not None or exit_code not in (0, None):
+                crash = self._crash(process, now, panic, pid, exit_code)
+                self.emit(crash)
+            self._close_dead(process, "crash" if crash is not None else "exit", crash.failpoint if crash else None, now)
+            return crash
+
+    def _crash(self, process: str, now: float, panic: Panic | None, pid: int | None, exit_code: int | None) -> Crash:
+        if panic is None:
+            return Crash(self.run, process, now, reason=f"exit code {exit_code} without a Go panic in stderr", pid=pid, exit_code=exit_code)
+        name, how = attribute(panic, self.inventory)
+        if name is None and panic.from_failpoint and not self.inventory:
+            armed = [fp for (owner, fp), window in self._open.items() if owner == process and _panics(window.terms)]
+            if len(armed) == 1:
+                name, how = armed[0], "the only failpoint armed with a panic term (no inventory to match the stack)"
+        return Crash(self.run, process, now, failpoint=name, file=panic.file, line=panic.line,
+                     message=panic.message, reason=how, pid=pid, exit_code=exit_code)
+
+    # --- failpoints -------------------------------------------------------------------------
+
+    def set(self, client: Client, name: str, terms: str | Terms, process: str | None = None) -> None:
+        """Arms a failpoint: the window already open for it is closed with the hits read first."""
+        self.set_many(client, {name: terms}, process)
+
+    def set_many(self, client: Client, failpoints: Mapping[str, str | Terms], process: str | None = None) -> None:
+        process = process or client.endpoint
+        texts = {name: normalize_terms(terms) for name, terms in failpoints.items()}
+        with self._lock:
+            # read before the PUT (it resets the count); close only once the PUT was taken
+            counts = {name: self._read(client, process, name) for name in texts if (process, name) in self._open}
+            if len(texts) == 1:
+                [(name, text)] = texts.items()
+                client.enable(name, text)
+            else:
+                client.enable_many(texts)
+            now = self.now()
+            for name, text in texts.items():
+                if name in counts:
+                    self._finish(process, name, now, counts[name][0], "reset", counts[name][1])
+                self._open[(process, name)] = _Open(text, now)
+
+    def unset(self, client: Client, name: str, process: str | None = None) -> None:
+        """Disarms a failpoint, closing its window with the hits read just before."""
+        process = process or client.endpoint
+        with self._lock:
+            hits = self._read(client, process, name) if (process, name) in self._open else None
+            try:
+                client.disable(name)
+            finally:
+                if hits is not None:
+                    self._finish(process, name, self.now(), hits[0], "unset", hits[1])
+
+    def observe(self, process: str, name: str, count: int) -> None:
+        """A count someone read: kept as the window's lower bound should the process die."""
+        with self._lock:
+            window = self._open.get((process, name))
+            if window is not None:
+                window.seen = max(window.seen, count)
+
+    def step(self, record: Any) -> None:
+        """A scenario step: a StepRecord or anything with its fields."""
+        fields = {key: getattr(record, key) for key in ("index", "statement", "location", "target", "start", "end", "outcome", "sent", "answer", "message")}
+        self.emit(Step(self.run, **fields))
+
+    def close(self, clients: Mapping[str, Client] | None = None) -> None:
+        """Closes the windows still open (reading counts through ``clients`` by process) and the file."""
+        with self._lock:
+            for (process, name) in list(self._open):
+                client = (clients or {}).get(process)
+                if client is not None:
+                    self._close(process, name, client, "end")
+                else:
+                    window = self._open[(process, name)]
+                    self._finish(process, name, self.now(), window.seen, "end", exact=False)
+            if self._file is not None:
+                self._file.close()
+                self._file = None
+
+    # --- windows ------------------------------------------------------------------------------
+
+    def _read(self, client: Client, process: str, name: str) -> tuple[int, bool]:
+        """The window's hits and whether they are exact (the runtime answered)."""
+        window = self._open[(process, name)]
+        try:
+            window.seen = max(window.seen, client.count(name))
+            return window.seen, True
+        except ClientError:
+            return window.seen, False  # disabled behind our back or the process is gone
+
+    def _close(self, process: str, name: str, client: Client, closed_by: str) -> None:
+        with self._lock:
+            if (process, name) in self._open:
+                hits, exact = self._read(client, process, name)
+                self._finish(process, name, self.now(), hits, closed_by, exact)
+
+    def _finish(self, process: str, name: str, end: float, hits: int, closed_by: str, exact: bool = True) -> None:
+        window = self._open.pop((process, name))
+        self.emit(FailpointWindow(self.run, process, name, window.terms, window.start, end, hits, exact, closed_by))
+
+    def _close_dead(self, process: str, closed_by: str, crashed: str | None, now: float) -> None:
+        """The process is gone: its windows close with what was seen (plus the panic's own hit).
+
+        They end at the exit's time, so that a report can pair them with the crash."""
+        for (owner, name) in list(self._open):
+            if owner != process:
+                continue
+            window = self._open[(owner, name)]
+            if name == crashed:
+                fixed = hits_at_panic(window.terms)
+                if fixed is not None:
+                    self._finish(owner, name, now, fixed, closed_by)
+                else:
+                    self._finish(owner, name, now, window.seen + 1, closed_by, exact=False)
+            else:
+                self._finish(owner, name, now, window.seen, closed_by, exact=False)
+
+
+def _panics(terms: str) -> bool:
+    try:
+        return any(term.action == "panic" for term in parse_terms(terms).terms)
+    except TermSyntaxError:
+        return False
+
+
+class RecordingClient:
+    """A Client whose enable/disable/count go through a Recorder; everything else passes through."""
+
+    def __init__(self, client: Client, recorder: Recorder, process: str | None = None) -> None:
+        self.client = client
+        self.recorder = recorder
+        self.process = process or client.endpoint
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+    def enable(self, name: str, terms: str | Terms) -> None:
+        self.recorder.set(self.client, name, terms, self.process)
+
+    def enable_many(self, failpoints: Mapping[str, str | Terms]) -> None:
+        self.recorder.set_many(self.client, failpoints, self.process)
+
+    def disable(self, name: str) -> None:
+        self.recorder.unset(self.client, name, self.process)
+
+    def disable_all(self) -> list[str]:
+        active = [name for name, terms in self.client.list().items() if terms]
+        for name in active:
+            self.disable(name)
+        return active
+
+    def count(self, name: str) -> int:
+        value = self.client.count(name)
+        self.recorder.observe(self.process, name, value)
+        return value
+
+    def wait_count(self, name: str, at_least: int, timeout: float, interval: float = 0.01) -> int:
+        value = self.client.wait_count(name, at_least, timeout, interval)
+        self.recorder.observe(self.process, name, value)
+        return value
+
+    @contextmanager
+    def failpoint(self, name: str, terms: str | Terms) -> Iterator[RecordingClient]:
+        self.enable(name, terms)
+        try:
+            yield self
+        finally:
+            try:
+                self.disable(name)
+            except ClientError:
+                pass  # already off, or the process is gone (a panic action does that)
+
+
+@contextmanager
+def recording(client: Client, journal: PathArg | Recorder, *, process: str | None = None,
+              name: str = "", source: Sequence[PathArg] = ()) -> Iterator[RecordingClient]:
+    """A recording view of ``client``; at the end its open windows close with their counts read."""
+    recorder = journal if isinstance(journal, Recorder) else Recorder(journal, name=name, source=source)
+    wrapped = RecordingClient(client, recorder, process)
+    try:
+        yield wrapped
+    finally:
+        if isinstance(journal, Recorder):
+            recorder.before_stop(wrapped.process, client, closed_by="end")
+        else:
+            recorder.close({wrapped.process: client})
+
+
+__all__ = ["Recorder", "RecordingClient", "hits_at_panic", "recording"]
