@@ -12,7 +12,6 @@ import pytest
 import requests
 
 from gofail_py.client import Client
-from gofail_py.errors import FailpointDisabled
 from gofail_py.events import Crash, FailpointWindow, ProcessEvent, read_journal
 from gofail_py.recording import Recorder, RecordingClient, hits_at_panic, recording
 from tests.support.goprog import REPO, free_port, start
@@ -260,8 +259,7 @@ def test_a_window_disabled_behind_the_recorders_back_is_a_lower_bound(kvserver_b
         assert kv.client.count("writeError") == 1
         assert kv.put("b") == 500
         kv.truth.disable("writeError")  # someone else: the runtime forgets the count
-        with pytest.raises(FailpointDisabled):
-            kv.client.disable("writeError")
+        kv.client.disable("writeError")  # already off: no error since unset is idempotent; the window still closes
         first.close()
         second = Recorder(journal, name="second")  # a second run appended to the same journal
         again = RecordingClient(kv.truth, second, "kv")
