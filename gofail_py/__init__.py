@@ -38,3 +38,8 @@ def __getattr__(name: str) -> Any:
     if name not in _EXPORTS:
         raise AttributeError(f"module 'gofail_py' has no attribute {name!r}")
     return getattr(import_module(_EXPORTS[name]), name)
+
+
+def __dir__() -> list[str]:
+    # the public names, loaded or not (they are not globals until first use), not the helpers
+    return [*__all__, "__version__"]

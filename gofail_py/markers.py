@@ -18,10 +18,6 @@ _STATEMENT_PARENTS = frozenset(
 )
 _CASE_CLAUSES = frozenset({"expression_case", "default_case", "type_case", "communication_case"})
 _SWITCHES = frozenset({"expression_switch_statement", "type_switch_statement", "select_statement"})
-_GO_KEYWORDS = frozenset(
-    "break case chan const continue default defer else fallthrough for func go goto if import "
-    "interface map package range return select struct switch type var".split()
-)
 _LEADING_BLANKS = re.compile(rb"[ \t]*")
 _LABEL = re.compile(r"\s*(\w+):\s*")
 

@@ -3,11 +3,26 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 import pytest
 
 from tests.support.goprog import REPO, TESTDATA
+
+
+# Suites of their own, run by .ci/run one by one: left out unless the -m expression names them, so
+# `pytest` is the default suite and `pytest -m "not slow"` the developer loop.
+SEPARATE_SUITES = ("etcd", "hostile", "browser", "explore")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    expression = config.getoption("markexpr") or ""
+    unnamed = [m for m in SEPARATE_SUITES if not re.search(rf"\b{m}\b", expression)]
+    dropped = [item for item in items if any(item.get_closest_marker(m) for m in unnamed)]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if item not in dropped]
 
 
 def tree_digest(root: Path, modes: bool = True) -> dict[str, str]:
@@ -31,8 +46,8 @@ def testdata() -> Path:
 
 
 @pytest.fixture(scope="session")
-def kvserver_binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """examples/kvserver enabled by gofail-py and built against the real runtime, once a session."""
-    from tests.support.goprog import build_enabled
+def kvserver_binary() -> Path:
+    """examples/kvserver enabled by gofail-py and built against the real runtime (cached by content)."""
+    from tests.support.gobuild import built
 
-    return build_enabled(REPO / "examples" / "kvserver", tmp_path_factory.mktemp("kvserver"), "kvserver")
+    return built("kvserver", REPO / "examples" / "kvserver", enabled=True)

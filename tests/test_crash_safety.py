@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from gofail_py import workspace
 from tests.conftest import tree_digest
 
@@ -41,6 +43,7 @@ def make_tree(root: Path, files: int = 200) -> None:
         (folder / "save.go").write_text(FILE.format(n=n, padding="\n// ." * 200))
 
 
+@pytest.mark.slow
 def test_killed_enable_leaves_whole_files_and_disable_recovers(tmp_path: Path) -> None:
     root = tmp_path / "tree"
     make_tree(root)

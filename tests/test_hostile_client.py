@@ -24,7 +24,7 @@ from gofail_py.errors import EndpointTimeout, EndpointUnreachable, WaitTimeout
 from tests.support.goprog import free_port
 from tests.test_client import KV
 
-pytestmark = pytest.mark.slow  # about 30 s: timeouts are waited out for real
+pytestmark = [pytest.mark.hostile, pytest.mark.slow]  # about 30 s: timeouts are waited out for real
 
 Behaviour = Callable[[socket.socket], None]
 COMMANDS = [["ls"], ["get", "slowWrite"], ["count", "slowWrite"], ["set", "slowWrite=print"], ["unset", "slowWrite"]]

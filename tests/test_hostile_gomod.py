@@ -17,6 +17,8 @@ from gofail_py.workspace import GO_MOD_STATE
 from tests.conftest import tree_digest
 from tests.support.hostile import GOFAIL_PY, PROBING, SOURCE, SlowProxy, go, go_children, go_env, gofail_py, module
 
+pytestmark = pytest.mark.hostile  # a suite of its own: .ci/run runs it, `pytest -m hostile`
+
 GO_MOD = "module example.com/m\n\ngo 1.21\n"
 
 

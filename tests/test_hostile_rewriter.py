@@ -14,6 +14,8 @@ from gofail_py import runlock
 from tests.conftest import tree_digest
 from tests.support.hostile import GOFAIL_PY, SOURCE, go_env, gofail_py, module
 
+pytestmark = pytest.mark.hostile  # a suite of its own: .ci/run runs it, `pytest -m hostile`
+
 NOBODY = 65534
 
 

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,6 +21,7 @@ EXAMPLES = int(os.environ.get("GOFAIL_PY_HYPOTHESIS_EXAMPLES", "2000"))
 VET_SAMPLE = int(os.environ.get("GOFAIL_PY_VET_SAMPLE", "20"))
 
 
+@pytest.mark.slow
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(go_files())
 def test_enable_disable_invariants(source: bytes) -> None:

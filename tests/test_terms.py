@@ -8,7 +8,8 @@ import pytest
 
 from gofail_py.errors import TermSyntaxError
 from gofail_py.terms import NO_VALUE, Terms, normalize_terms, parse_terms
-from tests.support.goprog import TESTDATA, go_env
+from tests.support.gobuild import built
+from tests.support.goprog import TESTDATA
 
 CORPUS = (TESTDATA / "terms" / "corpus.txt").read_text(encoding="utf-8").split("\n")[:-1]
 
@@ -25,8 +26,8 @@ def _accepts(text: str) -> bool:
 def runtime_verdicts() -> list[bool]:
     """What the real runtime's Enable says of each corpus line (via testdata/termcheck)."""
     done = subprocess.run(
-        ["go", "run", "."], cwd=TESTDATA / "termcheck", input="\n".join(CORPUS) + "\n",
-        capture_output=True, text=True, env=go_env(), check=True,
+        [str(built("termcheck", TESTDATA / "termcheck"))], input="\n".join(CORPUS) + "\n",
+        capture_output=True, text=True, check=True,
     )
     verdicts = [line.split("\t")[1] == "accept" for line in done.stdout.splitlines() if line.startswith("VERDICT\t")]
     assert len(verdicts) == len(CORPUS)

@@ -8,9 +8,12 @@ import sys
 import venv
 from pathlib import Path
 
+import pytest
+
 from tests.support.goprog import REPO, TESTDATA
 
 
+@pytest.mark.slow
 def test_wheel_in_a_fresh_venv_enables_a_golden_case(tmp_path: Path) -> None:
     subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(tmp_path / "dist"), str(REPO)],
                    check=True, capture_output=True)

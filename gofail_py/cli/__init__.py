@@ -1,32 +1,103 @@
 """The ``gofail-py`` command: a click group whose commands live in one module per concern.
 
-Exit codes (the same for every command):
+Commands are loaded lazily: ``COMMANDS`` maps each name to the command module that registers it
+(each module has ``register(group)``, adding its click commands) and to its one-line summary, so
+``gofail-py --help`` imports no command module and ``gofail-py ls`` imports only the client
+(never tree-sitter). A new command is registered by its module as before, plus one row here;
+tests/test_cli_help.py checks the rows against what the modules register.
+
+Exit codes (the same for every command; docs/cli.md has them per command):
   0  success
   1  a check failed: a failpoint or term problem, a failed expectation, `enable --check` found enabled code
   2  usage error or bad input (malformed marker, bad path, bad scenario file)
-  3  an endpoint or process could not be reached or started; another rewriter run holds the lock
+  3  an endpoint or process could not be reached or started, or answered nonsense; another rewriter run holds the lock
 """
 
 from __future__ import annotations
 
 import sys
-from typing import Any
+from importlib import import_module
+from typing import Any, NamedTuple
 
 import click
 
 from gofail_py.errors import GofailError, LocatedError, MarkerErrors
+
+
+class CommandRow(NamedTuple):
+    module: str  # the module whose register(group) adds the command
+    summary: str  # the first paragraph of its help, shown whole by `gofail-py --help`
+    section: str
+
+
+_REWRITER = "Rewrite Go source"
+_CLIENT = "Drive a running binary"
+_SCENARIO = "Script scenarios and report on them"
+
+COMMANDS: dict[str, CommandRow] = {
+    "list": CommandRow("gofail_py.cli.rewriter",
+                       "List every failpoint: name, type, file:line, package, enabled or not, body.", _REWRITER),
+    "enable": CommandRow("gofail_py.cli.rewriter",
+                         "Turn `// gofail:` comments into failpoint code, byte-identical to gofail v0.2.0.", _REWRITER),
+    "disable": CommandRow("gofail_py.cli.rewriter",
+                          "Turn failpoint code back into `// gofail:` comments and delete the binding files.",
+                          _REWRITER),
+    "set": CommandRow("gofail_py.cli.client",
+                      "Set failpoints' terms (several go in one request).", _CLIENT),
+    "unset": CommandRow("gofail_py.cli.client", "Disable failpoints (or --all of them); one already off is no error.", _CLIENT),
+    "get": CommandRow("gofail_py.cli.client", "Print a failpoint's terms; an empty line (exit 0) when it is off.", _CLIENT),
+    "count": CommandRow("gofail_py.cli.client",
+                        "Print how often a failpoint's terms fired since they were set (exit 1 when it is off).", _CLIENT),
+    "ls": CommandRow("gofail_py.cli.client",
+                     "List the binary's failpoints; active ones are marked * with their terms.", _CLIENT),
+    "ps": CommandRow("gofail_py.cli.client",
+                     "List local gofail binaries: those listening on their own GOFAIL_HTTP endpoint.",
+                     _CLIENT),
+    "run": CommandRow("gofail_py.cli.scenario",
+                      "Run a scenario file; exit 0 passed, 1 expectation failed, 2 file wrong, 3 unreachable.",
+                      _SCENARIO),
+    "report": CommandRow("gofail_py.cli.report",
+                         "Fault coverage of any number of journals: which failpoints were armed, hit, crashed a process.",
+                         _SCENARIO),
+    "explore": CommandRow("gofail_py.cli.explore",
+                          "Run TEMPLATE once per failpoint found under --source × each --terms.", _SCENARIO),
+    "sweep": CommandRow("gofail_py.cli.scenario",
+                        "List (or --stop) processes left behind by scenario runs that no longer exist.", _SCENARIO),
+}
 
 EXIT_CODES_HELP = """\b
 Exit codes:
   0  success
   1  failpoint/term problem, failed expectation, or `--check` found enabled code
   2  usage error or bad input (marker, path, scenario file)
-  3  endpoint or process unreachable, or another run holds the lock
+  3  endpoint or process unreachable or answering nonsense, or another run holds the lock
+
+Run `gofail-py COMMAND -h` for a command's options; docs/cli.md lists each command's exit codes.
 """
 
 
 class GofailGroup(click.Group):
-    """Turns our exceptions into a message on stderr and the exception's exit code."""
+    """Loads commands on first use; turns our exceptions into a message and the exception's exit code."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        if cmd_name not in self.commands:  # first use: the module adds its commands to this group
+            import_module(COMMANDS[cmd_name].module).register(self)
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # whole summaries from the table, grouped: no import, and no cut at "e.g." as click's short help does
+        width = max(len(name) for name in COMMANDS)  # one column for every section
+        sections: dict[str, list[tuple[str, str]]] = {}
+        for name, row in COMMANDS.items():
+            sections.setdefault(row.section, []).append((name.ljust(width), row.summary))
+        for section, rows in sections.items():
+            with formatter.section(section):
+                formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -39,17 +110,17 @@ class GofailGroup(click.Group):
             sys.exit(error.exit_code)
 
 
-@click.group(cls=GofailGroup, epilog=EXIT_CODES_HELP)
+@click.group(cls=GofailGroup, epilog=EXIT_CODES_HELP, invoke_without_command=True,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="gofail-py")
-def main() -> None:
-    """Enable gofail failpoints in Go code, drive them in running binaries, script scenarios."""
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Enable gofail failpoints in Go code, drive them in running binaries, script scenarios.
 
-
-def _register_commands() -> None:
-    from gofail_py.cli import client, explore, report, rewriter, scenario
-
-    for module in (rewriter, client, scenario, report, explore):
-        module.register(main)
-
-
-_register_commands()
+    \b
+    gofail-py enable --go-get ./...        # rewrite, then build as usual
+    GOFAIL_HTTP=127.0.0.1:22381 ./prog &   # the runtime's endpoint
+    gofail-py set -e 127.0.0.1:22381 'writeError=return("disk full")'
+    """
+    if ctx.invoked_subcommand is None:  # `gofail-py` alone: the help, as `git` and `go` do
+        click.echo(ctx.get_help())
