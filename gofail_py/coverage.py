@@ -13,7 +13,10 @@ from typing import Any
 from gofail_py.events import Crash, Event, FailpointWindow, ProcessEvent, RunStarted, Step
 from gofail_py.panics import Panic, attribute
 from gofail_py.recording import hits_at_panic
-from gofail_py.workspace import LocatedFailpoint
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the inventory's type only: importing the rewriter would load tree-sitter
+    from gofail_py.workspace import LocatedFailpoint
 
 
 @dataclass

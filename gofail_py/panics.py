@@ -12,8 +12,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
+from typing import TYPE_CHECKING
 
-from gofail_py.workspace import LocatedFailpoint
+if TYPE_CHECKING:  # the inventory's type only: importing the rewriter would load tree-sitter
+    from gofail_py.workspace import LocatedFailpoint
+
 
 RUNTIME_PACKAGE = "go.etcd.io/gofail/runtime."
 _ACQUIRE = RUNTIME_PACKAGE + "(*Failpoint).Acquire("

@@ -25,8 +25,11 @@ from gofail_py.errors import ClientError, TermSyntaxError
 from gofail_py.events import Crash, Event, FailpointWindow, ProcessEvent, RunStarted, Step, to_line
 from gofail_py.panics import Panic, attribute, parse_panic
 from gofail_py.terms import Terms, normalize_terms, parse_terms
-from gofail_py.gofiles import PathArg
-from gofail_py.workspace import LocatedFailpoint, list_failpoints
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # types only: the rewriter (tree-sitter) is imported when an inventory is read
+    from gofail_py.gofiles import PathArg
+    from gofail_py.workspace import LocatedFailpoint
 
 
 @dataclass
@@ -80,7 +83,7 @@ class Recorder:
         inventory: Sequence[LocatedFailpoint] | None = None,
     ) -> None:
         self.run = run or f"{name or 'run'}@{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
-        self.inventory = list(inventory) if inventory is not None else (list_failpoints(source) if source else [])
+        self.inventory = list(inventory) if inventory is not None else (_inventory(source) if source else [])
         self.events: list[Event] = []
         self._open: dict[tuple[str, str], _Open] = {}
         self._lock = threading.RLock()
@@ -333,3 +336,9 @@ def recording(client: Client, journal: PathArg | Recorder, *, process: str | Non
 
 
 __all__ = ["Recorder", "RecordingClient", "hits_at_panic", "recording"]
+
+
+def _inventory(source: Sequence[PathArg]) -> list[LocatedFailpoint]:
+    from gofail_py.workspace import list_failpoints
+
+    return list_failpoints(source)

@@ -54,7 +54,7 @@ COMMANDS: dict[str, CommandRow] = {
                      "List local gofail binaries: those listening on their own GOFAIL_HTTP endpoint.",
                      _CLIENT),
     "run": CommandRow("gofail_py.cli.scenario",
-                      "Run a scenario file; exit 0 passed, 1 expectation failed, 2 file wrong, 3 unreachable.",
+                      "Run a scenario file: start processes, arm failpoints, check what happens.",
                       _SCENARIO),
     "report": CommandRow("gofail_py.cli.report",
                          "Fault coverage of any number of journals: which failpoints were armed, hit, crashed a process.",

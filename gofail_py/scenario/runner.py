@@ -9,10 +9,10 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gofail_py.errors import ClientError, GofailError, ScenarioFileError
 from gofail_py.events import Event
-from gofail_py.gofiles import PathArg
 from gofail_py.processes import Supervisor, new_token, temp_dir
 from gofail_py.recording import Recorder
 from gofail_py.scenario import placeholders
@@ -20,6 +20,9 @@ from gofail_py.scenario.builder import Scenario
 from gofail_py.scenario.journal import Journal, StepRecord
 from gofail_py.scenario.runtime import Runtime, StepFailed
 from gofail_py.scenario.targets import Process
+
+if TYPE_CHECKING:  # a type only: gofiles brings the rewriter (tree-sitter)
+    from gofail_py.gofiles import PathArg
 
 
 @dataclass
