@@ -85,26 +85,16 @@ def armed(records: Sequence[Mapping[str, Any]], cell: Cell) -> bool:
 def classify(exit_code: int, records: Sequence[Mapping[str, Any]], cell: Cell) -> str:
     """The outcome of one run, from its exit code and journal. The one place outcomes are decided.
 
-    0 passed. 2 (template/bad input), 3 (a process or endpoint unreachable), 130 and signals are
-    errors; so is 1 when no step armed the failpoint before the failure. 1 is failed, unless the failing step is the one that waits for the failpoint to fire:
-    a `reach` step, or until `reach` exists a `wait TARGET {failpoint} count ...` that timed out
-    with the count still 0.
+    0 passed. A `reach` that timed out (its record's outcome is "not-reached") is not-reached.
+    2 (template/bad input), 3 (a process or endpoint unreachable), 130 and signals are errors; so
+    is 1 when no step armed the failpoint before the failure. Any other 1 is failed.
     """
     if exit_code == 0:
         return PASSED
-    if exit_code != 1:
-        return ERROR
-    if not armed(records, cell):
-        return ERROR  # a step failed before the fault was even armed: the template or environment
-    step = failed_step(records)
-    if step is not None:
-        words = str(step.get("statement", "")).split()
-        if words[:1] == ["reach"]:
-            return NOT_REACHED
-        if words[:1] == ["wait"] and len(words) > 3 and words[2] == cell.failpoint and words[3] == "count":
-            # timed out with the count still 0; a death while waiting means it fired (a panic)
-            if str(step.get("message", "")).startswith(f"{cell.failpoint} count is 0,"):
-                return NOT_REACHED
+    if exit_code == 1 and any(record.get("outcome") == NOT_REACHED for record in records):
+        return NOT_REACHED
+    if exit_code != 1 or not armed(records, cell):
+        return ERROR  # the template or the environment (a step failed before the fault was even armed)
     return FAILED
 
 
