@@ -229,6 +229,30 @@ def test_a_signal_stops_every_run(signum: int, kvserver_binary: Path, tmp_path: 
 
 
 @pytest.mark.explore
+def test_a_sigkill_of_explore_leaves_no_run_behind(kvserver_binary: Path, tmp_path: Path) -> None:
+    # explore cannot clean up after SIGKILL: the kernel ends its runs (parent-death signal of the
+    # supervisor), and each run's own supervisor passes it on to the servers it started
+    template = tmp_path / "long.gofail"
+    template.write_text(
+        "process kv: {kvserver} --listen 127.0.0.1:{port} --data {tmp}/kv\nstart kv\n"
+        "set kv {failpoint}={terms}\nsleep 60s\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-m", "gofail_py.cli", "explore", str(template), "--source", str(KVSERVER),
+                             "-j", "2", "--terms", "sleep(1)", "--var", f"kvserver={kvserver_binary}"],
+                            cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while len(survivors(str(kvserver_binary), first=True)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert len(survivors(str(kvserver_binary), first=True)) == 2  # two runs under way, each with its server
+    proc.kill()
+    proc.wait(timeout=10)
+    deadline = time.monotonic() + 30
+    while survivors(str(kvserver_binary), str(template)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert survivors(str(kvserver_binary), str(template)) == []
+
+
+@pytest.mark.explore
 @pytest.mark.parametrize("sampled", [False, True], ids=["all", "sampled"])
 def test_pytest_xdist_gives_the_outcomes_of_explore(sampled: bool, kvserver_binary: Path, tmp_path: Path) -> None:
     only = ["readOnly", "truncateValue", "afterCommit"]
