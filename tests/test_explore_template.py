@@ -125,3 +125,21 @@ def test_bundled_templates_parse_for_every_kind_of_terms(path: Path, terms: str)
     scenario = load_cell(path, {"failpoint": "raftAfterSave", "terms": terms, "failpoint_type": "struct{}"})
     armed = [step for step in scenario.steps if type(step).__name__ == "SetFailpoints"]
     assert [dict(step.failpoints) for step in armed] == [{"raftAfterSave": normalize_terms(terms)}]  # type: ignore[attr-defined]
+
+
+def test_steps_give_a_timeline_only_to_journals_without_events() -> None:
+    from gofail_py.events import Crash, FailpointWindow, ProcessEvent, Step
+    from gofail_py.explore.derive import derive
+
+    steps = [Step("r", "1", "start kv", target="kv", start=0.0, end=0.1, answer={"pid": 7}),
+             Step("r", "2", "set kv fp=panic", target="kv", start=0.2, end=0.2, sent={"fp": "panic"}),
+             Step("r", "3", "reach kv fp within 2s", target="kv", start=0.3, end=0.4,
+                  answer={"reached": "panic", "exit_code": 2, "panic": "panic: failpoint panic: {}"})]
+    derived = derive(steps)
+    assert [e for e in derived if isinstance(e, ProcessEvent)] == [
+        ProcessEvent("r", "kv", "start", 0.1, pid=7), ProcessEvent("r", "kv", "exit", 0.3, exit_code=2)]
+    assert [e for e in derived if isinstance(e, Crash)][0].failpoint == "fp"
+    window = next(e for e in derived if isinstance(e, FailpointWindow))
+    assert (window.start, window.end, window.hits, window.exact, window.closed_by) == (0.2, 0.3, 1, False, "crash")
+    recorded = [ProcessEvent("r", "kv", "start", 0.1, pid=7), *steps]
+    assert derive(recorded) == recorded  # a recorder's journal is drawn as it is
