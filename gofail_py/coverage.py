@@ -63,7 +63,7 @@ class Run:
 
     @property
     def failed_step(self) -> Step | None:
-        return next((s for s in self.steps if s.outcome in ("failed", "error")), None)
+        return next((s for s in self.steps if s.outcome in ("failed", "not-reached", "error")), None)
 
 
 @dataclass

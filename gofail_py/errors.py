@@ -188,6 +188,12 @@ class ExpectationFailed(ScenarioError):
     exit_code = 1
 
 
+class NotReached(ExpectationFailed):
+    """A `reach` step timed out: the workload never made its failpoint fire."""
+
+    exit_code = 1
+
+
 class ProcessStartError(ScenarioError):
     """A scenario process could not be started or never answered on its endpoint."""
 

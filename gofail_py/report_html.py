@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gofail_py.coverage import Coverage
 from gofail_py.resources import resource_dir
@@ -25,10 +25,16 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def render_html(coverage: Coverage) -> str:
-    """The report page: a timeline per run, then the sortable coverage table."""
+def render_html(coverage: Coverage, matrix: Any = None) -> str:
+    """The report page: a timeline per run, then the sortable coverage table.
+
+    ``matrix`` (an explore campaign's, gofail_py.explore.report.Matrix) goes on top, each of its
+    cells linking to its run's timeline by the anchor ``run-N``.
+    """
     timelines = [layout(run) for run in coverage.runs]
-    return _environment().get_template("report/report.html.j2").render(coverage=coverage, timelines=timelines)
+    anchors = {t.run: f"run-{number}" for number, t in enumerate(timelines, 1)}
+    return _environment().get_template("report/report.html.j2").render(
+        coverage=coverage, timelines=timelines, anchors=anchors, matrix=matrix)
 
 
 __all__ = ["render_html"]

@@ -1,9 +1,10 @@
 """`gofail-py explore` against real processes: examples/kvserver built with its failpoints enabled.
 
-The non-fatal template arms each failpoint with `return(2)` (truncateValue then stores two bytes of
-an acknowledged write: a robustness bug made on purpose, `failed`) and with `0*return(2)` (terms
-that never fire: `not-reached` on purpose); the panic template kills the server on every
-failpoint and finds every acknowledged write after the restart.
+One template (testdata/explore/kv.gofail, with `reach` and `recover`) for every kind of fault:
+`return(2)` (truncateValue then stores two bytes of an acknowledged write: a robustness bug made
+on purpose, `failed`), `0*return(2)` (terms that never fire: `not-reached` on purpose), and
+`panic`, which kills the server on every failpoint; every acknowledged write reads back after it
+is started again.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def outcomes(report: dict[str, Any]) -> dict[tuple[str, str], str]:
 @pytest.mark.explore
 def test_matrix_in_parallel_isolated_and_nothing_left(kvserver_binary: Path, tmp_path: Path) -> None:
     journals = tmp_path / "journals"
-    result = explore(str(EXPLORE / "kv_nonfatal.gofail"), "--source", str(KVSERVER), *(f"--terms={t}" for t in NONFATAL),
+    result = explore(str(EXPLORE / "kv.gofail"), "--source", str(KVSERVER), *(f"--terms={t}" for t in NONFATAL),
                      "-j", "2", "--json", "--journal", str(journals), "--var", f"kvserver={kvserver_binary}",
                      "-o", str(tmp_path / "report.html"))
     assert result.returncode == 1, result.stderr  # a run failed
@@ -90,7 +91,7 @@ def test_matrix_in_parallel_isolated_and_nothing_left(kvserver_binary: Path, tmp
 
 @pytest.mark.explore
 def test_fatal_faults_are_survived_and_the_terminal_matrix(kvserver_binary: Path) -> None:
-    result = explore(str(EXPLORE / "kv_panic.gofail"), "--source", str(KVSERVER), "-j", "2",
+    result = explore(str(EXPLORE / "kv.gofail"), "--source", str(KVSERVER), "-j", "2",
                      "--var", f"kvserver={kvserver_binary}")
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
@@ -103,7 +104,7 @@ def test_fatal_faults_are_survived_and_the_terminal_matrix(kvserver_binary: Path
 @pytest.mark.explore
 def test_sampling_runs_the_same_cells_again(kvserver_binary: Path) -> None:
     def cells() -> list[tuple[str, str]]:
-        result = explore(str(EXPLORE / "kv_nonfatal.gofail"), "--source", str(KVSERVER), *(f"--terms={t}" for t in NONFATAL),
+        result = explore(str(EXPLORE / "kv.gofail"), "--source", str(KVSERVER), *(f"--terms={t}" for t in NONFATAL),
                          "--seed", "3", "--sample", "3", "-j", "2", "--json", "--var", f"kvserver={kvserver_binary}")
         report = json.loads(result.stdout)
         assert all(run["journal"] is None for run in report["runs"])
@@ -114,7 +115,7 @@ def test_sampling_runs_the_same_cells_again(kvserver_binary: Path) -> None:
 
 
 def test_nothing_reached_is_said_loudly(kvserver_binary: Path) -> None:
-    args = [str(EXPLORE / "kv_nonfatal.gofail"), "--source", str(KVSERVER), "--only", "slowWrite",
+    args = [str(EXPLORE / "kv.gofail"), "--source", str(KVSERVER), "--only", "slowWrite",
             "--terms", "0*return(2)", "--var", f"kvserver={kvserver_binary}"]
     result = explore(*args)
     assert result.returncode == 0 and "NOTHING WAS REACHED" in result.stdout
@@ -175,18 +176,18 @@ def test_a_run_over_its_timeout_is_stopped_and_an_error(tmp_path: Path) -> None:
 
 def test_a_journal_dir_that_cannot_be_made_is_bad_input(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("")
-    result = explore("testdata/explore/kv_nonfatal.gofail", "--source", "examples/kvserver",
+    result = explore("testdata/explore/kv.gofail", "--source", "examples/kvserver",
                      "--journal", str(tmp_path / "file" / "j"), "--var", "kvserver=/bin/false")
     assert result.returncode == 2 and "--journal" in result.stderr and "Traceback" not in result.stderr
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["missing.gofail", "--source", "examples/kvserver"], "no such file"),
-    (["testdata/explore/kv_nonfatal.gofail", "--source", "examples/kvserver", "--only", "nope*"], "no failpoints matching nope*"),
-    (["testdata/explore/kv_nonfatal.gofail", "--source", "examples/kvserver", "--terms", "explode"], "bad terms"),
-    (["testdata/explore/kv_nonfatal.gofail", "--source", "examples/kvserver", "--var", "failpoint=x"], "set per run"),
-    (["testdata/explore/kv_nonfatal.gofail", "--source", "examples/kvserver", "--seed", "1"], "--sample"),
-    (["testdata/explore/kv_nonfatal.gofail", "--source", "nowhere"], "nowhere"),
+    (["missing.gofail", "--source", "examples/kvserver"], "missing.gofail: no such file"),
+    (["testdata/explore/kv.gofail", "--source", "examples/kvserver", "--only", "nope*"], "no failpoints matching nope*"),
+    (["testdata/explore/kv.gofail", "--source", "examples/kvserver", "--terms", "explode"], "bad terms"),
+    (["testdata/explore/kv.gofail", "--source", "examples/kvserver", "--var", "failpoint=x"], "set per run"),
+    (["testdata/explore/kv.gofail", "--source", "examples/kvserver", "--seed", "1"], "--sample"),
+    (["testdata/explore/kv.gofail", "--source", "nowhere"], "nowhere"),
     (["testdata/scenarios/../explore/kvwork.py", "--source", "examples/kvserver"], "unknown statement"),
 ])
 def test_bad_input_exits_2_before_anything_runs(args: list[str], message: str, tmp_path: Path) -> None:
@@ -197,7 +198,7 @@ def test_bad_input_exits_2_before_anything_runs(args: list[str], message: str, t
 
 
 def test_run_replays_one_cell_of_a_template(kvserver_binary: Path) -> None:
-    base = [sys.executable, "-m", "gofail_py.cli", "run", str(EXPLORE / "kv_nonfatal.gofail"), "-q",
+    base = [sys.executable, "-m", "gofail_py.cli", "run", str(EXPLORE / "kv.gofail"), "-q",
             "--var", f"kvserver={kvserver_binary}"]
     replay = subprocess.run([*base, "--var", "failpoint=truncateValue", "--var", "terms=return(2)"],
                             capture_output=True, text=True, timeout=120)
@@ -228,6 +229,30 @@ def test_a_signal_stops_every_run(signum: int, kvserver_binary: Path, tmp_path: 
 
 
 @pytest.mark.explore
+def test_a_sigkill_of_explore_leaves_no_run_behind(kvserver_binary: Path, tmp_path: Path) -> None:
+    # explore cannot clean up after SIGKILL: the kernel ends its runs (parent-death signal of the
+    # supervisor), and each run's own supervisor passes it on to the servers it started
+    template = tmp_path / "long.gofail"
+    template.write_text(
+        "process kv: {kvserver} --listen 127.0.0.1:{port} --data {tmp}/kv\nstart kv\n"
+        "set kv {failpoint}={terms}\nsleep 60s\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-m", "gofail_py.cli", "explore", str(template), "--source", str(KVSERVER),
+                             "-j", "2", "--terms", "sleep(1)", "--var", f"kvserver={kvserver_binary}"],
+                            cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while len(survivors(str(kvserver_binary), first=True)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert len(survivors(str(kvserver_binary), first=True)) == 2  # two runs under way, each with its server
+    proc.kill()
+    proc.wait(timeout=10)
+    deadline = time.monotonic() + 30
+    while survivors(str(kvserver_binary), str(template)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert survivors(str(kvserver_binary), str(template)) == []
+
+
+@pytest.mark.explore
 @pytest.mark.parametrize("sampled", [False, True], ids=["all", "sampled"])
 def test_pytest_xdist_gives_the_outcomes_of_explore(sampled: bool, kvserver_binary: Path, tmp_path: Path) -> None:
     only = ["readOnly", "truncateValue", "afterCommit"]
@@ -238,7 +263,7 @@ def test_pytest_xdist_gives_the_outcomes_of_explore(sampled: bool, kvserver_bina
     test_file.write_text(f'''
 import pytest
 
-@pytest.mark.gofail_explore(template={str(EXPLORE / "kv_nonfatal.gofail")!r}, source={str(KVSERVER)!r},
+@pytest.mark.gofail_explore(template={str(EXPLORE / "kv.gofail")!r}, source={str(KVSERVER)!r},
                             terms={NONFATAL!r}, only={only!r}, variables={{"kvserver": {str(kvserver_binary)!r}}}{sampling})
 def test_robust(gofail_cell):
     result = gofail_cell.run()
@@ -257,7 +282,7 @@ def test_robust(gofail_cell):
         failure, skipped = case.find("failure"), case.find("skipped")
         from_pytest[cell] = ("not-reached" if skipped is not None else
                              "passed" if failure is None else failure.attrib["message"].split("AssertionError: ")[-1].split()[0])
-    direct = explore(str(EXPLORE / "kv_nonfatal.gofail"), "--source", str(KVSERVER), *(f"--terms={t}" for t in NONFATAL),
+    direct = explore(str(EXPLORE / "kv.gofail"), "--source", str(KVSERVER), *(f"--terms={t}" for t in NONFATAL),
                      *(f"--only={name}" for name in only), *sampling_args, "-j", "2", "--json",
                      "--var", f"kvserver={kvserver_binary}")
     from_explore = {f"{fp}-{t}": outcome for (fp, t), outcome in outcomes(json.loads(direct.stdout)).items()}

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 
 from gofail_py.errors import ScenarioSyntaxError, WorkspaceError
+
+if TYPE_CHECKING:
+    from gofail_py.explore.cells import Cell
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -53,8 +59,6 @@ def explore(template: str, sources: tuple[str, ...], terms: tuple[str, ...], onl
     broken). Exit 0 nothing failed or errored, 1 a run failed, 3 runs errored and none failed,
     2 bad input (nothing ran).
     """
-    from gofail_py.explore import matrix
-    from gofail_py.explore.campaign import Campaign, RunResult, exit_code, summary
     from gofail_py.explore.cells import inventory, make_cells
     from gofail_py.explore.template import load_cell
 
@@ -75,6 +79,24 @@ def explore(template: str, sources: tuple[str, ...], terms: tuple[str, ...], onl
             Path(journal_dir).mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise WorkspaceError(f"--journal {journal_dir}: {error.strerror}") from error
+    # the report draws each run's timeline from its journal: kept for it until it is written
+    kept = Path(tempfile.mkdtemp(prefix="gofail-py-explore-")) if output is not None and journal_dir is None else None
+    try:
+        _campaign(template, cells, values, timeout, jobs, journal_dir or kept, as_json, output, sources,
+                  fail_on_not_reached, kept is not None)
+    finally:
+        if kept is not None:
+            shutil.rmtree(kept, ignore_errors=True)
+
+
+def _campaign(template: str, cells: list[Cell], values: dict[str, str], timeout: float, jobs: int,
+              journal_dir: str | Path | None, as_json: bool, output: str | None, sources: tuple[str, ...],
+              fail_on_not_reached: bool, forget_journals: bool) -> None:
+    from gofail_py import workspace
+    from gofail_py.explore import matrix
+    from gofail_py.explore.campaign import Campaign, RunResult, exit_code, summary
+    from gofail_py.explore.report import write_report
+
     campaign = Campaign(Path(template).resolve(), Path(journal_dir) if journal_dir else None, values, timeout)
     done: list[RunResult] = []
     lock = threading.Lock()
@@ -92,7 +114,10 @@ def explore(template: str, sources: tuple[str, ...], terms: tuple[str, ...], onl
         click.echo("interrupted: every run stopped (their processes stopped, failpoints disabled)", err=True)
         sys.exit(130)
     if output is not None:
-        matrix.write_html(Path(output), results)
+        write_report(Path(output), results, workspace.list_failpoints(list(sources)))
+        if forget_journals:  # they were kept for the report only
+            for result in results:
+                result.journal = None
     if as_json:
         click.echo(matrix.as_json(results))
     else:

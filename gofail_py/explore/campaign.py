@@ -9,19 +9,20 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gofail_py.errors import GofailError
 from gofail_py.explore.cells import Cell
+from gofail_py.processes import Child, Supervisor, new_token, temp_dir
 
 PASSED, FAILED, NOT_REACHED, ERROR = "passed", "failed", "not-reached", "error"
 OUTCOMES = (PASSED, FAILED, NOT_REACHED, ERROR)
@@ -85,26 +86,16 @@ def armed(records: Sequence[Mapping[str, Any]], cell: Cell) -> bool:
 def classify(exit_code: int, records: Sequence[Mapping[str, Any]], cell: Cell) -> str:
     """The outcome of one run, from its exit code and journal. The one place outcomes are decided.
 
-    0 passed. 2 (template/bad input), 3 (a process or endpoint unreachable), 130 and signals are
-    errors; so is 1 when no step armed the failpoint before the failure. 1 is failed, unless the failing step is the one that waits for the failpoint to fire:
-    a `reach` step, or until `reach` exists a `wait TARGET {failpoint} count ...` that timed out
-    with the count still 0.
+    0 passed. A `reach` that timed out (its record's outcome is "not-reached") is not-reached.
+    2 (template/bad input), 3 (a process or endpoint unreachable), 130 and signals are errors; so
+    is 1 when no step armed the failpoint before the failure. Any other 1 is failed.
     """
     if exit_code == 0:
         return PASSED
-    if exit_code != 1:
-        return ERROR
-    if not armed(records, cell):
-        return ERROR  # a step failed before the fault was even armed: the template or environment
-    step = failed_step(records)
-    if step is not None:
-        words = str(step.get("statement", "")).split()
-        if words[:1] == ["reach"]:
-            return NOT_REACHED
-        if words[:1] == ["wait"] and len(words) > 3 and words[2] == cell.failpoint and words[3] == "count":
-            # timed out with the count still 0; a death while waiting means it fired (a panic)
-            if str(step.get("message", "")).startswith(f"{cell.failpoint} count is 0,"):
-                return NOT_REACHED
+    if exit_code == 1 and any(record.get("outcome") == NOT_REACHED for record in records):
+        return NOT_REACHED
+    if exit_code != 1 or not armed(records, cell):
+        return ERROR  # the template or the environment (a step failed before the fault was even armed)
     return FAILED
 
 
@@ -129,7 +120,8 @@ class Campaign:
     journal_dir: Path | None = None
     variables: Mapping[str, str] = field(default_factory=dict)
     timeout: float = 600.0  # per run, whole run
-    _children: set[subprocess.Popen[bytes]] = field(default_factory=set)
+    _children: dict[int, Child] = field(default_factory=dict)  # runs under way, by pid
+    _supervisor: Supervisor | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stopping: threading.Event = field(default_factory=threading.Event)
 
@@ -141,28 +133,35 @@ class Campaign:
 
     def _attempt(self, cell: Cell, journal: Path) -> tuple[int, str]:
         with self._lock:
-            if self._stopping.is_set():
+            if self._stopping.is_set() or self._supervisor is None:
                 return 130, "interrupted before it started"
-            # own session: a Ctrl-C at the terminal reaches us only; we stop each run ourselves so it
-            # cleans up (its processes live in their own process groups, a group kill would miss them)
-            child = subprocess.Popen(
-                self.command(cell, journal), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT, start_new_session=True,
-            )
-            self._children.add(child)
+            # through the one supervisor: its own session (a Ctrl-C at the terminal reaches us only;
+            # we stop each run ourselves so it cleans up), and SIGKILL from the kernel if explore
+            # dies, which its own supervisor passes on to the processes it started
+            child = self._supervisor.start(cell.slug, self.command(cell, journal), merge_stderr=True)
+            self._children[child.pid] = child
         timer = threading.Timer(self.timeout, self._end, (child,))
         timer.daemon = True
         timer.start()
         try:
-            out, _ = child.communicate()
+            child.popen.wait()
         finally:
             timer.cancel()
             with self._lock:
-                self._children.discard(child)
-        return child.returncode, out.decode("utf-8", "replace")
+                self._children.pop(child.pid, None)
+        try:
+            output = child.stdout_path.read_text(encoding="utf-8", errors="replace")
+            child.stdout_path.unlink()
+        except OSError:
+            output = ""
+        return child.popen.returncode, output
 
     def run_cell(self, cell: Cell) -> RunResult:
         """Runs one cell (again when it lost a port to another run) and classifies it."""
+        with self.supervised():
+            return self._run_cell(cell)
+
+    def _run_cell(self, cell: Cell) -> RunResult:
         began = time.monotonic()
         own_dir = None
         if self.journal_dir is not None:
@@ -195,23 +194,35 @@ class Campaign:
             if own_dir is not None:
                 shutil.rmtree(own_dir, ignore_errors=True)
 
-    def _end(self, child: subprocess.Popen[bytes]) -> None:
-        """SIGTERM (the run stops its processes and disables its failpoints), SIGKILL if it hangs."""
-        if child.poll() is not None:
-            return
+    @contextmanager
+    def supervised(self) -> Iterator[None]:
+        """Every run started inside goes through one supervisor, closed (its log dir removed) at the end."""
+        with self._lock:
+            mine = self._supervisor is None
+            if mine:
+                token = new_token()
+                # named by the token: `gofail-py sweep` removes it if explore is SIGKILLed
+                self._supervisor = Supervisor(temp_dir(token), token)
         try:
-            child.send_signal(signal.SIGTERM)
-            child.wait(timeout=STOP_GRACE)
-        except subprocess.TimeoutExpired:
-            child.kill()
-        except ProcessLookupError:
-            pass
+            yield
+        finally:
+            if mine:
+                with self._lock:
+                    supervisor, self._supervisor = self._supervisor, None
+                if supervisor is not None:
+                    supervisor.close()
+                    shutil.rmtree(supervisor.log_dir, ignore_errors=True)
+
+    def _end(self, child: Child) -> None:
+        """SIGTERM (the run stops its processes and disables its failpoints), SIGKILL if it hangs."""
+        if child.alive():
+            child.stop(grace=STOP_GRACE)
 
     def stop(self) -> None:
         """Ends every run under way and keeps new ones from starting; returns when all are gone."""
         self._stopping.set()
         with self._lock:
-            children = list(self._children)
+            children = list(self._children.values())
         threads = [threading.Thread(target=self._end, args=(child,), daemon=True) for child in children]
         for thread in threads:
             thread.start()
@@ -222,6 +233,10 @@ class Campaign:
             on_result: Callable[[RunResult], None] | None = None) -> list[RunResult]:
         """Runs the cells, ``jobs`` at once; results in cell order. Interrupted: stops all, re-raises."""
         cells = list(cells)
+        with self.supervised():
+            return self._run(cells, jobs, on_result)
+
+    def _run(self, cells: list[Cell], jobs: int, on_result: Callable[[RunResult], None] | None) -> list[RunResult]:
         results: dict[Cell, RunResult] = {}
         pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="explore")
         try:
@@ -229,7 +244,7 @@ class Campaign:
             for future in as_completed(futures):
                 try:
                     result = future.result()
-                except OSError as error:  # this machine, not the run: say so in the matrix, go on
+                except (OSError, GofailError) as error:  # this machine, not the run: say so in the matrix, go on
                     result = RunResult(futures[future], ERROR, -1, None, 0.0, message=f"explore: {error}")
                 results[futures[future]] = result
                 if on_result is not None:

@@ -1,11 +1,9 @@
-"""The campaign's results as text: progress lines, the failpoint × terms matrix, JSON, a small HTML."""
+"""The campaign's results as text: progress lines, the failpoint × terms matrix, JSON (the HTML report: report.py)."""
 
 from __future__ import annotations
 
-import html
 import json
 from collections.abc import Sequence
-from pathlib import Path
 
 from gofail_py.explore.campaign import NOT_REACHED, OUTCOMES, PASSED, RunResult, summary
 
@@ -49,39 +47,3 @@ def matrix_text(results: Sequence[RunResult]) -> str:
 
 def as_json(results: Sequence[RunResult]) -> str:
     return json.dumps({"runs": [r.as_dict() for r in results], "summary": summary(results)}, indent=2)
-
-
-def write_html(path: Path, results: Sequence[RunResult]) -> None:
-    """The matrix as a standalone page, each cell linking to its run's journal.
-
-    A hook: the coverage report (timelines per run) will take this matrix on top.
-    """
-    failpoints, terms = _axes(results)
-    by_pair = {(r.cell.failpoint, r.cell.terms): r for r in results}
-    rows = []
-    for name in failpoints:
-        cells = []
-        for term in terms:
-            result = by_pair.get((name, term))
-            if result is None:
-                cells.append("<td>-</td>")
-                continue
-            label = html.escape(result.outcome)
-            if result.journal is not None:
-                label = f'<a href="{html.escape(result.journal.resolve().as_uri())}">{label}</a>'
-            cells.append(f'<td class="{html.escape(result.outcome)}" title="{html.escape(result.message)}">{label}</td>')
-        rows.append(f"<tr><th>{html.escape(name)}</th>{''.join(cells)}</tr>")
-    head = "".join(f"<th>{html.escape(t)}</th>" for t in terms)
-    counts = summary(results)
-    page = f"""<!doctype html>
-<html><head><meta charset="utf-8"><title>gofail-py explore</title><style>
-td, th {{ padding: 2px 8px; border: 1px solid #ccc; }} .passed {{ background: #cfc; }}
-.failed {{ background: #f99; }} .not-reached {{ background: #eee; }} .error {{ background: #fc6; }}
-</style></head><body>
-<h1>gofail-py explore</h1>
-<p>{html.escape(counts_line(counts))}</p>
-<table><tr><th>failpoint</th>{head}</tr>
-{chr(10).join(rows)}
-</table></body></html>
-"""
-    path.write_text(page, encoding="utf-8")

@@ -12,7 +12,7 @@ from typing import Any, Literal
 # what a record is: a statement of the scenario, a `for` window's timer, a cleanup action, the
 # end-of-scenario check
 RecordKind = Literal["step", "timer", "cleanup", "end"]
-Outcome = Literal["ok", "failed", "error", "interrupted"]
+Outcome = Literal["ok", "failed", "not-reached", "error", "interrupted"]  # not-reached: a `reach` timed out
 
 
 @dataclass

@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import TypeVar
 
 from gofail_py.client import DEFAULT_REGISTRATION_GRACE, Client
-from gofail_py.errors import ClientError, EndpointUnreachable, ExpectationFailed, GofailError, ProcessDied, ProcessStartError
+from gofail_py.errors import (
+    ClientError, EndpointUnreachable, ExpectationFailed, GofailError, NotReached, ProcessDied, ProcessStartError,
+)
 from gofail_py.processes import Cancelled, Child, Supervisor, free_port, poll_until
 from gofail_py.recording import Recorder, RecordingClient
 from gofail_py.scenario.builder import Scenario
@@ -197,7 +199,8 @@ class Runtime:
             self.finish(record)
             raise
         except (GofailError, OSError) as error:
-            record.outcome = "failed" if isinstance(error, ExpectationFailed) else "error"
+            record.outcome = ("not-reached" if isinstance(error, NotReached)
+                              else "failed" if isinstance(error, ExpectationFailed) else "error")
             record.message = str(error)
             self.finish(record)
             raise StepFailed(error, record) from error
@@ -208,7 +211,7 @@ class Runtime:
     # end: never by a race between the death and the end of an unrelated step, so a run's verdict
     # does not depend on timing.
 
-    def _death(self, proc: Process, why: str) -> ExpectationFailed:
+    def death(self, proc: Process, why: str) -> ExpectationFailed:
         excerpt = proc.stderr_excerpt()
         panic = proc.panic_line()
         if panic is not None and panic not in excerpt:
@@ -232,8 +235,8 @@ class Runtime:
             if proc.child is None or not proc.child.claim_unexpected_exit():
                 continue
             if during is not None:
-                raise self._death(proc, f"while `{describe(step)}` ran ({during})") from during
-            raise self._death(proc, f"before `{describe(step)}`" + (
+                raise self.death(proc, f"while `{describe(step)}` ran ({during})") from during
+            raise self.death(proc, f"before `{describe(step)}`" + (
                 f": it died by a failpoint panic, which no `expect {proc.name} exit` accounted for"
                 if proc.panic_line() else ""
             ))
@@ -242,7 +245,7 @@ class Runtime:
         """At the end, every exit must have been accounted for, panics included."""
         for target in self.targets.values():
             if isinstance(target, Process) and target.child is not None and target.child.claim_unexpected_exit():
-                raise self._death(
+                raise self.death(
                     target, "and no step accounted for it by the end of the scenario "
                     f"(`expect {target.name} exit` does)" if target.panic_line() else "by the end of the scenario"
                 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -9,6 +10,32 @@ from gofail_py.client import Client
 from gofail_py.processes import Child, tail
 
 PANIC_MARK = "failpoint panic"  # what the runtime's `panic` action writes to stderr
+_NAMED = re.compile(re.escape(PANIC_MARK) + r": ([A-Za-z_][A-Za-z0-9_]*)")
+PANIC_SCAN = 4 << 20  # bytes at the end of stderr searched for it: a program may log a lot after the panic
+
+
+def find_panic(path: Path) -> str | None:
+    """The first line holding the runtime's panic mark in the last PANIC_SCAN bytes of a log.
+
+    Not just the last lines: etcd panics again while logging the failpoint panic, and its stderr
+    then ends with dozens of lines of the second panic's stack.
+    """
+    try:
+        with path.open("rb") as log:
+            log.seek(0, 2)
+            log.seek(max(0, log.tell() - PANIC_SCAN))
+            data = log.read()
+    except OSError:
+        return None
+    lines = [line.strip() for line in data.decode("utf-8", "replace").splitlines() if PANIC_MARK in line]
+    # the Go runtime's own line ("panic: failpoint panic: NAME") first, else a logger's copy of it
+    return next((line for line in lines if line.startswith("panic: ")), lines[0] if lines else None)
+
+
+def panic_names(line: str) -> str:
+    """The word after the mark: the failpoint's name for a bare `panic`, the value's for `panic("x")`."""
+    match = _NAMED.search(line)
+    return match.group(1) if match else ""
 
 
 def stderr_excerpt(path: Path | None, lines: int = 8) -> str:
@@ -55,7 +82,18 @@ class Process(Target):
         """The runtime's panic line in the stderr of the last run, if it died by a `panic` action."""
         if self.child is None:
             return None
-        return next((line.strip() for line in tail(self.child.stderr_path, 60).splitlines() if PANIC_MARK in line), None)
+        return find_panic(self.child.stderr_path)
+
+    def panicked_at(self, failpoint: str) -> bool:
+        """The last run died by a failpoint panic of ``failpoint``: named in the panic line (a bare
+        `panic` writes the name), or, when the line names no armed failpoint, armed with a panic."""
+        line = self.panic_line()
+        if line is None or self.alive():
+            return False
+        said = panic_names(line)
+        if said == failpoint:
+            return True
+        return said not in self.armed and "panic" in self.armed.get(failpoint, "")
 
     def started(self, child: Child) -> None:
         self.child = child
