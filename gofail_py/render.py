@@ -11,6 +11,15 @@ from gofail_py.resources import resource_dir
 if TYPE_CHECKING:
     import jinja2
 
+# Names in the enabled code that the templates write and the marker finder looks for: one place,
+# read by both (the templates get them as globals), so the two cannot drift apart.
+RUNTIME_PREFIX = "__fp_"  # the runtime variable of failpoint NAME is __fp_NAME
+VALUE_PREFIX = "v"  # the value it yields is vNAME
+ERROR_VAR = "__fpErr"
+ACQUIRE = "Acquire"
+GO_NAMES = {"RUNTIME_PREFIX": RUNTIME_PREFIX, "VALUE_PREFIX": VALUE_PREFIX, "ERROR_VAR": ERROR_VAR, "ACQUIRE": ACQUIRE}
+_PLACEHOLDER = "GOFAILPYNAME"
+
 
 def go_quote(text: str) -> str:
     """Go's %q of a string (names are identifiers, so escapes are rare but kept correct)."""
@@ -39,6 +48,7 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
     )
     env.filters["go_quote"] = go_quote
+    env.globals.update(GO_NAMES)
     return env
 
 
@@ -64,6 +74,19 @@ def failpoint_close(name: str, type_: str) -> bytes:
 def failpoint_comment(indent: bytes, name: str, type_: str) -> bytes:
     """The `// gofail: var NAME TYPE` header line that disable writes back."""
     return _render("failpoint_comment.go.j2", indent=indent.decode(), name=name, type=type_)
+
+
+@cache
+def _footer_head() -> bytes:
+    """The footer up to the failpoint's name, from the template rendered with a placeholder name."""
+    return failpoint_close(_PLACEHOLDER, "T").partition(_PLACEHOLDER.encode())[0]
+
+
+def footer_needle(name: str) -> bytes:
+    """What marks the end of an enabled failpoint's body in its last line (`; goto __nomockNAME;`)."""
+    rendered = failpoint_close(_PLACEHOLDER, "T")
+    after = rendered[rendered.index(_PLACEHOLDER.encode()) + len(_PLACEHOLDER):][:1]
+    return _footer_head() + name.encode() + after
 
 
 @cache
