@@ -18,6 +18,7 @@ class RewriteResult:
     source: bytes
     markers: FileMarkers
     changed: bool
+    binding: bytes | None = None  # enable only: the binding file its failpoints need
 
 
 def enabled_lines(fp: Failpoint) -> list[bytes]:
@@ -61,7 +62,7 @@ def enable_source(source: bytes, path: str = "<source>") -> RewriteResult:
     plain_labels = [label for label in markers.labels if not label.enabled]
     # like gofail, labels are only rewritten in files that hold failpoints
     if not plain and not (plain_labels and markers.failpoints):
-        return RewriteResult(source, markers, changed=False)
+        return RewriteResult(source, markers, changed=False, binding=binding_source(markers))
     lines = split if split is not None else split_lines(source)
     errors: list[MarkerError] = []
     for fp in plain:
@@ -80,7 +81,7 @@ def enable_source(source: bytes, path: str = "<source>") -> RewriteResult:
     for label in plain_labels:
         row = label.line - 1
         lines[row] = lines[row]._replace(content=lines[row].content.replace(prefix, label_code, 1))
-    return RewriteResult(join_lines(lines), markers, changed=True)
+    return RewriteResult(join_lines(lines), markers, changed=True, binding=binding_source(markers))
 
 
 def disable_source(source: bytes, path: str = "<source>") -> RewriteResult:

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gofail_py import cache as result_cache
 from gofail_py import rewrite
 from gofail_py.errors import GofailError, GoToolError, MarkerError, MarkerErrors, WorkspaceError
 from gofail_py.markers import Failpoint, FileMarkers, may_hold_markers
@@ -93,31 +94,45 @@ class Plan:
 
 @dataclass
 class _Found:
-    files: list[Path] = field(default_factory=list)
+    # Files are path strings, written as pathlib would (`a/b.go`, not `./a/b.go`): on big trees a
+    # Path per file costs more than reading it.
+    files: list[str] = field(default_factory=list)
     links: list[Path] = field(default_factory=list)
     stale: list[Path] = field(default_factory=list)
+    entries: dict[str, os.DirEntry[str]] = field(default_factory=dict)  # files met in a scan, for their stat
+    names: set[str] = field(default_factory=set)  # every .go path met in a scan, links included
+    dirs: set[str] = field(default_factory=set)  # the directories scanned
 
 
 def _is_go_source_name(name: str) -> bool:
     return name.endswith(".go") and not name.startswith((".", "_"))
 
 
-def _scan_dir(directory: Path, found: _Found) -> list[Path]:
+def _scan_dir(directory: str, found: _Found) -> list[str]:
     """Adds a directory's Go files; returns its subdirectories that `...` would enter."""
     subdirs = []
     try:
-        entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        with os.scandir(directory) as scan:
+            entries = sorted(scan, key=lambda e: e.name)
     except OSError as error:
         raise WorkspaceError(f"{directory}: cannot read directory: {error.strerror}") from error
+    found.dirs.add(directory)
+    prefix = "" if directory == "." else directory if directory.endswith("/") else directory + "/"
     for entry in entries:
-        path = directory / entry.name
+        name = entry.name
+        path = prefix + name
         if entry.is_dir(follow_symlinks=False):
-            if not entry.name.startswith((".", "_")) and entry.name not in _SKIPPED_DIRS:
+            if not name.startswith((".", "_")) and name not in _SKIPPED_DIRS:
                 subdirs.append(path)
-        elif _STALE_TEMP.match(entry.name):
-            found.stale.append(path)
-        elif _is_go_source_name(entry.name):
-            (found.links if entry.is_symlink() else found.files).append(path)
+        elif _STALE_TEMP.match(name):
+            found.stale.append(Path(path))
+        elif _is_go_source_name(name):
+            found.names.add(path)
+            if entry.is_symlink():
+                found.links.append(Path(path))
+            else:
+                found.files.append(path)
+                found.entries[path] = entry
     return subdirs
 
 
@@ -131,15 +146,17 @@ def find_go_files(paths: Sequence[PathArg]) -> _Found:
         if not path.exists() and not path.is_symlink():
             raise WorkspaceError(f"{text}: no such file or directory")
         if path.is_dir():
-            pending = [path]
+            pending = [str(path)]
             while pending:
                 subdirs = _scan_dir(pending.pop(), found)
                 if recursive:
                     pending.extend(reversed(subdirs))
         elif path.suffix != ".go":
             raise WorkspaceError(f"{text}: not a Go file (expected a .go file, a directory or DIR/...)")
+        elif path.is_symlink():
+            found.links.append(path)
         else:
-            (found.links if path.is_symlink() else found.files).append(path)
+            found.files.append(str(path))
     found.files = list(dict.fromkeys(found.files))
     return found
 
@@ -147,9 +164,10 @@ def find_go_files(paths: Sequence[PathArg]) -> _Found:
 # --- reading and checking ----------------------------------------------------------------------
 
 
-def _read_source(path: Path) -> bytes:
+def _read_source(path: PathArg) -> bytes:
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as file:
+            data = file.read()
     except OSError as error:
         raise WorkspaceError(f"{path}: cannot read: {error.strerror}") from error
     if b"\0" in data:
@@ -169,7 +187,7 @@ def _check_links(found: _Found) -> None:
     """A link to a file elsewhere is never written through: refuse it when it holds markers."""
     if not found.links:
         return
-    real_files = {f.resolve() for f in found.files}
+    real_files = {Path(f).resolve() for f in found.files}
     for link in found.links:
         target = link.resolve()
         if target in real_files or not target.exists():
@@ -181,8 +199,17 @@ def _check_links(found: _Found) -> None:
             )
 
 
+def _may_have_binding(found: _Found, path: str) -> bool:
+    """Whether a binding file of this file may exist; the scan of its directory tells, if any."""
+    directory, _, name = path.rpartition("/")
+    if (directory or ".") not in found.dirs:
+        return True
+    prefix = directory + "/" if directory else ""
+    return any(prefix + candidate in found.names for candidate in (rewrite.binding_file_name(name), name.split(".go")[0] + ".fail.go"))
+
+
 def _collect(
-    paths: Sequence[PathArg], transform: Callable[[bytes, str], rewrite.RewriteResult]
+    paths: Sequence[PathArg], transform: Callable[[bytes, str], rewrite.RewriteResult], use_cache: bool = True
 ) -> tuple[Plan, list[tuple[Path, bytes, rewrite.RewriteResult]]]:
     found = find_go_files(paths)
     _check_links(found)
@@ -190,12 +217,36 @@ def _collect(
     results = []
     errors: list[MarkerError] = []
     problems: list[GofailError] = []
+    store = result_cache.Store() if use_cache else None
+    if store is not None:
+        index, known_plain = store.plain_files("\0".join([os.getcwd(), *[str(os.fspath(p)) for p in paths or ["."]]]))
+    plain: dict[str, result_cache.Signature] = {}
     for path in found.files:
+        signature = None
+        entry = found.entries.get(path)
+        if store is not None and entry is not None:
+            # stat before read: a file changed in between gets a signature that no longer matches
+            try:
+                signature = result_cache.signature(entry.stat(follow_symlinks=False))
+            except OSError:
+                pass
+            if signature is not None and known_plain.get(path) == signature and not _may_have_binding(found, path):
+                plain[path] = signature  # unchanged since a read found no gofail text in it
+                continue
         try:
             source = _read_source(path)
-            if rewrite.is_binding_file(source):
+            if not may_hold_markers(source):
+                if signature is not None:
+                    plain[path] = signature
+                if not _may_have_binding(found, path):
+                    continue  # nothing to rewrite and no binding to look at
+                result = transform(source, path)
+            elif rewrite.is_binding_file(source):
                 continue
-            result = transform(source, str(path))
+            elif store is not None:
+                result = store.rewrite(transform.__name__, transform, source, path)
+            else:
+                result = transform(source, path)
         except MarkerErrors as error:
             errors.extend(error.errors)
             continue
@@ -205,9 +256,12 @@ def _collect(
         except WorkspaceError as error:
             problems.append(error)
             continue
-        results.append((path, source, result))
+        located = Path(path)
+        results.append((located, source, result))
         for fp in result.markers.failpoints:
-            plan.failpoints.append(LocatedFailpoint(path, result.markers.package or "", fp))
+            plan.failpoints.append(LocatedFailpoint(located, result.markers.package or "", fp))
+    if store is not None and plain != known_plain:
+        store.save_plain_files(index, plain)
     if errors and not problems:
         raise MarkerErrors(errors)
     if problems:
@@ -247,13 +301,13 @@ def _read_optional(path: Path) -> bytes | None:
         return None
 
 
-def plan_enable(paths: Sequence[PathArg]) -> Plan:
+def plan_enable(paths: Sequence[PathArg], cache: bool = True) -> Plan:
     """Every change enabling the failpoints under the paths; raises before anything is written."""
-    plan, results = _collect(paths, rewrite.enable_source)
+    plan, results = _collect(paths, rewrite.enable_source, cache)
     _check_unique_names(plan.failpoints)
     bindings, sources = [], []
     for path, source, result in results:
-        binding = rewrite.binding_source(result.markers)
+        binding = result.binding
         if binding is not None:
             binding_path = path.with_name(rewrite.binding_file_name(path.name))
             existing = _read_optional(binding_path)
@@ -270,9 +324,9 @@ def plan_enable(paths: Sequence[PathArg]) -> Plan:
     return plan
 
 
-def plan_disable(paths: Sequence[PathArg]) -> Plan:
+def plan_disable(paths: Sequence[PathArg], cache: bool = True) -> Plan:
     """Every change turning enabled failpoints back into comments and removing their bindings."""
-    plan, results = _collect(paths, rewrite.disable_source)
+    plan, results = _collect(paths, rewrite.disable_source, cache)
     sources, removals = [], []
     for path, source, result in results:
         if result.changed:
@@ -291,8 +345,8 @@ def plan_disable(paths: Sequence[PathArg]) -> Plan:
 # --- writing -------------------------------------------------------------------------------------
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Writes through a temp file in the same directory and a rename, keeping the file's mode."""
+def _stage(path: Path, data: bytes, sync: bool) -> Path:
+    """Writes data to a temp file beside path, with path's mode; the caller renames it."""
     try:
         mode = path.stat().st_mode & 0o7777
     except FileNotFoundError:
@@ -305,14 +359,29 @@ def write_atomic(path: Path, data: bytes) -> None:
         with os.fdopen(fd, "wb") as out:
             out.write(data)
             out.flush()
-            os.fsync(out.fileno())
+            if sync:
+                os.fsync(out.fileno())
         os.chmod(temp, mode)
+    except BaseException:
+        _unlink_quietly(temp)
+        raise
+    return temp
+
+
+def _unlink_quietly(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Writes through a temp file in the same directory and a rename, keeping the file's mode."""
+    temp = _stage(path, data, sync=True)
+    try:
         os.replace(temp, path)
     except BaseException:
-        try:
-            os.unlink(temp)
-        except FileNotFoundError:
-            pass
+        _unlink_quietly(temp)
         raise
 
 
@@ -340,11 +409,39 @@ def apply(plan: Plan) -> None:
     _check_writable(plan)
     for stale in plan.stale_temp_files:
         stale.unlink(missing_ok=True)
-    for change in plan.changes:
-        if change.new is None:
-            change.path.unlink(missing_ok=True)
-        else:
-            write_atomic(change.path, change.new)
+    # Every new file is written whole to a temp file before any is renamed (SIGKILL leaves each
+    # file old or new); one sync flushes them all, instead of an fsync per file (docs/speed.md).
+    staged: dict[Path, Path] = {}
+    try:
+        for change in plan.changes:
+            if change.new is not None:
+                staged[change.path] = _stage(change.path, change.new, sync=False)
+        os.sync()
+        for change in plan.changes:
+            if change.new is None:
+                change.path.unlink(missing_ok=True)
+            else:
+                os.replace(staged.pop(change.path), change.path)
+    except BaseException:
+        for temp in staged.values():
+            _unlink_quietly(temp)
+        raise
+    for directory in sorted({change.path.parent for change in plan.changes}):
+        _sync_directory(directory)
+
+
+def _sync_directory(directory: Path) -> None:
+    """Makes the renames and deletions in a directory durable (power loss, not only a crash)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems cannot sync a directory; the renames stand
+    finally:
+        os.close(fd)
 
 
 # --- go.mod ----------------------------------------------------------------------------------
@@ -413,9 +510,9 @@ def restore_go_mod(root: Path) -> bool:
 # --- the operations the CLI offers -----------------------------------------------------------------
 
 
-def enable(paths: Sequence[PathArg], *, dry_run: bool = False, go_get: bool = False) -> Plan:
+def enable(paths: Sequence[PathArg], *, dry_run: bool = False, go_get: bool = False, cache: bool = True) -> Plan:
     """Enables every failpoint under the paths; validates everything before writing anything."""
-    plan = plan_enable(paths)
+    plan = plan_enable(paths, cache)
     if dry_run:
         return plan
     if go_get:
@@ -428,9 +525,9 @@ def enable(paths: Sequence[PathArg], *, dry_run: bool = False, go_get: bool = Fa
     return plan
 
 
-def disable(paths: Sequence[PathArg], *, dry_run: bool = False) -> Plan:
+def disable(paths: Sequence[PathArg], *, dry_run: bool = False, cache: bool = True) -> Plan:
     """Disables every failpoint under the paths and restores go.mod/go.sum saved by --go-get."""
-    plan = plan_disable(paths)
+    plan = plan_disable(paths, cache)
     if dry_run:
         return plan
     apply(plan)
@@ -438,9 +535,9 @@ def disable(paths: Sequence[PathArg], *, dry_run: bool = False) -> Plan:
     return plan
 
 
-def list_failpoints(paths: Sequence[PathArg]) -> list[LocatedFailpoint]:
+def list_failpoints(paths: Sequence[PathArg], cache: bool = True) -> list[LocatedFailpoint]:
     """Every failpoint under the paths, enabled or not, in file and line order."""
-    plan, _ = _collect(paths, _markers_only)
+    plan, _ = _collect(paths, _markers_only, cache)
     return plan.failpoints
 
 
@@ -451,7 +548,7 @@ def enabled_files(paths: Sequence[PathArg]) -> list[Path]:
     for path in found.files:
         source = _read_source(path)
         if rewrite.is_binding_file(source) or (may_hold_markers(source) and _markers_only(source, str(path)).markers.is_enabled):
-            enabled.append(path)
+            enabled.append(Path(path))
     return enabled
 
 
