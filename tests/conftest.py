@@ -13,9 +13,12 @@ from tests.support.goprog import REPO, TESTDATA
 def pytest_configure(config: pytest.Config) -> None:
     """The rewriter's cache goes to a folder of this session (inherited by every CLI run), not ~/.cache."""
     import os
+    import shutil
     import tempfile
 
-    os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="gofail-py-test-cache-")
+    folder = tempfile.mkdtemp(prefix="gofail-py-test-cache-")
+    os.environ["XDG_CACHE_HOME"] = folder
+    config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
 
 
 def tree_digest(root: Path, modes: bool = True) -> dict[str, str]:
