@@ -19,7 +19,6 @@ neither tree-sitter nor Jinja2: a warm run needs neither.
 
 from __future__ import annotations
 
-import hashlib
 import marshal
 import os
 import time
@@ -29,6 +28,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gofail_py.markers import Failpoint, FileMarkers, Label
+
+try:  # hashlib's own blake2b, without hashlib loading OpenSSL (a few ms of every run)
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - a Python built without it
+    from hashlib import blake2b
 from gofail_py.resources import resource_dir
 
 if TYPE_CHECKING:
@@ -53,7 +57,7 @@ def cache_dir() -> Path:
 
 
 def _hash(*parts: bytes) -> str:
-    digest = hashlib.blake2b(digest_size=20)
+    digest = blake2b(digest_size=20)
     for part in parts:
         digest.update(len(part).to_bytes(8, "little"))
         digest.update(part)
@@ -84,7 +88,7 @@ def fingerprint() -> str:
 
 def _seal(data: Any) -> bytes:
     payload = marshal.dumps(data)
-    return _MAGIC + hashlib.blake2b(payload, digest_size=_DIGEST).digest() + payload
+    return _MAGIC + blake2b(payload, digest_size=_DIGEST).digest() + payload
 
 
 def _unseal(blob: bytes) -> Any:
@@ -93,7 +97,7 @@ def _unseal(blob: bytes) -> Any:
     if not blob.startswith(_MAGIC) or len(blob) < head + _DIGEST:
         return None
     payload = blob[head + _DIGEST:]
-    if hashlib.blake2b(payload, digest_size=_DIGEST).digest() != blob[head:head + _DIGEST]:
+    if blake2b(payload, digest_size=_DIGEST).digest() != blob[head:head + _DIGEST]:
         return None
     try:
         return marshal.loads(payload)
@@ -162,30 +166,45 @@ class Store:
         return entry, {path: sig for path, sig in signatures.items() if isinstance(sig, tuple) and sig[3] < limit and sig[4] < limit}
 
     def save_plain_files(self, entry: Path, signatures: dict[str, Signature]) -> None:
-        self._save(entry, (self.started_ns, signatures))
+        self._save(entry, (self.started_ns, signatures), replace=True)
 
     # --- disk ----------------------------------------------------------------------------------
 
     def _load(self, entry: Path) -> Any:
         try:
             with open(entry, "rb") as file:
-                return _unseal(file.read())
+                data = _unseal(file.read())
         except OSError:
             return None
+        if data is None:  # damaged (say, a run killed while writing it): made again by this run
+            try:
+                os.unlink(entry)
+            except OSError:
+                pass
+        return data
 
-    def _save(self, entry: Path, data: Any) -> None:
+    def _save(self, entry: Path, data: Any, replace: bool = False) -> None:
+        """Writes an entry; a result entry is created once (O_EXCL: its content can only be the
+        same), so there is no temp file to rename; a reader checks the checksum in any case."""
         if not self.writable:
             return
-        temp = entry.with_name(f".{entry.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+        target = entry.with_name(f".{entry.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp") if replace else entry
         try:
-            entry.parent.mkdir(parents=True, exist_ok=True)
-            with open(temp, "wb") as file:
+            try:
+                file = open(target, "xb")
+            except FileNotFoundError:
+                entry.parent.mkdir(parents=True, exist_ok=True)
+                file = open(target, "xb")
+            with file:
                 file.write(_seal(data))
-            os.replace(temp, entry)  # readers see a whole entry or none
+            if replace:
+                os.replace(target, entry)
+        except FileExistsError:
+            pass  # another run wrote it
         except OSError:
             self.writable = False  # read-only or full: no cache for the rest of this run
             try:
-                os.unlink(temp)
+                os.unlink(target)
             except OSError:
                 pass
 

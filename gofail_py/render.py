@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from functools import cache
-
 from typing import TYPE_CHECKING
 
 from gofail_py.resources import resource_dir
