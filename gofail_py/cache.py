@@ -153,17 +153,14 @@ class Store:
 
     # --- files known to hold no gofail text ----------------------------------------------------
 
-    def plain_files(self, key: str) -> tuple[Path, dict[str, Signature]]:
-        """The index for a command line and its trusted signatures (racy ones left out)."""
+    def plain_files(self, key: str) -> tuple[Path, dict[str, Signature], int]:
+        """The index for a command line, and the time before which a signature is trusted: one
+        taken less than _RACY_NS before the run that recorded it began is "racy" (git's rule)."""
         entry = self.root / "s" / _hash(key.encode())
         data = self._load(entry)
-        if not isinstance(data, tuple) or len(data) != 2 or not isinstance(data[1], dict):
-            return entry, {}
-        recorded_ns, signatures = data
-        if not isinstance(recorded_ns, int):
-            return entry, {}
-        limit = recorded_ns - _RACY_NS
-        return entry, {path: sig for path, sig in signatures.items() if isinstance(sig, tuple) and sig[3] < limit and sig[4] < limit}
+        if not isinstance(data, tuple) or len(data) != 2 or not isinstance(data[0], int) or not isinstance(data[1], dict):
+            return entry, {}, 0
+        return entry, data[1], data[0] - _RACY_NS
 
     def save_plain_files(self, entry: Path, signatures: dict[str, Signature]) -> None:
         self._save(entry, (self.started_ns, signatures), replace=True)

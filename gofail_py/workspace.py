@@ -125,7 +125,7 @@ def _scan_dir(directory: str, found: _Found) -> list[str]:
         if entry.is_dir(follow_symlinks=False):
             if not name.startswith((".", "_")) and name not in _SKIPPED_DIRS:
                 subdirs.append(path)
-        elif _STALE_TEMP.match(name):
+        elif name.startswith(".") and _STALE_TEMP.match(name):
             found.stale.append(Path(path))
         elif _is_go_source_name(name):
             found.names.add(path)
@@ -167,12 +167,13 @@ def find_go_files(paths: Sequence[PathArg]) -> _Found:
 # --- reading and checking ----------------------------------------------------------------------
 
 
-def _read_whole(path: PathArg) -> bytes:
-    """A file's bytes: one open, reads of 64 KiB (most Go files take one), no buffered file object."""
+def _read_whole(path: PathArg, size: int | None = None) -> bytes:
+    """A file's bytes: one open, one read of its size if known (else 64 KiB), no file object."""
     fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     try:
-        data = os.read(fd, 1 << 16)
-        if len(data) == 1 << 16:
+        first = 1 << 16 if size is None else size + 1
+        data = os.read(fd, first)
+        if len(data) == first:
             chunks = [data]
             while chunk := os.read(fd, 1 << 20):
                 chunks.append(chunk)
@@ -182,9 +183,9 @@ def _read_whole(path: PathArg) -> bytes:
         os.close(fd)
 
 
-def _read_source(path: PathArg) -> bytes:
+def _read_source(path: PathArg, size: int | None = None) -> bytes:
     try:
-        data = _read_whole(path)
+        data = _read_whole(path, size)
     except OSError as error:
         raise WorkspaceError(f"{path}: cannot read: {error.strerror}") from error
     if b"\0" in data:
@@ -236,8 +237,9 @@ def _collect(
     errors: list[MarkerError] = []
     problems: list[GofailError] = []
     store = result_cache.Store() if use_cache else None
+    known_plain: dict[str, result_cache.Signature] = {}
     if store is not None:
-        index, known_plain = store.plain_files("\0".join([os.getcwd(), *[str(os.fspath(p)) for p in paths or ["."]]]))
+        index, known_plain, trusted_before = store.plain_files("\0".join([os.getcwd(), *[str(os.fspath(p)) for p in paths or ["."]]]))
     plain: dict[str, result_cache.Signature] = {}
     for path in found.files:
         signature = None
@@ -248,11 +250,17 @@ def _collect(
                 signature = result_cache.signature(entry.stat(follow_symlinks=False))
             except OSError:
                 pass
-            if signature is not None and known_plain.get(path) == signature and not _may_have_binding(found, path):
+            if (
+                signature is not None
+                and known_plain.get(path) == signature
+                and signature[3] < trusted_before  # git's racy-timestamp rule, on mtime and ctime
+                and signature[4] < trusted_before
+                and not _may_have_binding(found, path)
+            ):
                 plain[path] = signature  # unchanged since a read found no gofail text in it
                 continue
         try:
-            source = _read_source(path)
+            source = _read_source(path, None if signature is None else signature[2])
             if not may_hold_markers(source):
                 if signature is not None:
                     plain[path] = signature
