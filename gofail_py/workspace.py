@@ -241,6 +241,7 @@ def _collect(
     if store is not None:
         index, known_plain, trusted_before = store.plain_files("\0".join([os.getcwd(), *[str(os.fspath(p)) for p in paths or ["."]]]))
     plain: dict[str, result_cache.Signature] = {}
+    racy = False
     for path in found.files:
         signature = None
         entry = found.entries.get(path)
@@ -250,15 +251,12 @@ def _collect(
                 signature = result_cache.signature(entry.stat(follow_symlinks=False))
             except OSError:
                 pass
-            if (
-                signature is not None
-                and known_plain.get(path) == signature
-                and signature[3] < trusted_before  # git's racy-timestamp rule, on mtime and ctime
-                and signature[4] < trusted_before
-                and not _may_have_binding(found, path)
-            ):
-                plain[path] = signature  # unchanged since a read found no gofail text in it
-                continue
+            if signature is not None and known_plain.get(path) == signature and not _may_have_binding(found, path):
+                # git's racy-timestamp rule: trusted only if older than the recording run's start
+                if signature[3] < trusted_before and signature[4] < trusted_before:
+                    plain[path] = signature  # unchanged since a read found no gofail text in it
+                    continue
+                racy = True  # read it; recorded again by this run, it will be trusted next time
         try:
             source = _read_source(path, None if signature is None else signature[2])
             if not may_hold_markers(source):
@@ -286,7 +284,7 @@ def _collect(
         results.append((located, source, result))
         for fp in result.markers.failpoints:
             plan.failpoints.append(LocatedFailpoint(located, result.markers.package or "", fp))
-    if store is not None and plain != known_plain:
+    if store is not None and (racy or plain != known_plain):
         store.save_plain_files(index, plain)
     if errors and not problems:
         raise MarkerErrors(errors)

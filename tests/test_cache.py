@@ -192,3 +192,15 @@ def test_disable_finds_what_the_templates_write() -> None:
     opening = render.failpoint_open(b"", "x", "int", "y")
     assert RUNTIME_TEXT + b"x" in opening and render.footer_needle("x") in render.failpoint_close("x", "int")
     assert render.footer_needle("x") == b"; goto __nomockx;"
+
+
+def test_a_racy_index_is_recorded_again_until_trusted(tmp_path: Path) -> None:
+    """Files written just before a run are racy; a later run records them again, so the index
+    comes to be used (a run that found them unchanged but racy must not keep the old record)."""
+    tree, home = _tree(tmp_path), tmp_path / "cache"
+    assert _run(tree, home, "list", "./...").returncode == 0  # records while racy
+    time.sleep(2.2)
+    for _ in range(2):
+        assert _run(tree, home, "list", "./...").returncode == 0
+    _, signatures, trusted_before = cache.Store(home / "gofail-py").plain_files("\0".join([str(tree), "./..."]))
+    assert signatures and all(sig[3] < trusted_before and sig[4] < trusted_before for sig in signatures.values())
