@@ -35,16 +35,11 @@ class Line(NamedTuple):
 
 def split_lines(source: bytes) -> list[Line]:
     """The lines of a file as tree-sitter counts them (split at ``\\n`` only)."""
-    lines = []
-    for raw in source.split(b"\n"):
-        if raw.endswith(b"\r"):
-            lines.append(Line(raw[:-1], b"\r\n"))
-        else:
-            lines.append(Line(raw, b"\n"))
-    last = lines[-1]
-    lines[-1] = Line(last.content + (b"\r" if last.ending == b"\r\n" else b""), b"")
-    if lines[-1].content == b"":
-        lines.pop()
+    raws = source.split(b"\n")
+    last = raws.pop()  # after the last newline: no ending, and no line at all when empty
+    lines = [Line(raw[:-1], b"\r\n") if raw[-1:] == b"\r" else Line(raw, b"\n") for raw in raws]
+    if last:
+        lines.append(Line(last, b""))
     return lines
 
 
@@ -118,28 +113,26 @@ def may_hold_markers(source: bytes) -> bool:
     return MARKER_TEXT in source or RUNTIME_TEXT in source
 
 
-def _ranges_around(source: bytes, lines: list[Line], needle: bytes, with_bodies: bool) -> list[tuple[int, int]]:
+def _ranges_around(source: bytes, needle: bytes, with_bodies: bool) -> list[tuple[int, int]]:
     """Byte ranges of the lines holding `needle` (and the `//` lines right below them, where a
     failpoint's body is), merged: the only places a query has to look."""
-    starts = [0]
-    for line in lines:
-        starts.append(starts[-1] + len(line.content) + len(line.ending))
     ranges: list[tuple[int, int]] = []
     position = source.find(needle)
-    row = 0
     while position >= 0:
-        while starts[row + 1] <= position:
-            row += 1
-        last = row
-        if with_bodies:
-            while last + 1 < len(lines) and lines[last + 1].content.lstrip(b" \t").startswith(b"//"):
-                last += 1
-        begin, end = starts[row], starts[last + 1]
+        begin = source.rfind(b"\n", 0, position) + 1
+        end = source.find(b"\n", position)
+        end = len(source) if end < 0 else end + 1
+        while with_bodies and end < len(source):
+            next_end = source.find(b"\n", end)
+            next_end = len(source) if next_end < 0 else next_end + 1
+            if not source[end:next_end].lstrip(b" \t").startswith(b"//"):
+                break
+            end = next_end
         if ranges and begin <= ranges[-1][1]:
             ranges[-1] = (ranges[-1][0], max(end, ranges[-1][1]))
         else:
             ranges.append((begin, end))
-        position = source.find(needle, starts[last + 1])
+        position = source.find(needle, end)
     return ranges
 
 
@@ -170,7 +163,7 @@ class _Finder:
         return node.text.rstrip(b"\r") if node.text is not None else b""
 
     def find(self) -> FileMarkers:
-        ranges = _ranges_around(self.source, self.lines, MARKER_TEXT, with_bodies=True)
+        ranges = _ranges_around(self.source, MARKER_TEXT, with_bodies=True)
         for comment in self.syntax.captures_in("comments", self.tree.root_node, ranges).get("comment", []):
             if not self.opens_line(comment):
                 continue
@@ -263,7 +256,7 @@ class _Finder:
         return Failpoint(name, type_, row + 1, char_column(content, column), end_row + 1, enabled, content[:column], body_comments)
 
     def find_enabled(self, failpoints: list[Failpoint], labels: list[Label]) -> None:
-        ranges = _ranges_around(self.source, self.lines, RUNTIME_TEXT, with_bodies=False) if RUNTIME_TEXT in self.source else []
+        ranges = _ranges_around(self.source, RUNTIME_TEXT, with_bodies=False) if RUNTIME_TEXT in self.source else []
         seen = set()
         for match in self.syntax.matches_in("enabled_failpoint", self.tree.root_node, ranges):
             node = match["failpoint"][0]
