@@ -204,3 +204,14 @@ def test_a_racy_index_is_recorded_again_until_trusted(tmp_path: Path) -> None:
         assert _run(tree, home, "list", "./...").returncode == 0
     _, signatures, trusted_before = cache.Store(home / "gofail-py").plain_files("\0".join([str(tree), "./..."]))
     assert signatures and all(sig[3] < trusted_before and sig[4] < trusted_before for sig in signatures.values())
+
+
+def test_compiled_templates_are_current_and_used(tmp_path: Path) -> None:
+    """gofail_py/compiled_templates is what `python -m gofail_py.render` makes from templates/ now."""
+    import jinja2
+
+    render.compile_ahead(tmp_path / "fresh")
+    committed = {p.name: p.read_bytes() for p in render.COMPILED_DIR.iterdir() if p.is_file()}
+    fresh = {p.name: p.read_bytes() for p in (tmp_path / "fresh").iterdir()}
+    assert committed == fresh, "templates/ changed: run `python -m gofail_py.render` and commit the result"
+    assert isinstance(render._environment().loader, jinja2.ModuleLoader)
