@@ -148,6 +148,39 @@ def bench_scenario(work: Path, steps: int, rows: dict[str, object]) -> None:
         proc.wait()
 
 
+# (row, what it measures, goal from issue 14 as (figure, limit)); ratios are A/B medians of pairs
+GOALS = [
+    ("etcd_whole_enable_cold_vs_import_floor", "enable etcd ./..., cold / import floor", 2.0),
+    ("etcd_whole_enable_warm_vs_click_floor", "enable etcd ./..., warm / click floor", 1.5),
+    ("etcd_whole_enable_cold_vs_go", "enable etcd ./..., cold / Go gofail", None),
+    ("etcd_whole_enable_warm_vs_go", "enable etcd ./..., warm / Go gofail", None),
+    ("tree_enable_cold_vs_go", "enable 50k tree, cold / Go gofail", 0.8),
+    ("tree_enable_cold_vs_cat", "enable 50k tree, cold / cat of every file", 1.5),
+    ("tree_enable_warm_vs_go", "enable 50k tree, warm / Go gofail", 0.3),
+    ("ls_startup_vs_floor", "`gofail-py ls` / import click, requests", 1.15),
+]
+
+
+def markdown(rows: dict[str, object]) -> str:
+    """The table for docs/speed.md: medians (ranges) of both, the ratio, the goal."""
+    lines = ["| work | gofail-py | anchor | ratio wall | ratio cpu | goal |", "|---|---|---|---|---|---|"]
+    for key, what, goal in GOALS + [(k, k.replace("_", " "), None) for k in rows if "failpoint_dirs_cycle" in k]:
+        row = rows.get(key)
+        if not isinstance(row, dict):
+            continue
+        fa, fb, rw, rc = row["a_figures"], row["b_figures"], row["ratio_wall"], row["ratio_cpu"]
+        lines.append(
+            f"| {what} | {fa['wall_median'] * 1000:.0f} ms ({fa['wall_min'] * 1000:.0f}–{fa['wall_max'] * 1000:.0f}), cpu {fa['cpu_median'] * 1000:.0f} ms"
+            f" | {row['b']}: {fb['wall_median'] * 1000:.0f} ms ({fb['wall_min'] * 1000:.0f}–{fb['wall_max'] * 1000:.0f}), cpu {fb['cpu_median'] * 1000:.0f} ms"
+            f" | {rw['median']:.2f}x ({rw['min']:.2f}–{rw['max']:.2f}) | {rc['median']:.2f}x ({rc['min']:.2f}–{rc['max']:.2f})"
+            f" | {'≤ ' + format(goal, '.2f') + 'x' if goal else ''} |"
+        )
+    for key in ("client_rate_vs_go", "scenario_step_s"):
+        if key in rows:
+            lines.append(f"| {key.replace('_', ' ')} | {rows[key]:.3g} | | | | |")
+    return "\n".join(lines)
+
+
 def machine() -> dict[str, object]:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
@@ -178,6 +211,7 @@ def main() -> None:
             bench_scenario(work / "client", 300 if args.quick else 1000, rows)
     rows["machine_after"] = machine()
     Path(args.json).write_text(json.dumps(rows, indent=2) + "\n")
+    print("\n" + markdown(rows))
     print(f"\nload average after: {rows['machine_after']['loadavg']}; figures written to {args.json}")  # type: ignore[index]
 
 
