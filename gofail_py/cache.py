@@ -45,7 +45,7 @@ _DIGEST = 16
 _RACY_NS = 2_000_000_000
 _CODE = ("cache.py", "markers.py", "render.py", "rewrite.py", "syntax.py", "resources.py")
 
-Signature = tuple[int, int, int, int, int]
+Signature = tuple[int, int, int, int, int]  # st_ino, st_dev, st_size, st_mtime_ns, st_ctime_ns
 
 
 def cache_dir() -> Path:
@@ -205,6 +205,3 @@ class Store:
             except OSError:
                 pass
 
-
-def signature(stat: os.stat_result) -> Signature:
-    return (stat.st_ino, stat.st_dev, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)

@@ -105,10 +105,6 @@ class _Found:
     binding_dirs: set[str] = field(default_factory=set)  # ... that hold a file named like a binding
 
 
-def _is_go_source_name(name: str) -> bool:
-    return name.endswith(".go") and not name.startswith((".", "_"))
-
-
 def _scan_dir(directory: str, found: _Found) -> list[str]:
     """Adds a directory's Go files; returns its subdirectories that `...` would enter."""
     subdirs = []
@@ -125,9 +121,10 @@ def _scan_dir(directory: str, found: _Found) -> list[str]:
         if entry.is_dir(follow_symlinks=False):
             if not name.startswith((".", "_")) and name not in _SKIPPED_DIRS:
                 subdirs.append(path)
-        elif name.startswith(".") and _STALE_TEMP.match(name):
-            found.stale.append(Path(path))
-        elif _is_go_source_name(name):
+        elif name.startswith((".", "_")):  # the go tool ignores such files
+            if _STALE_TEMP.match(name):
+                found.stale.append(Path(path))
+        elif name.endswith(".go"):
             found.names.add(path)
             if name.endswith((".fail.go", ".fail_test.go")):
                 found.binding_dirs.add(directory)
@@ -247,11 +244,12 @@ def _collect(
         entry = found.entries.get(path)
         if store is not None and entry is not None:
             # stat before read: a file changed in between gets a signature that no longer matches
-            try:
-                signature = result_cache.signature(entry.stat(follow_symlinks=False))
+            try:  # the signature (result_cache.Signature), built inline: this loop runs per file
+                stat = entry.stat(follow_symlinks=False)
+                signature = (stat.st_ino, stat.st_dev, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
             except OSError:
                 pass
-            if signature is not None and known_plain.get(path) == signature and not _may_have_binding(found, path):
+            if signature is not None and known_plain.get(path) == signature and not (found.binding_dirs and _may_have_binding(found, path)):
                 # git's racy-timestamp rule: trusted only if older than the recording run's start
                 if signature[3] < trusted_before and signature[4] < trusted_before:
                     plain[path] = signature  # unchanged since a read found no gofail text in it
@@ -262,7 +260,7 @@ def _collect(
             if not may_hold_markers(source):
                 if signature is not None:
                     plain[path] = signature
-                if not _may_have_binding(found, path):
+                if not (found.binding_dirs or entry is None) or not _may_have_binding(found, path):
                     continue  # nothing to rewrite and no binding to look at
                 result = transform(source, path)
             elif rewrite.is_binding_file(source):
