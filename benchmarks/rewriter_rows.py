@@ -8,6 +8,7 @@ enable+disable cycle (the daily loop). Outputs are checked byte for byte against
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -20,7 +21,13 @@ from tests.support.gotools import ETCD_SERVER, ETCD_VERSION, dirs_with_markers, 
 
 PYTHON = sys.executable
 _SCRIPT = Path(sys.executable).parent / "gofail-py"
-GOFAIL_PY = [str(_SCRIPT)] if _SCRIPT.exists() else [shutil.which("gofail-py") or "gofail-py"]
+# GOFAIL_PY_BENCH_CMD measures another build the same way, e.g. the commit before a change:
+#   git archive OLD gofail_py grammars templates | tar -x -C /tmp/old
+#   GOFAIL_PY_BENCH_CMD="env PYTHONPATH=/tmp/old python -m gofail_py.cli" python3 benchmarks/run_all.py
+GOFAIL_PY = (
+    shlex.split(os.environ["GOFAIL_PY_BENCH_CMD"]) if os.environ.get("GOFAIL_PY_BENCH_CMD")
+    else [str(_SCRIPT)] if _SCRIPT.exists() else [shutil.which("gofail-py") or "gofail-py"]
+)
 IMPORT_FLOOR = [PYTHON, "-c", "import click, jinja2, tree_sitter, tree_sitter_go"]
 CLICK_FLOOR = [PYTHON, "-c", "import click"]
 
