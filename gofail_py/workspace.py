@@ -547,14 +547,19 @@ def list_failpoints(paths: Sequence[PathArg], cache: bool = True) -> list[Locate
     return plan.failpoints
 
 
-def enabled_files(paths: Sequence[PathArg]) -> list[Path]:
+def enabled_files(paths: Sequence[PathArg], cache: bool = True) -> list[Path]:
     """Files under the paths that hold enabled failpoint code, or are binding files."""
     found = find_go_files(paths)
+    store = result_cache.Store() if cache else None
     enabled = []
     for path in found.files:
         source = _read_source(path)
-        if rewrite.is_binding_file(source) or (may_hold_markers(source) and _markers_only(source, str(path)).markers.is_enabled):
+        if rewrite.is_binding_file(source):
             enabled.append(Path(path))
+        elif may_hold_markers(source):
+            result = store.rewrite("_markers_only", _markers_only, source, path) if store else _markers_only(source, path)
+            if result.markers.is_enabled:
+                enabled.append(Path(path))
     return enabled
 
 

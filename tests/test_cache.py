@@ -67,6 +67,8 @@ def test_warm_runs_write_what_cold_runs_write_without_tree_sitter_or_jinja2(tmp_
     for _ in range(2):
         listed = _run(warm, home, "list", "./...")
     assert "IMPORTED []" in listed.stderr and "\tenabled" not in listed.stdout and "\tdisabled" in listed.stdout
+    checked = _run(warm, home, "enable", "--check", "./...")  # shares list's entries
+    assert checked.returncode == 0 and "IMPORTED []" in checked.stderr, checked.stderr
 
 
 def test_no_cache_writes_no_cache(tmp_path: Path) -> None:

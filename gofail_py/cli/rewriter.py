@@ -47,7 +47,7 @@ def _report(verb: str, plan: workspace.Plan, dry_run: bool, quiet: bool, go_mod_
 def enable(paths: tuple[str, ...], dry_run: bool, check: bool, go_get: bool, quiet: bool, no_cache: bool) -> None:
     """Turn `// gofail:` comments into failpoint code, byte-identical to gofail v0.2.0."""
     if check:
-        enabled = workspace.enabled_files(paths)
+        enabled = workspace.enabled_files(paths, cache=not no_cache)
         for path in enabled:
             click.echo(f"{path}: enabled")
         sys.exit(1 if enabled else 0)
