@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gofail_py import render, syntax
+from gofail_py import render
 from gofail_py.errors import MarkerError, MarkerErrors
-from gofail_py.markers import FileMarkers, Failpoint, Line, char_column, find_markers, join_lines, split_lines
+from gofail_py.markers import FileMarkers, Failpoint, Line, char_column, find_markers_and_lines, join_lines, split_lines
 
 NO_VALUE_TYPE = "struct{}"
 
@@ -18,6 +18,7 @@ class RewriteResult:
     source: bytes
     markers: FileMarkers
     changed: bool
+    binding: bytes | None = None  # enable only: the binding file its failpoints need
 
 
 def enabled_lines(fp: Failpoint) -> list[bytes]:
@@ -35,6 +36,8 @@ def enabled_lines(fp: Failpoint) -> list[bytes]:
 
 def _check_enabled_code(fp: Failpoint, lines: list[bytes], path: str) -> None:
     """Parses the enabled failpoint alone, inside a function, so an error is its own."""
+    from gofail_py import syntax
+
     snippet = b"package p\nfunc _() {\n" + b"\n".join(lines) + b"\n}\n"
     error = syntax.first_error(syntax.parse(snippet).root_node)
     if error is None:
@@ -54,13 +57,13 @@ def _check_enabled_code(fp: Failpoint, lines: list[bytes], path: str) -> None:
 
 def enable_source(source: bytes, path: str = "<source>") -> RewriteResult:
     """Turns every `// gofail:` comment into failpoint code, the bytes gofail v0.2.0 writes."""
-    markers = find_markers(source, path)
+    markers, split = find_markers_and_lines(source, path)
     plain = [fp for fp in markers.failpoints if not fp.enabled]
     plain_labels = [label for label in markers.labels if not label.enabled]
     # like gofail, labels are only rewritten in files that hold failpoints
     if not plain and not (plain_labels and markers.failpoints):
-        return RewriteResult(source, markers, changed=False)
-    lines = split_lines(source)
+        return RewriteResult(source, markers, changed=False, binding=binding_source(markers))
+    lines = split if split is not None else split_lines(source)
     errors: list[MarkerError] = []
     for fp in plain:
         new = enabled_lines(fp)
@@ -78,17 +81,17 @@ def enable_source(source: bytes, path: str = "<source>") -> RewriteResult:
     for label in plain_labels:
         row = label.line - 1
         lines[row] = lines[row]._replace(content=lines[row].content.replace(prefix, label_code, 1))
-    return RewriteResult(join_lines(lines), markers, changed=True)
+    return RewriteResult(join_lines(lines), markers, changed=True, binding=binding_source(markers))
 
 
 def disable_source(source: bytes, path: str = "<source>") -> RewriteResult:
     """Turns enabled failpoint code (ours or gofail's) back into the `// gofail:` comments."""
-    markers = find_markers(source, path)
+    markers, split = find_markers_and_lines(source, path)
     enabled = [fp for fp in markers.failpoints if fp.enabled]
     enabled_labels = [label for label in markers.labels if label.enabled]
     if not enabled and not enabled_labels:
         return RewriteResult(source, markers, changed=False)
-    lines: list[Line] = split_lines(source)
+    lines: list[Line] = split if split is not None else split_lines(source)
     for fp in enabled:
         comments = [render.failpoint_comment(fp.indent, fp.name, fp.type), *fp.body_comments]
         for offset, content in enumerate(comments):

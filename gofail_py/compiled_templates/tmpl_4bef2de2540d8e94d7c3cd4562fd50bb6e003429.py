@@ -1,0 +1,14 @@
+from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join
+name = 'report/report.css.j2'
+
+def root(context, missing=missing):
+    resolve = context.resolve_or_missing
+    undefined = environment.undefined
+    concat = environment.concat
+    cond_expr_undefined = Undefined
+    if 0: yield None
+    pass
+    yield 'body { font: 14px/1.4 system-ui, sans-serif; margin: 24px; color: #222; }\nh1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 22px 0 6px; } h2 small { color: #888; font-weight: normal; font-size: 12px; }\n.summary { font-weight: 600; }\n.failure-message { color: #b00020; background: #fdecee; border-left: 4px solid #b00020; padding: 6px 10px; white-space: pre-wrap; }\nsvg.timeline { display: block; border: 1px solid #ddd; background: #fff; font-size: 11px; }\n.lane-bg { fill: #f7f7f9; } .lane:nth-of-type(odd) .lane-bg { fill: #eff0f4; }\n.lane-name { font-weight: 600; fill: #333; }\n.state.running { fill: #4caf50; } .state.stopped { fill: #b0b0b0; } .state.crashed { fill: #e53935; }\n.state.exited { fill: #8d6e63; } .state.absent { fill: none; } .state.unknown { fill: #cfd8dc; }\n.window { fill: #ffcc80; stroke: #ef6c00; } .window.hit { fill: #ff9800; }\n.bar-label { fill: #222; font-size: 10px; pointer-events: none; }\n.crash { fill: #b00020; font-size: 13px; font-weight: 700; paint-order: stroke; stroke: #fff; stroke-width: 3px; }\n.restart { fill: #1565c0; font-size: 15px; font-weight: 700; paint-order: stroke; stroke: #fff; stroke-width: 3px; }\n.step-label { fill: #fff; font-size: 10px; font-weight: 600; pointer-events: none; }\n.step.ok { fill: #43a047; } .step.failed { fill: #d50000; }\n.failure { stroke: #d50000; stroke-width: 1.5; stroke-dasharray: 4 3; }\n.axis line { stroke: #666; } .axis text { fill: #555; }\n.legend { font-size: 12px; color: #555; } .key { display: inline-block; width: 12px; height: 10px; margin: 0 3px 0 10px; vertical-align: middle; }\n.key.running { background: #4caf50; } .key.stopped { background: #b0b0b0; } .key.crashed { background: #e53935; } .key.exited { background: #8d6e63; }\n.key.window { background: #ff9800; } .key.ok { background: #43a047; } .key.failed { background: #d50000; }\ntable { border-collapse: collapse; } th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: left; }\nth { background: #f0f0f0; cursor: pointer; user-select: none; } th.asc::after { content: " ▲"; } th.desc::after { content: " ▼"; }\ntr.never td:first-child { color: #b00020; } tr.hit td:first-child { color: #1b5e20; } tr.outside { font-style: italic; }\n'
+
+blocks = {}
+debug_info = ''
