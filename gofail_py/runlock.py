@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import os
 import time
 from collections.abc import Iterator, Sequence
@@ -11,6 +10,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from gofail_py.errors import LockHeld, WorkspaceError
+
+try:  # hashlib's own sha256, without hashlib loading OpenSSL (milliseconds of every run)
+    from _sha256 import sha256  # type: ignore[import-not-found,unused-ignore]  # Python 3.11
+except ImportError:  # pragma: no cover - 3.12 renamed it
+    try:
+        from _sha2 import sha256  # type: ignore[import-not-found,no-redef,unused-ignore]
+    except ImportError:
+        from hashlib import sha256  # type: ignore[assignment,unused-ignore]
 
 WAIT_SECONDS = float(os.environ.get("GOFAIL_PY_LOCK_WAIT", "5"))
 
@@ -27,7 +34,8 @@ def lock_dir() -> Path:
 
 def lock_path(key: Path) -> Path:
     """The lock file of one module root (or directory outside any module)."""
-    return lock_dir() / (hashlib.sha256(os.fsencode(key.resolve())).hexdigest()[:32] + ".lock")
+    digest: str = sha256(os.fsencode(key.resolve())).hexdigest()
+    return lock_dir() / (digest[:32] + ".lock")
 
 
 def key_for(directory: Path) -> Path:
