@@ -37,11 +37,14 @@ class LocatedFailpoint:
 
 
 def collect(
-    paths: Sequence[PathArg], transform: Callable[[bytes, str], rewrite.RewriteResult], use_cache: bool = True
+    paths: Sequence[PathArg], transform: Callable[[bytes, str], rewrite.RewriteResult], use_cache: bool = True,
+    found: Found | None = None,
 ) -> tuple[Found, list[tuple[Path, bytes, rewrite.RewriteResult]], list[LocatedFailpoint]]:
-    """Reads every Go file under the paths and transforms those that may need it; raises every
-    marker error at once. The cache skips files a recent run found plain and reuses results."""
-    found = find_go_files(paths)
+    """Reads every Go file under the paths (found: their scan, if done) and transforms those that
+    may need it; raises every marker error at once. The cache skips files a recent run found plain
+    and reuses results. A file gone since the scan (a binding another run deleted) is skipped."""
+    if found is None:
+        found = find_go_files(paths)
     check_links(found)
     failpoints: list[LocatedFailpoint] = []
     results = []
@@ -90,6 +93,8 @@ def collect(
             errors.append(error)
             continue
         except WorkspaceError as error:
+            if isinstance(error.__cause__, FileNotFoundError):
+                continue  # gone since the scan
             problems.append(error)
             continue
         located = Path(path)

@@ -34,6 +34,8 @@ class Found:
     names: set[str] = field(default_factory=set)  # every .go path met in a scan, links included
     dirs: set[str] = field(default_factory=set)  # the directories scanned
     binding_dirs: set[str] = field(default_factory=set)  # ... that hold a file named like a binding
+    entered: set[str] = field(default_factory=set)  # ... reached from their parent's listing (no links)
+    module_dirs: set[str] = field(default_factory=set)  # ... that hold a go.mod
 
 
 def _scan_dir(directory: str, found: Found) -> list[str]:
@@ -55,6 +57,9 @@ def _scan_dir(directory: str, found: Found) -> list[str]:
         elif name.startswith((".", "_")):  # the go tool ignores such files
             if STALE_TEMP.match(name):
                 found.stale.append(Path(path))
+        elif name == "go.mod":
+            if entry.is_file():  # follows a link, as gomod.module_root does
+                found.module_dirs.add(directory)
         elif name.endswith(".go"):
             found.names.add(path)
             if name.endswith((".fail.go", ".fail_test.go")):
@@ -115,6 +120,7 @@ def find_go_files(paths: Sequence[PathArg]) -> Found:
                 subdirs = _scan_dir(pending.pop(), found)
                 if recursive:
                     pending.extend(reversed(subdirs))
+                    found.entered.update(subdirs)
         elif path.suffix != ".go":
             raise WorkspaceError(f"{text}: not a Go file (expected a .go file, a directory or DIR/...)")
         else:

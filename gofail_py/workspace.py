@@ -13,7 +13,7 @@ from gofail_py import gomod, rewrite, runlock
 from gofail_py.collect import LocatedFailpoint, collect
 from gofail_py.errors import GoModUndoError, MarkerError, MarkerErrors, WorkspaceError
 from gofail_py.fileio import FileChange, apply_changes, check_writable, is_regular, write_atomic
-from gofail_py.gofiles import PathArg, find_go_files, is_dir, read_source
+from gofail_py.gofiles import Found, PathArg, find_go_files, is_dir, read_source
 from gofail_py.gomod import GO_MOD_STATE, RUNTIME_MODULE, RUNTIME_VERSION, module_root
 from gofail_py.markers import FileMarkers, may_hold_markers
 
@@ -56,9 +56,10 @@ class Plan:
 
 
 def _collect(
-    paths: Sequence[PathArg], transform: Callable[[bytes, str], rewrite.RewriteResult], use_cache: bool = True
+    paths: Sequence[PathArg], transform: Callable[[bytes, str], rewrite.RewriteResult], use_cache: bool = True,
+    found: Found | None = None,
 ) -> tuple[Plan, list[tuple[Path, bytes, rewrite.RewriteResult]]]:
-    found, results, failpoints = collect(paths, transform, use_cache)
+    found, results, failpoints = collect(paths, transform, use_cache, found)
     return Plan(failpoints=failpoints, files_scanned=len(found.files), stale_temp_files=found.stale), results
 
 
@@ -97,9 +98,9 @@ def _read_optional(path: Path) -> bytes | None:
         return None
 
 
-def plan_enable(paths: Sequence[PathArg], cache: bool = True) -> Plan:
+def plan_enable(paths: Sequence[PathArg], cache: bool = True, found: Found | None = None) -> Plan:
     """Every change enabling the failpoints under the paths; raises before anything is written."""
-    plan, results = _collect(paths, rewrite.enable_source, cache)
+    plan, results = _collect(paths, rewrite.enable_source, cache, found)
     _check_unique_names(plan.failpoints)
     bindings, sources = [], []
     for path, source, result in results:
@@ -120,9 +121,9 @@ def plan_enable(paths: Sequence[PathArg], cache: bool = True) -> Plan:
     return plan
 
 
-def plan_disable(paths: Sequence[PathArg], cache: bool = True) -> Plan:
+def plan_disable(paths: Sequence[PathArg], cache: bool = True, found: Found | None = None) -> Plan:
     """Every change turning enabled failpoints back into comments and removing their bindings."""
-    plan, results = _collect(paths, rewrite.disable_source, cache)
+    plan, results = _collect(paths, rewrite.disable_source, cache, found)
     sources, removals = [], []
     for path, source, result in results:
         if result.changed:
@@ -153,12 +154,28 @@ def _arg_keys(paths: Sequence[PathArg]) -> list[Path]:
     return keys
 
 
-def _lock_keys(paths: Sequence[PathArg]) -> list[Path]:
+def _lock_keys(paths: Sequence[PathArg], found: Found) -> list[Path]:
     """What a run locks: the places its arguments lie in, and the module of every file it may
-    touch (so `./...` over a go.work and `./a/...` in one of its modules exclude each other)."""
+    touch (so `./...` over a go.work and `./a/...` in one of its modules exclude each other).
+    The scan is taken before the lock; what another run can change in it meanwhile (its temp
+    files, bindings it deletes) the run copes with; every file is read under the lock."""
     keys = _arg_keys(paths)
-    for directory in dict.fromkeys(os.path.dirname(path) or "." for path in find_go_files(paths).files):
-        root = module_root(Path(directory))
+    roots: dict[str, Path | None] = {}
+
+    def root_of(directory: str) -> Path | None:  # module_root, from the scan's listings where it has them
+        if directory not in roots:
+            if directory in found.module_dirs:
+                roots[directory] = Path(directory).resolve()
+            elif directory in found.entered:  # a real subdirectory of its parent: no link to resolve
+                head = directory.rpartition("/")[0]
+                roots[directory] = root_of(head or ("/" if directory.startswith("/") else "."))
+            else:
+                roots[directory] = module_root(Path(directory))
+        return roots[directory]
+
+    directories = {path.rpartition("/")[0] or ("/" if path.startswith("/") else ".") for path in found.files}
+    for directory in sorted(directories):
+        root = root_of(directory)
         if root is not None:
             keys.append(root)
     return list(dict.fromkeys(keys))
@@ -195,8 +212,9 @@ def apply(plan: Plan) -> None:
 
 def enable(paths: Sequence[PathArg], *, dry_run: bool = False, go_get: bool = False, cache: bool = True) -> Plan:
     """Enables every failpoint under the paths; validates everything before writing anything."""
-    with runlock.hold(_lock_keys(paths)):
-        plan = plan_enable(paths, cache)
+    found = find_go_files(paths)
+    with runlock.hold(_lock_keys(paths, found)):
+        plan = plan_enable(paths, cache, found)
         roots = _modules_of(plan) if go_get else []
         if dry_run:
             plan.go_mod_diff = "".join(gomod.preview(root) for root in roots)
@@ -218,8 +236,9 @@ def enable(paths: Sequence[PathArg], *, dry_run: bool = False, go_get: bool = Fa
 
 def disable(paths: Sequence[PathArg], *, dry_run: bool = False, cache: bool = True) -> Plan:
     """Disables every failpoint under the paths and undoes what --go-get did to go.mod/go.sum."""
-    with runlock.hold(_lock_keys(paths)):
-        plan = plan_disable(paths, cache)
+    found = find_go_files(paths)
+    with runlock.hold(_lock_keys(paths, found)):
+        plan = plan_disable(paths, cache, found)
         if dry_run:
             return plan
         _apply(plan)
