@@ -18,15 +18,16 @@ from gofail_py.markers import MARKER_TEXT, RUNTIME_TEXT
 from tests.conftest import tree_digest
 from tests.support.goprog import REPO, TESTDATA
 
-# Runs the CLI and reports which of the heavy modules it imported (hashlib loads OpenSSL; requests
-# comes with the HTTP client, which no rewriter command needs).
+# Runs the CLI and reports which of the heavy modules it imported (hashlib loads OpenSSL, tempfile
+# imports random, shutil and the compressors, requests comes with the HTTP client: no rewriter
+# command needs them).
 _PROBE = (
     "import sys\n"
     "from gofail_py.cli import main\n"
     "try:\n"
     "    main(sys.argv[1:], standalone_mode=False)\n"
     "finally:\n"
-    "    print('IMPORTED', sorted(m for m in ('tree_sitter', 'jinja2', 'requests', 'hashlib') if m in sys.modules), file=sys.stderr)\n"
+    "    print('IMPORTED', sorted(m for m in ('tree_sitter', 'jinja2', 'requests', 'hashlib', 'tempfile') if m in sys.modules), file=sys.stderr)\n"
 )
 
 
