@@ -25,8 +25,33 @@ Exit codes:
 """
 
 
+# The module that registers each command: a run imports only its command's module (a rewriter
+# run skips the client, scenario and report ones); --help, or a name not listed, loads them all.
+_MODULES = ("rewriter", "client", "scenario", "report", "explore")
+_MODULE_OF = {"enable": "rewriter", "disable": "rewriter", "list": "rewriter", "count": "client", "get": "client",
+              "ls": "client", "ps": "client", "set": "client", "unset": "client", "run": "scenario",
+              "sweep": "scenario", "report": "report", "explore": "explore"}
+_loaded: set[str] = set()
+
+
 class GofailGroup(click.Group):
     """Turns our exceptions into a message on stderr and the exception's exit code."""
+
+    def load(self, modules: tuple[str, ...]) -> None:
+        import importlib
+
+        for name in modules:
+            if name not in _loaded:
+                _loaded.add(name)
+                importlib.import_module(f"gofail_py.cli.{name}").register(self)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        self.load((_MODULE_OF[cmd_name],) if cmd_name in _MODULE_OF else _MODULES)
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self.load(_MODULES)
+        return super().list_commands(ctx)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -45,11 +70,3 @@ def main() -> None:
     """Enable gofail failpoints in Go code, drive them in running binaries, script scenarios."""
 
 
-def _register_commands() -> None:
-    from gofail_py.cli import client, explore, report, rewriter, scenario
-
-    for module in (rewriter, client, scenario, report, explore):
-        module.register(main)
-
-
-_register_commands()
