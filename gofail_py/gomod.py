@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from gofail_py.errors import GoModUndoError, WorkspaceError
@@ -101,8 +102,7 @@ def drop_runtime(go_mod: bytes) -> bytes:
 # --- the saved state --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Saved:
+class Saved(NamedTuple):  # not a frozen dataclass: that costs ~0.5 ms of every start
     go_mod: bytes
     go_sum: bytes | None
     after_mod: bytes | None  # None: an older state file that did not record them

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
 from gofail_py import render
@@ -48,8 +47,7 @@ def join_lines(lines: list[Line]) -> bytes:
     return b"".join(line.content + line.ending for line in lines)
 
 
-@dataclass(frozen=True)
-class Failpoint:
+class Failpoint(NamedTuple):  # not a frozen dataclass: that costs ~0.5 ms of every start
     """A failpoint of one file. ``line``/``column`` are 1-based; ``column`` counts characters."""
 
     name: str
@@ -71,8 +69,7 @@ class Failpoint:
         return tuple(code)
 
 
-@dataclass(frozen=True)
-class Label:
+class Label(NamedTuple):  # not a frozen dataclass: that costs ~0.5 ms of every start
     """A `// gofail: NAME:` label, which bodies reach with continue/break/goto."""
 
     name: str
@@ -81,8 +78,7 @@ class Label:
     enabled: bool
 
 
-@dataclass(frozen=True)
-class FileMarkers:
+class FileMarkers(NamedTuple):  # not a frozen dataclass: that costs ~0.5 ms of every start
     """Everything gofail-related in one file, in source order."""
 
     package: str | None

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
+
 
 from gofail_py import render
 from gofail_py.errors import MarkerError, MarkerErrors
@@ -11,8 +12,7 @@ from gofail_py.markers import FileMarkers, Failpoint, Line, char_column, find_ma
 NO_VALUE_TYPE = "struct{}"
 
 
-@dataclass(frozen=True)
-class RewriteResult:
+class RewriteResult(NamedTuple):  # not a frozen dataclass: that costs ~0.5 ms of every start
     """A file's new bytes and its markers (as found in the input)."""
 
     source: bytes
