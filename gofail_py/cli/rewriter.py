@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
@@ -117,6 +116,8 @@ def list_(paths: tuple[str, ...], as_json: bool, no_cache: bool) -> None:
     """List every failpoint: name, type, file:line, package, enabled or not, body."""
     failpoints = workspace.list_failpoints(paths, cache=not no_cache)
     if as_json:
+        import json
+
         click.echo(json.dumps([fp.as_dict() for fp in failpoints], indent=2))
         return
     for located in failpoints:
