@@ -58,8 +58,11 @@ def collect(
     racy = False
     for path in found.files:
         signature = None
+        stat_out: list[os.stat_result] | None = None
         entry = found.entries.get(path)
-        if store is not None and entry is not None:
+        if store is not None and entry is not None and path not in known_plain:
+            stat_out = []  # nothing to compare: the signature comes from the open file (fstat)
+        elif store is not None and entry is not None:
             # stat before read: a file changed in between gets a signature that no longer matches
             try:  # the signature (result_cache.Signature), built inline: this loop runs per file
                 stat = entry.stat(follow_symlinks=False)
@@ -73,7 +76,10 @@ def collect(
                     continue
                 racy = True  # read it; recorded again by this run, it will be trusted next time
         try:
-            source = read_source(path, None if signature is None else signature[2])
+            source = read_source(path, None if signature is None else signature[2], stat_out)
+            if stat_out:
+                stat = stat_out[0]
+                signature = (stat.st_ino, stat.st_dev, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
             if not may_hold_markers(source):
                 if signature is not None:
                     plain[path] = signature

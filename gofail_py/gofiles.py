@@ -132,11 +132,15 @@ def find_go_files(paths: Sequence[PathArg]) -> Found:
 # --- reading and checking ----------------------------------------------------------------------
 
 
-def _read_whole(path: PathArg, size: int | None = None) -> bytes:
+def _read_whole(path: PathArg, size: int | None = None, stat_out: list[os.stat_result] | None = None) -> bytes:
     """A file's bytes: one open, one read of its size if known (else 64 KiB), no file object.
-    O_NONBLOCK: a FIFO put in place after the scan reads as empty instead of blocking."""
+    O_NONBLOCK: a FIFO put in place after the scan reads as empty instead of blocking. stat_out
+    gets the open file's stat, taken before the read (cheaper than a stat of the path)."""
     fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
     try:
+        if stat_out is not None:
+            stat_out.append(os.fstat(fd))
+            size = stat_out[-1].st_size
         first = 1 << 16 if size is None else size + 1
         data = os.read(fd, first)
         if len(data) == first:
@@ -149,10 +153,10 @@ def _read_whole(path: PathArg, size: int | None = None) -> bytes:
         os.close(fd)
 
 
-def read_source(path: PathArg, size: int | None = None) -> bytes:
+def read_source(path: PathArg, size: int | None = None, stat_out: list[os.stat_result] | None = None) -> bytes:
     """A .go file's bytes, checked to be Go source; size (from the scan's stat) sizes the read."""
     try:
-        data = _read_whole(path, size)
+        data = _read_whole(path, size, stat_out)
     except OSError as error:
         raise WorkspaceError(f"{path}: cannot read: {error.strerror}") from error
     if b"\0" in data:
