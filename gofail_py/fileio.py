@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import os
 import stat
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from gofail_py.errors import WorkspaceError
@@ -14,7 +13,8 @@ from gofail_py.errors import WorkspaceError
 TEMP_INFIX = ".gofail-py-"
 
 
-class FileChange(NamedTuple):  # not a frozen dataclass: that costs ~0.5 ms of every start
+@dataclass(frozen=True)
+class FileChange:
     """One file's bytes before and after; None means the file does not exist on that side.
 
     ``owner_of`` names the file whose owner and group a new file takes (a binding takes its source's).

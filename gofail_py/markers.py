@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
 from gofail_py import render
@@ -47,7 +48,8 @@ def join_lines(lines: list[Line]) -> bytes:
     return b"".join(line.content + line.ending for line in lines)
 
 
-class Failpoint(NamedTuple):  # not a frozen dataclass: that costs ~0.5 ms of every start
+@dataclass(frozen=True)
+class Failpoint:
     """A failpoint of one file. ``line``/``column`` are 1-based; ``column`` counts characters."""
 
     name: str
@@ -69,7 +71,8 @@ class Failpoint(NamedTuple):  # not a frozen dataclass: that costs ~0.5 ms of ev
         return tuple(code)
 
 
-class Label(NamedTuple):  # not a frozen dataclass: that costs ~0.5 ms of every start
+@dataclass(frozen=True)
+class Label:
     """A `// gofail: NAME:` label, which bodies reach with continue/break/goto."""
 
     name: str
@@ -78,7 +81,8 @@ class Label(NamedTuple):  # not a frozen dataclass: that costs ~0.5 ms of every 
     enabled: bool
 
 
-class FileMarkers(NamedTuple):  # not a frozen dataclass: that costs ~0.5 ms of every start
+@dataclass(frozen=True)
+class FileMarkers:
     """Everything gofail-related in one file, in source order."""
 
     package: str | None
