@@ -1,115 +1,47 @@
-"""Every benchmark of gofail-py, measured side by side with the real alternatives in one run.
+"""Every row of the speed table (docs/speed.md), each paired with its anchor in the same run.
 
-    python benchmarks/run_all.py [--quick] [--only rewrite,scaling,client,scenario]
+    python3 benchmarks/run_all.py [--quick] [--only etcd,tree,client,scenario] [--json PATH]
 
-1. rewrite:  `enable` then `disable`, whole processes, on etcd's server module (a) the failpoint
-             packages, (b) every package: gofail-py against the Go gofail v0.2.0 binary (given
-             every package directory, since it does not walk). Medians of repeated runs.
-2. scaling:  synthetic trees of 1k, 10k and 50k Go files (1% with failpoints): gofail-py enable
-             against reading every file once (`cat`), the floor for any tool.
+1. etcd:     gofail-py enable on etcd's server module (./...), cold (empty cache) and warm (after
+             an enable+disable cycle), paired with the import floor, the click floor and the Go
+             gofail v0.2.0 given every package dir; enable+disable of the failpoint dirs vs Go.
+2. tree:     a synthetic 50k-file tree (1% with failpoints): enable cold vs Go and vs `cat` of every
+             file, warm vs Go; both trees checked byte for byte against the Go gofail's.
 3. client:   enable+disable round trips against one running binary: the Python API (keep-alive),
-             a Go net/http loop, and curl once per operation.
+             a Go net/http loop, curl once per operation; `gofail-py ls` start-up vs the
+             `import click, requests` floor.
 4. scenario: a 1,000-step scenario (set/unset/count) against one process: overhead per step; and
              how long a `set ... for 500ms` window really is, seen from the binary's endpoint.
-Figures are printed; nothing here passes or fails.
+Whole processes, medians of paired runs (A B A B ...), ranges and ratios pair by pair, wall and
+cpu (user+sys); figures are printed and written as JSON; nothing here passes or fails.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
-import shutil
+import platform
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchmarks.gen_tree import generate_tree  # noqa: E402
+from benchmarks.harness import Step, describe, paired  # noqa: E402
+from benchmarks.rewriter_rows import GOFAIL_PY, PYTHON, bench_big_tree, bench_etcd, python_env  # noqa: E402
 from tests.support.goprog import build_enabled, free_port, go_env, start  # noqa: E402
-from tests.support.gotools import (  # noqa: E402
-    ETCD_SERVER,
-    ETCD_VERSION,
-    dirs_with_markers,
-    gofail_binary,
-    module_dir,
-    writable_copy,
-)
-
-GOFAIL_PY = shutil.which("gofail-py") or "gofail-py"
-
-
-def timed(command: list[str], cwd: Path) -> float:
-    began = time.perf_counter()
-    subprocess.run(command, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - began
-
-
-def median_of(runs: int, once: Callable[[], float]) -> float:
-    return statistics.median(once() for _ in range(runs))
 
 
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:8.1f} ms"
 
 
-def bench_rewrite(work: Path, runs: int) -> None:
-    print("\n== 1. enable + disable on etcd's server module", ETCD_VERSION)
-    original = module_dir(ETCD_SERVER, ETCD_VERSION)
-    ours = writable_copy(original, work / "ours")
-    theirs = writable_copy(original, work / "theirs")
-    failpoint_dirs = dirs_with_markers(theirs)
-    all_dirs = sorted({"./" + str(p.parent.relative_to(theirs)) for p in theirs.rglob("*.go")})
-    gofail = str(gofail_binary())
-    for label, ours_args, go_dirs in (
-        (f"(a) the {len(failpoint_dirs)} failpoint packages", [d for d in failpoint_dirs], failpoint_dirs),
-        (f"(b) the whole module, {len(all_dirs)} packages", ["./..."], all_dirs),
-    ):
-        results = {}
-        for tool, tree, enable, disable in (
-            ("gofail-py", ours, [GOFAIL_PY, "enable", *ours_args], [GOFAIL_PY, "disable", *ours_args]),
-            ("gofail (Go)", theirs, [gofail, "enable", *go_dirs], [gofail, "disable", *go_dirs]),
-        ):
-            enables, disables = [], []
-            for _ in range(runs):
-                enables.append(timed(enable, tree))
-                disables.append(timed(disable, tree))
-            results[tool] = (statistics.median(enables), statistics.median(disables))
-        print(f"  {label}")
-        for tool, (enable_s, disable_s) in results.items():
-            print(f"    {tool:<12} enable {ms(enable_s)}   disable {ms(disable_s)}")
-        py, go = results["gofail-py"], results["gofail (Go)"]
-        print(f"    ratio gofail-py / Go: enable {py[0] / go[0]:.2f}x, disable {py[1] / go[1]:.2f}x")
-    startup = median_of(runs, lambda: timed([sys.executable, "-c", "pass"], work))
-    version = median_of(runs, lambda: timed([GOFAIL_PY, "--version"], work))
-    print(f"  floor: python start-up {ms(startup)}, `gofail-py --version` {ms(version)}")
-
-
-def bench_scaling(work: Path, sizes: list[int], runs: int) -> None:
-    print("\n== 2. scaling on synthetic trees (1% of files with failpoints)")
-    print(f"  {'files':>7} {'cat':>11} {'enable':>11} {'disable':>11} {'enable/cat':>11} {'per file':>10}")
-    for size in sizes:
-        tree = work / f"tree{size}"
-        generate_tree(tree, size, failpoint_ratio=0.01)
-        files = [str(p) for p in tree.rglob("*.go")]
-        listing = work / f"files{size}.txt"
-        listing.write_text("\n".join(files))
-        cat = median_of(runs, lambda: timed(["sh", "-c", f"xargs cat < {listing} > /dev/null"], tree))
-        enables, disables = [], []
-        for _ in range(runs):
-            enables.append(timed([GOFAIL_PY, "enable", "./..."], tree))
-            disables.append(timed([GOFAIL_PY, "disable", "./..."], tree))
-        enable, disable = statistics.median(enables), statistics.median(disables)
-        print(f"  {size:>7} {ms(cat)} {ms(enable)} {ms(disable)} {enable / cat:>10.2f}x {enable / size * 1e6:>7.0f} µs")
-        shutil.rmtree(tree)
-
-
-def bench_client(work: Path, count: int) -> None:
+def bench_client(work: Path, count: int, runs: int, rows: dict[str, object]) -> None:
     print(f"\n== 3. client: enable+disable round trips, {count} each, one running kvserver")
     binary = build_enabled(REPO / "examples" / "kvserver", work / "kv", "kvserver")
     goclient = work / "goclient"
@@ -143,12 +75,22 @@ def bench_client(work: Path, count: int) -> None:
             p50, p99 = values[len(values) // 2], values[min(len(values) - 1, int(len(values) * 0.99))]
             print(f"  {name:<20} {1 / statistics.mean(values):>8.0f} round trips/s   p50 {ms(p50)}   p99 {ms(p99)}"
                   f"   p50 vs Go {p50 / base:.2f}x")
+            rows[f"client_{name}"] = {"round_trips_per_s": 1 / statistics.mean(values), "p50_s": p50, "p99_s": p99}
+        api, go = rows["client_gofail-py API"], rows["client_Go net/http"]
+        assert isinstance(api, dict) and isinstance(go, dict)
+        rows["client_rate_vs_go"] = api["round_trips_per_s"] / go["round_trips_per_s"]
+        print(f"  rate gofail-py API / Go net/http: {rows['client_rate_vs_go']:.2f}x")
+        env = python_env(work / "cache")
+        ls = Step("gofail-py ls", [*GOFAIL_PY, "ls", "--endpoint", endpoint], work, env)
+        floor = Step("import click, requests", [PYTHON, "-c", "import click, requests"], work, env)
+        rows["ls_startup_vs_floor"] = paired(ls, floor, runs)
+        print(f"- ls_startup_vs_floor\n{describe(rows['ls_startup_vs_floor'])}")
     finally:
         proc.kill()
         proc.wait()
 
 
-def bench_scenario(work: Path, steps: int) -> None:
+def bench_scenario(work: Path, steps: int, rows: dict[str, object]) -> None:
     print(f"\n== 4. scenario engine: {steps} steps (set/count/unset) against one kvserver")
     from gofail_py.client import Client
     from gofail_py.scenario import Scenario
@@ -166,6 +108,7 @@ def bench_scenario(work: Path, steps: int) -> None:
     body = [r for r in result.timeline if r.index not in ("1", "cleanup")]
     per_step = [r.end - r.start for r in body]
     total = body[-1].end - body[0].start
+    rows["scenario_step_s"] = total / len(body)
     print(f"  {len(body)} steps in {total:.2f} s: {total / len(body) * 1000:.2f} ms per step "
           f"(p50 {statistics.median(per_step) * 1000:.2f} ms inside a step, the rest is bookkeeping)")
 
@@ -196,6 +139,7 @@ def bench_scenario(work: Path, steps: int) -> None:
             watcher.join()
             if seen:
                 windows.append(seen[-1] - seen[0])
+        rows["scenario_window_500ms_seen_s"] = windows
         print(f"  `set ... for 500ms` windows seen at the endpoint: "
               + ", ".join(f"{w * 1000:.0f} ms" for w in windows)
               + f" (median error {abs(statistics.median(windows) - 0.5) * 1000:.1f} ms)")
@@ -204,24 +148,71 @@ def bench_scenario(work: Path, steps: int) -> None:
         proc.wait()
 
 
+# (row, what it measures, goal from issue 14 as (figure, limit)); ratios are A/B medians of pairs
+GOALS = [
+    ("etcd_whole_enable_cold_vs_import_floor", "enable etcd ./..., cold / import floor", 2.0),
+    ("etcd_whole_enable_warm_vs_click_floor", "enable etcd ./..., warm / click floor", 1.5),
+    ("etcd_whole_enable_cold_vs_go", "enable etcd ./..., cold / Go gofail", None),
+    ("etcd_whole_enable_warm_vs_go", "enable etcd ./..., warm / Go gofail", None),
+    ("tree_enable_cold_vs_go", "enable 50k tree, cold / Go gofail", 0.8),
+    ("tree_enable_cold_vs_cat", "enable 50k tree, cold / cat of every file", 1.5),
+    ("tree_enable_warm_vs_go", "enable 50k tree, warm / Go gofail", 0.3),
+    ("ls_startup_vs_floor", "`gofail-py ls` / import click, requests", 1.15),
+]
+
+
+def markdown(rows: dict[str, object]) -> str:
+    """The table for docs/speed.md: medians (ranges) of both, the ratio, the goal."""
+    lines = ["| work | gofail-py | anchor | ratio wall | ratio cpu | goal |", "|---|---|---|---|---|---|"]
+    for key, what, goal in GOALS + [(k, k.replace("_", " "), None) for k in rows if "failpoint_dirs_cycle" in k]:
+        row = rows.get(key)
+        if not isinstance(row, dict):
+            continue
+        fa, fb, rw, rc = row["a_figures"], row["b_figures"], row["ratio_wall"], row["ratio_cpu"]
+        lines.append(
+            f"| {what} | {fa['wall_median'] * 1000:.0f} ms ({fa['wall_min'] * 1000:.0f}–{fa['wall_max'] * 1000:.0f}), cpu {fa['cpu_median'] * 1000:.0f} ms"
+            f" | {row['b']}: {fb['wall_median'] * 1000:.0f} ms ({fb['wall_min'] * 1000:.0f}–{fb['wall_max'] * 1000:.0f}), cpu {fb['cpu_median'] * 1000:.0f} ms"
+            f" | {rw['median']:.2f}x ({rw['min']:.2f}–{rw['max']:.2f}) | {rc['median']:.2f}x ({rc['min']:.2f}–{rc['max']:.2f})"
+            f" | {'≤ ' + format(goal, '.2f') + 'x' if goal else ''} |"
+        )
+    for key in ("client_rate_vs_go", "scenario_step_s"):
+        if key in rows:
+            lines.append(f"| {key.replace('_', ' ')} | {rows[key]:.3g} | | | | |")
+    return "\n".join(lines)
+
+
+def machine() -> dict[str, object]:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    return {"cpus": os.cpu_count(), "cpu": cpu, "system": platform.platform(), "python": platform.python_version(),
+            "loadavg": os.getloadavg(), "time": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="fewer runs and smaller trees")
-    parser.add_argument("--only", default="rewrite,scaling,client,scenario")
+    parser.add_argument("--quick", action="store_true", help="fewer runs and a 10k-file tree")
+    parser.add_argument("--only", default="etcd,tree,client,scenario")
+    parser.add_argument("--json", default=str(REPO / "benchmarks" / "results.json"), help="where to write the figures")
     args = parser.parse_args()
     only = set(args.only.split(","))
     runs = 3 if args.quick else 7
     os.environ.setdefault("GOTOOLCHAIN", "local")
+    rows: dict[str, object] = {"machine_before": machine()}
+    print("machine:", rows["machine_before"])
     with tempfile.TemporaryDirectory(prefix="gofail-py-bench-") as tmp:
         work = Path(tmp)
-        if "rewrite" in only:
-            bench_rewrite(work / "rewrite", runs)
-        if "scaling" in only:
-            bench_scaling(work / "scaling", [1000, 10000] if args.quick else [1000, 10000, 50000], 3)
+        if "etcd" in only:
+            bench_etcd(work / "etcd", runs, rows)
+        if "tree" in only:
+            bench_big_tree(work / "tree", 10000 if args.quick else 50000, 3, rows)
         if "client" in only:
-            bench_client(work / "client", 300 if args.quick else 2000)
+            bench_client(work / "client", 300 if args.quick else 2000, runs, rows)
         if "scenario" in only:
-            bench_scenario(work / "client", 300 if args.quick else 1000)
+            bench_scenario(work / "client", 300 if args.quick else 1000, rows)
+    rows["machine_after"] = machine()
+    Path(args.json).write_text(json.dumps(rows, indent=2) + "\n")
+    print("\n" + markdown(rows))
+    print(f"\nload average after: {rows['machine_after']['loadavg']}; figures written to {args.json}")  # type: ignore[index]
 
 
 if __name__ == "__main__":

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
+from typing import NamedTuple
+
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from gofail_py.errors import GoModUndoError, WorkspaceError
@@ -101,8 +101,7 @@ def drop_runtime(go_mod: bytes) -> bytes:
 # --- the saved state --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Saved:
+class Saved(NamedTuple):  # internal: cheaper to create than a frozen dataclass (~0.5 ms a start)
     go_mod: bytes
     go_sum: bytes | None
     after_mod: bytes | None  # None: an older state file that did not record them
@@ -115,6 +114,8 @@ class DamagedState(Exception):
 
 def _load(state: Path) -> Saved:
     try:
+        import json  # only where a state file is: not imported by most runs
+
         raw = json.loads(state.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise DamagedState("not valid JSON" if isinstance(error, ValueError) else str(error)) from error
@@ -137,6 +138,8 @@ def _save(state: Path, before: tuple[bytes, bytes | None], after: tuple[bytes, b
     if after is not None:
         saved["after go.mod"] = after[0].decode("utf-8")
         saved["after go.sum"] = None if after[1] is None else after[1].decode("utf-8")
+    import json
+
     write_atomic(state, json.dumps(saved).encode("utf-8"), state.parent / "go.mod")
 
 

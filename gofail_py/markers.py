@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from tree_sitter import Node
-
-from gofail_py import render, syntax
+from gofail_py import render
 from gofail_py.errors import MarkerError, MarkerErrors
 from gofail_py.names import is_go_identifier as is_go_identifier  # re-exported: moved to names.py
+
+if TYPE_CHECKING:
+    from tree_sitter import Node, Tree
 
 # Places where a statement may stand: a failpoint or label anywhere else would not compile.
 _STATEMENT_PARENTS = frozenset(
@@ -31,16 +32,11 @@ class Line(NamedTuple):
 
 def split_lines(source: bytes) -> list[Line]:
     """The lines of a file as tree-sitter counts them (split at ``\\n`` only)."""
-    lines = []
-    for raw in source.split(b"\n"):
-        if raw.endswith(b"\r"):
-            lines.append(Line(raw[:-1], b"\r\n"))
-        else:
-            lines.append(Line(raw, b"\n"))
-    last = lines[-1]
-    lines[-1] = Line(last.content + (b"\r" if last.ending == b"\r\n" else b""), b"")
-    if lines[-1].content == b"":
-        lines.pop()
+    raws = source.split(b"\n")
+    last = raws.pop()  # after the last newline: no ending, and no line at all when empty
+    lines = [Line(raw[:-1], b"\r\n") if raw[-1:] == b"\r" else Line(raw, b"\n") for raw in raws]
+    if last:
+        lines.append(Line(last, b""))
     return lines
 
 
@@ -99,16 +95,49 @@ def char_column(content: bytes, byte_column: int) -> int:
     return len(content[:byte_column].decode("utf-8", "replace")) + 1
 
 
+# Every marker (`// gofail:`, `/* gofail-label */`) holds this text, and all enabled code holds the
+# runtime prefix: a file with neither has nothing to rewrite (tests check the templates agree).
+MARKER_TEXT = b"gofail"
+RUNTIME_TEXT = render.RUNTIME_PREFIX.encode()
+
+
 def may_hold_markers(source: bytes) -> bool:
     """A cheap test that lets files without any gofail text skip parsing."""
-    return b"gofail" in source or b"__fp_" in source
+    return MARKER_TEXT in source or RUNTIME_TEXT in source
+
+
+def _ranges_around(source: bytes, needle: bytes, with_bodies: bool) -> list[tuple[int, int]]:
+    """Byte ranges of the lines holding `needle` (and the `//` lines right below them, where a
+    failpoint's body is), merged: the only places a query has to look."""
+    ranges: list[tuple[int, int]] = []
+    position = source.find(needle)
+    while position >= 0:
+        begin = source.rfind(b"\n", 0, position) + 1
+        end = source.find(b"\n", position)
+        end = len(source) if end < 0 else end + 1
+        while with_bodies and end < len(source):
+            next_end = source.find(b"\n", end)
+            next_end = len(source) if next_end < 0 else next_end + 1
+            if not source[end:next_end].lstrip(b" \t").startswith(b"//"):
+                break
+            end = next_end
+        if ranges and begin <= ranges[-1][1]:
+            ranges[-1] = (ranges[-1][0], max(end, ranges[-1][1]))
+        else:
+            ranges.append((begin, end))
+        position = source.find(needle, end)
+    return ranges
 
 
 class _Finder:
     def __init__(self, source: bytes, path: str) -> None:
+        from gofail_py import syntax  # tree-sitter only where a file holds gofail text
+
+        self.syntax = syntax
+        self.source = source
         self.path = path
         self.lines = split_lines(source)
-        self.tree = syntax.parse(source)
+        self.tree: Tree = syntax.parse(source)
         self.errors: list[MarkerError] = []
         self.prefix = render.marker_prefix()
         # line comments that open their line, by row; the candidates for headers, bodies and labels
@@ -127,7 +156,8 @@ class _Finder:
         return node.text.rstrip(b"\r") if node.text is not None else b""
 
     def find(self) -> FileMarkers:
-        for comment in syntax.captures("comments", self.tree.root_node).get("comment", []):
+        ranges = _ranges_around(self.source, MARKER_TEXT, with_bodies=True)
+        for comment in self.syntax.captures_in("comments", self.tree.root_node, ranges).get("comment", []):
             if not self.opens_line(comment):
                 continue
             text = self.comment_text(comment)
@@ -148,8 +178,7 @@ class _Finder:
         )
 
     def package(self) -> str | None:
-        found = syntax.captures("package", self.tree.root_node).get("package", [])
-        return found[0].text.decode() if found and found[0].text is not None else None
+        return _package_of(self.tree)
 
     def is_marker(self, node: Node) -> bool:
         return self.comment_text(node).startswith(self.prefix)
@@ -220,21 +249,31 @@ class _Finder:
         return Failpoint(name, type_, row + 1, char_column(content, column), end_row + 1, enabled, content[:column], body_comments)
 
     def find_enabled(self, failpoints: list[Failpoint], labels: list[Label]) -> None:
-        for match in syntax.matches("enabled_failpoint", self.tree.root_node):
+        ranges = _ranges_around(self.source, RUNTIME_TEXT, with_bodies=False) if RUNTIME_TEXT in self.source else []
+        seen = set()
+        for match in self.syntax.matches_in("enabled_failpoint", self.tree.root_node, ranges):
             node = match["failpoint"][0]
-            runtime_var = match["runtime"][0].text or b""
-            name = runtime_var.decode()[len("__fp_"):]
+            runtime_var = (match["runtime"][0].text or b"").decode()
+            name = runtime_var[len(render.RUNTIME_PREFIX):]
             type_ = (match["type"][0].text or b"").decode()
             row, column = node.start_point
-            if (match["value"][0].text or b"").decode() != "v" + name or not self.opens_line(node):
-                continue  # an if statement that only looks like a failpoint
+            if (
+                node.start_byte in seen
+                or not runtime_var.startswith(render.RUNTIME_PREFIX)
+                or (match["error_var"][0].text or b"").decode() != render.ERROR_VAR
+                or (match["method"][0].text or b"").decode() != render.ACQUIRE
+                or (match["value"][0].text or b"").decode() != render.VALUE_PREFIX + name
+                or not self.opens_line(node)
+            ):
+                continue  # seen from an earlier range, or an if statement that only looks like a failpoint
+            seen.add(node.start_byte)
             end_row = node.end_point.row
             footer = render.failpoint_close(name, type_)
             body = []
             for body_row in range(row + 1, end_row + 1):
                 content = self.lines[body_row].content
                 if body_row == end_row:
-                    cut = content.find(b"; goto __nomock" + name.encode() + b";")
+                    cut = content.find(render.footer_needle(name))
                     if cut < 0:
                         self.error(body_row, 0, f"enabled failpoint {name} was edited: its last line lacks the footer {footer.decode()!r}")
                         break
@@ -273,12 +312,30 @@ class _Finder:
 
 def find_markers(source: bytes, path: str = "<source>") -> FileMarkers:
     """The failpoints and labels of one Go file; MarkerErrors for malformed or misplaced markers."""
+    return find_markers_and_lines(source, path)[0]
+
+
+def find_markers_and_lines(source: bytes, path: str = "<source>") -> tuple[FileMarkers, list[Line] | None]:
+    """find_markers, with the file's lines when it had to split them (so a rewrite splits once)."""
     if not may_hold_markers(source):
-        return FileMarkers(package=None, failpoints=(), labels=())
-    return _Finder(source, path).find()
+        return FileMarkers(package=None, failpoints=(), labels=()), None
+    finder = _Finder(source, path)
+    return finder.find(), finder.lines
+
+
+def _package_of(tree: Tree) -> str | None:
+    """The package clause is a child of the root: no query needed."""
+    for child in tree.root_node.children:
+        if child.type == "package_clause":
+            for part in child.children:
+                if part.type == "package_identifier" and part.text is not None:
+                    return part.text.decode()
+            return None
+    return None
 
 
 def package_name(source: bytes) -> str | None:
     """The name in the file's package clause."""
-    found = syntax.captures("package", syntax.parse(source).root_node).get("package", [])
-    return found[0].text.decode() if found and found[0].text is not None else None
+    from gofail_py import syntax
+
+    return _package_of(syntax.parse(source))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import os
 import time
 from collections.abc import Iterator, Sequence
@@ -12,22 +11,40 @@ from pathlib import Path
 
 from gofail_py.errors import LockHeld, WorkspaceError
 
+try:  # hashlib's own sha256, without hashlib loading OpenSSL (milliseconds of every run)
+    from _sha256 import sha256  # type: ignore[import-not-found,unused-ignore]  # Python 3.11
+except ImportError:  # pragma: no cover - 3.12 renamed it
+    try:
+        from _sha2 import sha256  # type: ignore[import-not-found,no-redef,unused-ignore]
+    except ImportError:
+        from hashlib import sha256  # type: ignore[assignment,unused-ignore]
+
 WAIT_SECONDS = float(os.environ.get("GOFAIL_PY_LOCK_WAIT", "5"))
+
+
+def _temp_dir() -> str:
+    """tempfile.gettempdir()'s answer in the usual cases, without importing tempfile (random,
+    shutil and the compression modules: milliseconds of every run)."""
+    for candidate in [os.environ.get(name) for name in ("TMPDIR", "TEMP", "TMP")] + ["/tmp"]:
+        if candidate and os.path.isdir(candidate) and os.access(candidate, os.W_OK | os.X_OK):
+            return os.path.abspath(candidate)
+    import tempfile
+
+    return tempfile.gettempdir()
 
 
 def lock_dir() -> Path:
     """$XDG_RUNTIME_DIR/gofail-py, else gofail-py-locks-UID in the temp dir: never in the tree."""
-    import tempfile
-
     runtime = os.environ.get("XDG_RUNTIME_DIR")
-    base = Path(runtime) / "gofail-py" if runtime and Path(runtime).is_dir() else Path(tempfile.gettempdir()) / f"gofail-py-locks-{os.getuid()}"
+    base = Path(runtime) / "gofail-py" if runtime and Path(runtime).is_dir() else Path(_temp_dir()) / f"gofail-py-locks-{os.getuid()}"
     base.mkdir(mode=0o700, exist_ok=True)
     return base
 
 
 def lock_path(key: Path) -> Path:
     """The lock file of one module root (or directory outside any module)."""
-    return lock_dir() / (hashlib.sha256(os.fsencode(key.resolve())).hexdigest()[:32] + ".lock")
+    digest: str = sha256(os.fsencode(key.resolve())).hexdigest()
+    return lock_dir() / (digest[:32] + ".lock")
 
 
 def key_for(directory: Path) -> Path:

@@ -40,6 +40,29 @@ def matches(name: str, node: Node) -> list[dict[str, list[Node]]]:
     return [found for _, found in QueryCursor(query(name)).matches(node)]
 
 
+def _cursors(name: str, ranges: list[tuple[int, int]]) -> list[QueryCursor]:
+    cursors = []
+    for start, end in ranges:
+        cursor = QueryCursor(query(name))
+        cursor.set_byte_range(start, end)
+        cursors.append(cursor)
+    return cursors
+
+
+def captures_in(name: str, node: Node, ranges: list[tuple[int, int]]) -> dict[str, list[Node]]:
+    """The captures of a query that touch the byte ranges only (the rest of the tree is not walked)."""
+    found: dict[str, list[Node]] = {}
+    for cursor in _cursors(name, ranges):
+        for capture, nodes in cursor.captures(node).items():
+            found.setdefault(capture, []).extend(nodes)
+    return found
+
+
+def matches_in(name: str, node: Node, ranges: list[tuple[int, int]]) -> list[dict[str, list[Node]]]:
+    """The matches of a query that touch the byte ranges (one match may be seen from two ranges)."""
+    return [found for cursor in _cursors(name, ranges) for _, found in cursor.matches(node)]
+
+
 def first_error(node: Node) -> Node | None:
     """The first ERROR or MISSING node in document order, or None when the tree is clean."""
     if not node.has_error:

@@ -8,33 +8,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+from gofail_py import cache as result_cache
 from gofail_py import gomod, rewrite, runlock
-from gofail_py.errors import GofailError, GoModUndoError, MarkerError, MarkerErrors, WorkspaceError
+from gofail_py.collect import LocatedFailpoint, collect
+from gofail_py.errors import GoModUndoError, MarkerError, MarkerErrors, WorkspaceError
 from gofail_py.fileio import FileChange, apply_changes, check_writable, is_regular, write_atomic
-from gofail_py.gofiles import PathArg, check_links, find_go_files, is_dir, read_source
+from gofail_py.gofiles import Found, PathArg, find_go_files, is_dir, read_source
 from gofail_py.gomod import GO_MOD_STATE, RUNTIME_MODULE, RUNTIME_VERSION, module_root
-from gofail_py.markers import Failpoint, FileMarkers, may_hold_markers
-
-
-@dataclass(frozen=True)
-class LocatedFailpoint:
-    """A failpoint with the file and package it is in."""
-
-    path: Path
-    package: str
-    failpoint: Failpoint
-
-    def as_dict(self) -> dict[str, object]:
-        fp = self.failpoint
-        return {
-            "name": fp.name,
-            "type": fp.type,
-            "file": str(self.path),
-            "line": fp.line,
-            "package": self.package,
-            "enabled": fp.enabled,
-            "body": list(fp.body),
-        }
+from gofail_py.markers import FileMarkers, may_hold_markers
 
 
 @dataclass
@@ -75,39 +56,11 @@ class Plan:
 
 
 def _collect(
-    paths: Sequence[PathArg], transform: Callable[[bytes, str], rewrite.RewriteResult]
+    paths: Sequence[PathArg], transform: Callable[[bytes, str], rewrite.RewriteResult], use_cache: bool = True,
+    found: Found | None = None,
 ) -> tuple[Plan, list[tuple[Path, bytes, rewrite.RewriteResult]]]:
-    found = find_go_files(paths)
-    check_links(found)
-    plan = Plan(files_scanned=len(found.files), stale_temp_files=found.stale)
-    results = []
-    errors: list[MarkerError] = []
-    problems: list[GofailError] = []
-    for path in found.files:
-        try:
-            source = read_source(path)
-            if rewrite.is_binding_file(source):
-                continue
-            result = transform(source, str(path))
-        except MarkerErrors as error:
-            errors.extend(error.errors)
-            continue
-        except MarkerError as error:
-            errors.append(error)
-            continue
-        except WorkspaceError as error:
-            problems.append(error)
-            continue
-        results.append((path, source, result))
-        for fp in result.markers.failpoints:
-            plan.failpoints.append(LocatedFailpoint(path, result.markers.package or "", fp))
-    if errors and not problems:
-        raise MarkerErrors(errors)
-    if problems:
-        if len(problems) == 1 and not errors:
-            raise problems[0]
-        raise WorkspaceError("\n".join([str(e) for e in errors] + [str(p) for p in problems]))
-    return plan, results
+    found, results, failpoints = collect(paths, transform, use_cache, found)
+    return Plan(failpoints=failpoints, files_scanned=len(found.files), stale_temp_files=found.stale), results
 
 
 def _check_unique_names(failpoints: Iterable[LocatedFailpoint]) -> None:
@@ -145,13 +98,13 @@ def _read_optional(path: Path) -> bytes | None:
         return None
 
 
-def plan_enable(paths: Sequence[PathArg]) -> Plan:
+def plan_enable(paths: Sequence[PathArg], cache: bool = True, found: Found | None = None) -> Plan:
     """Every change enabling the failpoints under the paths; raises before anything is written."""
-    plan, results = _collect(paths, rewrite.enable_source)
+    plan, results = _collect(paths, rewrite.enable_source, cache, found)
     _check_unique_names(plan.failpoints)
     bindings, sources = [], []
     for path, source, result in results:
-        binding = rewrite.binding_source(result.markers)
+        binding = result.binding
         if binding is not None:
             binding_path = path.with_name(rewrite.binding_file_name(path.name))
             existing = _read_optional(binding_path)
@@ -168,9 +121,9 @@ def plan_enable(paths: Sequence[PathArg]) -> Plan:
     return plan
 
 
-def plan_disable(paths: Sequence[PathArg]) -> Plan:
+def plan_disable(paths: Sequence[PathArg], cache: bool = True, found: Found | None = None) -> Plan:
     """Every change turning enabled failpoints back into comments and removing their bindings."""
-    plan, results = _collect(paths, rewrite.disable_source)
+    plan, results = _collect(paths, rewrite.disable_source, cache, found)
     sources, removals = [], []
     for path, source, result in results:
         if result.changed:
@@ -201,12 +154,28 @@ def _arg_keys(paths: Sequence[PathArg]) -> list[Path]:
     return keys
 
 
-def _lock_keys(paths: Sequence[PathArg]) -> list[Path]:
+def _lock_keys(paths: Sequence[PathArg], found: Found) -> list[Path]:
     """What a run locks: the places its arguments lie in, and the module of every file it may
-    touch (so `./...` over a go.work and `./a/...` in one of its modules exclude each other)."""
+    touch (so `./...` over a go.work and `./a/...` in one of its modules exclude each other).
+    The scan is taken before the lock; what another run can change in it meanwhile (its temp
+    files, bindings it deletes) the run copes with; every file is read under the lock."""
     keys = _arg_keys(paths)
-    for directory in dict.fromkeys(path.parent for path in find_go_files(paths).files):
-        root = module_root(directory)
+    roots: dict[str, Path | None] = {}
+
+    def root_of(directory: str) -> Path | None:  # module_root, from the scan's listings where it has them
+        if directory not in roots:
+            if directory in found.module_dirs:
+                roots[directory] = Path(directory).resolve()
+            elif directory in found.entered:  # a real subdirectory of its parent: no link to resolve
+                head = directory.rpartition("/")[0]
+                roots[directory] = root_of(head or ("/" if directory.startswith("/") else "."))
+            else:
+                roots[directory] = module_root(Path(directory))
+        return roots[directory]
+
+    directories = {path.rpartition("/")[0] or ("/" if path.startswith("/") else ".") for path in found.files}
+    for directory in sorted(directories):
+        root = root_of(directory)
         if root is not None:
             keys.append(root)
     return list(dict.fromkeys(keys))
@@ -241,10 +210,11 @@ def apply(plan: Plan) -> None:
     _apply(plan)
 
 
-def enable(paths: Sequence[PathArg], *, dry_run: bool = False, go_get: bool = False) -> Plan:
+def enable(paths: Sequence[PathArg], *, dry_run: bool = False, go_get: bool = False, cache: bool = True) -> Plan:
     """Enables every failpoint under the paths; validates everything before writing anything."""
-    with runlock.hold(_lock_keys(paths)):
-        plan = plan_enable(paths)
+    found = find_go_files(paths)
+    with runlock.hold(_lock_keys(paths, found)):
+        plan = plan_enable(paths, cache, found)
         roots = _modules_of(plan) if go_get else []
         if dry_run:
             plan.go_mod_diff = "".join(gomod.preview(root) for root in roots)
@@ -264,10 +234,11 @@ def enable(paths: Sequence[PathArg], *, dry_run: bool = False, go_get: bool = Fa
         return plan
 
 
-def disable(paths: Sequence[PathArg], *, dry_run: bool = False) -> Plan:
+def disable(paths: Sequence[PathArg], *, dry_run: bool = False, cache: bool = True) -> Plan:
     """Disables every failpoint under the paths and undoes what --go-get did to go.mod/go.sum."""
-    with runlock.hold(_lock_keys(paths)):
-        plan = plan_disable(paths)
+    found = find_go_files(paths)
+    with runlock.hold(_lock_keys(paths, found)):
+        plan = plan_disable(paths, cache, found)
         if dry_run:
             return plan
         _apply(plan)
@@ -329,20 +300,25 @@ def restore_go_mod(root: Path) -> bool:
     return gomod.restore(root) is not None
 
 
-def list_failpoints(paths: Sequence[PathArg]) -> list[LocatedFailpoint]:
+def list_failpoints(paths: Sequence[PathArg], cache: bool = True) -> list[LocatedFailpoint]:
     """Every failpoint under the paths, enabled or not, in file and line order."""
-    plan, _ = _collect(paths, _markers_only)
+    plan, _ = _collect(paths, _markers_only, cache)
     return plan.failpoints
 
 
-def enabled_files(paths: Sequence[PathArg]) -> list[Path]:
+def enabled_files(paths: Sequence[PathArg], cache: bool = True) -> list[Path]:
     """Files under the paths that hold enabled failpoint code, or are binding files."""
     found = find_go_files(paths)
+    store = result_cache.Store() if cache else None
     enabled = []
     for path in found.files:
         source = read_source(path)
-        if rewrite.is_binding_file(source) or (may_hold_markers(source) and _markers_only(source, str(path)).markers.is_enabled):
-            enabled.append(path)
+        if rewrite.is_binding_file(source):
+            enabled.append(Path(path))
+        elif may_hold_markers(source):
+            result = store.rewrite("_markers_only", _markers_only, source, path) if store else _markers_only(source, path)
+            if result.markers.is_enabled:
+                enabled.append(Path(path))
     return enabled
 
 
@@ -359,6 +335,7 @@ __all__ = [
     "RUNTIME_VERSION",
     "FileMarkers",
     "LocatedFailpoint",
+    "PathArg",
     "Plan",
     "apply",
     "disable",

@@ -25,6 +25,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = [item for item in items if item not in dropped]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """The rewriter's cache goes to a folder of this session (inherited by every CLI run), not ~/.cache."""
+    import os
+    import shutil
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="gofail-py-test-cache-")
+    os.environ["XDG_CACHE_HOME"] = folder
+    config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
+
+
 def tree_digest(root: Path, modes: bool = True) -> dict[str, str]:
     """Every file under root by relative path, with the sha256 of its bytes (and its mode)."""
     return {

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
-from gofail_py.coverage import Coverage
+if TYPE_CHECKING:  # imported when the command runs: coverage pulls in the HTTP client (requests)
+    from gofail_py.coverage import Coverage
 
 
 def _table(coverage: Coverage) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
@@ -10,6 +9,7 @@ import click
 from gofail_py import workspace
 
 PATHS = click.argument("paths", nargs=-1, metavar="[PATH]...")
+NO_CACHE = click.option("--no-cache", is_flag=True, help="Neither read nor write the cache (~/.cache/gofail-py, see docs/speed.md).")
 
 
 def _count(n: int, what: str) -> str:
@@ -76,14 +76,15 @@ See docs/rewriter.md.
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if any file under the paths is enabled.")
 @click.option("--go-get", is_flag=True, help="Also require go.etcd.io/gofail v0.2.0 in go.mod (disable undoes it).")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
-def enable(paths: tuple[str, ...], dry_run: bool, check: bool, go_get: bool, quiet: bool) -> None:
+@NO_CACHE
+def enable(paths: tuple[str, ...], dry_run: bool, check: bool, go_get: bool, quiet: bool, no_cache: bool) -> None:
     """Turn `// gofail:` comments into failpoint code, byte-identical to gofail v0.2.0."""
     if check:
-        enabled = workspace.enabled_files(paths)
+        enabled = workspace.enabled_files(paths, cache=not no_cache)
         for path in enabled:
             click.echo(f"{path}: enabled")
         sys.exit(1 if enabled else 0)
-    plan = workspace.enable(paths, dry_run=dry_run, go_get=go_get)
+    plan = workspace.enable(paths, dry_run=dry_run, go_get=go_get, cache=not no_cache)
     notes = [f"required go.etcd.io/gofail {workspace.RUNTIME_VERSION} in {root / 'go.mod'}" for root in plan.module_roots]
     _report("enable", plan, dry_run, quiet, notes)
     if not go_get and not quiet:
@@ -100,19 +101,23 @@ def enable(paths: tuple[str, ...], dry_run: bool, check: bool, go_get: bool, qui
 @PATHS
 @click.option("--dry-run", is_flag=True, help="Print a unified diff of what would change; write nothing.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
-def disable(paths: tuple[str, ...], dry_run: bool, quiet: bool) -> None:
+@NO_CACHE
+def disable(paths: tuple[str, ...], dry_run: bool, quiet: bool, no_cache: bool) -> None:
     """Turn failpoint code back into `// gofail:` comments and delete the binding files."""
-    plan = workspace.disable(paths, dry_run=dry_run)
+    plan = workspace.disable(paths, dry_run=dry_run, cache=not no_cache)
     _report("disable", plan, dry_run, quiet, plan.go_mod_notes)
 
 
 @click.command(name="list", epilog=EXAMPLES_LIST)
 @PATHS
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
-def list_(paths: tuple[str, ...], as_json: bool) -> None:
+@NO_CACHE
+def list_(paths: tuple[str, ...], as_json: bool, no_cache: bool) -> None:
     """List every failpoint: name, type, file:line, package, enabled or not, body."""
-    failpoints = workspace.list_failpoints(paths)
+    failpoints = workspace.list_failpoints(paths, cache=not no_cache)
     if as_json:
+        import json
+
         click.echo(json.dumps([fp.as_dict() for fp in failpoints], indent=2))
         return
     for located in failpoints:

@@ -1,0 +1,208 @@
+"""The rewriter's cache: what a rewrite found and wrote, by the exact bytes it read.
+
+Where: ``$XDG_CACHE_HOME/gofail-py`` (``~/.cache/gofail-py`` when unset), one folder per
+fingerprint of the code that produces results (the rewriter's modules, its queries and templates,
+the installed tree-sitter parser): editing any of them, even in an editable install, starts an
+empty folder. Inside:
+
+* ``r/KEY``: one rewrite result (markers, new bytes, binding), KEY a hash of the operation and of
+  every byte of the file read. A changed byte is a different key, so an entry cannot be stale.
+* ``s/KEY``: for one command line (cwd and paths), the stat signatures of the files whose last
+  read found no gofail text; such a file is not read again while its signature (mtime and ctime
+  in ns, size, inode, device) is unchanged. As git's index does, a signature taken too close to
+  the moment it was recorded ("racy") is not trusted.
+
+Every entry carries a checksum: a corrupt or truncated entry is ignored. A cache that cannot be
+read or written (read-only, full, missing) is no cache, never an error. This module imports
+neither tree-sitter nor Jinja2: a warm run needs neither.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import time
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gofail_py.markers import Failpoint, FileMarkers, Label
+
+try:  # hashlib's own blake2b, without hashlib loading OpenSSL (a few ms of every run)
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - a Python built without it
+    from hashlib import blake2b
+from gofail_py.resources import resource_dir
+
+if TYPE_CHECKING:
+    from gofail_py.rewrite import RewriteResult
+
+_MAGIC = b"gofail-py cache 1\n"
+_DIGEST = 16
+# A signature newer than this before the run that recorded it is "racy": the file may change again
+# within the file system's timestamp granularity (2 s on FAT) without its mtime moving.
+_RACY_NS = 2_000_000_000
+_CODE = ("cache.py", "markers.py", "render.py", "rewrite.py", "syntax.py", "resources.py")
+
+Signature = tuple[int, int, int, int, int]  # st_ino, st_dev, st_size, st_mtime_ns, st_ctime_ns
+
+
+def cache_dir() -> Path:
+    """The user's cache directory for gofail-py (XDG base directory rules)."""
+    base = os.environ.get("XDG_CACHE_HOME") or ""
+    if not os.path.isabs(base):  # the spec says a relative value is to be ignored
+        base = os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "gofail-py"
+
+
+def _hash(*parts: bytes) -> str:
+    digest = blake2b(digest_size=20)
+    for part in parts:
+        digest.update(len(part).to_bytes(8, "little"))
+        digest.update(part)
+    return digest.hexdigest()
+
+
+@cache
+def fingerprint() -> str:
+    """A hash of everything that decides a result: our code, queries, templates and the parser."""
+    from importlib.machinery import PathFinder  # finds without importing, and is loaded already
+
+    package = Path(__file__).parent
+    parts = [(package / name).read_bytes() for name in _CODE]
+    for folder in ("grammars", "templates"):
+        directory = resource_dir(folder)
+        for name in sorted(os.listdir(directory)):
+            if name.endswith((".scm", ".j2")):  # the rewriter's own (not the report's folder)
+                parts += [name.encode(), (directory / name).read_bytes()]
+    for module in ("tree_sitter", "tree_sitter_go"):
+        spec = PathFinder.find_spec(module)  # located, not imported; its binary is identified by its stat
+        origin = spec.origin if spec is not None and spec.origin else ""
+        folder = os.path.dirname(origin)
+        for name in sorted(os.listdir(folder)) if folder else []:
+            if name.endswith((".so", ".pyd", ".py")):
+                stat = os.stat(os.path.join(folder, name))
+                parts.append(f"{module}/{name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return _hash(*parts)[:24]
+
+
+def _seal(data: Any) -> bytes:
+    payload = marshal.dumps(data)
+    return _MAGIC + blake2b(payload, digest_size=_DIGEST).digest() + payload
+
+
+def _unseal(blob: bytes) -> Any:
+    """The data of an entry, or None when it is not one we wrote whole."""
+    head = len(_MAGIC)
+    if not blob.startswith(_MAGIC) or len(blob) < head + _DIGEST:
+        return None
+    payload = blob[head + _DIGEST:]
+    if blake2b(payload, digest_size=_DIGEST).digest() != blob[head:head + _DIGEST]:
+        return None
+    try:
+        return marshal.loads(payload)
+    except (ValueError, EOFError, TypeError):
+        return None
+
+
+def _markers_data(markers: FileMarkers) -> tuple[object, ...]:
+    return (
+        markers.package,
+        tuple((fp.name, fp.type, fp.line, fp.column, fp.end_line, fp.enabled, fp.indent, fp.body_comments) for fp in markers.failpoints),
+        tuple((label.name, label.line, label.column, label.enabled) for label in markers.labels),
+    )
+
+
+def _markers_from(data: Any) -> FileMarkers:
+    package, failpoints, labels = data
+    return FileMarkers(package, tuple(Failpoint(*fp) for fp in failpoints), tuple(Label(*label) for label in labels))
+
+
+class Store:
+    """One run's view of the cache; every failure to read or write it is swallowed."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = (root or cache_dir()) / fingerprint()
+        self.started_ns = time.time_ns()
+        self.writable = True
+
+    # --- results by content ------------------------------------------------------------------
+
+    def rewrite(self, op: str, transform: Callable[[bytes, str], RewriteResult], source: bytes, path: str) -> RewriteResult:
+        """transform(source, path), from the cache when these exact bytes were seen before."""
+        entry = self.root / "r" / _hash(op.encode(), source)
+        found = self._load(entry)
+        if found is not None:
+            try:
+                return self._result(found, source)
+            except (TypeError, ValueError):
+                pass  # an entry of the wrong shape: computed again below
+        result = transform(source, path)
+        new = result.source if result.changed else None
+        self._save(entry, (result.changed, new, _markers_data(result.markers), result.binding))
+        return result
+
+    @staticmethod
+    def _result(data: Any, source: bytes) -> RewriteResult:
+        from gofail_py.rewrite import RewriteResult
+
+        changed, new, markers, binding = data
+        if not isinstance(changed, bool) or not isinstance(new, (bytes, type(None))) or not isinstance(binding, (bytes, type(None))):
+            raise TypeError("not a rewrite result")
+        return RewriteResult(new if changed and new is not None else source, _markers_from(markers), changed, binding)
+
+    # --- files known to hold no gofail text ----------------------------------------------------
+
+    def plain_files(self, key: str) -> tuple[Path, dict[str, Signature], int]:
+        """The index for a command line, and the time before which a signature is trusted: one
+        taken less than _RACY_NS before the run that recorded it began is "racy" (git's rule)."""
+        entry = self.root / "s" / _hash(key.encode())
+        data = self._load(entry)
+        if not isinstance(data, tuple) or len(data) != 2 or not isinstance(data[0], int) or not isinstance(data[1], dict):
+            return entry, {}, 0
+        return entry, data[1], data[0] - _RACY_NS
+
+    def save_plain_files(self, entry: Path, signatures: dict[str, Signature]) -> None:
+        self._save(entry, (self.started_ns, signatures), replace=True)
+
+    # --- disk ----------------------------------------------------------------------------------
+
+    def _load(self, entry: Path) -> Any:
+        try:
+            with open(entry, "rb") as file:
+                data = _unseal(file.read())
+        except OSError:
+            return None
+        if data is None:  # damaged (say, a run killed while writing it): made again by this run
+            try:
+                os.unlink(entry)
+            except OSError:
+                pass
+        return data
+
+    def _save(self, entry: Path, data: Any, replace: bool = False) -> None:
+        """Writes an entry; a result entry is created once (O_EXCL: its content can only be the
+        same), so there is no temp file to rename; a reader checks the checksum in any case."""
+        if not self.writable:
+            return
+        target = entry.with_name(f".{entry.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp") if replace else entry
+        try:
+            try:
+                file = open(target, "xb")
+            except FileNotFoundError:
+                entry.parent.mkdir(parents=True, exist_ok=True)
+                file = open(target, "xb")
+            with file:
+                file.write(_seal(data))
+            if replace:
+                os.replace(target, entry)
+        except FileExistsError:
+            pass  # another run wrote it
+        except OSError:
+            self.writable = False  # read-only or full: no cache for the rest of this run
+            try:
+                os.unlink(target)
+            except OSError:
+                pass
+

@@ -1,0 +1,44 @@
+from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join
+name = 'failpoint_open.go.j2'
+
+def root(context, missing=missing):
+    resolve = context.resolve_or_missing
+    undefined = environment.undefined
+    concat = environment.concat
+    cond_expr_undefined = Undefined
+    if 0: yield None
+    l_0_indent = resolve('indent')
+    l_0_VALUE_PREFIX = resolve('VALUE_PREFIX')
+    l_0_name = resolve('name')
+    l_0_ERROR_VAR = resolve('ERROR_VAR')
+    l_0_RUNTIME_PREFIX = resolve('RUNTIME_PREFIX')
+    l_0_ACQUIRE = resolve('ACQUIRE')
+    l_0_value_var = resolve('value_var')
+    l_0_type = resolve('type')
+    pass
+    yield str((undefined(name='indent') if l_0_indent is missing else l_0_indent))
+    yield 'if '
+    yield str((undefined(name='VALUE_PREFIX') if l_0_VALUE_PREFIX is missing else l_0_VALUE_PREFIX))
+    yield str((undefined(name='name') if l_0_name is missing else l_0_name))
+    yield ', '
+    yield str((undefined(name='ERROR_VAR') if l_0_ERROR_VAR is missing else l_0_ERROR_VAR))
+    yield ' := '
+    yield str((undefined(name='RUNTIME_PREFIX') if l_0_RUNTIME_PREFIX is missing else l_0_RUNTIME_PREFIX))
+    yield str((undefined(name='name') if l_0_name is missing else l_0_name))
+    yield '.'
+    yield str((undefined(name='ACQUIRE') if l_0_ACQUIRE is missing else l_0_ACQUIRE))
+    yield '(); '
+    yield str((undefined(name='ERROR_VAR') if l_0_ERROR_VAR is missing else l_0_ERROR_VAR))
+    yield ' == nil { '
+    yield str((undefined(name='value_var') if l_0_value_var is missing else l_0_value_var))
+    yield ', __fpTypeOK := '
+    yield str((undefined(name='VALUE_PREFIX') if l_0_VALUE_PREFIX is missing else l_0_VALUE_PREFIX))
+    yield str((undefined(name='name') if l_0_name is missing else l_0_name))
+    yield '.('
+    yield str((undefined(name='type') if l_0_type is missing else l_0_type))
+    yield '); if !__fpTypeOK { goto __badType'
+    yield str((undefined(name='name') if l_0_name is missing else l_0_name))
+    yield '} '
+
+blocks = {}
+debug_info = '1=19'
