@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from gofail_py import batch
 from gofail_py.errors import (
     ClientError,
     EndpointTimeout,
@@ -227,30 +228,63 @@ class Client:
 
     def enable_many(self, failpoints: Mapping[str, str | Terms], *, raw: bool = False,
                     wait_registered: float | None = None) -> None:
-        """Sets several failpoints in one request (one per failpoint when terms hold `;` or `=`)."""
+        """Sets several failpoints in one request (one per failpoint when terms hold `;` or `=`).
+
+        All or nothing: when the runtime refuses an entry (an unknown name, terms it cannot
+        parse), the entries it had already set are put back as they were (docs/client.md) and
+        the error names the refused entry.
+        """
         if self.recorder is not None:
             self.recorder.set_many(self.unrecorded, failpoints, self.process)
             return
         bodies = {self._path(name)[1:]: self._terms(name, terms, raw) for name, terms in failpoints.items()}
-        if any(char in body for body in bodies.values() for char in _BATCH_UNSAFE):
-            for name, body in bodies.items():
-                self.enable(name, body, raw=True, wait_registered=wait_registered)
-            return
         now = time.monotonic()
         window_end = now + wait_registered if wait_registered is not None else self.started_at + self.registration_grace
         deadline = max(self._deadline(), window_end)
-        batch = ";".join(f"{n}={b}" for n, b in bodies.items())
+        before = batch.snapshot(self, bodies, self._deadline())
+        try:
+            if any(char in body for body in bodies.values() for char in _BATCH_UNSAFE):
+                for name, body in bodies.items():
+                    self.enable(name, body, raw=True, wait_registered=wait_registered)
+                return
+            self._send_batch(bodies, before, window_end, deadline)
+        except (FailpointNotFound, UnexpectedResponse) as refused:
+            restored = batch.roll_back(self, before, self._deadline())
+            if isinstance(refused, FailpointNotFound):
+                missing = [name for name, terms in before.items() if terms is batch.NOT_REGISTERED] or [*bodies]
+                refused = FailpointNotFound("; ".join(self._not_found_message(name, window_end > now) for name in missing))
+            raise type(refused)(batch.refused_message(refused, restored, len(bodies))) from None
+
+    def _send_batch(self, bodies: dict[str, str], before: dict[str, str | None], window_end: float,
+                    deadline: float) -> None:
+        """PUT /failpoints, sent again while a name may still be registering (``before`` gets the
+        state of a name that registered meanwhile, read before the batch can touch it)."""
+        text = ";".join(f"{n}={b}" for n, b in bodies.items())
         while True:
             try:
-                self._raise_for(self._request("PUT", "/failpoints", batch, min(self._deadline(), deadline)), None, 204)
+                self._raise_for(self._request("PUT", "/failpoints", text, min(self._deadline(), deadline)), None, 204)
                 return
             except FailpointNotFound:
-                if time.monotonic() + _RETRY_PAUSE < window_end:
-                    time.sleep(_RETRY_PAUSE)
-                    continue
-            known = self.list()
-            missing = [name for name in bodies if name not in known] or builtins.list(bodies)
-            raise FailpointNotFound("; ".join(self._not_found_message(name, window_end > now) for name in missing))
+                if time.monotonic() + _RETRY_PAUSE >= window_end:
+                    raise
+                time.sleep(_RETRY_PAUSE)
+                for name in [n for n, terms in before.items() if terms is batch.NOT_REGISTERED]:
+                    before[name] = batch.state(self, name, self._deadline())
+
+    def terms_now(self, name: str, deadline: float) -> str:
+        """The failpoint's terms, asked once (no grace window, no GET /): FailpointDisabled when
+        off, FailpointNotFound (without suggestions) when the runtime does not know the name."""
+        return self._raise_for(self._request("GET", self._path(name), None, deadline), name, 200).removesuffix("\n")
+
+    def put_back(self, name: str, terms: str, deadline: float) -> None:
+        """Sets the terms read before ("" is off), asked once."""
+        if terms:
+            self._raise_for(self._request("PUT", self._path(name), terms, deadline), name, 204)
+        else:
+            try:
+                self._raise_for(self._request("DELETE", self._path(name), None, deadline), name, 204)
+            except FailpointDisabled:
+                pass
 
     def disable(self, name: str, *, strict: bool = False, wait_registered: float | None = None) -> bool:
         """Clears a failpoint's terms; True if it had some. ``strict=True``: FailpointDisabled if it had none."""
