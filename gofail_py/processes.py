@@ -36,9 +36,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gofail_py.errors import ProcessStartError
-from gofail_py.proctable import (KILL_WAIT, RUN_ENV, STOP_GRACE, Cancelled, StaleProcess, alive, environ_value, kill,
-                                 new_token, pids, poll_until, reap_adopted, stale_processes, stale_temp_dirs, start_time,
-                                 stat, stop_stale, sweep, temp_dir, token_alive, wait_gone)
+from gofail_py.proctable import (KILL_WAIT, RUN_ENV, STOP_GRACE, Cancelled, StaleProcess, alive, alive_as, environ_value,
+                                 identify, new_token, pids, poll_until, reap_adopted, signal_each, stale_processes,
+                                 stale_temp_dirs, start_time, stat, stop_stale, sweep, temp_dir, token_alive, wait_gone)
 
 PROCESS_ENV = "GOFAIL_PY_PROCESS"  # names the started process each descendant comes from: "<token>/<n>"
 _PR_SET_PDEATHSIG = 1
@@ -149,27 +149,32 @@ class Child:
                 found.append(pid)
         return found
 
-    def _signal_all(self, sig: int) -> list[int]:
-        self.signal_group(sig)
-        members = self.members()
-        for pid in members:
-            kill(pid, sig)
-        return members
-
     def stop(self, kill: bool = False, grace: float = STOP_GRACE, kill_wait: float = KILL_WAIT) -> int:
         """SIGTERM (or SIGKILL) to the process and everything that came from it, SIGKILL to what is
         left after ``grace``; returns once all of it is gone (``kill_wait`` more at most: a process
         in the kernel dies when it leaves it). The exit code."""
         self.account()
         deadline = time.monotonic() + grace
-        seen = self._signal_all(signal.SIGKILL if kill else signal.SIGTERM)
+        first = signal.SIGKILL if kill else signal.SIGTERM
+        seen: dict[int, str | None] = {}
+
+        def signal_new() -> None:
+            # the group had its signal from killpg (twice could mean "force" to a program): the
+            # others, and any found later (a dying wrapper's child), get theirs one by one
+            new = identify(pid for pid in self.members() if pid not in seen)
+            signal_each({p: s for p, s in new.items() if (stat(p) or ["", "", ""])[2] != str(self.pid)}, first)
+            seen.update(new)
 
         def done() -> bool | None:
-            seen.extend(pid for pid in self.members() if pid not in seen)
-            return True if self.popen.poll() is not None and not any(alive(pid) for pid in seen) else None
+            signal_new()
+            return True if self.popen.poll() is not None and not any(alive_as(p, s) for p, s in seen.items()) else None
 
+        self.signal_group(first)
         if poll_until(done, deadline, interval=0.02) is None:
-            seen.extend(pid for pid in self._signal_all(signal.SIGKILL) if pid not in seen)
+            self.signal_group(signal.SIGKILL)
+            first = signal.SIGKILL
+            signal_new()
+            signal_each(seen, signal.SIGKILL)
             try:
                 self.popen.wait(timeout=kill_wait)
             except subprocess.TimeoutExpired:

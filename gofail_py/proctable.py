@@ -13,7 +13,7 @@ import secrets
 import signal
 import threading
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -133,28 +133,40 @@ def reap_adopted(pid: int) -> None:
         pass
 
 
+def identify(found: Iterable[int]) -> dict[int, str | None]:
+    """pid -> start time: a pid that dies and is reused meanwhile is not taken for the same process."""
+    return {pid: start_time(pid) for pid in found}
+
+
+def alive_as(pid: int, started: str | None) -> bool:
+    return alive(pid) and start_time(pid) == started
+
+
+def signal_each(found: Mapping[int, str | None], sig: int) -> None:
+    for pid, started in found.items():
+        if alive_as(pid, started):
+            kill(pid, sig)
+
+
+def wait_gone(found: Mapping[int, str | None], deadline: float) -> bool:
+    """Waits until none of ``found`` is alive, or ``deadline``; True when none is."""
+    return poll_until(lambda: None if any(alive_as(p, s) for p, s in found.items()) else True, deadline) is not None
+
+
 def sweep(find: Callable[[], list[int]], grace: float = STOP_GRACE, kill_wait: float = KILL_WAIT,
           popen_pids: Collection[int] = ()) -> list[int]:
     """TERM to every pid ``find`` returns, KILL to those still alive after ``grace``, then waits
     (``kill_wait`` at most) until every one is gone; adopted orphans among them are reaped (not
     ``popen_pids``: their Popen collects their exit). Returns the pids signalled."""
-    found = find()
-    for pid in found:
-        kill(pid, signal.SIGTERM)
-    wait_gone(found, time.monotonic() + grace)
-    for pid in found:
-        if alive(pid):
-            kill(pid, signal.SIGKILL)
-    wait_gone(found, time.monotonic() + kill_wait)
+    found = identify(find())
+    signal_each(found, signal.SIGTERM)
+    if not wait_gone(found, time.monotonic() + grace):
+        signal_each(found, signal.SIGKILL)
+        wait_gone(found, time.monotonic() + kill_wait)
     for pid in found:
         if pid not in popen_pids:
             reap_adopted(pid)
-    return found
-
-
-def wait_gone(targets: list[int], deadline: float) -> bool:
-    """Waits until none of ``targets`` is alive, or ``deadline``; True when none is."""
-    return poll_until(lambda: None if any(alive(pid) for pid in targets) else True, deadline) is not None
+    return list(found)
 
 
 # --- what dead runs left behind ---------------------------------------------------------------
