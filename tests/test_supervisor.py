@@ -284,20 +284,18 @@ def test_a_program_whose_main_thread_exited_is_alive_until_its_last_thread_ends(
     (and hold its sockets): the supervisor must not take it for gone."""
     from gofail_py.proctable import alive as supervisor_alive
 
-    done = tmp_path / "done"
-    code = ("import ctypes, threading, time\n"
-            f"def work():\n    time.sleep(1.0)\n    open({str(done)!r}, 'w').close()\n"
+    release = tmp_path / "release"
+    code = ("import ctypes, os, threading, time\n"
+            f"def work():\n    while not os.path.exists({str(release)!r}):\n        time.sleep(0.01)\n"
             "threading.Thread(target=work).start()\n"
             "ctypes.CDLL(None).pthread_exit(None)\n")
     proc = subprocess.Popen([sys.executable, "-c", code])
     try:
-        stat = Path(f"/proc/{proc.pid}/stat")
         assert poll_until(lambda: True if not alive(proc.pid) else None, time.monotonic() + 30)  # the main thread
-        if not done.exists():
-            assert stat.read_text().split(") ")[1][0] == "Z"
-            assert supervisor_alive(proc.pid)
-        proc.wait(timeout=30)
-        assert done.exists()
+        assert Path(f"/proc/{proc.pid}/stat").read_text().split(") ")[1][0] == "Z"
+        assert supervisor_alive(proc.pid)  # its other thread waits for the release
+        release.touch()
+        assert proc.wait(timeout=30) == 0
         assert not supervisor_alive(proc.pid)
     finally:
         proc.kill()
