@@ -272,7 +272,7 @@ def test_stop_returns_once_everything_the_process_started_is_gone(tmp_path: Path
         ready = Path(f"{out}.ready")
         assert poll_until(lambda: True if ready.exists() else None, time.monotonic() + 30)
         server = int(ready.read_text())
-        child.stop()
+        child.stop(grace=30)  # a wide margin: it needs half a second
         assert Path(f"{out}.done").exists(), "the server was not given its grace period"
         assert not alive(server)
     finally:
