@@ -7,11 +7,12 @@ import dataclasses
 import difflib
 import re
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from gofail_py import batch
 from gofail_py.errors import (
     ClientError,
     EndpointTimeout,
@@ -67,8 +68,13 @@ class Client:
 
     def __init__(self, endpoint: str | None = None, *, timeout: float = 5.0, registration_grace: float = 0.0,
                  started_at: float | None = None, trust_env: bool = False,
-                 journal: str | os.PathLike[str] | Recorder | None = None, process: str | None = None) -> None:
+                 journal: str | os.PathLike[str] | Recorder | None = None, process: str | None = None,
+                 inventory: Collection[str] | None = None) -> None:
         self.endpoint = parse_endpoint(endpoint)
+        # the failpoint names of the program's source, when known: a name it lacks is asked once
+        self.inventory = frozenset(inventory) if inventory is not None else None
+        self.armed: set[str] = set()  # names set through this client (disable_all in the window)
+        self.env_failpoints: builtins.list[str] = []  # names the process got in GOFAIL_FAILPOINTS
         self.timeout = timeout
         self.registration_grace = registration_grace
         self.started_at = time.monotonic() if started_at is None else started_at
@@ -82,16 +88,25 @@ class Client:
             self.recorder = journal if isinstance(journal, Recorder) else Recorder(journal, name=self.process)
             # the recorder talks to the runtime through a client that does not record
             self.unrecorded = Client(self.endpoint, timeout=timeout, registration_grace=registration_grace,
-                                     started_at=self.started_at, trust_env=trust_env)
+                                     started_at=self.started_at, trust_env=trust_env, inventory=inventory)
+            self.unrecorded.armed = self.armed  # one record of what was set, whichever object set it
 
     def __repr__(self) -> str:
         return f"Client({self.endpoint!r})"
 
-    def mark_started(self, at: float | None = None) -> None:
-        """The binary (re)started at ``at`` (time.monotonic(), default now): its grace window begins."""
+    def mark_started(self, at: float | None = None, env: Mapping[str, str] | None = None) -> None:
+        """The binary (re)started at ``at`` (time.monotonic(), default now): its grace window begins.
+        ``env``: its environment, for the failpoints GOFAIL_FAILPOINTS armed at its start."""
         self.started_at = time.monotonic() if at is None else at
+        self.armed.clear()
+        self.env_failpoints = batch.env_failpoints(env or {})
         if self.recorder is not None:
             self.unrecorded.started_at = self.started_at
+            self.unrecorded.env_failpoints = self.env_failpoints
+
+    def registering(self) -> bool:
+        """True inside the registration grace window (GET / could kill the binary then)."""
+        return time.monotonic() < self.started_at + self.registration_grace
 
     # --- sending and reading -----------------------------------------------------------------
 
@@ -147,23 +162,36 @@ class Client:
         """A request about one failpoint, asked again while it may still be registering."""
         path = self._path(name, suffix)
         now = time.monotonic()
-        window_end = now + wait_registered if wait_registered is not None else self.started_at + self.registration_grace
+        window_end = self._window_end(now, wait_registered, (name,))
         deadline = max(self._deadline(), window_end)
         while True:
             try:
                 # each request gets the timeout; the window only lets the call ask again
-                return self._raise_for(self._request(method, path, body, min(self._deadline(), deadline)), name, expected)
+                text = self._raise_for(self._request(method, path, body, min(self._deadline(), deadline)), name, expected)
+                if method == "PUT":
+                    self.armed.add(name)
+                return text
             except FailpointNotFound:
                 if time.monotonic() + _RETRY_PAUSE < window_end:
                     time.sleep(_RETRY_PAUSE)
                     continue
                 raise FailpointNotFound(self._not_found_message(name, waited=window_end > now)) from None
 
+    def _window_end(self, now: float, wait_registered: float | None, names: Iterable[str]) -> float:
+        """Until when a missing name is asked again: never for one the source inventory lacks."""
+        if self.inventory is not None and any(name not in self.inventory for name in names):
+            return now
+        return now + wait_registered if wait_registered is not None else self.started_at + self.registration_grace
+
     def _not_found_message(self, name: str, waited: bool = False) -> str:
-        """With close names, read by GET / only once no grace window is open (fatal during start-up)."""
+        """With close names: from the source inventory, else by GET / once no grace window is open
+        (fatal during start-up)."""
         note = " (not registered within the grace window)" if waited else ""
+        if self.inventory is not None and name not in self.inventory:
+            close = difflib.get_close_matches(name, sorted(self.inventory), n=3)
+            return f"no failpoint {name} at {self.endpoint}, nor in the source{f' (did you mean {close[0]}?)' if close else ''}"
         try:
-            known = list(self.list())
+            known = [] if self.registering() else list(self.list())
         except ClientError:
             known = []
         if name in known:
@@ -227,30 +255,32 @@ class Client:
 
     def enable_many(self, failpoints: Mapping[str, str | Terms], *, raw: bool = False,
                     wait_registered: float | None = None) -> None:
-        """Sets several failpoints in one request (one per failpoint when terms hold `;` or `=`)."""
+        """Sets several failpoints in one request (one per failpoint when terms hold `;` or `=`).
+
+        All or nothing: when the runtime refuses an entry (an unknown name, terms it cannot
+        parse), the entries it had already set are put back as they were (docs/client.md) and
+        the error names the refused entry.
+        """
         if self.recorder is not None:
             self.recorder.set_many(self.unrecorded, failpoints, self.process)
             return
         bodies = {self._path(name)[1:]: self._terms(name, terms, raw) for name, terms in failpoints.items()}
-        if any(char in body for body in bodies.values() for char in _BATCH_UNSAFE):
-            for name, body in bodies.items():
-                self.enable(name, body, raw=True, wait_registered=wait_registered)
-            return
         now = time.monotonic()
-        window_end = now + wait_registered if wait_registered is not None else self.started_at + self.registration_grace
+        window_end = self._window_end(now, wait_registered, bodies)
         deadline = max(self._deadline(), window_end)
-        batch = ";".join(f"{n}={b}" for n, b in bodies.items())
-        while True:
-            try:
-                self._raise_for(self._request("PUT", "/failpoints", batch, min(self._deadline(), deadline)), None, 204)
+        before = batch.snapshot(self, bodies, self._deadline())
+        try:
+            if any(char in body for body in bodies.values() for char in _BATCH_UNSAFE):
+                for name, body in bodies.items():
+                    self.enable(name, body, raw=True, wait_registered=wait_registered)
                 return
-            except FailpointNotFound:
-                if time.monotonic() + _RETRY_PAUSE < window_end:
-                    time.sleep(_RETRY_PAUSE)
-                    continue
-            known = self.list()
-            missing = [name for name in bodies if name not in known] or builtins.list(bodies)
-            raise FailpointNotFound("; ".join(self._not_found_message(name, window_end > now) for name in missing))
+            batch.send(self, bodies, before, window_end, deadline)
+        except (FailpointNotFound, UnexpectedResponse) as refused:
+            restored = batch.roll_back(self, before, self._deadline())
+            if isinstance(refused, FailpointNotFound):
+                missing = [name for name, terms in before.items() if terms is batch.NOT_REGISTERED] or [*bodies]
+                refused = FailpointNotFound("; ".join(self._not_found_message(name, window_end > now) for name in missing))
+            raise type(refused)(batch.refused_message(refused, restored, len(bodies))) from None
 
     def disable(self, name: str, *, strict: bool = False, wait_registered: float | None = None) -> bool:
         """Clears a failpoint's terms; True if it had some. ``strict=True``: FailpointDisabled if it had none."""
@@ -265,11 +295,19 @@ class Client:
             return False
 
     def disable_all(self) -> builtins.list[str]:
-        """Disables every active failpoint; returns their names."""
-        active = [name for name, terms in self.list().items() if terms]
+        """Disables every active failpoint; returns their names. Inside the registration window
+        (GET / could kill the binary) only those set through this client or armed by
+        GOFAIL_FAILPOINTS at start, by name (docs/client.md)."""
+        active = self.active()
         for name in active:
             self.disable(name)
         return active
+
+    def active(self) -> builtins.list[str]:
+        """The failpoints that have terms: by GET /, or by name inside the registration window."""
+        if not self.registering():
+            return [name for name, terms in self.list().items() if terms]
+        return batch.active_by_name(self, sorted({*self.armed, *self.env_failpoints}))
 
     @contextmanager
     def failpoint(self, name: str, terms: str | Terms) -> Iterator[Client]:

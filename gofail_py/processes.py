@@ -4,8 +4,12 @@ Used by the scenario runner and the pytest fixtures. It knows argv and environme
 scenario language. Each process it starts:
 
 - runs in a session (and so a process group) of its own, so a stop reaches a wrapper's children;
-- carries the run's token in its environment (``GOFAIL_PY_RUN``), inherited by its descendants, so
-  a sweep of /proc finds the ones that left the group or the session;
+- carries the run's token in its environment (``GOFAIL_PY_RUN``), and a tag of its own
+  (``GOFAIL_PY_PROCESS``), inherited by its descendants, so a stop or a sweep of /proc finds the
+  ones that left the group or the session;
+- is stopped with everything that came from it: TERM to all of it, KILL to what is left after the
+  grace period, and the stop returns only once all of it is gone (a SIGKILLed Go binary may still
+  hold its ports for a moment; a restart must find them free);
 - gets SIGKILL from the kernel if the supervising Python process dies (``PR_SET_PDEATHSIG``); the
   fork happens in one long-lived thread because Linux ties that signal to the forking *thread*;
 - writes stdout and stderr to files (a pipe nobody reads blocks a chatty binary).
@@ -21,7 +25,6 @@ from __future__ import annotations
 
 import ctypes
 import os
-import secrets
 import signal
 import socket
 import subprocess
@@ -31,38 +34,16 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
 
 from gofail_py.errors import ProcessStartError
+from gofail_py.proctable import (KILL_WAIT, RUN_ENV, STOP_GRACE, Cancelled, StaleProcess, alive, alive_as, environ_value,
+                                 identify, new_token, pids, poll_until, reap_adopted, signal_each, stale_processes,
+                                 stale_temp_dirs, start_time, stat, stop_stale, sweep, temp_dir, token_alive, wait_gone)
 
-RUN_ENV = "GOFAIL_PY_RUN"  # the token every started process carries: "<pid>.<starttime>.<random>"
-STOP_GRACE = 3.0  # seconds between SIGTERM and SIGKILL
+PROCESS_ENV = "GOFAIL_PY_PROCESS"  # names the started process each descendant comes from: "<token>/<n>"
 _PR_SET_PDEATHSIG = 1
 _PR_SET_CHILD_SUBREAPER = 36
-_PROC = Path("/proc")
-T = TypeVar("T")
-
-
-class Cancelled(KeyboardInterrupt):
-    """The run was interrupted: waits in other threads stop at their next poll."""
-
-
-def poll_until(check: Callable[[], T | None], deadline: float, cancel: threading.Event | None = None,
-               interval: float = 0.01) -> T | None:
-    """Calls ``check`` until it returns something other than None, or until ``deadline``
-    (a ``time.monotonic()`` value); None then. ``check`` is always called at least once, and once
-    more at the deadline, so a slow poll never loses a last chance. Cancelled when ``cancel`` is set."""
-    while True:
-        value = check()
-        if value is not None:
-            return value
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return None
-        if cancel is not None and cancel.wait(min(interval, remaining)):
-            raise Cancelled
-        if cancel is None:
-            time.sleep(min(interval, remaining))
+_start_time = start_time  # the older private name, used by tests
 
 
 def free_port() -> int:
@@ -108,71 +89,6 @@ def become_subreaper() -> bool:
     return _LIBC is not None and _LIBC.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
 
 
-# --- /proc --------------------------------------------------------------------------------
-
-
-def _stat(pid: int) -> list[str] | None:
-    """Fields of /proc/PID/stat after the command name (state is [0], ppid [1], sid [3])."""
-    try:
-        raw = (_PROC / str(pid) / "stat").read_text()
-    except OSError:
-        return None
-    return raw[raw.rfind(")") + 2:].split()
-
-
-def _start_time(pid: int) -> str | None:
-    fields = _stat(pid)
-    return fields[19] if fields else None
-
-
-def _environ_value(pid: int, key: str) -> str | None:
-    try:
-        raw = (_PROC / str(pid) / "environ").read_bytes()
-    except OSError:
-        return None
-    prefix = key.encode() + b"="
-    for item in raw.split(b"\0"):
-        if item.startswith(prefix):
-            return item[len(prefix):].decode("utf-8", "replace")
-    return None
-
-
-def _pids() -> list[int]:
-    return [int(entry.name) for entry in _PROC.iterdir() if entry.name.isdigit()]
-
-
-def _alive(pid: int) -> bool:
-    fields = _stat(pid)
-    return fields is not None and fields[0] not in ("Z", "X")
-
-
-def new_token() -> str:
-    """A run token naming this process (pid and start time, so a reused pid is not mistaken)."""
-    return f"{os.getpid()}.{_start_time(os.getpid())}.{secrets.token_hex(4)}"
-
-
-def token_alive(token: str) -> bool:
-    """True while the process that made the token still runs."""
-    pid, _, rest = token.partition(".")
-    start, _, _ = rest.partition(".")
-    return pid.isdigit() and _alive(int(pid)) and _start_time(int(pid)) == start
-
-
-def _kill(pid: int, sig: int) -> None:
-    try:
-        os.kill(pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def _reap(pid: int) -> None:
-    """Collects an adopted orphan's exit (it is our child only because we are its subreaper)."""
-    try:
-        os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
-
-
 # --- one started process --------------------------------------------------------------------
 
 
@@ -188,6 +104,7 @@ class Child:
     # its exit is expected (it was stopped, or its caller allowed or reported it); an exit that is
     # not is a death to report, once
     accounted: bool = False
+    tag: str = ""  # the PROCESS_ENV value its descendants carry
 
     def account(self) -> None:
         with self.lock:
@@ -218,17 +135,54 @@ class Child:
         except (ProcessLookupError, PermissionError):
             pass
 
-    def stop(self, kill: bool = False, grace: float = STOP_GRACE) -> int:
-        """SIGTERM (or SIGKILL) to the group, SIGKILL after the grace period; the exit code."""
+    def members(self) -> list[int]:
+        """Live processes that came from this one: its group, its session, and those carrying its
+        tag (a descendant that left both keeps its environment). Not the process itself."""
+        own = str(self.pid)
+        found = []
+        for pid in pids():
+            fields = stat(pid)
+            if pid in (self.pid, os.getpid()) or fields is None:
+                continue
+            if (fields[2] == own or fields[3] == own or (self.tag and environ_value(pid, PROCESS_ENV) == self.tag)) \
+                    and alive(pid):
+                found.append(pid)
+        return found
+
+    def stop(self, kill: bool = False, grace: float = STOP_GRACE, kill_wait: float = KILL_WAIT) -> int:
+        """SIGTERM (or SIGKILL) to the process and everything that came from it, SIGKILL to what is
+        left after ``grace``; returns once all of it is gone (``kill_wait`` more at most: a process
+        in the kernel dies when it leaves it). The exit code."""
         self.account()
-        if self.popen.poll() is None:
-            self.signal_group(signal.SIGKILL if kill else signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        first = signal.SIGKILL if kill else signal.SIGTERM
+        seen: dict[int, str | None] = {}
+
+        def signal_new() -> None:
+            # the group had its signal from killpg (twice could mean "force" to a program): the
+            # others, and any found later (a dying wrapper's child), get theirs one by one
+            new = identify(pid for pid in self.members() if pid not in seen)
+            signal_each({p: s for p, s in new.items() if (stat(p) or ["", "", ""])[2] != str(self.pid)}, first)
+            seen.update(new)
+
+        def done() -> bool | None:
+            signal_new()
+            return True if self.popen.poll() is not None and not any(alive_as(p, s) for p, s in seen.items()) else None
+
+        self.signal_group(first)
+        if poll_until(done, deadline, interval=0.02) is None:
+            self.signal_group(signal.SIGKILL)
+            first = signal.SIGKILL
+            signal_new()
+            signal_each(seen, signal.SIGKILL)
             try:
-                self.popen.wait(timeout=grace)
+                self.popen.wait(timeout=kill_wait)
             except subprocess.TimeoutExpired:
-                self.signal_group(signal.SIGKILL)
-                self.popen.wait()
-        self.signal_group(signal.SIGKILL)  # stragglers of the group, if any
+                pass
+            wait_gone(seen, time.monotonic() + kill_wait)
+        for pid in seen:
+            reap_adopted(pid)  # an orphan of this process, adopted by us: never a Popen's child
+        self.popen.wait()
         return self.popen.returncode
 
 
@@ -257,8 +211,9 @@ class Supervisor:
         with self.lock:
             self._counter += 1
             stem = f"{name}.{self._counter}"  # unique: a restart or a repeat never overwrites a log
+            tag = f"{self.token}/{self._counter}"
         stdout_path, stderr_path = self.log_dir / f"{stem}.stdout.log", self.log_dir / f"{stem}.stderr.log"
-        full_env = {**os.environ, **(env or {}), RUN_ENV: self.token}
+        full_env = {**os.environ, **(env or {}), RUN_ENV: self.token, PROCESS_ENV: tag}
 
         def spawn() -> subprocess.Popen[bytes]:
             with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
@@ -272,7 +227,7 @@ class Supervisor:
         except (OSError, ValueError, subprocess.SubprocessError) as error:
             reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
             raise ProcessStartError(f"cannot start {name} ({argv[0] if argv else '?'}): {reason}") from error
-        child = Child(name, popen, stdout_path, stdout_path if merge_stderr else stderr_path, self.lock, accounted)
+        child = Child(name, popen, stdout_path, stdout_path if merge_stderr else stderr_path, self.lock, accounted, tag)
         with self.lock:
             self.children.append(child)
         return child
@@ -295,98 +250,25 @@ class Supervisor:
         with self.lock:
             sessions = {str(child.pid) for child in self.children}
         found = []
-        for pid in _pids():
-            if pid == os.getpid():
+        for pid in pids():
+            fields = stat(pid)
+            if pid == os.getpid() or fields is None:
                 continue
-            fields = _stat(pid)
-            # a zombie is not reaped here: it may be another Popen's child of this process, whose
-            # exit code a waitpid would steal; the sweep reaps only the pids it signalled
-            if fields is None or fields[0] in ("Z", "X"):
-                continue
-            if fields[3] in sessions or _environ_value(pid, RUN_ENV) == self.token:
+            if (fields[3] in sessions or environ_value(pid, RUN_ENV) == self.token) and alive(pid):
                 found.append(pid)
         return found
 
     def close(self, grace: float = STOP_GRACE) -> None:
-        """Stops every child (TERM to its group, KILL after ``grace``), then every descendant left."""
+        """Stops every child and what came from it (TERM, KILL after ``grace``), then every
+        descendant left; returns when all of them are gone."""
         with self.lock:
             children = list(self.children)
         for child in children:
             child.stop(grace=grace)
-        sweep(self.descendants, grace)
+        sweep(self.descendants, grace, popen_pids={child.pid for child in children})
         self._spawner.shutdown(wait=True)
 
 
-def sweep(find: Callable[[], list[int]], grace: float = STOP_GRACE) -> list[int]:
-    """TERM to every pid ``find`` returns, KILL to those still alive after ``grace``; adopted
-    orphans among them are reaped. Returns the pids signalled."""
-    pids = find()
-    for pid in pids:
-        _kill(pid, signal.SIGTERM)
-    poll_until(lambda: None if any(_alive(pid) for pid in pids) else True, time.monotonic() + grace)
-    for pid in pids:
-        if _alive(pid):
-            _kill(pid, signal.SIGKILL)
-    for pid in pids:
-        _reap(pid)
-    return pids
-
-
-# --- what dead runs left behind ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StaleProcess:
-    """A process carrying the token of a run whose supervisor is gone."""
-
-    pid: int
-    token: str
-    command: str
-
-
-def stale_processes() -> list[StaleProcess]:
-    """Every readable process whose run token names a supervisor that no longer runs."""
-    found = []
-    for pid in _pids():
-        token = _environ_value(pid, RUN_ENV)
-        if token is None or not _alive(pid) or token_alive(token):
-            continue
-        try:
-            command = (_PROC / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace").strip()
-        except OSError:
-            continue
-        found.append(StaleProcess(pid, token, command))
-    return found
-
-
-def stop_stale(grace: float = STOP_GRACE) -> list[StaleProcess]:
-    """Stops what ``stale_processes`` finds (TERM, then KILL) and removes dead runs' temp dirs."""
-    stale = stale_processes()
-    sweep(lambda: [p.pid for p in stale], grace)
-    for directory in stale_temp_dirs():
-        _remove_tree(directory)
-    return stale
-
-
-TEMP_PREFIX = "gofail-py-run-"
-
-
-def temp_dir(token: str) -> Path:
-    """A run's temp dir, named by its token so a later sweep can tell whether its run is gone."""
-    import tempfile
-
-    return Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{token}-"))
-
-
-def stale_temp_dirs() -> list[Path]:
-    import tempfile
-
-    root = Path(tempfile.gettempdir())
-    return [path for path in root.glob(f"{TEMP_PREFIX}*")
-            if path.is_dir() and not token_alive(path.name[len(TEMP_PREFIX):].rpartition("-")[0])]
-
-
-def _remove_tree(path: Path) -> None:
-    import shutil
-
-    shutil.rmtree(path, ignore_errors=True)
+__all__ = ["KILL_WAIT", "PROCESS_ENV", "RUN_ENV", "STOP_GRACE", "Cancelled", "Child", "StaleProcess", "Supervisor",
+           "become_subreaper", "free_port", "new_token", "poll_until", "stale_processes", "stale_temp_dirs",
+           "stop_stale", "sweep", "tail", "temp_dir", "token_alive"]

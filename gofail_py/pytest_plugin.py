@@ -119,8 +119,11 @@ def gofail_process(tmp_path_factory: pytest.TempPathFactory, request: pytest.Fix
         args = [os.fspath(a).replace("{port}", str(port)) for a in argv]
         name = Path(args[0]).name if len(started) == 0 else f"{Path(args[0]).name}-{len(started) + 1}"
         began = time.monotonic()
+        inventory = SESSION.inventory_of(request.config)  # --gofail-source: a name it lacks is not waited for
         client = Client(f"127.0.0.1:{free_port()}", registration_grace=DEFAULT_REGISTRATION_GRACE, started_at=began,
-                        journal=recorder, process=name)
+                        journal=recorder, process=name,
+                        inventory={located.failpoint.name for located in inventory} if inventory else None)
+        client.mark_started(began, {**os.environ, **(env or {})})  # GOFAIL_FAILPOINTS: what disable_all needs
         child = supervisor.start(name, args, {**(env or {}), "GOFAIL_HTTP": client.endpoint})
         if recorder is not None:
             recorder.process_started(name, child.pid, client.endpoint)

@@ -293,7 +293,7 @@ class RecordingClient:
         return self.recorder.unset(self.client, name, self.process, strict=strict)
 
     def disable_all(self) -> list[str]:
-        active = [name for name, terms in self.client.list().items() if terms]
+        active = self.client.active()  # by name inside the registration window (no GET /)
         for name in active:
             self.disable(name)
         return active

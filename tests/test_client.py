@@ -20,6 +20,7 @@ from gofail_py.errors import (
     InvalidFailpointName,
     ProcessDied,
     TermSyntaxError,
+    UnexpectedResponse,
     WaitTimeout,
 )
 from gofail_py.terms import Terms
@@ -128,6 +129,23 @@ def test_unknown_names_bad_terms_and_bad_names(kv: KV) -> None:
     with pytest.raises(InvalidFailpointName):
         kv.client.enable("../failpoints", "panic")
     assert kv.client.list()["slowWrite"] == ""
+
+
+def test_a_refused_batch_changes_nothing(kv: KV) -> None:
+    """The runtime sets a batch's entries in Go map order and stops at the first it refuses: the
+    ones it met first are put back (an off one off, an armed one to its terms). Twenty batches of
+    five known names and one unknown: nearly every one has entries set before the refusal."""
+    c = kv.client
+    c.enable("writeError", 'return("before")')
+    known = [name for name in KV_FAILPOINTS if name not in ("afterCommit", "beforeCommit")]
+    for attempt in range(20):
+        batch = {name: "sleep(1)" for name in known} | {"nope": "off"}
+        with pytest.raises(FailpointNotFound, match=r"no failpoint nope .*none of the \d+ failpoints was changed"):
+            c.enable_many(batch)
+        assert c.list() == {name: 'return("before")' if name == "writeError" else "" for name in KV_FAILPOINTS}, attempt
+    with pytest.raises(UnexpectedResponse, match="none of the 2 failpoints was changed"):
+        c.enable_many({"slowWrite": "off", "readOnly": "bogus(("}, raw=True)
+    assert c.list()["slowWrite"] == ""
 
 
 def test_panic_kills_the_process_and_the_client_says_so(kv: KV) -> None:

@@ -240,3 +240,63 @@ def test_an_interrupted_run_cleans_up_and_exits_130(kvserver_binary: Path, tmp_p
     assert gone(ours, timeout=1.0), "everything was stopped before the runner exited"
     assert len(tmp_dirs) == 1 and not tmp_dirs[0].exists()
     assert all(port_free(port) for port in ports_of(journal))
+
+
+# A process that takes half a second to shut down on SIGTERM (as a server flushing its data does):
+# it writes OUT.ready once its handler is in place and OUT.done when its shutdown is complete.
+GRACEFUL = """
+import os, signal, sys, time
+out = sys.argv[1]
+def shut_down(*_):
+    time.sleep(0.5)
+    open(out + ".done", "w").close()
+    os._exit(0)
+signal.signal(signal.SIGTERM, shut_down)
+open(out + ".pid", "w").write(str(os.getpid()))
+os.rename(out + ".pid", out + ".ready")
+while True:
+    time.sleep(1)
+"""
+
+
+@pytest.mark.parametrize("how", ["in the group", "setsid"])
+def test_stop_returns_once_everything_the_process_started_is_gone(tmp_path: Path, how: str) -> None:
+    """A wrapper dies at once on SIGTERM; what it started gets the grace period to shut down, even
+    outside the wrapper's group and session, and stop returns only when all of it is gone."""
+    script, out = tmp_path / "graceful.py", tmp_path / "server"
+    script.write_text(GRACEFUL)
+    prefix = "setsid " if how == "setsid" else ""
+    supervisor = Supervisor(tmp_path)
+    try:
+        child = supervisor.start("wrapped", ["sh", "-c", f'{prefix}"{sys.executable}" {script} {out} & wait'])
+        ready = Path(f"{out}.ready")
+        assert poll_until(lambda: True if ready.exists() else None, time.monotonic() + 30)
+        server = int(ready.read_text())
+        child.stop(grace=30)  # a wide margin: it needs half a second
+        assert Path(f"{out}.done").exists(), "the server was not given its grace period"
+        assert not alive(server)
+    finally:
+        supervisor.close()
+
+
+def test_a_program_whose_main_thread_exited_is_alive_until_its_last_thread_ends(tmp_path: Path) -> None:
+    """/proc shows the main thread of such a process as a zombie while its other threads still run
+    (and hold its sockets): the supervisor must not take it for gone."""
+    from gofail_py.proctable import alive as supervisor_alive
+
+    release = tmp_path / "release"
+    code = ("import ctypes, os, threading, time\n"
+            f"def work():\n    while not os.path.exists({str(release)!r}):\n        time.sleep(0.01)\n"
+            "threading.Thread(target=work).start()\n"
+            "ctypes.CDLL(None).pthread_exit(None)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        assert poll_until(lambda: True if not alive(proc.pid) else None, time.monotonic() + 30)  # the main thread
+        assert Path(f"/proc/{proc.pid}/stat").read_text().split(") ")[1][0] == "Z"
+        assert supervisor_alive(proc.pid)  # its other thread waits for the release
+        release.touch()
+        assert proc.wait(timeout=30) == 0
+        assert not supervisor_alive(proc.pid)
+    finally:
+        proc.kill()
+        proc.wait()

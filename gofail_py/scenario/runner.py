@@ -18,11 +18,13 @@ from gofail_py.recording import Recorder
 from gofail_py.scenario import placeholders
 from gofail_py.scenario.builder import Scenario
 from gofail_py.scenario.journal import Journal, StepRecord
+from gofail_py.scenario.known import check_names
 from gofail_py.scenario.runtime import Runtime, StepFailed
 from gofail_py.scenario.targets import Process
 
 if TYPE_CHECKING:  # a type only: gofiles brings the rewriter (tree-sitter)
     from gofail_py.gofiles import PathArg
+    from gofail_py.workspace import LocatedFailpoint
 
 
 @dataclass
@@ -120,15 +122,18 @@ def run_scenario(
     process's start/restart/stop/exit, each armed window with its hits, crashes (attributed from
     the panic's stack with the inventory of ``source``, when given) and every step.
 
-    Bad input raises before anything starts: ScenarioSyntaxError(s) for an unknown placeholder or
-    a NUL byte, ScenarioFileError for a journal that cannot be written, a WorkspaceError for a bad
+    Bad input raises before anything starts: ScenarioSyntaxError(s) for an unknown placeholder, a
+    NUL byte or (with ``source``) a failpoint name the source does not have, ScenarioFileError for a journal that cannot be written, a WorkspaceError for a bad
     ``source`` path. KeyboardInterrupt (Ctrl-C)
     still cleans up, then propagates.
     """
     variables = dict(variables or {})
     validate(scenario, variables)
     path = Path(journal) if journal is not None else None
-    recorder = _recorder(scenario, path, source)
+    inventory = _inventory(source)
+    if inventory:
+        check_names(scenario.steps, {located.failpoint.name for located in inventory})
+    recorder = _recorder(scenario, path, inventory)
     log = Journal(path, on_step)
     token = new_token()
     tmp = temp_dir(token)  # named by the token: `gofail-py sweep` removes it if this run is SIGKILLed
@@ -155,11 +160,14 @@ def run_scenario(
                 shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _recorder(scenario: Scenario, journal: Path | None, source: Sequence[PathArg]) -> Recorder:
-    """The run's recorder; a journal file is started afresh (the recorder itself appends)."""
+def _inventory(source: Sequence[PathArg]) -> list[LocatedFailpoint] | None:
     from gofail_py.workspace import list_failpoints
 
-    inventory = list_failpoints(source) if source else None
+    return list_failpoints(source) if source else None
+
+
+def _recorder(scenario: Scenario, journal: Path | None, inventory: list[LocatedFailpoint] | None) -> Recorder:
+    """The run's recorder; a journal file is started afresh (the recorder itself appends)."""
     if journal is not None:
         try:
             journal.parent.mkdir(parents=True, exist_ok=True)

@@ -3,6 +3,7 @@ starting a process, pauses, the journal, and the accounting of process deaths.""
 
 from __future__ import annotations
 
+import os
 import random
 import threading
 import time
@@ -54,10 +55,13 @@ class Runtime:
         self.rngs: dict[int, random.Random] = {}
         self.lock = threading.RLock()
         self.cancel = threading.Event()  # set on interruption: steps in worker threads stop
+        # the source's failpoint names (run --source): a name it lacks is not waited for
+        inventory = {located.failpoint.name for located in self.recorder.inventory} or None
         for name in scenario.processes:
             # a started binary registers its failpoints after its endpoint answers: the client
             # asks again for a name not registered yet until DEFAULT_REGISTRATION_GRACE after start
-            client = Client(f"127.0.0.1:{free_port()}", timeout=5.0, registration_grace=DEFAULT_REGISTRATION_GRACE)
+            client = Client(f"127.0.0.1:{free_port()}", timeout=5.0, registration_grace=DEFAULT_REGISTRATION_GRACE,
+                            inventory=inventory)
             self.targets[name] = Process(name, client, ports=tuple(free_port() for _ in PORTS))
         for name, endpoint in scenario.endpoints.items():
             self.targets[name] = Target(name, Client(endpoint.endpoint, timeout=5.0))
@@ -150,7 +154,7 @@ class Runtime:
         began = time.monotonic()
         child = self.supervisor.start(proc.name, argv, {**env, "GOFAIL_HTTP": proc.client.endpoint})
         proc.started(child)
-        proc.client.mark_started(began)  # its registration grace window starts now
+        proc.client.mark_started(began, {**os.environ, **env})  # its registration grace window starts now
         self.recorder.process_started(proc.name, child.pid, proc.client.endpoint)
         watcher = threading.Thread(target=self._watch, args=(proc.name, child), name=f"watch-{proc.name}", daemon=True)
         watcher.start()

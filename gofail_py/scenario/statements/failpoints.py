@@ -152,7 +152,9 @@ def _run_unset(rt: Runtime, step: UnsetFailpoints, record: StepRecord, index: st
 
 
 register(Spec(
-    UnsetFailpoints, ("unset",), "unset kv a` / `unset kv all", "disables failpoints (`all`: every active one)",
+    UnsetFailpoints, ("unset",), "unset kv a` / `unset kv all",
+    "disables failpoints (`all`: every active one; inside the start-up grace window, by name: those the scenario "
+    "set and those the process's `GOFAIL_FAILPOINTS` armed, since `GET /` then could kill the binary)",
     parse=_parse_unset,
     describe=lambda step: f"unset {step.target} {' '.join(step.names) if step.names is not None else 'all'}",
     run=_run_unset, subjects=lambda step: (step.target,),

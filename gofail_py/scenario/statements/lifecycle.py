@@ -64,7 +64,9 @@ register(Spec(
     run=_start, subjects=lambda step: (step.process,), accounts_for_exit=True,
 ))
 register(Spec(
-    Stop, ("stop", "kill"), "stop kv` / `kill kv", "SIGTERM, then SIGKILL after 3 s / SIGKILL at once",
+    Stop, ("stop", "kill"), "stop kv` / `kill kv",
+    "SIGTERM, then SIGKILL after 3 s / SIGKILL at once, to it and everything it started (its group, its session, "
+    "and those that left both); the step ends when all of it is gone",
     parse=lambda cursor, tokens: Stop(_name(cursor, tokens), tokens[0].text == "kill", where=cursor.where(tokens[1])),
     describe=lambda step: f"{'kill' if step.kill else 'stop'} {step.process}",
     run=_stop, subjects=lambda step: (step.process,), accounts_for_exit=True,

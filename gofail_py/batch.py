@@ -1,0 +1,106 @@
+"""All or nothing for ``Client.enable_many``: the runtime applies the entries of a
+``PUT /failpoints`` one by one in Go map order (random) and stops at the first it refuses, so the
+ones it met first stay set. Before sending, each entry's terms are read (GET /NAME, safe while the
+binary registers; never GET /); after a refusal, every entry that now differs is put back.
+
+Also what a client asks by name inside the registration window, where GET / could kill the binary.
+The functions use the client's request helpers: they are the client's, kept apart for size.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
+
+from gofail_py.errors import ClientError, FailpointDisabled, FailpointNotFound
+
+if TYPE_CHECKING:
+    from gofail_py.client import Client
+
+RETRY_PAUSE = 0.02
+NOT_REGISTERED = None  # an entry's state before the batch: its terms, "" when off, None when unknown
+
+
+def send(client: Client, bodies: dict[str, str], before: dict[str, str | None], window_end: float,
+         deadline: float) -> None:
+    """PUT /failpoints, sent again while a name may still be registering (``before`` gets the
+    state of a name that registered meanwhile, read before the batch can touch it)."""
+    text = ";".join(f"{n}={b}" for n, b in bodies.items())
+    while True:
+        try:
+            client._raise_for(client._request("PUT", "/failpoints", text, min(client._deadline(), deadline)), None, 204)
+            client.armed.update(bodies)
+            return
+        except FailpointNotFound:
+            if time.monotonic() + RETRY_PAUSE >= window_end:
+                raise
+            time.sleep(RETRY_PAUSE)
+            for name in [n for n, terms in before.items() if terms is NOT_REGISTERED]:
+                before[name] = state(client, name, client._deadline())
+
+
+def state(client: Client, name: str, deadline: float) -> str | None:
+    """The failpoint's terms, "" when off, None when the runtime does not know the name; asked
+    once (no grace window, no GET /)."""
+    try:
+        answer = client._request("GET", client._path(name), None, deadline)
+        return client._raise_for(answer, name, 200).removesuffix("\n")
+    except FailpointDisabled:
+        return ""
+    except FailpointNotFound:
+        return NOT_REGISTERED
+
+
+def snapshot(client: Client, names: Iterable[str], deadline: float) -> dict[str, str | None]:
+    return {name: state(client, name, deadline) for name in names}
+
+
+def roll_back(client: Client, before: dict[str, str | None], deadline: float) -> list[str]:
+    """Puts back every registered entry whose terms changed; returns their names. Best effort: an
+    entry that cannot be read or restored now is named in the list all the same."""
+    restored = []
+    for name, terms in before.items():
+        if terms is NOT_REGISTERED:
+            continue
+        try:
+            if state(client, name, deadline) == terms:
+                continue
+        except ClientError:
+            pass  # unreadable now: put it back all the same
+        restored.append(name)
+        try:
+            if terms:
+                client._raise_for(client._request("PUT", client._path(name), terms, deadline), name, 204)
+            else:
+                client._raise_for(client._request("DELETE", client._path(name), None, deadline), name, 204)
+        except ClientError:
+            pass  # already off again, or gone: the refusal is what the caller hears about
+    return restored
+
+
+def refused_message(error: ClientError, restored: list[str], size: int) -> str:
+    """The runtime's refusal, and what became of the rest of the batch."""
+    if restored:
+        return (f"{error}; none of the {size} failpoints was changed: the runtime had already set "
+                f"{', '.join(sorted(restored))}, put back as before")
+    return f"{error}; none of the {size} failpoints was changed"
+
+
+def env_failpoints(env: Mapping[str, str]) -> list[str]:
+    """The names GOFAIL_FAILPOINTS (`a=T;b=T`) arms at a process's start."""
+    value = env.get("GOFAIL_FAILPOINTS", "")
+    return [item.partition("=")[0] for item in value.split(";") if "=" in item]
+
+
+def active_by_name(client: Client, names: Iterable[str]) -> list[str]:
+    """Those of ``names`` that have terms, asked one by one (no GET /); one not registered yet
+    is waited for within the client's grace window, as any named request."""
+    active = []
+    for name in names:
+        try:
+            client.get(name)
+        except (FailpointDisabled, FailpointNotFound):
+            continue
+        active.append(name)
+    return active

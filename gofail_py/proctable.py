@@ -1,0 +1,229 @@
+"""The process table as /proc shows it (Linux): states, sessions, groups, run tokens; stopping a
+set of pids and waiting until they are gone; what dead runs left behind.
+
+"Gone" is stricter than "not a zombie": a multi-threaded program (any Go binary) whose main
+thread exited is shown as a zombie while its other threads are still exiting and still hold its
+sockets and files; it is gone when none of its threads runs.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import threading
+import time
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+RUN_ENV = "GOFAIL_PY_RUN"  # the token every started process carries: "<pid>.<starttime>.<random>"
+STOP_GRACE = 3.0  # seconds between SIGTERM and SIGKILL
+KILL_WAIT = 10.0  # seconds a SIGKILLed process may take to be gone (a loaded machine, many threads)
+_PROC = Path("/proc")
+T = TypeVar("T")
+
+
+class Cancelled(KeyboardInterrupt):
+    """The run was interrupted: waits in other threads stop at their next poll."""
+
+
+def poll_until(check: Callable[[], T | None], deadline: float, cancel: threading.Event | None = None,
+               interval: float = 0.01) -> T | None:
+    """Calls ``check`` until it returns something other than None, or until ``deadline``
+    (a ``time.monotonic()`` value); None then. ``check`` is always called at least once, and once
+    more at the deadline, so a slow poll never loses a last chance. Cancelled when ``cancel`` is set."""
+    while True:
+        value = check()
+        if value is not None:
+            return value
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return None
+        if cancel is not None and cancel.wait(min(interval, remaining)):
+            raise Cancelled
+        if cancel is None:
+            time.sleep(min(interval, remaining))
+
+
+def stat(pid: int) -> list[str] | None:
+    """Fields of /proc/PID/stat after the command name (state [0], ppid [1], pgrp [2], sid [3])."""
+    try:
+        raw = (_PROC / str(pid) / "stat").read_text()
+    except OSError:
+        return None
+    return raw[raw.rfind(")") + 2:].split()
+
+
+def start_time(pid: int) -> str | None:
+    fields = stat(pid)
+    return fields[19] if fields else None
+
+
+def environ_value(pid: int, key: str) -> str | None:
+    try:
+        raw = (_PROC / str(pid) / "environ").read_bytes()
+    except OSError:
+        return None
+    prefix = key.encode() + b"="
+    for item in raw.split(b"\0"):
+        if item.startswith(prefix):
+            return item[len(prefix):].decode("utf-8", "replace")
+    return None
+
+
+def pids() -> list[int]:
+    return [int(entry.name) for entry in _PROC.iterdir() if entry.name.isdigit()]
+
+
+def _dead(state: str) -> bool:
+    return state in ("Z", "X")
+
+
+def alive(pid: int) -> bool:
+    """True while any thread of the process runs (a zombie main thread with live threads is alive)."""
+    fields = stat(pid)
+    if fields is None:
+        return False
+    if not _dead(fields[0]):
+        return True
+    try:
+        tasks = [entry.name for entry in (_PROC / str(pid) / "task").iterdir() if entry.name != str(pid)]
+    except OSError:
+        return False
+    for tid in tasks:
+        try:
+            state = (_PROC / str(pid) / "task" / tid / "stat").read_text()
+        except OSError:
+            continue
+        if not _dead(state[state.rfind(")") + 2:].split()[0]):
+            return True
+    return False
+
+
+def new_token() -> str:
+    """A run token naming this process (pid and start time, so a reused pid is not mistaken)."""
+    return f"{os.getpid()}.{start_time(os.getpid())}.{secrets.token_hex(4)}"
+
+
+def token_alive(token: str) -> bool:
+    """True while the process that made the token still runs."""
+    pid, _, rest = token.partition(".")
+    start, _, _ = rest.partition(".")
+    return pid.isdigit() and alive(int(pid)) and start_time(int(pid)) == start
+
+
+def kill(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def reap_adopted(pid: int) -> None:
+    """Collects the exit of an adopted orphan (our child only because we are its subreaper).
+    Never called for a Popen's own child: a waitpid would steal its exit code."""
+    fields = stat(pid)
+    if fields is None or fields[1] != str(os.getpid()):
+        return
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
+def identify(found: Iterable[int]) -> dict[int, str | None]:
+    """pid -> start time: a pid that dies and is reused meanwhile is not taken for the same process."""
+    return {pid: start_time(pid) for pid in found}
+
+
+def alive_as(pid: int, started: str | None) -> bool:
+    return alive(pid) and start_time(pid) == started
+
+
+def signal_each(found: Mapping[int, str | None], sig: int) -> None:
+    for pid, started in found.items():
+        if alive_as(pid, started):
+            kill(pid, sig)
+
+
+def wait_gone(found: Mapping[int, str | None], deadline: float) -> bool:
+    """Waits until none of ``found`` is alive, or ``deadline``; True when none is."""
+    return poll_until(lambda: None if any(alive_as(p, s) for p, s in found.items()) else True, deadline) is not None
+
+
+def sweep(find: Callable[[], list[int]], grace: float = STOP_GRACE, kill_wait: float = KILL_WAIT,
+          popen_pids: Collection[int] = ()) -> list[int]:
+    """TERM to every pid ``find`` returns, KILL to those still alive after ``grace``, then waits
+    (``kill_wait`` at most) until every one is gone; adopted orphans among them are reaped (not
+    ``popen_pids``: their Popen collects their exit). Returns the pids signalled."""
+    found = identify(find())
+    signal_each(found, signal.SIGTERM)
+    if not wait_gone(found, time.monotonic() + grace):
+        signal_each(found, signal.SIGKILL)
+        wait_gone(found, time.monotonic() + kill_wait)
+    for pid in found:
+        if pid not in popen_pids:
+            reap_adopted(pid)
+    return list(found)
+
+
+# --- what dead runs left behind ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StaleProcess:
+    """A process carrying the token of a run whose supervisor is gone."""
+
+    pid: int
+    token: str
+    command: str
+
+
+def stale_processes() -> list[StaleProcess]:
+    """Every readable process whose run token names a supervisor that no longer runs."""
+    found = []
+    for pid in pids():
+        token = environ_value(pid, RUN_ENV)
+        if token is None or not alive(pid) or token_alive(token):
+            continue
+        try:
+            command = (_PROC / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace").strip()
+        except OSError:
+            continue
+        found.append(StaleProcess(pid, token, command))
+    return found
+
+
+def stop_stale(grace: float = STOP_GRACE) -> list[StaleProcess]:
+    """Stops what ``stale_processes`` finds (TERM, then KILL) and removes dead runs' temp dirs."""
+    stale = stale_processes()
+    sweep(lambda: [p.pid for p in stale], grace)
+    for directory in stale_temp_dirs():
+        _remove_tree(directory)
+    return stale
+
+
+TEMP_PREFIX = "gofail-py-run-"
+
+
+def temp_dir(token: str) -> Path:
+    """A run's temp dir, named by its token so a later sweep can tell whether its run is gone."""
+    import tempfile
+
+    return Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{token}-"))
+
+
+def stale_temp_dirs() -> list[Path]:
+    import tempfile
+
+    root = Path(tempfile.gettempdir())
+    return [path for path in root.glob(f"{TEMP_PREFIX}*")
+            if path.is_dir() and not token_alive(path.name[len(TEMP_PREFIX):].rpartition("-")[0])]
+
+
+def _remove_tree(path: Path) -> None:
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
