@@ -24,5 +24,7 @@ def test_etcd_end_to_end() -> None:
     readable = re.search(r"(\d+) of (\d+) acknowledged puts are readable", report)
     assert readable and readable[1] == readable[2], report
     assert "tree byte-identical" in report
+    race = re.search(r"start then set at once: (\d+) of (\d+) runs passed", report)
+    assert race and race[1] == race[2] and int(race[2]) >= 1, report
     coverage = re.search(r"fault coverage: (\d+) failpoints in source, (\d+) armed .*, (\d+) hit .*, (\d+) crashed", report)
     assert coverage and coverage[1] == counted[1] and int(coverage[3]) >= 3 and int(coverage[4]) >= 1, report
