@@ -20,14 +20,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from gofail_py.client import Client
 from gofail_py.errors import ClientError, TermSyntaxError
 from gofail_py.events import Crash, Event, FailpointWindow, ProcessEvent, RunStarted, Step, to_line
 from gofail_py.panics import Panic, attribute, parse_panic
 from gofail_py.terms import Terms, normalize_terms, parse_terms
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # types only: the rewriter (tree-sitter) is imported when an inventory is read
+if TYPE_CHECKING:  # types only: the rewriter (tree-sitter) is imported when an inventory is read;
+    # the client imports this module for Client(journal=), so its class is named for type checking only
+    from gofail_py.client import Client
     from gofail_py.gofiles import PathArg
     from gofail_py.workspace import LocatedFailpoint
 
