@@ -2,44 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from gofail_py import syntax
-from gofail_py.rewrite import binding_file_name, binding_source, disable_source, enable_source
+from gofail_py.rewrite import binding_file_name, disable_source, enable_source
 from tests.support.goprog import TESTDATA
+from tests.support.rewrite_check import assert_rewrite, golden_cases
 
-CASES = sorted(p.name for p in (TESTDATA / "rewrite").iterdir() if p.is_dir())
-
-
-def _case_files(case: str) -> tuple[Path, Path, Path]:
-    folder = TESTDATA / "rewrite" / case
-    source = next(folder.glob("input*.go"))
-    suffix = source.name[len("input"):]
-    expected = folder / ("expected" + suffix)
-    binding = folder / ("expected" + binding_file_name(source.name)[len("input"):])
-    return source, expected, binding
+CASES = golden_cases()
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_enable_matches_golden(case: str) -> None:
-    source, expected, binding = _case_files(case)
-    result = enable_source(source.read_bytes(), str(source))
-    assert result.source == expected.read_bytes()
-    assert binding_source(result.markers) == binding.read_bytes()
-
-
-@pytest.mark.parametrize("case", CASES)
-def test_invariants(case: str) -> None:
-    source, expected, _ = _case_files(case)
-    original, enabled = source.read_bytes(), expected.read_bytes()
-    assert disable_source(enabled).source == original, "disable(enable(x)) == x"
-    assert not enable_source(enabled).changed, "enable is idempotent"
-    assert enable_source(enabled).source == enabled
-    assert not disable_source(original).changed, "disable of a plain file changes nothing"
-    assert enabled.count(b"\n") == original.count(b"\n"), "line count kept"
-    assert not syntax.parse(enabled).root_node.has_error, "enabled code parses"
+def test_golden_case(case: str) -> None:
+    assert_rewrite(case)
 
 
 def test_crlf_keeps_line_endings() -> None:
