@@ -11,6 +11,7 @@ are not counted: the figures are exact when nothing hits the failpoint at that m
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import uuid
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from gofail_py.client import Client
-from gofail_py.errors import ClientError, TermSyntaxError
+from gofail_py.errors import ClientError, JournalError, TermSyntaxError
 from gofail_py.events import Crash, Event, FailpointWindow, ProcessEvent, RunStarted, Step, to_line
 from gofail_py.panics import Panic, attribute, parse_panic
 from gofail_py.terms import Terms, normalize_terms, parse_terms
@@ -89,11 +90,18 @@ class Recorder:
         self._lock = threading.RLock()
         self._t0 = time.monotonic()
         self._file: IO[str] | None = None
+        self._journal = journal
+        self.write_error: str | None = None  # why the journal stopped being written, if it did
         if journal is not None:
             path = Path(journal)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = path.open("a", encoding="utf-8")
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self._file = path.open("a", encoding="utf-8")
+            except OSError as error:
+                raise JournalError(f"cannot write the journal {journal}: {error.strerror or error}") from None
         self.emit(RunStarted(self.run, name, started=time.time()))
+        if self.write_error is not None:  # refused before anything runs (a full disk, /dev/full)
+            raise JournalError(self.write_error)
 
     def now(self) -> float:
         """Seconds since the run began."""
@@ -103,8 +111,15 @@ class Recorder:
         with self._lock:
             self.events.append(event)
             if self._file is not None:
-                self._file.write(to_line(event) + "\n")
-                self._file.flush()
+                try:
+                    self._file.write(to_line(event) + "\n")
+                    self._file.flush()
+                except OSError as error:
+                    # no raise here: a run must still stop its processes; close() reports it
+                    self.write_error = f"cannot write the journal {self._journal}: {error.strerror or error}"
+                    file, self._file = self._file, None
+                    with contextlib.suppress(OSError):
+                        file.close()
 
     # --- processes --------------------------------------------------------------------------
 
@@ -218,8 +233,13 @@ class Recorder:
             for (process, name), window in list(self._open.items()):
                 self._finish(process, name, self.now(), window.seen, "end", exact=False)
             if self._file is not None:
-                self._file.close()
-                self._file = None
+                file, self._file = self._file, None
+                try:
+                    file.close()
+                except OSError as error:
+                    self.write_error = self.write_error or f"cannot write the journal {self._journal}: {error.strerror or error}"
+        if self.write_error is not None:
+            raise JournalError(self.write_error + " (the events after that are missing from it)")
 
     # --- windows ------------------------------------------------------------------------------
 

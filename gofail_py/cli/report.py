@@ -24,7 +24,7 @@ def _table(coverage: Coverage) -> str:
     )
 
 
-def _write_report(output: str, journals: tuple[str, ...], data: bytes) -> None:
+def write_report(output: str, journals: tuple[str, ...], data: bytes) -> None:
     """Writes the HTML where -o says: through a symbolic link into its target (the link stays),
     straight into a FIFO or device (`-o /dev/stdout`; a rename would replace the node itself),
     atomically into a regular file; never over one of the journals just read."""
@@ -72,7 +72,7 @@ def report(journals: tuple[str, ...], sources: tuple[str, ...], as_json: bool, o
     if output is not None:
         from gofail_py.report_html import render_html
 
-        _write_report(output, journals, render_html(coverage).encode("utf-8"))
+        write_report(output, journals, render_html(coverage).encode("utf-8"))
     if as_json:
         click.echo(json.dumps(coverage.as_dict(), indent=2))
     else:

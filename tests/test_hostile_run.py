@@ -1,0 +1,46 @@
+"""`gofail-py run` against hostile journal and report paths, as a user runs it (a subprocess)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.hostile
+
+
+def _scenario(tmp_path: Path, kvserver: Path) -> Path:
+    scenario = tmp_path / "s.gofail"
+    scenario.write_text(f"process kv: {kvserver} --listen 127.0.0.1:{{port}} --data {{tmp}}/kv\n"
+                        "start kv\nset kv slowWrite=print\nunset kv slowWrite\n")
+    return scenario
+
+
+def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "gofail_py.cli", "run", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_journal_on_a_full_disk_is_refused_before_the_run(kvserver_binary: Path, tmp_path: Path) -> None:
+    scenario = _scenario(tmp_path, kvserver_binary)
+    full = tmp_path / "j.jsonl"
+    full.symlink_to("/dev/full")  # every write fails with ENOSPC
+    result = _run(str(scenario), "--journal", str(full), cwd=tmp_path)
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.returncode == 2, result.stderr
+    assert "cannot write the journal" in result.stderr and "No space left" in result.stderr
+    assert "start kv" not in result.stdout  # nothing ran
+
+
+def test_report_onto_the_journal_is_refused(kvserver_binary: Path, tmp_path: Path) -> None:
+    scenario = _scenario(tmp_path, kvserver_binary)
+    journal = tmp_path / "j.jsonl"
+    journal.write_text('{"event":"run","run":"earlier","name":"x","started":1}\n')
+    (tmp_path / "r.html").symlink_to(journal)
+    for report in ("j.jsonl", "r.html"):
+        result = _run(str(scenario), "--journal", "j.jsonl", "--report", report, cwd=tmp_path)
+        assert "Traceback" not in result.stderr, result.stderr
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert journal.read_text().startswith('{"event":"run"'), "the journal was overwritten by the HTML report"
