@@ -10,7 +10,7 @@ from types import FrameType
 
 import click
 
-from gofail_py.errors import ScenarioSyntaxError, WorkspaceError
+from gofail_py.errors import WorkspaceError
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -68,7 +68,7 @@ def explore(template: str, sources: tuple[str, ...], terms: tuple[str, ...], onl
     for cell in cells:  # every cell must parse before anything runs (bad terms, a broken template)
         load_cell(template, {**values, **cell.variables()})
     if output is not None and not Path(output).parent.is_dir():
-        raise ScenarioSyntaxError(output, 0, 0, "the report's directory does not exist")
+        raise WorkspaceError(f"-o {output}: the report's directory does not exist")
 
     if journal_dir is not None:
         try:
@@ -92,7 +92,10 @@ def explore(template: str, sources: tuple[str, ...], terms: tuple[str, ...], onl
         click.echo("interrupted: every run stopped (their processes stopped, failpoints disabled)", err=True)
         sys.exit(130)
     if output is not None:
-        matrix.write_html(Path(output), results)
+        try:
+            matrix.write_html(Path(output), results)
+        except OSError as error:
+            raise WorkspaceError(f"-o {output}: cannot write the report: {error.strerror or error}") from None
     if as_json:
         click.echo(matrix.as_json(results))
     else:
