@@ -10,6 +10,7 @@ from types import FrameType
 
 import click
 
+from gofail_py.cli.options import Seconds
 from gofail_py.errors import WorkspaceError
 
 
@@ -40,7 +41,7 @@ def _variables(items: tuple[str, ...]) -> dict[str, str]:
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write an HTML report of the matrix.")
 @click.option("--var", "variables", multiple=True, metavar="NAME=VALUE", help="A {NAME} placeholder's value (repeatable).")
-@click.option("--timeout", type=float, default=600.0, show_default=True, help="Seconds one run may take.")
+@click.option("--timeout", type=Seconds(), default=600.0, show_default=True, help="Seconds one run may take.")
 @click.option("--fail-on-not-reached", is_flag=True, help="Exit 1 when any run did not reach its failpoint.")
 def explore(template: str, sources: tuple[str, ...], terms: tuple[str, ...], only: tuple[str, ...], jobs: int,
             seed: int | None, sample: int | None, journal_dir: str | None, as_json: bool, output: str | None,
