@@ -12,6 +12,7 @@ are not counted: the figures are exact when nothing hits the failpoint at that m
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import threading
 import time
 import uuid
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from gofail_py.client import Client
-from gofail_py.errors import ClientError, JournalError, TermSyntaxError
+from gofail_py.errors import ClientError, JournalError, LockHeld, TermSyntaxError
 from gofail_py.events import Crash, Event, FailpointWindow, ProcessEvent, RunStarted, Step, to_line
 from gofail_py.panics import Panic, attribute, parse_panic
 from gofail_py.terms import Terms, normalize_terms, parse_terms
@@ -82,6 +83,7 @@ class Recorder:
         run: str | None = None,
         source: Sequence[PathArg] = (),
         inventory: Sequence[LocatedFailpoint] | None = None,
+        exclusive: bool = False,
     ) -> None:
         self.run = run or f"{name or 'run'}@{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
         self.inventory = list(inventory) if inventory is not None else (_inventory(source) if source else [])
@@ -99,9 +101,26 @@ class Recorder:
                 self._file = path.open("a", encoding="utf-8")
             except OSError as error:
                 raise JournalError(f"cannot write the journal {journal}: {error.strerror or error}") from None
+            if exclusive:
+                self._own_journal(path)
         self.emit(RunStarted(self.run, name, started=time.time()))
         if self.write_error is not None:  # refused before anything runs (a full disk, /dev/full)
             raise JournalError(self.write_error)
+
+    def _own_journal(self, path: Path) -> None:
+        """``exclusive``: the file is this run's alone (a lock held until close), started afresh;
+        a second run on the same file would have truncated the first's events under it."""
+        assert self._file is not None
+        try:
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._file.close()
+            self._file = None
+            raise LockHeld(f"the journal {path} is being written by another run; give this run its own --journal") from None
+        except OSError:
+            pass  # a file system without locks (or a pipe): written as before
+        with contextlib.suppress(OSError):  # a pipe or a device cannot be truncated
+            self._file.truncate(0)
 
     def now(self) -> float:
         """Seconds since the run began."""

@@ -44,3 +44,27 @@ def test_report_onto_the_journal_is_refused(kvserver_binary: Path, tmp_path: Pat
         assert "Traceback" not in result.stderr, result.stderr
         assert result.returncode == 2, result.stdout + result.stderr
         assert journal.read_text().startswith('{"event":"run"'), "the journal was overwritten by the HTML report"
+
+
+def test_two_runs_sharing_a_journal_the_second_is_refused(kvserver_binary: Path, tmp_path: Path) -> None:
+    # the second run used to truncate the journal under the first: the first's start was lost
+    long = tmp_path / "long.gofail"
+    long.write_text(f"process kv: {kvserver_binary} --listen 127.0.0.1:{{port}} --data {{tmp}}/kv\n"
+                    "start kv\nset kv slowWrite=print\nrun sleep 60\n")
+    first = subprocess.Popen([sys.executable, "-m", "gofail_py.cli", "run", str(long), "--journal", "j.jsonl"],
+                             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert first.stdout is not None
+        for line in first.stdout:  # the first run is under way once it has set its failpoint
+            if "set kv slowWrite" in line:
+                break
+        second = _run(str(_scenario(tmp_path, kvserver_binary)), "--journal", "j.jsonl", cwd=tmp_path)
+        assert "Traceback" not in second.stderr, second.stderr
+        assert second.returncode == 3, second.stdout + second.stderr
+        assert "j.jsonl" in second.stderr and "another run" in second.stderr
+        assert '"event": "run"' in (tmp_path / "j.jsonl").read_text().splitlines()[0]
+    finally:
+        first.terminate()
+        first.communicate(timeout=60)
+    lines = (tmp_path / "j.jsonl").read_text().splitlines()
+    assert '"event": "run"' in lines[0] and len([line for line in lines if '"event": "run"' in line]) == 1
