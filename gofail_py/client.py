@@ -143,16 +143,20 @@ class Client:
         )
 
     def _named(self, method: str, name: str, suffix: str, body: Any, expected: int,
-               wait_registered: float | None) -> str:
-        """A request about one failpoint, asked again while it may still be registering."""
+               wait_registered: float | None, until: float | None = None) -> str:
+        """A request about one failpoint, asked again while it may still be registering; ``until``
+        (a monotonic time) ends the whole call, whatever the timeout and the window."""
         path = self._path(name, suffix)
         now = time.monotonic()
         window_end = now + wait_registered if wait_registered is not None else self.started_at + self.registration_grace
+        if until is not None:
+            window_end = min(window_end, until)
         deadline = max(self._deadline(), window_end)
         while True:
             try:
                 # each request gets the timeout; the window only lets the call ask again
-                return self._raise_for(self._request(method, path, body, min(self._deadline(), deadline)), name, expected)
+                bound = min(self._deadline(), deadline, until if until is not None else deadline)
+                return self._raise_for(self._request(method, path, body, bound), name, expected)
             except FailpointNotFound:
                 if time.monotonic() + _RETRY_PAUSE < window_end:
                     time.sleep(_RETRY_PAUSE)
@@ -195,9 +199,10 @@ class Client:
             raise NotGofailEndpoint(f"{self.endpoint} is not a gofail endpoint: terms {text[:40]!r} without a newline")
         return text.removesuffix("\n")
 
-    def count(self, name: str, *, wait_registered: float | None = None) -> int:
-        """How often its terms fired since they were last set; FailpointDisabled when it has none."""
-        value = self._parse_count(self._named("GET", name, "/count", None, 200, wait_registered))
+    def count(self, name: str, *, wait_registered: float | None = None, until: float | None = None) -> int:
+        """How often its terms fired since they were last set; FailpointDisabled when it has none.
+        ``until``: a time.monotonic() value by which the call ends (a caller's own deadline)."""
+        value = self._parse_count(self._named("GET", name, "/count", None, 200, wait_registered, until))
         if self.recorder is not None:
             self.recorder.observe(self.process, name, value)
         return value

@@ -337,8 +337,8 @@ class RecordingClient:
             self.disable(name)
         return active
 
-    def count(self, name: str) -> int:
-        value = self.client.count(name)
+    def count(self, name: str, *, until: float | None = None) -> int:
+        value = self.client.count(name, until=until)
         self.recorder.observe(self.process, name, value)
         return value
 

@@ -68,3 +68,25 @@ def test_two_runs_sharing_a_journal_the_second_is_refused(kvserver_binary: Path,
         first.communicate(timeout=60)
     lines = (tmp_path / "j.jsonl").read_text().splitlines()
     assert '"event": "run"' in lines[0] and len([line for line in lines if '"event": "run"' in line]) == 1
+
+
+def test_wait_within_bounds_a_silent_endpoint(tmp_path: Path) -> None:
+    # `wait ... within 1s` on an endpoint that accepts and never answers took the client's 5 s
+    import json
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    try:
+        scenario = tmp_path / "w.gofail"
+        scenario.write_text(f"endpoint r: 127.0.0.1:{listener.getsockname()[1]}\n"
+                            "wait r slowWrite count >= 1 within 1s\n")
+        result = _run(str(scenario), "--journal", "j.jsonl", cwd=tmp_path)
+    finally:
+        listener.close()
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "within 1 s" in result.stdout, result.stdout
+    steps = [json.loads(line) for line in (tmp_path / "j.jsonl").read_text().splitlines()]
+    wait = next(s for s in steps if s.get("event") == "step" and s["statement"].startswith("wait"))
+    assert wait["end"] - wait["start"] < 4.0, wait  # 1 s and the last read's second; the client's timeout is 5 s
