@@ -6,7 +6,9 @@ to another one between choosing and binding ("address already in use") is run ag
 
 from __future__ import annotations
 
+import ctypes
 import json
+import os
 import re
 import shutil
 import signal
@@ -121,6 +123,34 @@ def _last_line(output: str) -> str:
     return lines[-1] if lines else ""
 
 
+def _term_with(parent: int) -> Callable[[], None]:
+    """preexec_fn: Linux sends the run SIGTERM when explore dies (even by SIGKILL), so the run
+    stops its processes and disables its failpoints as on Ctrl-C instead of running on alone."""
+
+    def preexec() -> None:  # between fork and exec in a threaded parent: no imports, no loading
+        if _PRCTL is not None:
+            _PRCTL(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+            if os.getppid() != parent:  # explore died before the prctl: the signal will not come
+                os._exit(130)
+
+    return preexec
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _prctl() -> Any:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+_PRCTL = _prctl()  # resolved before any fork
+
+
 @dataclass
 class Campaign:
     """A template run over cells; ``stop()`` (any thread) ends every run and keeps nothing running."""
@@ -147,7 +177,7 @@ class Campaign:
             # cleans up (its processes live in their own process groups, a group kill would miss them)
             child = subprocess.Popen(
                 self.command(cell, journal), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT, start_new_session=True,
+                stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_term_with(os.getpid()),
             )
             self._children.add(child)
         timer = threading.Timer(self.timeout, self._end, (child,))
