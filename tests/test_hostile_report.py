@@ -120,3 +120,16 @@ def test_output_onto_a_journal_is_refused(tmp_path: Path) -> None:
         _no_traceback(result)
         assert result.returncode == 2, result.stderr
         assert journal.read_text() == WINDOW, "the journal was overwritten by the report"
+
+
+def test_control_characters_in_a_journal_do_not_forge_rows(tmp_path: Path) -> None:
+    journal = tmp_path / "j.jsonl"
+    journal.write_text(WINDOW.replace('"slowWrite"', '"slowWrite\\nforged  -  9  9  9  kv"')
+                       .replace('"kv"', '"kv\\u001b[2J"'))
+    journal.write_text(journal.read_text() + '{"event":"crash","run":"r1","process":"kv","time":1,'
+                       '"message":"boom\\nforged crash line","reason":"x\\u001b[31m"}\n')
+    result = _report(str(journal), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert not any(line.startswith("forged") for line in result.stdout.splitlines()), result.stdout
+    assert "\x1b" not in result.stdout
+    assert "slowWrite\\nforged" in result.stdout

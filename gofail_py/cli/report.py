@@ -10,12 +10,19 @@ import click
 from gofail_py.coverage import Coverage
 
 
+def _shown(text: str) -> str:
+    """A journal's text as one printable line: a newline or a terminal escape in a hand-made or
+    damaged journal would forge table rows or drive the terminal."""
+    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
+
+
 def _table(coverage: Coverage) -> str:
     rows = [("failpoint", "location", "armed", "hits", "crashes", "processes")]
     for fp in coverage.failpoints:
         where = ", ".join(fp.locations) or ("not in source" if fp.in_source is False else "-")
         hits = str(fp.hits) if fp.exact else f">={fp.hits}"
-        rows.append((fp.name, where, str(fp.armed), hits, str(fp.crashes), ", ".join(sorted(fp.processes)) or "-"))
+        processes = ", ".join(sorted(fp.processes)) or "-"
+        rows.append((_shown(fp.name), _shown(where), str(fp.armed), hits, str(fp.crashes), _shown(processes)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     numeric = {2, 3, 4}
     return "\n".join(
@@ -78,7 +85,7 @@ def report(journals: tuple[str, ...], sources: tuple[str, ...], as_json: bool, o
     else:
         click.echo(_table(coverage))
         for crash in coverage.unattributed:
-            click.echo(f"unattributed crash of {crash.process} at {crash.time:.3f}s: {crash.message or '-'} ({crash.reason})")
+            click.echo(_shown(f"unattributed crash of {crash.process} at {crash.time:.3f}s: {crash.message or '-'} ({crash.reason})"))
         click.echo(coverage.summary())
     if fail_under is not None:
         hit = coverage.percent(coverage.hit) or 0.0
