@@ -31,31 +31,6 @@ def _table(coverage: Coverage) -> str:
     )
 
 
-def write_report(output: str, journals: tuple[str, ...], data: bytes) -> None:
-    """Writes the HTML where -o says: through a symbolic link into its target (the link stays),
-    straight into a FIFO or device (`-o /dev/stdout`; a rename would replace the node itself),
-    atomically into a regular file; never over one of the journals just read."""
-    import os
-    import stat
-    from pathlib import Path
-
-    from gofail_py.errors import WorkspaceError
-    from gofail_py.fileio import write_atomic
-
-    target = Path(os.path.realpath(output))
-    try:
-        for journal in journals:
-            if target.exists() and target.samefile(journal):
-                raise WorkspaceError(f"{output}: is the journal {journal}; the report would overwrite it")
-        if target.exists() and not stat.S_ISREG(target.stat().st_mode):
-            with open(target, "wb") as out:
-                out.write(data)
-        else:
-            write_atomic(target, data)
-    except OSError as error:
-        raise WorkspaceError(f"{output}: cannot write the report: {error.strerror or error}") from None
-
-
 @click.command(name="report")
 @click.argument("journals", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--source", "sources", multiple=True, metavar="PATH", help="Go source to take the failpoint inventory from (as `list` takes paths; repeatable).")
@@ -77,7 +52,7 @@ def report(journals: tuple[str, ...], sources: tuple[str, ...], as_json: bool, o
     events = [event for path in journals for event in read_journal(path)]
     coverage = build(events, inventory)
     if output is not None:
-        from gofail_py.report_html import render_html
+        from gofail_py.report_html import render_html, write_report
 
         write_report(output, journals, render_html(coverage).encode("utf-8"))
     if as_json:

@@ -80,13 +80,12 @@ def run(scenario_file: str, journal: str | None, variables: tuple[str, ...], qui
 
 def _coverage(events: list[Event], sources: tuple[str, ...], report: str | None, journal: str | None) -> None:
     """The summary line, and the HTML report when asked for."""
-    from gofail_py.cli.report import write_report
     from gofail_py.coverage import build
     from gofail_py.workspace import list_failpoints
 
     coverage = build(events, list_failpoints(sources) if sources else None)
     if report is not None:
-        from gofail_py.report_html import render_html
+        from gofail_py.report_html import render_html, write_report
 
         write_report(report, (journal,) if journal else (), render_html(coverage).encode("utf-8"))
         click.echo(f"report: {report}")
