@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, ClassVar
@@ -157,7 +157,7 @@ def _fits(value: Any, annotation: str) -> bool:
     return False
 
 
-def read_journal(path: str | Path) -> Iterator[Event]:
+def read_journal(path: str | Path, on_incomplete: Callable[[str], None] | None = None) -> Iterator[Event]:
     """The events of a journal file; JournalError (exit 2) names the file and line of a bad one.
 
     Events without a ``run`` (old journals) belong to a run named after the file.
@@ -167,9 +167,11 @@ def read_journal(path: str | Path) -> Iterator[Event]:
         text = _read_text(path)
     except (OSError, UnicodeDecodeError) as error:
         raise JournalError(f"{path}: cannot read journal: {getattr(error, 'strerror', None) or error}") from None
-    for number, line in enumerate(text.splitlines(), 1):
+    lines = text.split("\n")  # the part after the last newline: a line still being written (or cut by a kill)
+    for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
+        last = number == len(lines)
         try:
             data = json.loads(line)
             if not isinstance(data, dict):
@@ -178,6 +180,10 @@ def read_journal(path: str | Path) -> Iterator[Event]:
         except RecursionError:  # json's decoder recurses once per nesting level
             raise JournalError(f"{path}:{number}: not a journal event: nested too deeply") from None
         except ValueError as error:
+            if last and isinstance(error, json.JSONDecodeError):
+                if on_incomplete is not None:
+                    on_incomplete(f"{path}:{number}: incomplete last line skipped (a run still writing, or killed mid-write)")
+                return
             raise JournalError(f"{path}:{number}: not a journal event: {error}") from None
 
 

@@ -133,3 +133,21 @@ def test_control_characters_in_a_journal_do_not_forge_rows(tmp_path: Path) -> No
     assert not any(line.startswith("forged") for line in result.stdout.splitlines()), result.stdout
     assert "\x1b" not in result.stdout
     assert "slowWrite\\nforged" in result.stdout
+
+
+def test_a_journal_cut_mid_line_is_reported_with_a_warning(tmp_path: Path) -> None:
+    # a run killed by SIGKILL mid-write, or one still writing: its complete lines still count
+    journal = tmp_path / "cut.jsonl"
+    journal.write_text(WINDOW + WINDOW[: len(WINDOW) // 2])
+    result = _report(str(journal), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "slowWrite" in result.stdout
+    assert "cut.jsonl:2:" in result.stderr and "incomplete" in result.stderr
+
+
+def test_a_bad_line_in_the_middle_is_still_refused(tmp_path: Path) -> None:
+    journal = tmp_path / "mid.jsonl"
+    journal.write_text(WINDOW[: len(WINDOW) // 2] + "\n" + WINDOW)
+    result = _report(str(journal), cwd=tmp_path)
+    assert result.returncode == 2, result.stdout
+    assert "mid.jsonl:1:" in result.stderr

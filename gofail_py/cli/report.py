@@ -49,7 +49,10 @@ def report(journals: tuple[str, ...], sources: tuple[str, ...], as_json: bool, o
     if fail_under is not None and not sources:
         raise click.UsageError("--fail-under needs --source: without the inventory there is nothing to divide by")
     inventory = list_failpoints(sources) if sources else None
-    events = [event for path in journals for event in read_journal(path)]
+    def warn(message: str) -> None:
+        click.echo(f"gofail-py: warning: {message}", err=True)
+
+    events = [event for path in journals for event in read_journal(path, warn)]
     coverage = build(events, inventory)
     if output is not None:
         from gofail_py.report_html import render_html, write_report
