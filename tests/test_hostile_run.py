@@ -90,3 +90,15 @@ def test_wait_within_bounds_a_silent_endpoint(tmp_path: Path) -> None:
     steps = [json.loads(line) for line in (tmp_path / "j.jsonl").read_text().splitlines()]
     wait = next(s for s in steps if s.get("event") == "step" and s["statement"].startswith("wait"))
     assert wait["end"] - wait["start"] < 4.0, wait  # 1 s and the last read's second; the client's timeout is 5 s
+
+
+@pytest.mark.parametrize("option", ["--journal", "--report"])
+def test_journal_or_report_onto_the_scenario_file_is_refused(tmp_path: Path, option: str) -> None:
+    # `run s.gofail --journal s.gofail` truncated the user's scenario to start the journal
+    scenario = tmp_path / "s.gofail"
+    text = "log hello\n"
+    scenario.write_text(text)
+    result = _run("s.gofail", option, "./s.gofail", cwd=tmp_path)
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert scenario.read_text() == text, "the scenario file was overwritten"

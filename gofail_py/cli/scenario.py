@@ -63,6 +63,9 @@ def run(scenario_file: str, journal: str | None, variables: tuple[str, ...], qui
         values[name] = value
     if report is not None and journal is not None and os.path.realpath(report) == os.path.realpath(journal):
         raise click.BadParameter("is the --journal: the report would overwrite it", param_hint="--report")
+    for hint, path in (("--journal", journal), ("--report", report)):
+        if path is not None and os.path.realpath(path) == os.path.realpath(scenario_file):
+            raise click.BadParameter("is the scenario file: the run would overwrite it", param_hint=hint)
     scenario = load_cell(scenario_file, values)  # a template's {failpoint} {terms} from --var
     signal.signal(signal.SIGTERM, _interrupt)
     on_step = None if quiet else (lambda record: click.echo(record.line()))
