@@ -42,3 +42,10 @@ def test_bad_option_is_not_reported_at_line_0_of_a_file(tmp_path: Path, args: li
     assert result.returncode == 2, result.stderr
     assert ":0:0:" not in result.stderr, result.stderr
     assert args[1] in result.stderr
+
+
+def test_output_onto_the_template_is_refused(tmp_path: Path) -> None:
+    result = _explore(tmp_path, "-o", str(tmp_path / "t.gofail"))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "run(s)" not in result.stdout  # refused before anything ran
+    assert (tmp_path / "t.gofail").read_text() == "log {failpoint} {terms}\n"

@@ -70,6 +70,8 @@ def explore(template: str, sources: tuple[str, ...], terms: tuple[str, ...], onl
         load_cell(template, {**values, **cell.variables()})
     if output is not None and not Path(output).parent.is_dir():
         raise WorkspaceError(f"-o {output}: the report's directory does not exist")
+    if output is not None and Path(output).resolve() == Path(template).resolve():
+        raise WorkspaceError(f"-o {output}: is the template; the report would overwrite it")
 
     if journal_dir is not None:
         try:
