@@ -69,6 +69,8 @@ class Client:
                  started_at: float | None = None, trust_env: bool = False,
                  journal: str | os.PathLike[str] | Recorder | None = None, process: str | None = None) -> None:
         self.endpoint = parse_endpoint(endpoint)
+        if not 0 < timeout < float("inf"):  # NaN fails this too; inf overflows the socket layer
+            raise ValueError(f"timeout must be a finite number of seconds above 0, not {timeout!r}")
         self.timeout = timeout
         self.registration_grace = registration_grace
         self.started_at = time.monotonic() if started_at is None else started_at
