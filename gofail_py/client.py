@@ -75,6 +75,8 @@ class Client:
         self.inventory = frozenset(inventory) if inventory is not None else None
         self.armed: set[str] = set()  # names set through this client (disable_all in the window)
         self.env_failpoints: builtins.list[str] = []  # names the process got in GOFAIL_FAILPOINTS
+        if not 0 < timeout < float("inf"):  # NaN fails this too; inf overflows the socket layer
+            raise ValueError(f"timeout must be a finite number of seconds above 0, not {timeout!r}")
         self.timeout = timeout
         self.registration_grace = registration_grace
         self.started_at = time.monotonic() if started_at is None else started_at
@@ -158,16 +160,20 @@ class Client:
         )
 
     def _named(self, method: str, name: str, suffix: str, body: Any, expected: int,
-               wait_registered: float | None) -> str:
-        """A request about one failpoint, asked again while it may still be registering."""
+               wait_registered: float | None, until: float | None = None) -> str:
+        """A request about one failpoint, asked again while it may still be registering; ``until``
+        (a monotonic time) ends the whole call, whatever the timeout and the window."""
         path = self._path(name, suffix)
         now = time.monotonic()
         window_end = self._window_end(now, wait_registered, (name,))
+        if until is not None:
+            window_end = min(window_end, until)
         deadline = max(self._deadline(), window_end)
         while True:
             try:
                 # each request gets the timeout; the window only lets the call ask again
-                text = self._raise_for(self._request(method, path, body, min(self._deadline(), deadline)), name, expected)
+                bound = min(self._deadline(), deadline, until if until is not None else deadline)
+                text = self._raise_for(self._request(method, path, body, bound), name, expected)
                 if method == "PUT":
                     self.armed.add(name)
                 return text
@@ -223,9 +229,10 @@ class Client:
             raise NotGofailEndpoint(f"{self.endpoint} is not a gofail endpoint: terms {text[:40]!r} without a newline")
         return text.removesuffix("\n")
 
-    def count(self, name: str, *, wait_registered: float | None = None) -> int:
-        """How often its terms fired since they were last set; FailpointDisabled when it has none."""
-        value = self._parse_count(self._named("GET", name, "/count", None, 200, wait_registered))
+    def count(self, name: str, *, wait_registered: float | None = None, until: float | None = None) -> int:
+        """How often its terms fired since they were last set; FailpointDisabled when it has none.
+        ``until``: a time.monotonic() value by which the call ends (a caller's own deadline)."""
+        value = self._parse_count(self._named("GET", name, "/count", None, 200, wait_registered, until))
         if self.recorder is not None:
             self.recorder.observe(self.process, name, value)
         return value

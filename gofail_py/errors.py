@@ -22,6 +22,8 @@ class LocatedError(GofailError):
     exit_code = 2
 
     def __str__(self) -> str:
+        if self.line <= 0:  # about the file as a whole (or its --var values): no line to jump to
+            return f"{self.path}: {self.message}"
         return f"{self.path}:{self.line}:{self.column}: {self.message}"
 
 

@@ -9,7 +9,9 @@ Documented in docs/coverage.md.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import os
+import stat
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, ClassVar
@@ -132,9 +134,13 @@ def from_dict(data: dict[str, Any], default_run: str) -> Event:
         if not _fits(value, types[key]):
             raise ValueError(f"{kind} event: {key} is {json.dumps(value)}, not {types[key]}")
     try:
-        return cls(**values)
+        event = cls(**values)
     except TypeError as error:  # a required field missing
         raise ValueError(f"{kind} event: {error}") from None
+    if isinstance(event, FailpointWindow) and (event.hits < 0 or event.end < event.start):
+        # the recorder's clock is monotonic and counts never go below 0: a hand-made or damaged line
+        raise ValueError(f"window event: hits {event.hits} from {event.start} to {event.end} cannot happen")
+    return event
 
 
 def _fits(value: Any, annotation: str) -> bool:
@@ -151,26 +157,44 @@ def _fits(value: Any, annotation: str) -> bool:
     return False
 
 
-def read_journal(path: str | Path) -> Iterator[Event]:
+def read_journal(path: str | Path, on_incomplete: Callable[[str], None] | None = None) -> Iterator[Event]:
     """The events of a journal file; JournalError (exit 2) names the file and line of a bad one.
 
     Events without a ``run`` (old journals) belong to a run named after the file.
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = _read_text(path)
     except (OSError, UnicodeDecodeError) as error:
-        raise JournalError(f"{path}: cannot read journal: {error}") from None
-    for number, line in enumerate(text.splitlines(), 1):
+        raise JournalError(f"{path}: cannot read journal: {getattr(error, 'strerror', None) or error}") from None
+    lines = text.split("\n")  # the part after the last newline: a line still being written (or cut by a kill)
+    for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
+        last = number == len(lines)
         try:
             data = json.loads(line)
             if not isinstance(data, dict):
                 raise ValueError("not a JSON object")
             yield from_dict(data, default_run=str(path))
+        except RecursionError:  # json's decoder recurses once per nesting level
+            raise JournalError(f"{path}:{number}: not a journal event: nested too deeply") from None
         except ValueError as error:
+            if last and isinstance(error, json.JSONDecodeError):
+                if on_incomplete is not None:
+                    on_incomplete(f"{path}:{number}: incomplete last line skipped (a run still writing, or killed mid-write)")
+                return
             raise JournalError(f"{path}:{number}: not a journal event: {error}") from None
+
+
+def _read_text(path: Path) -> str:
+    """A journal's text; a device or socket is refused (/dev/zero would be read forever), a pipe
+    is read (`report <(zcat j.jsonl.gz)`)."""
+    with open(path, "rb") as handle:
+        mode = os.fstat(handle.fileno()).st_mode
+        if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
+            raise JournalError(f"{path}: not a journal file (a device or socket)")
+        return handle.read().decode("utf-8")
 
 
 __all__ = ["Crash", "Event", "FailpointWindow", "ProcessEvent", "RunStarted", "Step", "read_journal", "to_dict", "to_line"]

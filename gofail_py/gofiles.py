@@ -124,6 +124,13 @@ def find_go_files(paths: Sequence[PathArg]) -> Found:
         elif path.suffix != ".go":
             raise WorkspaceError(f"{text}: not a Go file (expected a .go file, a directory or DIR/...)")
         else:
+            if path.is_symlink():  # named on the command line: a dangling link is a bad path
+                try:
+                    os.stat(path)
+                except FileNotFoundError:
+                    raise WorkspaceError(f"{text}: no such file (a symbolic link to {os.readlink(path)})") from None
+                except OSError:
+                    pass  # a loop: _add_file says so
             _add_file(str(path), found)
     found.files = list(dict.fromkeys(found.files))
     return found

@@ -72,12 +72,12 @@ def _libc() -> ctypes.CDLL | None:
 _LIBC = _libc()
 
 
-def _die_with(parent: int) -> Callable[[], None]:
-    """What the child runs between fork and exec (keep it tiny): SIGKILL when ``parent`` dies."""
+def _die_with(parent: int, death_signal: int = signal.SIGKILL) -> Callable[[], None]:
+    """What the child runs between fork and exec (keep it tiny): ``death_signal`` when ``parent`` dies."""
 
     def preexec() -> None:
         if _LIBC is not None:
-            _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+            _LIBC.prctl(_PR_SET_PDEATHSIG, death_signal, 0, 0, 0)
             if os.getppid() != parent:  # the parent died before the prctl: the signal will not come
                 os._exit(1)
 
@@ -201,10 +201,12 @@ class Supervisor:
         become_subreaper()
 
     def start(self, name: str, argv: Sequence[str], env: Mapping[str, str] | None = None, *,
-              merge_stderr: bool = False, accounted: bool = False) -> Child:
+              merge_stderr: bool = False, accounted: bool = False, death_signal: int = signal.SIGKILL) -> Child:
         """Starts argv with the environment plus ``env`` and the run token; output to log files.
 
         ``accounted``: its exit is expected from the start (a command whose exit is its result).
+        ``death_signal``: what the kernel sends it if this process dies (SIGTERM lets a child that
+        supervises processes of its own, like a `gofail-py run`, clean up as on Ctrl-C).
 
         ProcessStartError when it cannot be started (missing program, NUL byte in an argument...).
         """
@@ -220,7 +222,7 @@ class Supervisor:
                 return subprocess.Popen(list(argv), env=full_env, stdout=out,
                                         stderr=subprocess.STDOUT if merge_stderr else err,
                                         stdin=subprocess.DEVNULL, start_new_session=True,
-                                        preexec_fn=_die_with(os.getpid()))
+                                        preexec_fn=_die_with(os.getpid(), death_signal))
 
         try:
             popen = self._spawner.submit(spawn).result()

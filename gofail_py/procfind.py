@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -98,9 +99,13 @@ def _environ(pid_dir: Path) -> dict[str, str]:
 
 def gofail_processes(proc: Path = Path("/proc"), timeout: float = 1.0,
                      starting_for: float = STARTING_FOR) -> list[GofailProcess]:
-    """Every readable process serving the gofail runtime on its own GOFAIL_HTTP endpoint."""
+    """Every readable process serving the gofail runtime on its own GOFAIL_HTTP endpoint.
+
+    The candidates are asked at once (a thread each, up to _ASK_AT_ONCE): a process listening
+    but never answering costs one ``timeout`` for the whole call, not one per process.
+    """
     listening = _listening(proc)
-    found = []
+    candidates = []
     for pid_dir in sorted(proc.iterdir(), key=lambda p: int(p.name) if p.name.isdigit() else -1):
         if not pid_dir.name.isdigit() or int(pid_dir.name) == os.getpid():
             continue
@@ -110,6 +115,7 @@ def gofail_processes(proc: Path = Path("/proc"), timeout: float = 1.0,
                 continue
             client = Client(endpoint, timeout=timeout)
             if not _listens_on(client.endpoint, _socket_inodes(pid_dir), listening):
+                client.close()
                 continue
             command = (pid_dir / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace").strip()
             try:
@@ -119,15 +125,26 @@ def gofail_processes(proc: Path = Path("/proc"), timeout: float = 1.0,
             age = _age(pid_dir)
         except (OSError, ValueError, ClientError):
             continue  # gone, not ours to read, or a GOFAIL_HTTP that is no endpoint
-        with client:
-            if not client.available():  # never GET /: safe while it registers failpoints
-                continue
-            active: dict[str, str] | None = None
-            if age >= starting_for:
-                try:
-                    active = {name: terms for name, terms in client.list().items() if terms}
-                except ClientError:
-                    continue
-        state = "ready" if active is not None else "starting"
-        found.append(GofailProcess(int(pid_dir.name), client.endpoint, binary, command, state, active))
-    return found
+        candidates.append((int(pid_dir.name), client, binary, command, age))
+    if not candidates:
+        return []
+    with ThreadPoolExecutor(max_workers=min(_ASK_AT_ONCE, len(candidates))) as pool:
+        answers = list(pool.map(lambda c: _ask(c[1], c[4] >= starting_for), candidates))
+    return [GofailProcess(pid, client.endpoint, binary, command, state, active)
+            for (pid, client, binary, command, _), (state, active) in zip(candidates, answers) if state]
+
+
+_ASK_AT_ONCE = 32
+
+
+def _ask(client: Client, ready: bool) -> tuple[str, dict[str, str] | None]:
+    """("ready", active failpoints), ("starting", None), or ("", None) when it is no gofail endpoint."""
+    with client:
+        if not client.available():  # never GET /: safe while it registers failpoints
+            return "", None
+        if not ready:
+            return "starting", None
+        try:
+            return "ready", {name: terms for name, terms in client.list().items() if terms}
+        except ClientError:
+            return "", None

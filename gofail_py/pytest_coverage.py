@@ -66,11 +66,32 @@ def _is_worker(config: pytest.Config) -> bool:
 def pytest_configure(config: pytest.Config) -> None:
     if not SESSION.enabled(config):
         return
-    if config.getoption("gofail_fail_under") is not None and not SESSION.sources(config):
+    fail_under = config.getoption("gofail_fail_under")
+    if fail_under is not None and not SESSION.sources(config):
         raise pytest.UsageError("--gofail-fail-under needs --gofail-source: without the inventory there is nothing to divide by")
-    if not _is_worker(config):
+    if fail_under is not None and not 0 <= fail_under <= 100:  # NaN fails this too
+        raise pytest.UsageError(f"--gofail-fail-under {fail_under:g}: expected a percentage from 0 to 100")
+    _check_report_path(config.getoption("gofail_report"))
+    from gofail_py.errors import GofailError
+
+    try:
+        SESSION.inventory_of(config)  # a bad --gofail-source path stops the session before any test
+    except GofailError as error:
+        raise pytest.UsageError(f"--gofail-source: {error}") from None
+    if not _is_worker(config):  # last: a usage error above leaves no directory behind
         os.environ[SESSION_DIR_ENV] = tempfile.mkdtemp(prefix="gofail-py-coverage-")
-    SESSION.inventory_of(config)  # a bad --gofail-source path stops the session before any test
+
+
+def _check_report_path(report: str | None) -> None:
+    """--gofail-report must name a file in an existing directory: found out before the tests run,
+    not after them."""
+    if not report:
+        return
+    target = Path(os.path.realpath(report))
+    if target.is_dir():
+        raise pytest.UsageError(f"--gofail-report {report}: is a directory; name the HTML file")
+    if not target.parent.is_dir():
+        raise pytest.UsageError(f"--gofail-report {report}: the directory {target.parent} does not exist")
 
 
 def journal_of_this_worker(config: pytest.Config) -> Path | None:
@@ -104,10 +125,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         coverage = build(events, SESSION.inventory_of(config))
         report = config.getoption("gofail_report")
         if report:
-            from gofail_py.report_html import render_html
-            from gofail_py.workspace import write_atomic
+            from gofail_py.report_html import render_html, write_report
 
-            write_atomic(Path(report), render_html(coverage).encode("utf-8"))
+            write_report(report, (), render_html(coverage).encode("utf-8"))
         SESSION.lines = [f"gofail-py fault coverage: {coverage.summary()}"]
         if report:
             SESSION.lines.append(f"gofail-py fault coverage report: {report}")

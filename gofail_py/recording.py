@@ -11,6 +11,8 @@ are not counted: the figures are exact when nothing hits the failpoint at that m
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import threading
 import time
 import uuid
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from gofail_py.errors import ClientError, TermSyntaxError
+from gofail_py.errors import ClientError, JournalError, LockHeld, TermSyntaxError
 from gofail_py.events import Crash, Event, FailpointWindow, ProcessEvent, RunStarted, Step, to_line
 from gofail_py.panics import Panic, attribute, parse_panic
 from gofail_py.terms import Terms, normalize_terms, parse_terms
@@ -82,6 +84,7 @@ class Recorder:
         run: str | None = None,
         source: Sequence[PathArg] = (),
         inventory: Sequence[LocatedFailpoint] | None = None,
+        exclusive: bool = False,
     ) -> None:
         self.run = run or f"{name or 'run'}@{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
         self.inventory = list(inventory) if inventory is not None else (_inventory(source) if source else [])
@@ -90,11 +93,35 @@ class Recorder:
         self._lock = threading.RLock()
         self._t0 = time.monotonic()
         self._file: IO[str] | None = None
+        self._journal = journal
+        self.write_error: str | None = None  # why the journal stopped being written, if it did
         if journal is not None:
             path = Path(journal)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = path.open("a", encoding="utf-8")
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self._file = path.open("a", encoding="utf-8")
+            except OSError as error:
+                raise JournalError(f"cannot write the journal {journal}: {error.strerror or error}") from None
+            if exclusive:
+                self._own_journal(path)
         self.emit(RunStarted(self.run, name, started=time.time()))
+        if self.write_error is not None:  # refused before anything runs (a full disk, /dev/full)
+            raise JournalError(self.write_error)
+
+    def _own_journal(self, path: Path) -> None:
+        """``exclusive``: the file is this run's alone (a lock held until close), started afresh;
+        a second run on the same file would have truncated the first's events under it."""
+        assert self._file is not None
+        try:
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._file.close()
+            self._file = None
+            raise LockHeld(f"the journal {path} is being written by another run; give this run its own --journal") from None
+        except OSError:
+            pass  # a file system without locks (or a pipe): written as before
+        with contextlib.suppress(OSError):  # a pipe or a device cannot be truncated
+            self._file.truncate(0)
 
     def now(self) -> float:
         """Seconds since the run began."""
@@ -104,8 +131,15 @@ class Recorder:
         with self._lock:
             self.events.append(event)
             if self._file is not None:
-                self._file.write(to_line(event) + "\n")
-                self._file.flush()
+                try:
+                    self._file.write(to_line(event) + "\n")
+                    self._file.flush()
+                except OSError as error:
+                    # no raise here: a run must still stop its processes; close() reports it
+                    self.write_error = f"cannot write the journal {self._journal}: {error.strerror or error}"
+                    file, self._file = self._file, None
+                    with contextlib.suppress(OSError):
+                        file.close()
 
     # --- processes --------------------------------------------------------------------------
 
@@ -219,8 +253,13 @@ class Recorder:
             for (process, name), window in list(self._open.items()):
                 self._finish(process, name, self.now(), window.seen, "end", exact=False)
             if self._file is not None:
-                self._file.close()
-                self._file = None
+                file, self._file = self._file, None
+                try:
+                    file.close()
+                except OSError as error:
+                    self.write_error = self.write_error or f"cannot write the journal {self._journal}: {error.strerror or error}"
+        if self.write_error is not None:
+            raise JournalError(self.write_error + " (the events after that are missing from it)")
 
     # --- windows ------------------------------------------------------------------------------
 
@@ -299,8 +338,8 @@ class RecordingClient:
             self.disable(name)
         return active
 
-    def count(self, name: str) -> int:
-        value = self.client.count(name)
+    def count(self, name: str, *, until: float | None = None) -> int:
+        value = self.client.count(name, until=until)
         self.recorder.observe(self.process, name, value)
         return value
 

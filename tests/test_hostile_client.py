@@ -250,3 +250,10 @@ def test_a_living_kvserver_is_not_hostile(kvserver_binary: Path, tmp_path: Path)
             assert code == (1 if command[0] == "count" else 0), (command, stderr)  # count of an off failpoint
     finally:
         kv.stop()
+
+
+@pytest.mark.parametrize("timeout", [float("inf"), float("nan"), 0.0, -1.0])
+def test_client_timeout_must_be_finite_and_positive(timeout: float) -> None:
+    # inf reached the socket layer as an OverflowError; nan and <= 0 made every call time out at once
+    with pytest.raises(ValueError, match="timeout"):
+        Client(f"127.0.0.1:{free_port()}", timeout=timeout)

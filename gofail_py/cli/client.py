@@ -12,6 +12,8 @@ from typing import Any, TypeVar
 
 import click
 
+from gofail_py.cli.options import Seconds
+
 F = TypeVar("F", bound=Callable[..., Any])
 DOC = "Terms grammar, options and exit codes: docs/client.md."
 
@@ -20,7 +22,7 @@ def endpoint_options(command: F) -> F:
     """--endpoint, --timeout and --json, read the same by every client command."""
     command = click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")(command)
     command = click.option(
-        "--timeout", type=click.FloatRange(min=0, min_open=True), default=5.0, show_default=True, metavar="SECONDS",
+        "--timeout", type=Seconds(), default=5.0, show_default=True, metavar="SECONDS",
         help="Deadline for each request to the endpoint, as a whole (connect, send, read).",
     )(command)
     return click.option(
@@ -49,7 +51,7 @@ def _warn(message: str) -> None:
 @click.command(name="set", epilog=DOC)
 @click.argument("assignments", nargs=-1, required=True, metavar="NAME=TERMS...")
 @click.option("--raw", is_flag=True, help="Send the terms unchanged and unchecked (the runtime's own reading).")
-@click.option("--wait-registered", type=click.FloatRange(min=0), default=0.0, metavar="SECONDS",
+@click.option("--wait-registered", type=Seconds(zero_ok=True), default=0.0, metavar="SECONDS",
               help="Ask again for up to SECONDS while a name is not registered yet (a binary just started).")
 @endpoint_options
 def set_(assignments: tuple[str, ...], raw: bool, wait_registered: float, endpoint: str | None, timeout: float,
@@ -169,7 +171,7 @@ def ls(endpoint: str | None, timeout: float, as_json: bool) -> None:
 
 
 @click.command(epilog=DOC)
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
+@click.option("--timeout", type=Seconds(), default=1.0, show_default=True,
               metavar="SECONDS", help="Deadline for asking each process's endpoint.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")
 @click.option("--stale", is_flag=True, help="List processes left behind by scenario runs or fixtures that no longer exist (as `gofail-py sweep`).")

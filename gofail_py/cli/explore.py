@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from gofail_py.errors import ScenarioSyntaxError, WorkspaceError
+from gofail_py.cli.options import Seconds
+from gofail_py.errors import WorkspaceError
 
 if TYPE_CHECKING:
     from gofail_py.explore.cells import Cell
@@ -46,7 +47,7 @@ def _variables(items: tuple[str, ...]) -> dict[str, str]:
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write an HTML report of the matrix.")
 @click.option("--var", "variables", multiple=True, metavar="NAME=VALUE", help="A {NAME} placeholder's value (repeatable).")
-@click.option("--timeout", type=float, default=600.0, show_default=True, help="Seconds one run may take.")
+@click.option("--timeout", type=Seconds(), default=600.0, show_default=True, help="Seconds one run may take.")
 @click.option("--fail-on-not-reached", is_flag=True, help="Exit 1 when any run did not reach its failpoint.")
 def explore(template: str, sources: tuple[str, ...], terms: tuple[str, ...], only: tuple[str, ...], jobs: int,
             seed: int | None, sample: int | None, journal_dir: str | None, as_json: bool, output: str | None,
@@ -72,7 +73,9 @@ def explore(template: str, sources: tuple[str, ...], terms: tuple[str, ...], onl
     for cell in cells:  # every cell must parse before anything runs (bad terms, a broken template)
         load_cell(template, {**values, **cell.variables()})
     if output is not None and not Path(output).parent.is_dir():
-        raise ScenarioSyntaxError(output, 0, 0, "the report's directory does not exist")
+        raise WorkspaceError(f"-o {output}: the report's directory does not exist")
+    if output is not None and Path(output).resolve() == Path(template).resolve():
+        raise WorkspaceError(f"-o {output}: is the template; the report would overwrite it")
 
     if journal_dir is not None:
         try:

@@ -12,12 +12,19 @@ if TYPE_CHECKING:  # imported when the command runs: coverage pulls in the HTTP 
     from gofail_py.coverage import Coverage
 
 
+def _shown(text: str) -> str:
+    """A journal's text as one printable line: a newline or a terminal escape in a hand-made or
+    damaged journal would forge table rows or drive the terminal."""
+    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
+
+
 def _table(coverage: Coverage) -> str:
     rows = [("failpoint", "location", "armed", "hits", "crashes", "processes")]
     for fp in coverage.failpoints:
         where = ", ".join(fp.locations) or ("not in source" if fp.in_source is False else "-")
         hits = str(fp.hits) if fp.exact else f">={fp.hits}"
-        rows.append((fp.name, where, str(fp.armed), hits, str(fp.crashes), ", ".join(sorted(fp.processes)) or "-"))
+        processes = ", ".join(sorted(fp.processes)) or "-"
+        rows.append((_shown(fp.name), _shown(where), str(fp.armed), hits, str(fp.crashes), _shown(processes)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     numeric = {2, 3, 4}
     return "\n".join(
@@ -44,25 +51,21 @@ def report(journals: tuple[str, ...], sources: tuple[str, ...], as_json: bool, o
     if fail_under is not None and not sources:
         raise click.UsageError("--fail-under needs --source: without the inventory there is nothing to divide by")
     inventory = list_failpoints(sources) if sources else None
-    events = [event for path in journals for event in read_journal(path)]
+    def warn(message: str) -> None:
+        click.echo(f"gofail-py: warning: {message}", err=True)
+
+    events = [event for path in journals for event in read_journal(path, warn)]
     coverage = build(events, inventory)
     if output is not None:
-        from pathlib import Path
+        from gofail_py.report_html import render_html, write_report
 
-        from gofail_py.errors import WorkspaceError
-        from gofail_py.report_html import render_html
-        from gofail_py.workspace import write_atomic
-
-        try:
-            write_atomic(Path(output), render_html(coverage).encode("utf-8"))
-        except OSError as error:
-            raise WorkspaceError(f"{output}: cannot write the report: {error.strerror or error}") from None
+        write_report(output, journals, render_html(coverage).encode("utf-8"))
     if as_json:
         click.echo(json.dumps(coverage.as_dict(), indent=2))
     else:
         click.echo(_table(coverage))
         for crash in coverage.unattributed:
-            click.echo(f"unattributed crash of {crash.process} at {crash.time:.3f}s: {crash.message or '-'} ({crash.reason})")
+            click.echo(_shown(f"unattributed crash of {crash.process} at {crash.time:.3f}s: {crash.message or '-'} ({crash.reason})"))
         click.echo(coverage.summary())
     if fail_under is not None:
         hit = coverage.percent(coverage.hit) or 0.0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 from types import FrameType
@@ -60,6 +61,11 @@ def run(scenario_file: str, journal: str | None, variables: tuple[str, ...], qui
         if name in ("tmp", "dir"):
             raise click.BadParameter(f"{{{name}}} is built in (the run's temp dir / the file's dir)", param_hint="--var")
         values[name] = value
+    if report is not None and journal is not None and os.path.realpath(report) == os.path.realpath(journal):
+        raise click.BadParameter("is the --journal: the report would overwrite it", param_hint="--report")
+    for hint, path in (("--journal", journal), ("--report", report)):
+        if path is not None and os.path.realpath(path) == os.path.realpath(scenario_file):
+            raise click.BadParameter("is the scenario file: the run would overwrite it", param_hint=hint)
     scenario = load_cell(scenario_file, values)  # a template's {failpoint} {terms} from --var
     signal.signal(signal.SIGTERM, _interrupt)
     on_step = None if quiet else (lambda record: click.echo(record.line()))
@@ -69,28 +75,22 @@ def run(scenario_file: str, journal: str | None, variables: tuple[str, ...], qui
         click.echo("interrupted: processes stopped and failpoints disabled", err=True)
         sys.exit(130)
     if report is not None or sources:
-        _coverage(result.events, sources, report)
+        _coverage(result.events, sources, report, journal)
     # the timeline already showed a failing step's whole message; quiet runs get it here
     click.echo(result.verdict() if quiet else result.verdict().splitlines()[0])
     sys.exit(result.exit_code)
 
 
-def _coverage(events: list[Event], sources: tuple[str, ...], report: str | None) -> None:
+def _coverage(events: list[Event], sources: tuple[str, ...], report: str | None, journal: str | None) -> None:
     """The summary line, and the HTML report when asked for."""
-    from pathlib import Path
-
     from gofail_py.coverage import build
-    from gofail_py.errors import WorkspaceError
-    from gofail_py.workspace import list_failpoints, write_atomic
+    from gofail_py.workspace import list_failpoints
 
     coverage = build(events, list_failpoints(sources) if sources else None)
     if report is not None:
-        from gofail_py.report_html import render_html
+        from gofail_py.report_html import render_html, write_report
 
-        try:
-            write_atomic(Path(report), render_html(coverage).encode("utf-8"))
-        except OSError as error:
-            raise WorkspaceError(f"{report}: cannot write the report: {error.strerror or error}") from None
+        write_report(report, (journal,) if journal else (), render_html(coverage).encode("utf-8"))
         click.echo(f"report: {report}")
     click.echo(f"fault coverage: {coverage.summary()}")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -137,8 +138,9 @@ class Campaign:
                 return 130, "interrupted before it started"
             # through the one supervisor: its own session (a Ctrl-C at the terminal reaches us only;
             # we stop each run ourselves so it cleans up), and SIGKILL from the kernel if explore
-            # dies, which its own supervisor passes on to the processes it started
-            child = self._supervisor.start(cell.slug, self.command(cell, journal), merge_stderr=True)
+            # dies: SIGTERM, so the run stops its processes and disables its failpoints as on Ctrl-C
+            child = self._supervisor.start(cell.slug, self.command(cell, journal), merge_stderr=True,
+                                           death_signal=signal.SIGTERM)
             self._children[child.pid] = child
         timer = threading.Timer(self.timeout, self._end, (child,))
         timer.daemon = True

@@ -17,8 +17,8 @@ from gofail_py.events import Event, read_journal
 from gofail_py.explore.campaign import RunResult, summary
 from gofail_py.explore.derive import derive
 from gofail_py.explore.matrix import counts_line
-from gofail_py.fileio import write_atomic
 from gofail_py.report_html import render_html
+from gofail_py.report_html import write_report as write_html
 from gofail_py.workspace import LocatedFailpoint
 
 
@@ -81,4 +81,6 @@ def render_report(results: Sequence[RunResult], inventory: Sequence[LocatedFailp
 
 
 def write_report(path: Path, results: Sequence[RunResult], inventory: Sequence[LocatedFailpoint] | None = None) -> None:
-    write_atomic(path, render_report(results, inventory).encode("utf-8"))
+    """Written as `report -o` writes (through links, into devices, never over a journal read)."""
+    journals = [str(result.journal) for result in results if result.journal is not None]
+    write_html(str(path), journals, render_report(results, inventory).encode("utf-8"))

@@ -171,10 +171,9 @@ def _recorder(scenario: Scenario, journal: Path | None, inventory: list[LocatedF
     if journal is not None:
         try:
             journal.parent.mkdir(parents=True, exist_ok=True)
-            journal.write_bytes(b"")
         except OSError as error:
             raise ScenarioFileError(f"cannot write the journal {journal}: {error.strerror or error}") from error
-    return Recorder(journal, name=scenario.name, inventory=inventory)
+    return Recorder(journal, name=scenario.name, inventory=inventory, exclusive=True)
 
 
 __all__ = ["ScenarioResult", "run_scenario", "validate"]

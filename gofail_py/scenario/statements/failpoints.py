@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from gofail_py.errors import ClientError, ExpectationFailed, TermSyntaxError
+from gofail_py.errors import ClientError, EndpointTimeout, ExpectationFailed, TermSyntaxError
 from gofail_py.scenario.model import COMPARISONS, Step, compare, format_duration
 from gofail_py.scenario.statements import Spec, register
 from gofail_py.terms import normalize_terms
@@ -183,15 +183,26 @@ def _parse_wait(cursor: Cursor, tokens: Sequence[Token]) -> WaitCount:
     return WaitCount(target, failpoint, op, value, within, where=cursor.where(tokens[1]))
 
 
+LAST_READ = 1.0  # seconds the read at a wait's deadline may take (poll_until's last chance)
+
+
 def _run_wait(rt: Runtime, step: WaitCount, record: StepRecord, index: str) -> None:
     client = rt.recording(rt.targets[step.target])  # a count read is a lower bound should the process die
     counts: list[int] = []
+    end = time.monotonic() + step.within
 
     def reached() -> int | None:
-        counts.append(client.count(step.failpoint))
+        try:
+            # a slow answer cannot outlast `within` by more than the last read's second
+            counts.append(client.count(step.failpoint, until=max(end, time.monotonic()) + LAST_READ))
+        except EndpointTimeout:
+            if time.monotonic() < end:
+                raise
+            raise EndpointTimeout(f"{step.failpoint} count: {client.client.endpoint} did not answer within "
+                                  f"{step.within:g} s") from None
         return counts[-1] if compare(counts[-1], step.op, step.value) else None
 
-    count = rt.poll_until(reached, time.monotonic() + step.within)
+    count = rt.poll_until(reached, end)
     if count is None:
         raise ExpectationFailed(
             f"{step.failpoint} count is {counts[-1]}, not {step.op} {step.value}, after {step.within:g} s"
