@@ -31,6 +31,14 @@ def pytest_configure(config: pytest.Config) -> None:
     import shutil
     import tempfile
 
+    # Go keeps its build cache under XDG_CACHE_HOME too: pin it first, or every session builds
+    # the standard library and the runtime from scratch (20 s for one `go build`)
+    if "GOCACHE" not in os.environ:
+        import subprocess
+
+        gocache = subprocess.run(["go", "env", "GOCACHE"], capture_output=True, text=True).stdout.strip()
+        if gocache:
+            os.environ["GOCACHE"] = gocache
     folder = tempfile.mkdtemp(prefix="gofail-py-test-cache-")
     os.environ["XDG_CACHE_HOME"] = folder
     config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))

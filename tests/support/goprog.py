@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import time
@@ -30,19 +29,12 @@ def go_env() -> dict[str, str]:
     return env
 
 
-def build_enabled(module_src: Path, workdir: Path, output_name: str = "prog", package: str = ".") -> Path:
-    """Copies a Go module, enables its failpoints with gofail-py, builds it; returns the binary."""
-    from gofail_py import workspace
+def build_enabled(module_src: Path, workdir: Path | None = None, output_name: str = "prog", package: str = ".") -> Path:
+    """A Go module enabled with gofail-py and built: once per content (tests/support/gobuild.py).
+    ``workdir`` is no longer needed (the build is cached outside it); kept for callers that pass it."""
+    from tests.support.gobuild import built
 
-    module = workdir / "src" / module_src.name
-    shutil.copytree(module_src, module)
-    workspace.enable([module / "..."], go_get=True)
-    binary = workdir / output_name
-    subprocess.run(
-        ["go", "build", "-o", str(binary), package],
-        cwd=module, env=go_env(), check=True, capture_output=True, text=True,
-    )
-    return binary
+    return built(output_name, module_src, package, enabled=True)
 
 
 def start(binary: Path, *args: str, env: dict[str, str] | None = None,
