@@ -68,12 +68,15 @@ def test_killed_enable_leaves_whole_files_and_disable_recovers(tmp_path: Path) -
         time.sleep(rng.uniform(0.0, full_run))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        now = {name: digest for name, digest in tree_digest(root, modes=False).items() if ".gofail-py-" not in name}
+        after_kill = tree_digest(root, modes=False)
+        staged = any(".gofail-py-" in name for name in after_kill)  # killed while writing temp files
+        now = {name: digest for name, digest in after_kill.items() if ".gofail-py-" not in name}
         for name, digest in now.items():
             assert digest in (plain.get(name), whole.get(name)), f"{name} is neither its original nor its enabled form"
         rewritten = sum(1 for name in plain if now[name] != plain[name])
-        midway += 0 < rewritten < len(plain)
+        # mid-write: some files renamed into place but not all, or temp files staged and none yet
+        midway += 0 < rewritten < len(plain) or staged
         workspace.disable([root / "..."])
         assert tree_digest(root) == original, "disable restores the original tree exactly"
         assert not [p for p in root.rglob("*") if ".gofail-py-" in p.name], "no temp file survives the next run"
-    assert midway > 0, "no kill landed mid-rewrite: the tree is too small to test anything"
+    assert midway > 0, "no kill landed mid-write: the tree is too small to test anything"
