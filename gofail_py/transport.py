@@ -103,25 +103,6 @@ class _Response(http.client.HTTPResponse):
 
 class _Connection(urllib3.connection.HTTPConnection):
     response_class = _Response
-    _body_with_headers: bytes | None = None
-
-    # A short body goes out in the same send as the headers: one system call per request.
-    def request(self, method: str, url: str, body: Any = None, headers: Any = None, **kwargs: Any) -> None:
-        if isinstance(body, str):
-            body = body.encode("utf-8")
-        if isinstance(body, bytes) and headers and any(key.lower() == "content-length" for key in headers):
-            self._body_with_headers, body = body, None
-        super().request(method, url, body=body, headers=headers, **kwargs)
-
-    def _send_output(self, message_body: Any = None, encode_chunked: bool = False) -> None:
-        body, self._body_with_headers = self._body_with_headers, None
-        if body is None:
-            super()._send_output(message_body, encode_chunked)  # type: ignore[misc]
-            return
-        self._buffer.extend((b"", b""))  # type: ignore[attr-defined]
-        head = b"\r\n".join(self._buffer)  # type: ignore[attr-defined]
-        del self._buffer[:]  # type: ignore[attr-defined]
-        self.send(head + body)
 
 
 class _Pool(HTTPConnectionPool):
