@@ -4,6 +4,9 @@ before the run, sweep knows explore's temp dirs, clear errors at the Python API'
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,7 +14,9 @@ import pytest
 from gofail_py.errors import ScenarioSyntaxError
 from gofail_py.explore.template import fill_template
 from gofail_py.scenario import parse_scenario, run_scenario
-from tests.support.goprog import TESTDATA, build_enabled
+from tests.support.goprog import TESTDATA, build_enabled, start
+
+CLI = [sys.executable, "-m", "gofail_py.cli"]
 
 pytestmark = pytest.mark.hostile
 
@@ -63,3 +68,48 @@ def test_env_template_values_arrive_as_given(word: str) -> None:
     text = f"process p: true\nenv p {word}\n"
     filled = fill_template(text, {"failpoint": "fp", "terms": 'return("a b")'})
     assert dict(parse_scenario(filled).processes["p"].env)["GOFAIL_FAILPOINTS"] == 'fp=return("a b")'
+
+
+def _young(binary: Path, armed: bool = False) -> tuple[subprocess.Popen[bytes], str]:
+    env = {"SLOWINIT_MS": "2500", **({"GOFAIL_FAILPOINTS": 'lateFailpoint=return("env")'} if armed else {})}
+    return start(binary, env=env)  # registers lateFailpoint 2.5 s after its start, endpoint at once
+
+
+def _cli(*args: str, endpoint: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *args, "--endpoint", endpoint], capture_output=True, text=True, timeout=60)
+
+
+def test_ls_waits_out_a_young_binarys_registration(slowinit_binary: Path) -> None:
+    proc, endpoint = _young(slowinit_binary)
+    try:
+        done = _cli("ls", "--json", endpoint=endpoint)
+        assert done.returncode == 0, done.stderr
+        assert [f["name"] for f in json.loads(done.stdout)] == ["lateFailpoint"]
+        assert proc.poll() is None
+    finally:
+        proc.kill()
+        proc.communicate()
+
+
+def test_unset_all_waits_out_a_young_binarys_registration(slowinit_binary: Path) -> None:
+    proc, endpoint = _young(slowinit_binary, armed=True)
+    try:
+        done = _cli("unset", "--all", "--json", endpoint=endpoint)
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["disabled"] == ["lateFailpoint"]
+        assert proc.poll() is None
+    finally:
+        proc.kill()
+        proc.communicate()
+
+
+def test_ls_with_a_short_timeout_says_the_binary_is_starting(slowinit_binary: Path) -> None:
+    proc, endpoint = start(slowinit_binary, env={"SLOWINIT_MS": "60000"})
+    try:
+        done = _cli("ls", "--timeout", "0.1", endpoint=endpoint)
+        assert done.returncode == 3 and "Traceback" not in done.stderr, done.stderr
+        assert f"(pid {proc.pid}) started" in done.stderr and "nothing was sent" in done.stderr
+        assert proc.poll() is None
+    finally:
+        proc.kill()
+        proc.communicate()
