@@ -113,3 +113,16 @@ def test_ls_with_a_short_timeout_says_the_binary_is_starting(slowinit_binary: Pa
     finally:
         proc.kill()
         proc.communicate()
+
+
+@pytest.mark.parametrize("report", ["missing/dir/r.html", "adir", "file.txt/r.html"])
+def test_run_report_into_a_missing_dir_is_refused_before_the_run(tmp_path: Path, report: str) -> None:
+    (tmp_path / "adir").mkdir()
+    (tmp_path / "file.txt").write_text("x")
+    scenario = tmp_path / "s.gofail"
+    scenario.write_text(f"run touch {tmp_path}/ran\n")
+    done = subprocess.run([*CLI, "run", str(scenario), "--report", report], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stdout + done.stderr
+    assert "--report" in done.stderr and report in done.stderr
+    assert not (tmp_path / "ran").exists(), "the run went ahead"

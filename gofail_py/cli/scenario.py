@@ -66,6 +66,8 @@ def run(scenario_file: str, journal: str | None, variables: tuple[str, ...], qui
     for hint, path in (("--journal", journal), ("--report", report)):
         if path is not None and os.path.realpath(path) == os.path.realpath(scenario_file):
             raise click.BadParameter("is the scenario file: the run would overwrite it", param_hint=hint)
+    if report is not None:
+        _check_report_dir(report)
     scenario = load_cell(scenario_file, values)  # a template's {failpoint} {terms} from --var
     signal.signal(signal.SIGTERM, _interrupt)
     on_step = None if quiet else (lambda record: click.echo(record.line()))
@@ -79,6 +81,16 @@ def run(scenario_file: str, journal: str | None, variables: tuple[str, ...], qui
     # the timeline already showed a failing step's whole message; quiet runs get it here
     click.echo(result.verdict() if quiet else result.verdict().splitlines()[0])
     sys.exit(result.exit_code)
+
+
+def _check_report_dir(report: str) -> None:
+    """The report's folder exists and is writable, checked before the run rather than after it."""
+    folder = os.path.dirname(os.path.realpath(report))
+    if not os.path.isdir(folder):
+        what = "is not a folder" if os.path.exists(folder) else "does not exist"
+        raise click.BadParameter(f"{report}: {folder} {what}", param_hint="--report")
+    if not os.access(folder, os.W_OK | os.X_OK) and not os.path.exists(report):
+        raise click.BadParameter(f"{report}: its folder {folder} is not writable", param_hint="--report")
 
 
 def _coverage(events: list[Event], sources: tuple[str, ...], report: str | None, journal: str | None) -> None:
