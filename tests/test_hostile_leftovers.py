@@ -5,8 +5,11 @@ before the run, sweep knows explore's temp dirs, clear errors at the Python API'
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +17,7 @@ import pytest
 from gofail_py.errors import ScenarioSyntaxError
 from gofail_py.explore.template import fill_template
 from gofail_py.scenario import parse_scenario, run_scenario
-from tests.support.goprog import TESTDATA, build_enabled, start
+from tests.support.goprog import REPO, TESTDATA, build_enabled, start
 
 CLI = [sys.executable, "-m", "gofail_py.cli"]
 
@@ -126,3 +129,49 @@ def test_run_report_into_a_missing_dir_is_refused_before_the_run(tmp_path: Path,
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stdout + done.stderr
     assert "--report" in done.stderr and report in done.stderr
     assert not (tmp_path / "ran").exists(), "the run went ahead"
+
+
+def test_sweep_lists_and_removes_a_killed_explores_temp_dir(tmp_path: Path) -> None:
+    template = tmp_path / "t.gofail"
+    template.write_text("log {failpoint} {terms}\nrun sleep 300\n")
+    before = set(Path(tempfile.gettempdir()).glob("gofail-py-explore-*"))
+    explore = subprocess.Popen([*CLI, "explore", str(template), "--source", str(REPO / "examples" / "kvserver"),
+                                "--only", "slowWrite"], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        made: set[Path] = set()
+        while not made:
+            made = set(Path(tempfile.gettempdir()).glob("gofail-py-explore-*")) - before
+            assert time.monotonic() < deadline, "explore made no temp dir"
+            time.sleep(0.1)
+    finally:
+        explore.send_signal(signal.SIGKILL)
+        explore.wait()
+    listed = subprocess.run([*CLI, "sweep"], capture_output=True, text=True, timeout=60)
+    assert listed.returncode == 0 and all(str(d) in listed.stdout for d in made), listed.stdout
+    as_json = subprocess.run([*CLI, "sweep", "--json"], capture_output=True, text=True, timeout=60)
+    assert {str(d) for d in made} <= {item.get("dir") for item in json.loads(as_json.stdout)}, as_json.stdout
+    assert all(d.exists() for d in made), "sweep without --stop removed something"
+    stopped = subprocess.run([*CLI, "sweep", "--stop"], capture_output=True, text=True, timeout=60)
+    assert stopped.returncode == 0, stopped.stderr
+    assert not any(d.exists() for d in made), "sweep --stop left the dead explore's temp dir"
+
+
+def test_sweep_lists_a_killed_runs_temp_dir(tmp_path: Path) -> None:
+    scenario = tmp_path / "s.gofail"
+    scenario.write_text("run sleep 300\n")
+    runner = subprocess.Popen([*CLI, "run", str(scenario)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        made: list[Path] = []
+        while not made:
+            made = list(Path(tempfile.gettempdir()).glob(f"gofail-py-run-{runner.pid}.*"))
+            assert time.monotonic() < deadline, "the run made no temp dir"
+            time.sleep(0.1)
+    finally:
+        runner.send_signal(signal.SIGKILL)
+        runner.wait()
+    listed = subprocess.run([*CLI, "sweep"], capture_output=True, text=True, timeout=60)
+    assert str(made[0]) in listed.stdout, listed.stdout
+    subprocess.run([*CLI, "sweep", "--stop"], capture_output=True, text=True, timeout=60)
+    assert not made[0].exists()

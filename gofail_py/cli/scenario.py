@@ -128,15 +128,19 @@ def sweep(stop: bool, as_json: bool) -> None:
 
 def show_stale(stop: bool, as_json: bool) -> None:
     """`sweep` and `ps --stale`: what dead runs left behind, stopped with ``stop``."""
-    from gofail_py.processes import stale_processes, stop_stale
+    from gofail_py.processes import stale_processes, stale_temp_dirs, stop_stale
 
+    dirs = stale_temp_dirs()  # before stop_stale removes them
     found = stop_stale() if stop else stale_processes()
     if as_json:
-        click.echo(json.dumps([{"pid": p.pid, "run": p.token, "command": p.command} for p in found], indent=2))
+        click.echo(json.dumps([{"pid": p.pid, "run": p.token, "command": p.command} for p in found]
+                              + [{"pid": None, "run": token, "dir": str(path)} for path, token in dirs], indent=2))
         return
     for process in found:
         click.echo(f"{process.pid}\t{'stopped' if stop else 'left by'} run {process.token}\t{process.command}")
-    if not found:
+    for path, token in dirs:
+        click.echo(f"-\t{'removed' if stop else 'left by'} run {token}\t{path}")
+    if not found and not dirs:
         click.echo("nothing left behind by a finished run")
 
 
