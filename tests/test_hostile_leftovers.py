@@ -175,3 +175,15 @@ def test_sweep_lists_a_killed_runs_temp_dir(tmp_path: Path) -> None:
     assert str(made[0]) in listed.stdout, listed.stdout
     subprocess.run([*CLI, "sweep", "--stop"], capture_output=True, text=True, timeout=60)
     assert not made[0].exists()
+
+
+@pytest.mark.parametrize("journal", ["/dev/null", "file.txt"])
+def test_explore_journal_onto_a_file_says_it_needs_a_folder(tmp_path: Path, journal: str) -> None:
+    (tmp_path / "file.txt").write_text("keep")
+    template = tmp_path / "t.gofail"
+    template.write_text("log {failpoint} {terms}\n")
+    done = subprocess.run([*CLI, "explore", str(template), "--source", str(REPO / "examples" / "kvserver"),
+                           "--only", "slowWrite", "--journal", journal], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert "File exists" not in done.stderr and ("not a folder" in done.stderr or "is a file" in done.stderr), done.stderr
+    assert (tmp_path / "file.txt").read_text() == "keep"

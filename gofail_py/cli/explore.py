@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import sys
@@ -77,6 +78,8 @@ def explore(template: str, sources: tuple[str, ...], terms: tuple[str, ...], onl
         raise WorkspaceError(f"-o {output}: is the template; the report would overwrite it")
 
     if journal_dir is not None:
+        if os.path.exists(journal_dir) and not os.path.isdir(journal_dir):
+            raise WorkspaceError(f"--journal {journal_dir}: not a folder (explore writes one journal per run into it)")
         try:
             Path(journal_dir).mkdir(parents=True, exist_ok=True)
         except OSError as error:
