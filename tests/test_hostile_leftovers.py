@@ -10,10 +10,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from gofail_py import Cluster, Scenario, disable, enable, list_failpoints
+from gofail_py.client import Client
 from gofail_py.errors import ScenarioSyntaxError
 from gofail_py.explore.template import fill_template
 from gofail_py.scenario import parse_scenario, run_scenario
@@ -187,3 +190,47 @@ def test_explore_journal_onto_a_file_says_it_needs_a_folder(tmp_path: Path, jour
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
     assert "File exists" not in done.stderr and ("not a folder" in done.stderr or "is a file" in done.stderr), done.stderr
     assert (tmp_path / "file.txt").read_text() == "keep"
+
+
+_NOWHERE = "127.0.0.1:1"
+
+
+@pytest.mark.parametrize(("call", "error", "names"), [
+    (lambda: Client(12345), TypeError, "endpoint"),  # type: ignore[arg-type]
+    (lambda: Client(b"127.0.0.1:2"), TypeError, "endpoint"),  # type: ignore[arg-type]
+    (lambda: Client(_NOWHERE, timeout="5"), TypeError, "timeout"),  # type: ignore[arg-type]
+    (lambda: Client(_NOWHERE, timeout=True), TypeError, "timeout"),
+    (lambda: Client(_NOWHERE, registration_grace="5"), TypeError, "registration_grace"),  # type: ignore[arg-type]
+    (lambda: Client(_NOWHERE, registration_grace=-1), ValueError, "registration_grace"),
+    (lambda: Client(_NOWHERE, started_at="x"), TypeError, "started_at"),  # type: ignore[arg-type]
+    (lambda: Client(_NOWHERE, inventory="abc"), TypeError, "inventory"),
+    (lambda: Client(_NOWHERE, inventory=[1]), TypeError, "inventory"),  # type: ignore[list-item]
+    (lambda: Client(_NOWHERE, journal=5), TypeError, "journal"),  # type: ignore[arg-type]
+    (lambda: Client(_NOWHERE, process=5), TypeError, "process"),  # type: ignore[arg-type]
+    (lambda: Client(_NOWHERE).enable(5, "panic"), TypeError, "name"),  # type: ignore[arg-type]
+    (lambda: Client(_NOWHERE).enable("x", 5), TypeError, "terms"),  # type: ignore[arg-type]
+    (lambda: Client(_NOWHERE).enable_many({"x": 5}), TypeError, "terms"),  # type: ignore[dict-item]
+    (lambda: Client(_NOWHERE).get(None), TypeError, "name"),  # type: ignore[arg-type]
+    (lambda: Client(_NOWHERE).get("x", wait_registered="1"), TypeError, "wait_registered"),  # type: ignore[arg-type]
+    (lambda: Client(_NOWHERE).disable(b"x"), TypeError, "name"),  # type: ignore[arg-type]
+    (lambda: Client(_NOWHERE).count(1), TypeError, "name"),  # type: ignore[arg-type]
+    (lambda: Client(_NOWHERE).wait_count("x", "3", 1), TypeError, "at_least"),  # type: ignore[arg-type]
+    (lambda: Client(_NOWHERE).wait_count("x", 3, "1"), TypeError, "timeout"),  # type: ignore[arg-type]
+    (lambda: Cluster(12345), TypeError, "endpoints"),  # type: ignore[arg-type]
+    (lambda: Cluster(_NOWHERE), TypeError, "endpoints"),
+    (lambda: Scenario().process("p", "ls"), TypeError, "argv"),
+    (lambda: Scenario().process(5, ["ls"]), TypeError, "name"),  # type: ignore[arg-type]
+    (lambda: list_failpoints("examples/kvserver"), TypeError, "paths"),  # type: ignore[arg-type]
+    (lambda: enable(12345), TypeError, "paths"),  # type: ignore[arg-type]
+    (lambda: disable([12345]), TypeError, "paths"),  # type: ignore[list-item]
+])
+def test_wrong_argument_types_are_named_at_the_boundary(call: Callable[[], object], error: type[Exception],
+                                                         names: str) -> None:
+    with pytest.raises(error) as caught:
+        call()
+    assert type(caught.value) is error and names in str(caught.value), repr(caught.value)
+
+
+def test_client_with_a_bare_port_suggests_the_endpoint() -> None:
+    with pytest.raises(TypeError, match="'127.0.0.1:12345'"):
+        Client(12345)  # type: ignore[arg-type]
