@@ -37,9 +37,9 @@ from gofail_py.scenario.statements import REGISTRY, Spec, keywords
 DECLARATIONS = ("process", "env", "endpoint")
 MAX_FILE_SIZE = 10_000_000
 MAX_DEPTH = 50  # blocks inside blocks; deeper is a generated file gone wrong
-# a word; quoted parts may hold blanks, as in `set kv e=return("disk full")`
 # an env word: blanks split words outside '...' and "..." (a shell would also drop inner quotes)
 _ENV_WORD = re.compile(r"(?:[^\s\"']+|\"(?:[^\"\\]|\\.)*\"|'[^']*')+|\S+")
+# a word; quoted parts may hold blanks, as in `set kv e=return("disk full")`
 _TOKEN = re.compile(r"(?:[^\s\"`]+|\"(?:[^\"\\]|\\.)*\"|`[^`]*`)+|\S+")
 
 
