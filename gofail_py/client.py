@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from gofail_py import batch
+from gofail_py import argcheck, batch
 from gofail_py.errors import (
     ClientError,
     EndpointTimeout,
@@ -70,7 +70,8 @@ class Client:
                  started_at: float | None = None, trust_env: bool = False,
                  journal: str | os.PathLike[str] | Recorder | None = None, process: str | None = None,
                  inventory: Collection[str] | None = None) -> None:
-        self.endpoint = parse_endpoint(endpoint)
+        self.endpoint = parse_endpoint(argcheck.client(endpoint, timeout, registration_grace, started_at, journal,
+                                                       process, inventory))
         # the failpoint names of the program's source, when known: a name it lacks is asked once
         self.inventory = frozenset(inventory) if inventory is not None else None
         self.armed: set[str] = set()  # names set through this client (disable_all in the window)
@@ -113,6 +114,7 @@ class Client:
     # --- sending and reading -----------------------------------------------------------------
 
     def _path(self, name: str, suffix: str = "") -> str:
+        argcheck.text(name, "the failpoint name")
         if not is_go_identifier(name):
             raise InvalidFailpointName(f"{name!r} is not a failpoint name (a Go identifier)")
         return f"/{name}{suffix}"
@@ -164,6 +166,7 @@ class Client:
         """A request about one failpoint, asked again while it may still be registering; ``until``
         (a monotonic time) ends the whole call, whatever the timeout and the window."""
         path = self._path(name, suffix)
+        argcheck.seconds(wait_registered, "wait_registered", optional=True)
         now = time.monotonic()
         window_end = self._window_end(now, wait_registered, (name,))
         if until is not None:
@@ -330,7 +333,7 @@ class Client:
 
     def wait_count(self, name: str, at_least: int, timeout: float, interval: float = 0.01) -> int:
         """Polls the count until it reaches ``at_least``; WaitTimeout after ``timeout`` s in all."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + argcheck.count_wait(at_least, timeout)
         count = 0
         while True:
             try:
@@ -365,11 +368,8 @@ class Client:
             return False
 
     def ready(self, timeout: float) -> float:
-        """Waits until a gofail runtime answers; returns the seconds waited.
-
-        Raises EndpointUnreachable when nothing answered within ``timeout`` seconds in all, and
-        NotGofailEndpoint at once when something else answers.
-        """
+        """Waits until a gofail runtime answers; returns the seconds waited. EndpointUnreachable when
+        nothing answered within ``timeout`` s in all; NotGofailEndpoint at once when something else does."""
         began = time.monotonic()
         deadline = began + timeout
         while True:

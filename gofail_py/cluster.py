@@ -34,6 +34,8 @@ class Cluster:
     def __init__(self, endpoints: Iterable[str | Client], *, timeout: float = 5.0, registration_grace: float = 0.0,
                  started_at: float | None = None, trust_env: bool = False) -> None:
         """Endpoints given as text get a Client with these options (see Client)."""
+        if isinstance(endpoints, (str, bytes)) or not isinstance(endpoints, Iterable):
+            raise TypeError(f"endpoints must be a list, e.g. ['127.0.0.1:22381'], not {type(endpoints).__name__} {endpoints!r}")
         self.clients = [
             e if isinstance(e, Client) else Client(e, timeout=timeout, registration_grace=registration_grace,
                                                    started_at=started_at, trust_env=trust_env)

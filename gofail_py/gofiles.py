@@ -103,6 +103,9 @@ def is_dir(path: Path) -> bool:
 
 def find_go_files(paths: Sequence[PathArg]) -> Found:
     """The Go files named by files, package directories and `DIR/...` patterns (as `go` reads them)."""
+    from gofail_py import argcheck
+
+    argcheck.many(paths, "paths", "['./pkg', './...']", paths=True)
     found = Found()
     for arg in paths or ["."]:
         text = os.fspath(arg)

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gofail_py.errors import ProcessStartError
-from gofail_py.proctable import (KILL_WAIT, RUN_ENV, STOP_GRACE, Cancelled, StaleProcess, alive, alive_as, environ_value,
+from gofail_py.proctable import (KILL_WAIT, RUN_ENV, STOP_GRACE, Cancelled, StaleProcess, alive, alive_as, environ_value, explore_temp_dir,
                                  identify, new_token, pids, poll_until, reap_adopted, signal_each, stale_processes,
                                  stale_temp_dirs, start_time, stat, stop_stale, sweep, temp_dir, token_alive, wait_gone)
 
@@ -272,5 +272,5 @@ class Supervisor:
 
 
 __all__ = ["KILL_WAIT", "PROCESS_ENV", "RUN_ENV", "STOP_GRACE", "Cancelled", "Child", "StaleProcess", "Supervisor",
-           "become_subreaper", "free_port", "new_token", "poll_until", "stale_processes", "stale_temp_dirs",
+           "become_subreaper", "explore_temp_dir", "free_port", "new_token", "poll_until", "stale_processes", "stale_temp_dirs",
            "stop_stale", "sweep", "tail", "temp_dir", "token_alive"]

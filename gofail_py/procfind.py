@@ -137,6 +137,29 @@ def gofail_processes(proc: Path = Path("/proc"), timeout: float = 1.0,
 _ASK_AT_ONCE = 32
 
 
+def listener_age(endpoint: str, proc: Path = Path("/proc")) -> tuple[int, float] | None:
+    """(pid, seconds since it started) of the local process listening on ``endpoint``; None when
+    no readable local process does (a remote host, another user's process, nothing listening)."""
+    host = endpoint.rpartition(":")[0].strip("[]")
+    if host != "localhost":
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            return None  # a host name: maybe another machine; its processes are not in our /proc
+    listening = _listening(proc)
+    if not _listens_on(endpoint, set(listening), listening):
+        return None
+    for pid_dir in proc.iterdir():
+        if not pid_dir.name.isdigit():
+            continue
+        try:
+            if _listens_on(endpoint, _socket_inodes(pid_dir), listening):
+                return int(pid_dir.name), _age(pid_dir)
+        except (OSError, ValueError):
+            continue  # gone, or not ours to read
+    return None
+
+
 def _ask(client: Client, ready: bool) -> tuple[str, dict[str, str] | None]:
     """("ready", active failpoints), ("starting", None), or ("", None) when it is no gofail endpoint."""
     with client:

@@ -200,7 +200,7 @@ def stop_stale(grace: float = STOP_GRACE) -> list[StaleProcess]:
     """Stops what ``stale_processes`` finds (TERM, then KILL) and removes dead runs' temp dirs."""
     stale = stale_processes()
     sweep(lambda: [p.pid for p in stale], grace)
-    for directory in stale_temp_dirs():
+    for directory, _ in stale_temp_dirs():
         _remove_tree(directory)
     return stale
 
@@ -215,12 +215,29 @@ def temp_dir(token: str) -> Path:
     return Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{token}-"))
 
 
-def stale_temp_dirs() -> list[Path]:
+EXPLORE_PREFIX = "gofail-py-explore-"
+
+
+def explore_temp_dir() -> Path:
+    """An explore campaign's temp dir, named by a token of this process like a run's."""
+    import tempfile
+
+    return Path(tempfile.mkdtemp(prefix=f"{EXPLORE_PREFIX}{new_token()}-"))
+
+
+def stale_temp_dirs() -> list[tuple[Path, str]]:
+    """The temp dirs of runs and explore campaigns that are gone, with their tokens (a dir named
+    without a token, by an older gofail-py, cannot be told from a live one: left alone)."""
     import tempfile
 
     root = Path(tempfile.gettempdir())
-    return [path for path in root.glob(f"{TEMP_PREFIX}*")
-            if path.is_dir() and not token_alive(path.name[len(TEMP_PREFIX):].rpartition("-")[0])]
+    found = []
+    for prefix in (TEMP_PREFIX, EXPLORE_PREFIX):
+        for path in sorted(root.glob(f"{prefix}*")):
+            token = path.name[len(prefix):].rpartition("-")[0]
+            if token.partition(".")[0].isdigit() and path.is_dir() and not token_alive(token):
+                found.append((path, token))
+    return found
 
 
 def _remove_tree(path: Path) -> None:

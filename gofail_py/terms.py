@@ -205,6 +205,8 @@ def normalize_terms(text: str | Terms, *, raw: bool = False) -> str:
 
     ``raw=True`` returns the text unchanged and unchecked, for the runtime's own reading.
     """
+    if not isinstance(text, (str, Terms)):
+        raise TypeError(f"terms must be a str or gofail_py.Terms, not {type(text).__name__} {text!r}"[:120])
     text = str(text)
     return text if raw else _normalized(text)
 

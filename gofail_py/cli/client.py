@@ -37,6 +37,27 @@ def _client(endpoint: str | None, timeout: float) -> Any:
     return Client(endpoint, timeout=timeout)
 
 
+def _past_registration(client: Any, timeout: float) -> None:
+    """Before GET / (ls, unset --all): a local binary younger than STARTING_FOR s may still register
+    its failpoints, and the runtime walks its map unlocked for GET / (fatal then). Waits until it is
+    older, within ``timeout``, or says so (exit 3) without asking it."""
+    import time
+
+    from gofail_py.errors import EndpointTimeout
+    from gofail_py.procfind import STARTING_FOR, listener_age
+
+    found = listener_age(client.endpoint)
+    if found is None or found[1] >= STARTING_FOR:
+        return
+    pid, age = found
+    if STARTING_FOR - age > timeout:
+        raise EndpointTimeout(
+            f"{client.endpoint}: its process (pid {pid}) started {age:.1f} s ago and may still be registering "
+            f"failpoints (asking for the list then can kill it); nothing was sent. Try again in "
+            f"{STARTING_FOR - age:.1f} s, or give --timeout {STARTING_FOR:g} to wait")
+    time.sleep(STARTING_FOR - age)
+
+
 def _split_assignment(text: str) -> tuple[str, str]:
     name, sep, terms = text.partition("=")
     if not sep or not name:
@@ -99,6 +120,7 @@ def unset(names: tuple[str, ...], all_: bool, endpoint: str | None, timeout: flo
         raise click.UsageError("name the failpoints to disable, or pass --all")
     client = _client(endpoint, timeout)
     if all_:
+        _past_registration(client, timeout)
         disabled, already_off = client.disable_all(), []
     else:
         done = {name: client.disable(name) for name in dict.fromkeys(names)}
@@ -162,7 +184,9 @@ def ls(endpoint: str | None, timeout: float, as_json: bool) -> None:
     Example:
       GOFAIL_HTTP=127.0.0.1:22381 gofail-py ls
     """
-    failpoints = _client(endpoint, timeout).list()
+    client = _client(endpoint, timeout)
+    _past_registration(client, timeout)
+    failpoints = client.list()
     if as_json:
         click.echo(json.dumps([{"name": n, "terms": t, "active": bool(t)} for n, t in failpoints.items()], indent=2))
         return

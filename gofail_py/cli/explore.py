@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import sys
-import tempfile
 import threading
 from pathlib import Path
 from types import FrameType
@@ -78,12 +78,16 @@ def explore(template: str, sources: tuple[str, ...], terms: tuple[str, ...], onl
         raise WorkspaceError(f"-o {output}: is the template; the report would overwrite it")
 
     if journal_dir is not None:
+        if os.path.exists(journal_dir) and not os.path.isdir(journal_dir):
+            raise WorkspaceError(f"--journal {journal_dir}: not a folder (explore writes one journal per run into it)")
         try:
             Path(journal_dir).mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise WorkspaceError(f"--journal {journal_dir}: {error.strerror}") from error
     # the report draws each run's timeline from its journal: kept for it until it is written
-    kept = Path(tempfile.mkdtemp(prefix="gofail-py-explore-")) if output is not None and journal_dir is None else None
+    from gofail_py.processes import explore_temp_dir
+
+    kept = explore_temp_dir() if output is not None and journal_dir is None else None
     try:
         _campaign(template, cells, values, timeout, jobs, journal_dir or kept, as_json, output, sources,
                   fail_on_not_reached, kept is not None)

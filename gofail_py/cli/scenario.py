@@ -66,6 +66,8 @@ def run(scenario_file: str, journal: str | None, variables: tuple[str, ...], qui
     for hint, path in (("--journal", journal), ("--report", report)):
         if path is not None and os.path.realpath(path) == os.path.realpath(scenario_file):
             raise click.BadParameter("is the scenario file: the run would overwrite it", param_hint=hint)
+    if report is not None:
+        _check_report_dir(report)
     scenario = load_cell(scenario_file, values)  # a template's {failpoint} {terms} from --var
     signal.signal(signal.SIGTERM, _interrupt)
     on_step = None if quiet else (lambda record: click.echo(record.line()))
@@ -79,6 +81,16 @@ def run(scenario_file: str, journal: str | None, variables: tuple[str, ...], qui
     # the timeline already showed a failing step's whole message; quiet runs get it here
     click.echo(result.verdict() if quiet else result.verdict().splitlines()[0])
     sys.exit(result.exit_code)
+
+
+def _check_report_dir(report: str) -> None:
+    """The report's folder exists and is writable, checked before the run rather than after it."""
+    folder = os.path.dirname(os.path.realpath(report))
+    if not os.path.isdir(folder):
+        what = "is not a folder" if os.path.exists(folder) else "does not exist"
+        raise click.BadParameter(f"{report}: {folder} {what}", param_hint="--report")
+    if not os.access(folder, os.W_OK | os.X_OK) and not os.path.exists(report):
+        raise click.BadParameter(f"{report}: its folder {folder} is not writable", param_hint="--report")
 
 
 def _coverage(events: list[Event], sources: tuple[str, ...], report: str | None, journal: str | None) -> None:
@@ -116,15 +128,19 @@ def sweep(stop: bool, as_json: bool) -> None:
 
 def show_stale(stop: bool, as_json: bool) -> None:
     """`sweep` and `ps --stale`: what dead runs left behind, stopped with ``stop``."""
-    from gofail_py.processes import stale_processes, stop_stale
+    from gofail_py.processes import stale_processes, stale_temp_dirs, stop_stale
 
+    dirs = stale_temp_dirs()  # before stop_stale removes them
     found = stop_stale() if stop else stale_processes()
     if as_json:
-        click.echo(json.dumps([{"pid": p.pid, "run": p.token, "command": p.command} for p in found], indent=2))
+        click.echo(json.dumps([{"pid": p.pid, "run": p.token, "command": p.command} for p in found]
+                              + [{"pid": None, "run": token, "dir": str(path)} for path, token in dirs], indent=2))
         return
     for process in found:
         click.echo(f"{process.pid}\t{'stopped' if stop else 'left by'} run {process.token}\t{process.command}")
-    if not found:
+    for path, token in dirs:
+        click.echo(f"-\t{'removed' if stop else 'left by'} run {token}\t{path}")
+    if not found and not dirs:
         click.echo("nothing left behind by a finished run")
 
 

@@ -11,7 +11,6 @@ import re
 import shutil
 import signal
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -23,7 +22,7 @@ from typing import Any
 
 from gofail_py.errors import GofailError
 from gofail_py.explore.cells import Cell
-from gofail_py.processes import Child, Supervisor, new_token, temp_dir
+from gofail_py.processes import Child, Supervisor, explore_temp_dir, new_token, temp_dir
 
 PASSED, FAILED, NOT_REACHED, ERROR = "passed", "failed", "not-reached", "error"
 OUTCOMES = (PASSED, FAILED, NOT_REACHED, ERROR)
@@ -170,7 +169,7 @@ class Campaign:
             self.journal_dir.mkdir(parents=True, exist_ok=True)
             journal = self.journal_dir / f"{cell.slug}.jsonl"
         else:
-            own_dir = Path(tempfile.mkdtemp(prefix="gofail-py-explore-"))
+            own_dir = explore_temp_dir()
             journal = own_dir / f"{cell.slug}.jsonl"
         try:
             attempts = 0

@@ -85,7 +85,13 @@ def _line(line: str, values: Mapping[str, str]) -> str:
     for match in _TEMPLATE.finditer(line):
         parts.append(line[last:match.start()])
         value = values.get(match.group(1))
-        parts.append(match.group(0) if value is None else _shell_value(value, _shell_state("".join(parts))))
+        quote = _shell_state("".join(parts))
+        if value is None:
+            parts.append(match.group(0))
+        elif words[0] == "env" and not quote:
+            parts.append(value)  # env takes an unquoted value as written (the values are one word)
+        else:
+            parts.append(_shell_value(value, quote))
         last = match.end()
     parts.append(line[last:])
     return "".join(parts)
@@ -114,7 +120,8 @@ def fill_template(text: str, values: Mapping[str, str], path: str = "<template>"
     """The scenario text with {failpoint}, {terms}, {failpoint_type} replaced; others left alone.
 
     Values are checked first (ScenarioSyntaxError, exit 2); in command lines (run, process, env)
-    they are shell-quoted so the command's split gives the value back as it was.
+    they are shell-quoted so the command's split gives the value back as it was (in env, only
+    inside quotes: an unquoted env value is taken as written).
     """
     checked = check_values(values, template_names(text), path)
     lines = text.split("\n")

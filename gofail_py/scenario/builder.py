@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from gofail_py.errors import ScenarioSyntaxError
 from gofail_py.names import is_go_identifier
+from gofail_py import argcheck
 from gofail_py.scenario.model import COMPARISONS, EndpointDecl, Location, ProcessDecl, Step, check_duration, quote_word
 from gofail_py.scenario.statements import children, describe, spec_of
 from gofail_py.scenario.statements.blocks import Choose, Parallel, Repeat
@@ -50,6 +51,8 @@ class Scenario:
     # declarations
     def process(self, name: str, argv: Sequence[str], env: Mapping[str, str] | None = None,
                 where: Location = Location()) -> Scenario:
+        argcheck.text(name, "name")
+        argcheck.many(argv, "argv", "['./server', '--port', '{port}']", paths=True)
         self._check_new_name(name, where)
         self.processes[name] = ProcessDecl(name, tuple(argv), tuple((env or {}).items()), where)
         return self

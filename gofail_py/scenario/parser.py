@@ -37,6 +37,8 @@ from gofail_py.scenario.statements import REGISTRY, Spec, keywords
 DECLARATIONS = ("process", "env", "endpoint")
 MAX_FILE_SIZE = 10_000_000
 MAX_DEPTH = 50  # blocks inside blocks; deeper is a generated file gone wrong
+# an env word: blanks split words outside '...' and "..." (a shell would also drop inner quotes)
+_ENV_WORD = re.compile(r"(?:[^\s\"']+|\"(?:[^\"\\]|\\.)*\"|'[^']*')+|\S+")
 # a word; quoted parts may hold blanks, as in `set kv e=return("disk full")`
 _TOKEN = re.compile(r"(?:[^\s\"`]+|\"(?:[^\"\\]|\\.)*\"|`[^`]*`)+|\S+")
 
@@ -248,15 +250,27 @@ class _Parser:
         if len(tokens) < 3:
             raise self.error(line, tokens[0].column, "expected `env PROCESS KEY=VALUE...`")
         values = {}
-        for word in self.split_command(line, line.text.split(None, 2)[2], tokens[2].column):
+        for match in _ENV_WORD.finditer(line.text, tokens[2].column - line.offset - 1):
+            column = line.offset + match.start() + 1
+            word = self._env_part(line, match.group(0), column)
             key, sep, value = word.partition("=")
             if not sep or not key:
-                raise self.error(line, tokens[2].column, f"{word!r}: expected KEY=VALUE")
-            values[key] = value
+                raise self.error(line, column, f"{word!r}: expected KEY=VALUE")
+            values[key] = self._env_part(line, value, column + len(key) + 1) if word == match.group(0) else value
         name = tokens[1].text
         if name not in self.scenario.processes:
             raise self.error(line, tokens[1].column, f"no process {name!r} declared")
         self.scenario.env(name, **values)
+
+    def _env_part(self, line: Line, text: str, column: int) -> str:
+        """A word or a value as written, or read like one shell word when it starts with a quote:
+        `GOFAIL_FAILPOINTS=fp=return("x")` keeps its quotes, `A="a b"` and `'A=a b'` lose them."""
+        if not text.startswith(("'", '"')):
+            return text
+        words = self.split_command(line, text, column)
+        if len(words) != 1:
+            raise self.error(line, column, f"{text!r}: expected one word")
+        return words[0]
 
     def declare_endpoint(self, line: Line, tokens: list[Token]) -> None:
         name, address = self._named_colon(line, tokens, "HOST:PORT")
