@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from gofail_py import argcheck, batch
+from gofail_py import answers, argcheck, batch
 from gofail_py.errors import (
     ClientError,
     EndpointTimeout,
@@ -45,9 +45,6 @@ DEFAULT_REGISTRATION_GRACE = 30.0  # what scenarios and fixtures give a freshly 
 _BATCH_UNSAFE = (";", "=")
 _RETRY_PAUSE = 0.02
 # The runtime's error texts (http.Error bodies): prefix, then the runtime's error.
-_RUNTIME_ERROR = re.compile(r"(fail to set failpoint|fail to parse failpoint|failed to GET|failed to delete failpoint)\b")
-_NO_EXIST = "failpoint does not exist"
-_DISABLED = "failpoint is disabled"
 _LIST_LINE = re.compile(r"[^=\n]+=[^\n]*")
 
 
@@ -140,26 +137,7 @@ class Client:
             raise Dropped(f"{message} (twice{why})") from None
 
     def _raise_for(self, answer: Answer, name: str | None, *expected: int) -> str:
-        """The body when the status is expected and the answer is the runtime's; else the error it means."""
-        text = answer.text
-        if answer.status in expected:
-            return text
-        error = text.strip()
-        if _RUNTIME_ERROR.match(error):
-            if _NO_EXIST in error:
-                raise FailpointNotFound(f"no failpoint {name} at {self.endpoint}" if name else
-                                        f"a failpoint named in the request does not exist at {self.endpoint}")
-            if _DISABLED in error:
-                raise FailpointDisabled(f"failpoint {name} at {self.endpoint} is off (no terms set)")
-            raise UnexpectedResponse(f"{answer.method} {answer.url}: the runtime refused it: {error}")
-        raise self._not_gofail(answer)
-
-    def _not_gofail(self, answer: Answer) -> NotGofailEndpoint:
-        body = answer.text.strip().splitlines()[0][:80] if answer.text.strip() else "(empty)"
-        return NotGofailEndpoint(
-            f"{self.endpoint} is not a gofail endpoint: {answer.method} {answer.url} got HTTP {answer.status} "
-            f"{body!r} (is it the binary's {ENV_ENDPOINT} address, not one of its own ports?)"
-        )
+        return answers.raise_for(answer, self.endpoint, name, *expected)
 
     def _named(self, method: str, name: str, suffix: str, body: Any, expected: int,
                wait_registered: float | None, until: float | None = None) -> str:
@@ -217,7 +195,7 @@ class Client:
         text = self._raise_for(answer, None, 200)
         lines = text.split("\n")
         if not text.endswith("\n") or not all(_LIST_LINE.fullmatch(line) for line in lines[:-1] if line):
-            raise self._not_gofail(answer)
+            raise answers.not_gofail(answer, self.endpoint)
         failpoints = {}
         for line in lines:
             if line:
@@ -356,8 +334,8 @@ class Client:
     def _probe(self, deadline: float) -> None:
         """Returns when a gofail runtime answers; ClientError otherwise (never GET /)."""
         answer = self._request("GET", READINESS_PATH, None, deadline)
-        if answer.status != 404 or not _RUNTIME_ERROR.match(answer.text) or _NO_EXIST not in answer.text:
-            raise self._not_gofail(answer)
+        if not answers.is_not_found(answer):
+            raise answers.not_gofail(answer, self.endpoint)
 
     def available(self) -> bool:
         """True when a gofail runtime answers (safe to ask while the binary is still starting)."""
