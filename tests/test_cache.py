@@ -18,6 +18,9 @@ from gofail_py.markers import MARKER_TEXT, RUNTIME_TEXT
 from tests.conftest import tree_digest
 from tests.support.goprog import REPO, TESTDATA
 
+# real processes and Go builds for seconds a test: in the default suite, not the `-m "not slow"` loop
+pytestmark = pytest.mark.slow
+
 # Runs the CLI and reports which of the heavy modules it imported (hashlib loads OpenSSL, tempfile
 # imports random, shutil and the compressors, requests comes with the HTTP client: no rewriter
 # command needs them).

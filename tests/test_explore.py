@@ -24,6 +24,9 @@ import pytest
 
 from tests.support.goprog import REPO
 
+# real processes and Go builds for seconds a test: in the default suite, not the `-m "not slow"` loop
+pytestmark = pytest.mark.slow
+
 EXPLORE = REPO / "testdata" / "explore"
 KVSERVER = REPO / "examples" / "kvserver"
 FAILPOINTS = ["slowWrite", "readOnly", "writeError", "truncateValue", "flakyDisk", "beforeCommit", "afterCommit"]

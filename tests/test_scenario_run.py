@@ -10,6 +10,9 @@ import pytest
 from gofail_py.scenario import Scenario, ScenarioResult, load_scenario, parse_scenario, run_scenario
 from tests.support.goprog import REPO, TESTDATA
 
+# real processes and Go builds for seconds a test: in the default suite, not the `-m "not slow"` loop
+pytestmark = pytest.mark.slow
+
 KVCLIENT = str(REPO / "examples" / "kvclient.py")
 HEADER = "process kv: {kvserver} --listen 127.0.0.1:{port} --data {tmp}/kv\n"
 

@@ -19,6 +19,9 @@ from gofail_py.client import Client
 from gofail_py.errors import FailpointNotFound
 from tests.support.goprog import TESTDATA, build_enabled, start
 
+# real processes and Go builds for seconds a test: in the default suite, not the `-m "not slow"` loop
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def slowinit_binary(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -22,6 +22,9 @@ import pytest
 from gofail_py.processes import RUN_ENV, Cancelled, Supervisor, poll_until, stale_processes
 from tests.support.goprog import REPO
 
+# real processes and Go builds for seconds a test: in the default suite, not the `-m "not slow"` loop
+pytestmark = pytest.mark.slow
+
 KVCLIENT = str(REPO / "examples" / "kvclient.py")
 CLI = [sys.executable, "-m", "gofail_py.cli"]
 

@@ -18,6 +18,9 @@ from gofail_py.client import Client
 from gofail_py.events import Crash, FailpointWindow, ProcessEvent, read_journal
 from tests.support.goprog import REPO, TESTDATA, build_enabled, free_port, start
 
+# real processes and Go builds for seconds a test: in the default suite, not the `-m "not slow"` loop
+pytestmark = pytest.mark.slow
+
 CLI = [sys.executable, "-m", "gofail_py.cli"]
 KVCLIENT = str(REPO / "examples" / "kvclient.py")
 KVSERVER_SRC = str(REPO / "examples" / "kvserver")
