@@ -20,14 +20,18 @@ def text(value: Any, name: str, *, optional: bool = False) -> str | None:
     raise TypeError(f"{name} must be a str{' or None' if optional else ''}, not {_kind(value)}")
 
 
-def seconds(value: Any, name: str, *, optional: bool = False, negative_ok: bool = False) -> float | None:
-    """A number of seconds (int or float, not bool); NaN, infinite or negative is a ValueError."""
+def seconds(value: Any, name: str, *, optional: bool = False, negative_ok: bool = False,
+            positive: bool = False) -> float | None:
+    """A number of seconds (int or float, not bool); NaN, infinite or negative (with ``positive``,
+    also 0) is a ValueError."""
     if optional and value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{name} must be a number of seconds (int or float), not {_kind(value)}")
     if math.isnan(value) or math.isinf(value) or (value < 0 and not negative_ok):
         raise ValueError(f"{name} must be a finite number of seconds{'' if negative_ok else ' >= 0'}, not {value!r}")
+    if positive and value <= 0:  # a deadline of 0 s would make every call time out at once
+        raise ValueError(f"{name} must be a finite number of seconds above 0, not {value!r}")
     return value
 
 
@@ -64,7 +68,7 @@ def path(value: Any, name: str) -> None:
 def client(endpoint_: Any, timeout: Any, registration_grace: Any, started_at: Any, journal: Any, process: Any,
            inventory: Any) -> str | None:
     """Client's arguments checked; its endpoint argument back."""
-    seconds(timeout, "timeout")
+    seconds(timeout, "timeout", positive=True)
     seconds(registration_grace, "registration_grace")
     seconds(started_at, "started_at", optional=True, negative_ok=True)
     text(process, "process", optional=True)

@@ -94,3 +94,23 @@ def test_the_race_is_real_without_a_window(slowinit_binary: Path, started: list[
     if done.returncode != 0:
         pytest.skip("no curl")
     assert done.stdout == "400"
+
+
+def test_a_recording_client_gets_a_new_window_after_a_restart(slowinit_binary: Path, tmp_path: Path,
+                                                              started: list[Started]) -> None:
+    """Client(journal=) sends through an inner client: mark_started must open its window too."""
+    first = Started(slowinit_binary, 1500)
+    started.append(first)
+    port = int(first.endpoint.rsplit(":", 1)[1])
+    client = Client(first.endpoint, started_at=first.at, registration_grace=3, journal=tmp_path / "j.jsonl")
+    client.enable("lateFailpoint", 'return("late")')
+    first.stop()
+    time.sleep(max(0.0, first.at + 3.2 - time.monotonic()))  # the first window is over
+    second = Started.__new__(Started)
+    second.at = time.monotonic()
+    second.proc, second.endpoint = start(slowinit_binary, env={"SLOWINIT_MS": "1500"}, port=port)
+    started.append(second)
+    client.mark_started(second.at)
+    client.enable("lateFailpoint", 'return("again")')  # registered ~1.5 s after the restart
+    assert client.get("lateFailpoint") == 'return("again")'
+    client.close()

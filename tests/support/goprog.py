@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import time
 from pathlib import Path
 
 import requests
 
+from gofail_py.processes import free_port  # the one helper; tests import it from here too
+
 REPO = Path(__file__).resolve().parents[2]
 TESTDATA = REPO / "testdata"
-
-
-def free_port() -> int:
-    """A loopback TCP port that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def go_env() -> dict[str, str]:
