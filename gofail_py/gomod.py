@@ -33,6 +33,20 @@ def module_root(directory: Path) -> Path | None:
     return None
 
 
+def _hard_links(root: Path) -> str | None:
+    """Why go.mod/go.sum cannot be replaced by rename, if one of them has other names: go get
+    writes them in place, the undo by rename would leave the other names as enable left them."""
+    for name in ("go.mod", "go.sum"):
+        try:
+            links = (root / name).lstat().st_nlink
+        except FileNotFoundError:
+            continue
+        if links > 1:
+            return (f"{root / name}: has {links} hard links; undoing --go-get replaces it by rename, which would "
+                    "split it from its other names: make it a single file first")
+    return None
+
+
 def _read_optional(path: Path) -> bytes | None:
     try:
         return path.read_bytes()
@@ -154,6 +168,8 @@ def require_runtime(root: Path) -> bool:
     here when go get fails or the run is stopped)."""
     from gofail_py import goproc  # subprocess and signals only for --go-get
 
+    if (why := _hard_links(root)) is not None:
+        raise WorkspaceError(f"{why}; nothing was changed")
     go = goproc.find_go()
     state = root / GO_MOD_STATE
     go_mod, go_sum = root / "go.mod", root / "go.sum"
@@ -222,6 +238,8 @@ def restore(root: Path) -> str | None:
     if not state.exists():
         return None
     go_mod, go_sum = root / "go.mod", root / "go.sum"
+    if (why := _hard_links(root)) is not None:
+        raise GoModUndoError(f"{why}; go.mod and go.sum were left as they are, and what enable saved stays for the next disable")
     current = (go_mod.read_bytes(), _read_optional(go_sum))
     try:
         saved = _load(state)

@@ -22,7 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from gofail_py.errors import ClientError, JournalError, LockHeld, TermSyntaxError
+from gofail_py.errors import (
+    ClientError, ConnectionDropped, EndpointTimeout, EndpointUnreachable, JournalError, LockHeld, NotGofailEndpoint,
+    TermSyntaxError,
+)
 from gofail_py.events import Crash, Event, FailpointWindow, ProcessEvent, RunStarted, Step, to_line
 from gofail_py.panics import Panic, attribute, parse_panic
 from gofail_py.terms import Terms, normalize_terms, parse_terms
@@ -153,8 +156,9 @@ class Recorder:
         """Reads the counts of the process's armed windows and closes them: call before stopping it."""
         with self._lock:
             names = [name for (owner, name) in self._open if owner == process]
-        for name in names:
-            self._close(process, name, client, closed_by)
+        answers = True
+        for name in names:  # a process that cannot answer is asked once, not once per window
+            answers = self._close(process, name, client, closed_by, ask=answers)
 
     def process_stopped(self, process: str, pid: int | None = None, exit_code: int | None = None) -> None:
         """We stopped it (call ``before_stop`` first, while it still answers)."""
@@ -265,23 +269,35 @@ class Recorder:
 
     def _read(self, client: Client, process: str, name: str) -> tuple[int, bool]:
         """The window's hits and whether they are exact (the runtime answered); asked without the lock."""
+        hits, exact, _ = self._ask(client, process, name)
+        return hits, exact
+
+    def _ask(self, client: Client, process: str, name: str, ask: bool = True) -> tuple[int, bool, bool]:
+        """As _read, plus whether the process answered at all (False: gone, stopped, timed out)."""
         with self._lock:
             window = self._open.get((process, name))
+        seen = window.seen if window else 0
+        if not ask:
+            return seen, False, False
         try:
             count = client.count(name)
+        except (EndpointUnreachable, ConnectionDropped, EndpointTimeout, NotGofailEndpoint):
+            return seen, False, False
         except ClientError:
-            return (window.seen if window else 0), False  # disabled behind our back or the process is gone
+            return seen, False, True  # disabled behind our back
         with self._lock:
             if window is None:
-                return count, True
+                return count, True, True
             window.seen = max(window.seen, count)
-            return window.seen, True
+            return window.seen, True, True
 
-    def _close(self, process: str, name: str, client: Client, closed_by: str) -> None:
-        hits, exact = self._read(client, process, name)
+    def _close(self, process: str, name: str, client: Client, closed_by: str, ask: bool = True) -> bool:
+        """Closes one window with its hits read; False when the process did not answer."""
+        hits, exact, answered = self._ask(client, process, name, ask)
         with self._lock:
             if (process, name) in self._open:
                 self._finish(process, name, self.now(), hits, closed_by, exact)
+        return answered
 
     def _finish(self, process: str, name: str, end: float, hits: int, closed_by: str, exact: bool = True) -> None:
         window = self._open.pop((process, name))

@@ -300,3 +300,29 @@ def test_attribution_by_path_tail_and_its_refusals() -> None:
     assert attribute(panic, [])[0] is None and "pass --source" in attribute(panic, [])[1]
     assert parse_panic("panic: boom\n\ngoroutine 1 [running]:\nmain.main()\n\t/x/main.go:3 +0x1\n") == Panic("boom", False)
     assert parse_panic("all fine\n") is None
+
+
+def test_before_stop_asks_a_silent_process_once_not_once_per_window(kvserver_binary: Path, tmp_path: Path) -> None:
+    """A stopped (SIGSTOP) process cannot answer: its windows close as lower bounds after one
+    timeout, not one timeout per open window."""
+    import os
+    import signal
+    import time
+
+    journal = tmp_path / "run.jsonl"
+    recorder = Recorder(journal, name="silent")
+    kv = KV(kvserver_binary, tmp_path / "data", recorder)
+    names = ["slowWrite", "readOnly", "writeError", "truncateValue"]
+    try:
+        for name in names:
+            kv.client.enable(name, "return(1)" if name != "slowWrite" else "sleep(1)")
+        os.kill(kv.proc.pid, signal.SIGSTOP)
+        began = time.monotonic()
+        recorder.before_stop("kv", Client(kv.client.client.endpoint, timeout=1.0))
+        took = time.monotonic() - began
+    finally:
+        kv.kill()
+    recorder.close()
+    assert took < 2.5, f"{took:.1f} s: one timeout per window ({len(names)} windows, 1 s each)"
+    got = sorted((w.failpoint, w.exact, w.closed_by) for w in windows(journal))
+    assert got == sorted((name, False, "stop") for name in names)

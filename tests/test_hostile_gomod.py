@@ -190,3 +190,31 @@ def test_a_go_line_enable_raised_is_put_back_unless_requirements_were_added(tmp_
     go_mod = (root / "go.mod").read_text()
     assert "go 1.21" in go_mod and "probing" in go_mod and "gofail" not in go_mod
     go(root, "build", "./...")
+
+
+def test_a_hard_linked_go_mod_is_refused_before_go_get(tmp_path: Path) -> None:
+    """go get writes go.mod in place, but the undo replaces it by rename, which would leave its
+    other name holding the runtime requirement: refused, nothing changed."""
+    root = module(tmp_path / "m")
+    twin = tmp_path / "twin.mod"
+    os.link(root / "go.mod", twin)
+    before = tree_digest(root)
+    result = gofail_py(root, "enable", "--go-get", ".")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "go.mod: has 2 hard links" in result.stderr and "Traceback" not in result.stderr
+    assert tree_digest(root) == before and twin.read_bytes() == (root / "go.mod").read_bytes()
+
+
+def test_a_go_mod_hard_linked_after_enable_is_not_split_by_disable(tmp_path: Path) -> None:
+    root = module(tmp_path / "m")
+    assert gofail_py(root, "enable", "--go-get", ".").returncode == 0
+    twin = tmp_path / "twin.mod"
+    os.link(root / "go.mod", twin)
+    result = gofail_py(root, "disable", ".")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "go.mod: has 2 hard links" in result.stderr and "Traceback" not in result.stderr
+    assert (root / "go.mod").stat().st_nlink == 2 and twin.read_bytes() == (root / "go.mod").read_bytes()
+    assert (root / GO_MOD_STATE).exists(), "the saved state stays for a later disable"
+    twin.unlink()
+    again = gofail_py(root, "disable", ".")
+    assert again.returncode == 0 and "restored" in again.stdout, again.stdout + again.stderr
