@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import builtins
-import dataclasses
 import difflib
 import re
 import time
@@ -225,7 +224,7 @@ class Client:
         try:
             return normalize_terms(terms, raw=raw)
         except TermSyntaxError as error:
-            raise dataclasses.replace(error, name=name) from None
+            raise TermSyntaxError(error.text, error.column, error.message, name) from None
 
     def enable(self, name: str, terms: str | Terms, *, raw: bool = False, wait_registered: float | None = None) -> None:
         """Sets a failpoint's terms (checked first; `sleep(1s)` is sent as `sleep("1s")`).
