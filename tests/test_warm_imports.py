@@ -76,3 +76,16 @@ def test_a_warm_enable_and_disable_import_nothing_they_do_not_use(tmp_path: Path
         allowed = ALLOWED_OURS if (verb, quiet) == ("enable", "--quiet") else ALLOWED_OURS | {"gofail_py.gomod"}
         assert ours <= allowed, f"a warm {verb} imported {sorted(ours - allowed)}"
         assert "gofail_py.cli.rewriter" in ours  # the probe saw a real run
+
+
+def test_ls_imports_neither_the_rewriter_nor_the_terms_grammar(kvserver_binary: Path, tmp_path: Path) -> None:
+    """`gofail-py ls` against a real binary: the terms grammar is only for commands that set terms."""
+    from tests.test_client import KV
+
+    kv = KV(kvserver_binary, tmp_path / "data")
+    try:
+        loaded = _loaded(tmp_path, tmp_path / "cache", "ls", "-e", kv.client.endpoint, "--timeout", "30")
+    finally:
+        kv.stop()
+    unwanted = {"gofail_py.terms", "gofail_py.rewrite", "gofail_py.workspace", "tree_sitter", "jinja2"}
+    assert "gofail_py.client" in loaded and not loaded & unwanted, sorted(loaded & unwanted)
