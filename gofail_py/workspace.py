@@ -214,9 +214,8 @@ def _modules_of(plan: Plan) -> list[Path]:
     return roots
 
 
-def _apply(plan: Plan, checked: bool = False) -> None:
-    if not checked:
-        check_writable(plan.changes)
+def _apply(plan: Plan) -> None:
+    check_writable(plan.changes)
     for stale in plan.stale_temp_files:
         stale.unlink(missing_ok=True)
     apply_changes(plan.changes)
@@ -245,7 +244,7 @@ def enable(paths: Sequence[PathArg], *, dry_run: bool = False, go_get: bool = Fa
             for root in roots:
                 if _go_mod_step(gomod.require_runtime, root):
                     saved.append(root)
-            _apply(plan, checked=True)  # checked above, before go.mod was touched: once is enough
+            _apply(plan)
         except BaseException:
             for root in saved:
                 _go_mod_step(gomod.restore, root)
