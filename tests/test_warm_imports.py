@@ -89,3 +89,24 @@ def test_ls_imports_neither_the_rewriter_nor_the_terms_grammar(kvserver_binary: 
         kv.stop()
     unwanted = {"gofail_py.terms", "gofail_py.rewrite", "gofail_py.workspace", "tree_sitter", "jinja2"}
     assert "gofail_py.client" in loaded and not loaded & unwanted, sorted(loaded & unwanted)
+
+
+@pytest.mark.parametrize("collecting", [True, False])
+def test_loading_the_cli_leaves_the_cycle_collector_as_it_found_it(collecting: bool) -> None:
+    """The collector is paused while the CLI and a command load (docs/speed.md), never left off:
+    a long `run` or `explore` collects as usual; one switched off by the embedding program stays off."""
+    probe = (
+        "import gc, sys\n"
+        f"{'' if collecting else 'gc.disable()'}\n"
+        "from gofail_py.cli import main\n"
+        "print('AFTER-IMPORT', gc.isenabled())\n"
+        "try:\n"
+        "    main(['list', '--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('AFTER-COMMAND', gc.isenabled(), gc.get_freeze_count() > 0, 'gofail_py.cli.rewriter' in sys.modules)\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=60, check=True).stdout
+    assert f"AFTER-IMPORT {collecting}" in out
+    assert f"AFTER-COMMAND {collecting} True True" in out
