@@ -61,6 +61,8 @@ def _loaded(cwd: Path, cache_home: Path, *args: str) -> set[str]:
     return set(json.loads(line[len("LOADED "):]))
 
 
+# `--quiet`, not `-q`: click tries a short option as a long one first and computes close matches
+# with difflib for the error it then catches (click's cost, not ours; docs/speed.md)
 @pytest.mark.parametrize("quiet", ["--quiet", ""])
 def test_a_warm_enable_and_disable_import_nothing_they_do_not_use(tmp_path: Path, quiet: str) -> None:
     tree, home = _module(tmp_path), tmp_path / "cache"
