@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from gofail_py import cache as result_cache
 from gofail_py import rewrite
@@ -15,8 +15,7 @@ from gofail_py.gofiles import PathArg, Found, check_links, find_go_files, may_ha
 from gofail_py.markers import Failpoint, may_hold_markers
 
 
-@dataclass(frozen=True)
-class LocatedFailpoint:
+class LocatedFailpoint(NamedTuple):  # not a dataclass: ~0.5 ms less of every run
     """A failpoint with the file and package it is in."""
 
     path: Path

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 
 class GofailError(Exception):
     """Base of every error gofail-py raises on purpose."""
@@ -11,15 +9,21 @@ class GofailError(Exception):
     exit_code: int = 1
 
 
-@dataclass
 class LocatedError(GofailError):
     """A problem at a place in a file: rendered as ``path:line:col: message`` (bad input, exit 2)."""
 
-    path: str
-    line: int  # 1-based
-    column: int  # 1-based, in characters
-    message: str
     exit_code = 2
+
+    # plain classes, not dataclasses: every run imports this module, and a dataclass costs ~0.5 ms to make
+    def __init__(self, path: str, line: int, column: int, message: str) -> None:
+        super().__init__(path, line, column, message)
+        self.path = path
+        self.line = line  # 1-based
+        self.column = column  # 1-based, in characters
+        self.message = message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.path!r}, {self.line!r}, {self.column!r}, {self.message!r})"
 
     def __str__(self) -> str:
         if self.line <= 0:  # about the file as a whole (or its --var values): no line to jump to
@@ -71,14 +75,18 @@ class LockHeld(GofailError):
 # --- terms and the client -------------------------------------------------------------------
 
 
-@dataclass
 class TermSyntaxError(GofailError):
     """A failpoint terms string the runtime would refuse; ``column`` is 1-based."""
 
-    text: str
-    column: int
-    message: str
-    name: str | None = None  # the failpoint the terms were meant for, when known
+    def __init__(self, text: str, column: int, message: str, name: str | None = None) -> None:
+        super().__init__(text, column, message, name)
+        self.text = text
+        self.column = column
+        self.message = message
+        self.name = name  # the failpoint the terms were meant for, when known
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.text!r}, {self.column!r}, {self.message!r}, name={self.name!r})"
 
     def __str__(self) -> str:
         caret = " " * (self.column - 1) + "^"

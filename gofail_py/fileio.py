@@ -5,16 +5,15 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from gofail_py.errors import WorkspaceError
 
 TEMP_INFIX = ".gofail-py-"
 
 
-@dataclass(frozen=True)
-class FileChange:
+class FileChange(NamedTuple):  # not a dataclass: ~0.5 ms less of every run
     """One file's bytes before and after; None means the file does not exist on that side.
 
     ``owner_of`` names the file whose owner and group a new file takes (a binding takes its source's).

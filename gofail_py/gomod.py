@@ -9,12 +9,13 @@ from pathlib import Path
 
 from gofail_py.errors import GoModUndoError, WorkspaceError
 from gofail_py.fileio import write_atomic as _write_atomic
+from gofail_py.names import GO_MOD_STATE as GO_MOD_STATE  # re-exported: in names.py so a warm enable
+from gofail_py.names import RUNTIME_MODULE as RUNTIME_MODULE  # imports this module only where a
+from gofail_py.names import RUNTIME_VERSION as RUNTIME_VERSION  # go.mod has to be read
 
-RUNTIME_MODULE = "go.etcd.io/gofail"
-RUNTIME_VERSION = "v0.2.0"
-GO_MOD_STATE = ".gofail-py-gomod.json"  # go.mod/go.sum before (and after) `enable --go-get`
-_REQUIRE_LINE = re.compile(r"^(?P<lead>\s*(?:require\s+)?)(?P<path>[^\s()/][^\s()]*)\s+(?P<version>v\S+)(?P<rest>.*)$")
-_DIRECTIVE = re.compile(r"^(go|toolchain)\s+(\S+)\s*$")
+# patterns, compiled by re (and cached) on first use: not at import, which every disable pays
+_REQUIRE_LINE = r"^(?P<lead>\s*(?:require\s+)?)(?P<path>[^\s()/][^\s()]*)\s+(?P<version>v\S+)(?P<rest>.*)$"
+_DIRECTIVE = r"^(go|toolchain)\s+(\S+)\s*$"
 
 
 def write_atomic(path: Path, data: bytes, owner_of: Path | None = None) -> None:
@@ -72,7 +73,7 @@ def requirements(go_mod: str) -> dict[str, tuple[int, str, bool]]:
             continue
         elif not code.startswith("require"):
             continue
-        match = _REQUIRE_LINE.match(line)
+        match = re.match(_REQUIRE_LINE, line)
         if match:
             found[match["path"]] = (index, match["version"], "// indirect" in match["rest"])
     return found
@@ -83,7 +84,7 @@ def requires_runtime(go_mod: bytes) -> bool:
 
 
 def _directives(go_mod: str) -> dict[str, str]:
-    return {m[1]: m[2] for line in go_mod.split("\n") if (m := _DIRECTIVE.match(line.strip()))}
+    return {m[1]: m[2] for line in go_mod.split("\n") if (m := re.match(_DIRECTIVE, line.strip()))}
 
 
 def _drop_lines(go_mod: str, indexes: set[int]) -> str:
@@ -332,7 +333,7 @@ def _undo_directives(saved: Saved, current: str, drop: set[int], notes: list[str
         if _user_added(saved, current.encode("utf-8")):
             notes.append(f"kept `{key} {new[key]}` (enable changed it from {old.get(key, 'none')}; the requirements added since may need it)")
             continue
-        index = next(i for i, line in enumerate(lines) if (m := _DIRECTIVE.match(line.strip())) and m[1] == key)
+        index = next(i for i, line in enumerate(lines) if (m := re.match(_DIRECTIVE, line.strip())) and m[1] == key)
         if key in old:
             lines[index] = lines[index].replace(new[key], old[key], 1)
         else:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
 from gofail_py import render
@@ -44,8 +43,9 @@ def join_lines(lines: list[Line]) -> bytes:
     return b"".join(line.content + line.ending for line in lines)
 
 
-@dataclass(frozen=True)
-class Failpoint:
+# The records below are NamedTuples, not frozen dataclasses: a warm run loads them from the cache
+# without parsing, and making a dataclass costs 0.5-0.9 ms of every run (a NamedTuple ~0.1 ms).
+class Failpoint(NamedTuple):
     """A failpoint of one file. ``line``/``column`` are 1-based; ``column`` counts characters."""
 
     name: str
@@ -67,8 +67,7 @@ class Failpoint:
         return tuple(code)
 
 
-@dataclass(frozen=True)
-class Label:
+class Label(NamedTuple):
     """A `// gofail: NAME:` label, which bodies reach with continue/break/goto."""
 
     name: str
@@ -77,8 +76,7 @@ class Label:
     enabled: bool
 
 
-@dataclass(frozen=True)
-class FileMarkers:
+class FileMarkers(NamedTuple):
     """Everything gofail-related in one file, in source order."""
 
     package: str | None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 import subprocess
 import sys
 from pathlib import Path
@@ -293,7 +292,7 @@ def test_attribution_by_path_tail_and_its_refusals() -> None:
     assert attribute(Panic("x", True, "other.go", 118), inventory)[0] is None
     assert attribute(Panic("x", True, "store.go", 119), inventory)[0] is None
     clash = next(fp for fp in inventory if fp.failpoint.line == 118)
-    other = replace(clash, path=Path("/elsewhere/store.go"), failpoint=replace(clash.failpoint, name="otherCommit"))
+    other = clash._replace(path=Path("/elsewhere/store.go"), failpoint=clash.failpoint._replace(name="otherCommit"))
     assert attribute(Panic("x", True, "/build/store.go", 118), [clash, other]) == (
         None, "store.go:118 matches several failpoints: beforeCommit, otherCommit")
     assert attribute(Panic("x", True, "/build/kvserver/store.go", 118), [clash, other])[0] == "beforeCommit"  # longer tail wins

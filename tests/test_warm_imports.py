@@ -1,0 +1,114 @@
+"""What a warm rewriter run imports (docs/speed.md): a regression guard on start-up, not a timing.
+
+A warm run (the cache filled by one enable+disable cycle) needs no parser, no templates and none
+of the modules that only a rare path uses; each of them costs milliseconds of every run. The run
+is the real CLI in its own interpreter, on a real Go module copied from the golden cases."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.goprog import REPO, TESTDATA
+
+# imported by nothing a warm enable/disable needs: the parser and templates, OpenSSL (hashlib),
+# tempfile (random, shutil, compressors), the HTTP client, go.mod editing, the diff of --dry-run,
+# json, subprocess, and dataclasses (each class it makes costs 0.4-0.9 ms to create)
+HEAVY = ("tree_sitter", "tree_sitter_go", "jinja2", "requests", "hashlib", "tempfile", "difflib", "json",
+         "subprocess", "dataclasses", "gofail_py.syntax", "gofail_py.goproc")
+# our modules a warm enable may load: the CLI, the rewriter's plumbing, the cache
+ALLOWED_OURS = {"gofail_py", "gofail_py.cli", "gofail_py.cli.rewriter", "gofail_py.errors", "gofail_py.workspace",
+                "gofail_py.collect", "gofail_py.gofiles", "gofail_py.fileio", "gofail_py.cache", "gofail_py.runlock",
+                "gofail_py.rewrite", "gofail_py.markers", "gofail_py.render", "gofail_py.resources", "gofail_py.names",
+                "gofail_py.argcheck"}
+
+_PROBE = (
+    "import json, sys\n"
+    "before = set(sys.modules)\n"
+    "from gofail_py.cli import main\n"
+    "try:\n"
+    "    main(sys.argv[1:], standalone_mode=False)\n"
+    "finally:\n"
+    "    print('LOADED ' + json.dumps(sorted(set(sys.modules) - before)), file=sys.stderr)\n"
+)
+
+
+def _module(tmp_path: Path) -> Path:
+    """A Go module: a package per golden case (failpoints, labels, CRLF, test files) and plain files."""
+    root = tmp_path / "mod"
+    root.mkdir()
+    (root / "go.mod").write_text("module example.com/warm\n\ngo 1.21\n")
+    for case in sorted((TESTDATA / "rewrite").iterdir()):
+        source = next(case.glob("input*.go"))
+        (root / case.name).mkdir()
+        shutil.copy(source, root / case.name / ("main" + source.name[len("input"):]))
+        (root / case.name / "plain.go").write_text(f"package {case.name}\n\nfunc plain() {{}}\n")
+    return root
+
+
+def _loaded(cwd: Path, cache_home: Path, *args: str) -> set[str]:
+    env = dict(os.environ, XDG_CACHE_HOME=str(cache_home), PYTHONPATH=str(REPO))
+    done = subprocess.run([sys.executable, "-c", _PROBE, *args], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    line = [text for text in done.stderr.splitlines() if text.startswith("LOADED ")][-1]
+    return set(json.loads(line[len("LOADED "):]))
+
+
+# `--quiet`, not `-q`: click tries a short option as a long one first and computes close matches
+# with difflib for the error it then catches (click's cost, not ours; docs/speed.md)
+@pytest.mark.parametrize("quiet", ["--quiet", ""])
+def test_a_warm_enable_and_disable_import_nothing_they_do_not_use(tmp_path: Path, quiet: str) -> None:
+    tree, home = _module(tmp_path), tmp_path / "cache"
+    options = [quiet] if quiet else []
+    for verb in ("enable", "disable"):  # fills the cache: the next cycle is warm
+        _loaded(tree, home, verb, *options, "./...")
+    for verb in ("enable", "disable"):
+        loaded = _loaded(tree, home, verb, *options, "./...")
+        heavy = {name for name in loaded if name in HEAVY or name.split(".")[0] in HEAVY}
+        assert not heavy, f"a warm {verb} imported {sorted(heavy)}"
+        ours = {name for name in loaded if name.startswith("gofail_py")}
+        # go.mod is read by every disable (to undo --go-get) and by enable's note on a missing requirement
+        allowed = ALLOWED_OURS if (verb, quiet) == ("enable", "--quiet") else ALLOWED_OURS | {"gofail_py.gomod"}
+        assert ours <= allowed, f"a warm {verb} imported {sorted(ours - allowed)}"
+        assert "gofail_py.cli.rewriter" in ours  # the probe saw a real run
+
+
+def test_ls_imports_neither_the_rewriter_nor_the_terms_grammar(kvserver_binary: Path, tmp_path: Path) -> None:
+    """`gofail-py ls` against a real binary: the terms grammar is only for commands that set terms."""
+    from tests.test_client import KV
+
+    kv = KV(kvserver_binary, tmp_path / "data")
+    try:
+        loaded = _loaded(tmp_path, tmp_path / "cache", "ls", "-e", kv.client.endpoint, "--timeout", "30")
+    finally:
+        kv.stop()
+    unwanted = {"gofail_py.terms", "gofail_py.rewrite", "gofail_py.workspace", "tree_sitter", "jinja2"}
+    assert "gofail_py.client" in loaded and not loaded & unwanted, sorted(loaded & unwanted)
+
+
+@pytest.mark.parametrize("collecting", [True, False])
+def test_loading_the_cli_leaves_the_cycle_collector_as_it_found_it(collecting: bool) -> None:
+    """The collector is paused while the CLI and a command load (docs/speed.md), never left off:
+    a long `run` or `explore` collects as usual; one switched off by the embedding program stays off."""
+    probe = (
+        "import gc, sys\n"
+        f"{'' if collecting else 'gc.disable()'}\n"
+        "from gofail_py.cli import main\n"
+        "print('AFTER-IMPORT', gc.isenabled())\n"
+        "try:\n"
+        "    main(['list', '--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('AFTER-COMMAND', gc.isenabled(), gc.get_freeze_count() > 0, 'gofail_py.cli.rewriter' in sys.modules)\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=60, check=True).stdout
+    assert f"AFTER-IMPORT {collecting}" in out
+    assert f"AFTER-COMMAND {collecting} True True" in out
