@@ -129,15 +129,30 @@ def _ranges_around(source: bytes, needle: bytes, with_bodies: bool) -> list[tupl
     return ranges
 
 
+def parse_for_markers(source: bytes, partial: bool = True) -> tuple[Tree, bool]:
+    """The tree the finder reads, and whether it is partial: only the file's head and the top-level
+    declarations holding gofail text, where the lexer is sure of their bounds and they parse
+    without an error; else the whole file (so every error and message is the whole parse's)."""
+    from gofail_py import syntax, toplevel  # tree-sitter only where a file holds gofail text
+
+    if partial:
+        ranges = toplevel.ranges_to_parse(source, (MARKER_TEXT, RUNTIME_TEXT))
+        if ranges is not None and ranges != [(0, len(source))]:
+            tree = syntax.parse_ranges(source, ranges)
+            if not tree.root_node.has_error:
+                return tree, True
+    return syntax.parse(source), False
+
+
 class _Finder:
-    def __init__(self, source: bytes, path: str) -> None:
-        from gofail_py import syntax  # tree-sitter only where a file holds gofail text
+    def __init__(self, source: bytes, path: str, partial: bool = True) -> None:
+        from gofail_py import syntax
 
         self.syntax = syntax
         self.source = source
         self.path = path
         self.lines = split_lines(source)
-        self.tree: Tree = syntax.parse(source)
+        self.tree: Tree = parse_for_markers(source, partial)[0]
         self.errors: list[MarkerError] = []
         self.prefix = render.marker_prefix()
         # line comments that open their line, by row; the candidates for headers, bodies and labels
@@ -315,11 +330,12 @@ def find_markers(source: bytes, path: str = "<source>") -> FileMarkers:
     return find_markers_and_lines(source, path)[0]
 
 
-def find_markers_and_lines(source: bytes, path: str = "<source>") -> tuple[FileMarkers, list[Line] | None]:
-    """find_markers, with the file's lines when it had to split them (so a rewrite splits once)."""
+def find_markers_and_lines(source: bytes, path: str = "<source>", *, partial: bool = True) -> tuple[FileMarkers, list[Line] | None]:
+    """find_markers, with the file's lines when it had to split them (so a rewrite splits once).
+    `partial=False` parses the whole file (tests compare the two)."""
     if not may_hold_markers(source):
         return FileMarkers(package=None, failpoints=(), labels=()), None
-    finder = _Finder(source, path)
+    finder = _Finder(source, path, partial)
     return finder.find(), finder.lines
 
 

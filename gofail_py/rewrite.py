@@ -76,9 +76,9 @@ def _all_enabled_code_valid(snippets: list[list[bytes]]) -> bool:
     return functions == starts
 
 
-def enable_source(source: bytes, path: str = "<source>") -> RewriteResult:
+def enable_source(source: bytes, path: str = "<source>", *, partial: bool = True) -> RewriteResult:
     """Turns every `// gofail:` comment into failpoint code, the bytes gofail v0.2.0 writes."""
-    markers, split = find_markers_and_lines(source, path)
+    markers, split = find_markers_and_lines(source, path, partial=partial)
     plain = [fp for fp in markers.failpoints if not fp.enabled]
     plain_labels = [label for label in markers.labels if not label.enabled]
     # like gofail, labels are only rewritten in files that hold failpoints
@@ -107,9 +107,9 @@ def enable_source(source: bytes, path: str = "<source>") -> RewriteResult:
     return RewriteResult(join_lines(lines), markers, changed=True, binding=binding_source(markers))
 
 
-def disable_source(source: bytes, path: str = "<source>") -> RewriteResult:
+def disable_source(source: bytes, path: str = "<source>", *, partial: bool = True) -> RewriteResult:
     """Turns enabled failpoint code (ours or gofail's) back into the `// gofail:` comments."""
-    markers, split = find_markers_and_lines(source, path)
+    markers, split = find_markers_and_lines(source, path, partial=partial)
     enabled = [fp for fp in markers.failpoints if fp.enabled]
     enabled_labels = [label for label in markers.labels if label.enabled]
     if not enabled and not enabled_labels:
