@@ -20,21 +20,26 @@ _LITERALS = re.compile(
 # Candidate boundaries; the leading newline lets the regex engine scan for it fast.
 _KEYWORD_LINE = re.compile(rb"\n(?:func|var|const|type|import|package)\b")
 _PACKAGE = re.compile(rb"package\b")
-# The last character of a declaration: `}` `)` `]`, an identifier or a number. A literal is
-# blanked before this check, so `var s = "x"` ends in `=` and is merged with what follows:
-# a lost chance to skip, never a wrong boundary.
+# The last character of a declaration: `}` `)` `]`, an identifier, a number or a literal (which
+# reads as `0`). After anything else (`var f =` above a `func` line) the line below continues it.
 _ENDINGS = frozenset(b"})]_0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _UNSURE = (b'"', b"'", b"`", b"/*")
+_SLASH = ord("/")
 _BRACKETS = ((b"{", b"}"), (b"(", b")"), (b"[", b"]"))
-# Merged spans are lexed again from their start; past this many bytes lexed per byte of the file
-# (raw strings full of keyword lines) the whole parse is cheaper.
+# A failed boundary test is lexed again from the same start at the next one; past this many bytes
+# lexed per byte of the file (raw strings full of keyword lines) the whole parse is cheaper.
 _MAX_RELEX = 3
+
+
+def _blank(literal: re.Match[bytes]) -> bytes:
+    """A comment reads as a space; a literal as `0`, which (like it) can end a declaration."""
+    return b" " if literal.group()[0] == _SLASH else b"0"
 
 
 def _closes(span: bytes) -> bool:
     """True when lexing `span` from a clean state ends clean: every comment and literal closed,
     brackets balanced, and a token that ends a declaration last (or nothing but comments)."""
-    code = _LITERALS.sub(b" ", span)
+    code = _LITERALS.sub(_blank, span)
     if any(mark in code for mark in _UNSURE):
         return False
     if any(code.count(open_) != code.count(close) for open_, close in _BRACKETS):
@@ -43,42 +48,57 @@ def _closes(span: bytes) -> bool:
     return not code or code[-1] in _ENDINGS
 
 
-def declarations(source: bytes) -> list[tuple[int, int]] | None:
-    """Line-aligned byte spans that tile the file, each one or more whole top-level declarations
-    (with the comments after them); the first starts at 0. None when the lexer is unsure."""
-    spans: list[tuple[int, int]] = []
-    start, lexed = 0, 0
-    for match in _KEYWORD_LINE.finditer(source):
-        boundary = match.start() + 1
-        lexed += boundary - start
-        if lexed > _MAX_RELEX * len(source):
-            return None
-        if _closes(source[start:boundary]):
-            spans.append((start, boundary))
-            start, lexed = boundary, 0
-    if start < len(source):
-        if not _closes(source[start:]):
-            return None
-        spans.append((start, len(source)))
-    return spans
+def _needle_at(source: bytes, needles: tuple[bytes, ...]) -> list[int]:
+    """Where the needles are, in order."""
+    found = []
+    for needle in needles:
+        position = source.find(needle)
+        while position >= 0:
+            found.append(position)
+            position = source.find(needle, position + 1)
+    return sorted(found)
 
 
 def ranges_to_parse(source: bytes, needles: tuple[bytes, ...]) -> list[tuple[int, int]] | None:
     """The byte ranges a parse needs to see every node near the needles: the file's head through
-    the package clause, and each declaration holding a needle; adjacent ones merged. None when the
-    whole file must be parsed (the lexer is unsure, or there is no package clause at a line start)."""
-    spans = declarations(source)
-    if spans is None:
-        return None
+    the package clause, and each top-level declaration holding a needle (with the comments after
+    it), line-aligned, adjacent ones merged. None when the whole file must be parsed: the lexer is
+    unsure, or no line starts with the package clause.
+
+    Every byte is lexed once, but only candidates next to a declaration with a needle are tested
+    as boundaries: the others are never needed (a long run of them is lexed in one piece)."""
+    candidates = [0, *[match.start() + 1 for match in _KEYWORD_LINE.finditer(source)], len(source)]
+    head = 0  # the raw segments through the one that starts with the package clause
+    while not _PACKAGE.match(source, candidates[head]):
+        head += 1
+        if head == len(candidates) - 1:
+            return None
+    wanted = [False] * (len(candidates) - 1)  # raw segment by raw segment: parsed or not
+    wanted[:head + 1] = [True] * (head + 1)
+    segment = 0
+    for position in _needle_at(source, needles):
+        while candidates[segment + 1] <= position:
+            segment += 1
+        wanted[segment] = True
     ranges: list[tuple[int, int]] = []
-    head = True
-    for start, end in spans:
-        if head:
-            head = not _PACKAGE.match(source, start)
-        elif not any(source.find(needle, start, end) >= 0 for needle in needles):
+    start, lexed, holds_needle = 0, 0, False  # the span since the last boundary
+    for index in range(1, len(candidates)):
+        boundary = candidates[index]
+        holds_needle = holds_needle or wanted[index - 1]
+        last = index == len(candidates) - 1
+        if not (last or holds_needle or wanted[index]):
+            continue  # no declaration next to it is parsed: no need to know whether it is a boundary
+        lexed += boundary - start
+        if lexed > _MAX_RELEX * len(source):
+            return None
+        if not _closes(source[start:boundary]):
+            if last:
+                return None
             continue
-        if ranges and ranges[-1][1] == start:
-            ranges[-1] = (ranges[-1][0], end)
-        else:
-            ranges.append((start, end))
-    return None if head else ranges
+        if holds_needle:
+            if ranges and ranges[-1][1] == start:
+                ranges[-1] = (ranges[-1][0], boundary)
+            else:
+                ranges.append((start, boundary))
+        start, holds_needle = boundary, False
+    return ranges
