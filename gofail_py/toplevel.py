@@ -60,21 +60,21 @@ def _needle_at(source: bytes, needles: tuple[bytes, ...]) -> list[int]:
 
 
 def ranges_to_parse(source: bytes, needles: tuple[bytes, ...]) -> list[tuple[int, int]] | None:
-    """The byte ranges a parse needs to see every node near the needles: the file's head through
-    the package clause, and each top-level declaration holding a needle (with the comments after
+    """The byte ranges a parse needs to see every node near the needles: the package clause, and
+    each top-level declaration holding a needle (with the comments after
     it), line-aligned, adjacent ones merged. None when the whole file must be parsed: the lexer is
     unsure, or no line starts with the package clause.
 
     Every byte is lexed once, but only candidates next to a declaration with a needle are tested
     as boundaries: the others are never needed (a long run of them is lexed in one piece)."""
     candidates = [0, *[match.start() + 1 for match in _KEYWORD_LINE.finditer(source)], len(source)]
-    head = 0  # the raw segments through the one that starts with the package clause
+    head = 0  # the raw segment that starts with the package clause
     while not _PACKAGE.match(source, candidates[head]):
         head += 1
         if head == len(candidates) - 1:
             return None
     wanted = [False] * (len(candidates) - 1)  # raw segment by raw segment: parsed or not
-    wanted[:head + 1] = [True] * (head + 1)
+    wanted[head] = True  # the package clause (what comes before it, comments, only if it holds a needle)
     segment = 0
     for position in _needle_at(source, needles):
         while candidates[segment + 1] <= position:

@@ -152,3 +152,14 @@ def test_a_syntax_error_in_a_parsed_declaration_parses_the_whole_file() -> None:
     source = _file(FILLER, broken, FILLER.replace("filler", "filler2"))
     assert toplevel.ranges_to_parse(source, (b"gofail",)) is not None
     assert not assert_same(source), "an ERROR node in the partial tree: the whole file is parsed"
+
+
+def test_comments_above_the_package_clause() -> None:
+    licensed = _file(FILLER, REAL, head="// Copyright: a long licence.\n/* more\nfunc notCode() {}\n*/\npackage p\n\n")
+    assert assert_same(licensed)
+    ranges = toplevel.ranges_to_parse(licensed, (b"gofail",))
+    assert ranges is not None and ranges[0][0] == licensed.index(b"package p"), "a comment without gofail text is not parsed"
+    marked = _file(FILLER, REAL, head="// gofail: var beforePackage int\npackage p\n\n")
+    assert assert_same(marked)
+    with pytest.raises(GofailError, match=r"f\.go:1:1: failpoint beforePackage is outside a function body"):
+        enable_source(marked, "f.go")
