@@ -293,14 +293,14 @@ class _Finder:
                 continue  # seen from an earlier range, or an if statement that only looks like a failpoint
             seen.add(node.start_byte)
             end_row = node.end_point.row
-            footer = render.failpoint_close(name, type_)
             body = []
             for body_row in range(row + 1, end_row + 1):
                 content = self.lines.content(body_row)
                 if body_row == end_row:
                     cut = content.find(render.footer_needle(name))
                     if cut < 0:
-                        self.error(body_row, 0, f"enabled failpoint {name} was edited: its last line lacks the footer {footer.decode()!r}")
+                        footer = render.failpoint_close(name, type_).decode()  # rendered for the message only
+                        self.error(body_row, 0, f"enabled failpoint {name} was edited: its last line lacks the footer {footer!r}")
                         break
                     content = content[:cut]
                 comment = self.body_line_to_comment(content, self.lines.content(row)[:column])
