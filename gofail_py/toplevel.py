@@ -20,9 +20,9 @@ _LITERALS = re.compile(
 # Candidate boundaries; the leading newline lets the regex engine scan for it fast.
 _KEYWORD_LINE = re.compile(rb"\n(?:func|var|const|type|import|package)\b")
 _PACKAGE = re.compile(rb"package\b")
-# The last character of a declaration: `}` `)` `]`, an identifier, a number or a literal (which
+# The last character of a declaration: `}` `)` `]` `;`, an identifier, a number or a literal (which
 # reads as `0`). After anything else (`var f =` above a `func` line) the line below continues it.
-_ENDINGS = frozenset(b"})]_0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_ENDINGS = frozenset(b"})];_0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _UNSURE = (b'"', b"'", b"`", b"/*")
 _SLASH = ord("/")
 _BRACKETS = ((b"{", b"}"), (b"(", b")"), (b"[", b"]"))

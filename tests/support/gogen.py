@@ -115,6 +115,11 @@ TOP_LEVEL = (
     "func unformattedN() {\nvar y = 1\n\t_ = y\n}",
     "var quoteN = '\"'\nvar tickN = \"`\"",
     "// gofail: var outsideN int",  # an error: every message must be the whole parse's
+    "func brokenN() {\n\tx := := 1\n}",  # invalid Go where no gofail text is: not parsed
+    "var = 1 +",
+    "type TN strct { ) (",
+    "func halfN() {\n\tif true {\n}",
+    "var semiN = 1;",
 )
 
 
