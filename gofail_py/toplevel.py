@@ -13,8 +13,8 @@ import re
 
 # Comments and literals, whole: what may hold brackets, quotes or keyword lines that are not code.
 # Unterminated ones do not match, which leaves a quote behind that marks the span as unsure.
-_LITERALS = re.compile(
-    rb'//[^\n]*|/\*.*?\*/|"[^"\\\n]*(?:\\.[^"\\\n]*)*"|`[^`]*`|\'[^\'\\\n]*(?:\\.[^\'\\\n]*)*\'',
+_LITERALS = re.compile(  # an escape never takes a newline: Go ends (and rejects) the literal there
+    rb'//[^\n]*|/\*.*?\*/|"[^"\\\n]*(?:\\[^\n][^"\\\n]*)*"|`[^`]*`|\'[^\'\\\n]*(?:\\[^\n][^\'\\\n]*)*\'',
     re.DOTALL,
 )
 # Candidate boundaries; the leading newline lets the regex engine scan for it fast.

@@ -163,3 +163,9 @@ def test_comments_above_the_package_clause() -> None:
     assert assert_same(marked)
     with pytest.raises(GofailError, match=r"f\.go:1:1: failpoint beforePackage is outside a function body"):
         enable_source(marked, "f.go")
+
+
+def test_a_string_that_runs_over_a_line_end_is_unsure() -> None:
+    source = _file(FILLER, 'var s = "open\\\nfunc f() {\n\t// gofail: var inString int\n}\n"\n', REAL)
+    assert toplevel.ranges_to_parse(source, (b"gofail",)) is None
+    assert not assert_same(source)
