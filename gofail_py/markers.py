@@ -24,8 +24,8 @@ _LABEL = re.compile(r"\s*(\w+):\s*")
 
 
 class Lines:
-    """A file's lines as tree-sitter counts them (split at ``\n`` only). A line's content is
-    without its ending (``\n`` or ``\r\n``); the last line may have none. Kept as the raw split
+    """A file's lines as tree-sitter counts them (split at ``\\n`` only). A line's content is
+    without its ending (``\\n`` or ``\\r\\n``); the last line may have none. Kept as the raw split
     (one C call, no object per line): only the lines near markers are ever looked at."""
 
     __slots__ = ("_raws",)
@@ -140,9 +140,10 @@ def _ranges_around(source: bytes, needle: bytes, with_bodies: bool) -> list[tupl
 
 
 def parse_for_markers(source: bytes, partial: bool = True) -> tuple[Tree, bool]:
-    """The tree the finder reads, and whether it is partial: only the file's head and the top-level
-    declarations holding gofail text, where the lexer is sure of their bounds and they parse
-    without an error; else the whole file (so every error and message is the whole parse's)."""
+    """The tree the finder reads, and whether it is partial: only the package clause and the
+    top-level declarations holding gofail text (toplevel.py), where the lexer is sure of their
+    bounds and they parse without an error; else the whole file (so every error, message and
+    position is the whole parse's)."""
     from gofail_py import syntax, toplevel  # tree-sitter only where a file holds gofail text
 
     if partial:

@@ -77,7 +77,8 @@ def _all_enabled_code_valid(snippets: list[list[bytes]]) -> bool:
 
 
 def enable_source(source: bytes, path: str = "<source>", *, partial: bool = True) -> RewriteResult:
-    """Turns every `// gofail:` comment into failpoint code, the bytes gofail v0.2.0 writes."""
+    """Turns every `// gofail:` comment into failpoint code, the bytes gofail v0.2.0 writes.
+    `partial=False` parses the whole file (tests compare the two ways; the result is the same)."""
     markers, split = find_markers_and_lines(source, path, partial=partial)
     plain = [fp for fp in markers.failpoints if not fp.enabled]
     plain_labels = [label for label in markers.labels if not label.enabled]
@@ -108,7 +109,8 @@ def enable_source(source: bytes, path: str = "<source>", *, partial: bool = True
 
 
 def disable_source(source: bytes, path: str = "<source>", *, partial: bool = True) -> RewriteResult:
-    """Turns enabled failpoint code (ours or gofail's) back into the `// gofail:` comments."""
+    """Turns enabled failpoint code (ours or gofail's) back into the `// gofail:` comments.
+    `partial=False` as for enable_source."""
     markers, split = find_markers_and_lines(source, path, partial=partial)
     enabled = [fp for fp in markers.failpoints if fp.enabled]
     enabled_labels = [label for label in markers.labels if label.enabled]

@@ -61,9 +61,9 @@ def _needle_at(source: bytes, needles: tuple[bytes, ...]) -> list[int]:
 
 def ranges_to_parse(source: bytes, needles: tuple[bytes, ...]) -> list[tuple[int, int]] | None:
     """The byte ranges a parse needs to see every node near the needles: the package clause, and
-    each top-level declaration holding a needle (with the comments after
-    it), line-aligned, adjacent ones merged. None when the whole file must be parsed: the lexer is
-    unsure, or no line starts with the package clause.
+    each top-level declaration holding a needle (with the comments after it), line-aligned,
+    adjacent ones merged. None when the whole file must be parsed: the lexer is unsure, or no
+    line starts with the package clause.
 
     Every byte is lexed once, but only candidates next to a declaration with a needle are tested
     as boundaries: the others are never needed (a long run of them is lexed in one piece)."""
@@ -74,7 +74,7 @@ def ranges_to_parse(source: bytes, needles: tuple[bytes, ...]) -> list[tuple[int
         if head == len(candidates) - 1:
             return None
     wanted = [False] * (len(candidates) - 1)  # raw segment by raw segment: parsed or not
-    wanted[head] = True  # the package clause (what comes before it, comments, only if it holds a needle)
+    wanted[head] = True  # the package clause; the comments above it only if they hold a needle
     segment = 0
     for position in _needle_at(source, needles):
         while candidates[segment + 1] <= position:
