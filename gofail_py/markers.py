@@ -142,15 +142,15 @@ def _ranges_around(source: bytes, needle: bytes, with_bodies: bool) -> list[tupl
 def parse_for_markers(source: bytes, partial: bool = True) -> tuple[Tree, bool]:
     """The tree the finder reads, and whether it is partial: only the package clause and the
     top-level declarations holding gofail text (toplevel.py), where the lexer is sure of their
-    bounds and they parse without an error; else the whole file (so every error, message and
-    position is the whole parse's)."""
+    bounds and they parse without an error and with a package clause; else the whole file (so
+    every error, message and position is the whole parse's)."""
     from gofail_py import syntax, toplevel  # tree-sitter only where a file holds gofail text
 
     if partial:
         ranges = toplevel.ranges_to_parse(source, (MARKER_TEXT, RUNTIME_TEXT))
         if ranges is not None and ranges != [(0, len(source))]:
             tree = syntax.parse_ranges(source, ranges)
-            if not tree.root_node.has_error:
+            if not tree.root_node.has_error and _package_of(tree) is not None:
                 return tree, True
     return syntax.parse(source), False
 

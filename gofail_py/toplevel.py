@@ -68,13 +68,11 @@ def ranges_to_parse(source: bytes, needles: tuple[bytes, ...]) -> list[tuple[int
     Every byte is lexed once, but only candidates next to a declaration with a needle are tested
     as boundaries: the others are never needed (a long run of them is lexed in one piece)."""
     candidates = [0, *[match.start() + 1 for match in _KEYWORD_LINE.finditer(source)], len(source)]
-    head = 0  # the raw segment that starts with the package clause
-    while not _PACKAGE.match(source, candidates[head]):
-        head += 1
-        if head == len(candidates) - 1:
-            return None
-    wanted = [False] * (len(candidates) - 1)  # raw segment by raw segment: parsed or not
-    wanted[head] = True  # the package clause; the comments above it only if they hold a needle
+    # raw segment by raw segment, parsed or not: the package clause (every line that starts with
+    # `package`: one may stand in a comment above it), the comments above it only with a needle
+    wanted = [bool(_PACKAGE.match(source, start)) for start in candidates[:-1]]
+    if not any(wanted):
+        return None
     segment = 0
     for position in _needle_at(source, needles):
         while candidates[segment + 1] <= position:

@@ -169,3 +169,16 @@ def test_a_string_that_runs_over_a_line_end_is_unsure() -> None:
     source = _file(FILLER, 'var s = "open\\\nfunc f() {\n\t// gofail: var inString int\n}\n"\n', REAL)
     assert toplevel.ranges_to_parse(source, (b"gofail",)) is None
     assert not assert_same(source)
+
+
+def test_a_package_line_inside_the_comment_above_the_package_clause() -> None:
+    """As in Go's own cmd/internal/obj/fips140.go: a doc comment with a line that starts `package`."""
+    source = _file(FILLER, REAL, head="/*\nDoc.\npackage has an init function\n*/\n\npackage p\n\n")
+    assert assert_same(source)
+    assert find_markers_and_lines(source)[0].package == "p"
+
+
+def test_a_partial_tree_without_the_package_clause_parses_the_whole_file() -> None:
+    source = _file(FILLER, REAL, head="/*\npackage decoy\n*/\nvar x = 1\n/* c */ package p\n\n")
+    assert toplevel.ranges_to_parse(source, (b"gofail",)) is not None
+    assert not assert_same(source), "no package clause in the parsed ranges: the whole file is parsed"
