@@ -3,6 +3,8 @@ exactly the markers, errors and rewritten bytes the whole-file parse finds."""
 
 from __future__ import annotations
 
+import os
+import random
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -55,6 +57,30 @@ def test_real_modules_parse_partially_and_alike(module: str, version: str, files
     assert len(sources) >= files
     partial = [assert_same(source) for source in sources]
     assert all(partial), "every real file with gofail text takes the partial way"
+
+
+@pytest.mark.slow
+def test_go_sources_with_markers_put_in_anywhere_alike() -> None:
+    """Go's own sources (a sample, with the file that once differed): a marker at the top of a
+    function body, and markers, labels and bodies put in at random lines (in functions, at top
+    level, in literals and comments)."""
+    root = Path(subprocess.run(["go", "env", "GOROOT"], capture_output=True, text=True, check=True).stdout.strip()) / "src"
+    files = sorted(str(path) for path in root.rglob("*.go") if path.is_file())
+    rng = random.Random(14)
+    sample = rng.sample(files, min(250, len(files))) + [p for p in files if p.endswith(os.path.join("obj", "fips140.go"))]
+    partial = 0
+    for path in sample:
+        lines = Path(path).read_bytes().split(b"\n")
+        bodies = [row for row, line in enumerate(lines) if line.startswith(b"func ") and line.endswith(b"{")]
+        if bodies:  # one at the top of a function body, where markers usually are
+            lines.insert(rng.choice(bodies) + 1, b"\t// gofail: var first struct{}")
+        for _ in range(rng.randint(0, 2)):
+            row = rng.randrange(len(lines))
+            indent = lines[row][: len(lines[row]) - len(lines[row].lstrip(b"\t"))]
+            lines.insert(row, indent + rng.choice([b"// gofail: var fp%d int" % row, b"// gofail: L%d:" % row,
+                                                     b"// gofail: var fp%d struct{}\n%s// return" % (row, indent)]))
+        partial += assert_same(b"\n".join(lines))
+    assert partial > len(sample) // 2
 
 
 def test_every_testdata_file_alike() -> None:
