@@ -43,7 +43,7 @@ _DIGEST = 16
 # A signature newer than this before the run that recorded it is "racy": the file may change again
 # within the file system's timestamp granularity (2 s on FAT) without its mtime moving.
 _RACY_NS = 2_000_000_000
-_CODE = ("cache.py", "markers.py", "render.py", "rewrite.py", "syntax.py", "resources.py")
+_CODE = ("cache.py", "markers.py", "render.py", "rewrite.py", "syntax.py", "resources.py", "toplevel.py")
 
 Signature = tuple[int, int, int, int, int]  # st_ino, st_dev, st_size, st_mtime_ns, st_ctime_ns
 

@@ -22,25 +22,35 @@ _LEADING_BLANKS = re.compile(rb"[ \t]*")
 _LABEL = re.compile(r"\s*(\w+):\s*")
 
 
-class Line(NamedTuple):
-    """One source line split into its content and its line ending (``\\n``, ``\\r\\n`` or none)."""
+class Lines:
+    """A file's lines as tree-sitter counts them (split at ``\\n`` only). A line's content is
+    without its ending (``\\n`` or ``\\r\\n``); the last line may have none. Kept as the raw split
+    (one C call, no object per line): only the lines near markers are ever looked at."""
 
-    content: bytes
-    ending: bytes
+    __slots__ = ("_raws",)
 
+    def __init__(self, source: bytes) -> None:
+        self._raws = source.split(b"\n")  # the last item is what follows the last newline
 
-def split_lines(source: bytes) -> list[Line]:
-    """The lines of a file as tree-sitter counts them (split at ``\\n`` only)."""
-    raws = source.split(b"\n")
-    last = raws.pop()  # after the last newline: no ending, and no line at all when empty
-    lines = [Line(raw[:-1], b"\r\n") if raw[-1:] == b"\r" else Line(raw, b"\n") for raw in raws]
-    if last:
-        lines.append(Line(last, b""))
-    return lines
+    def __len__(self) -> int:
+        return len(self._raws) - (not self._raws[-1])
 
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Lines) and self._raws == other._raws
 
-def join_lines(lines: list[Line]) -> bytes:
-    return b"".join(line.content + line.ending for line in lines)
+    __hash__ = None  # type: ignore[assignment]  # mutable
+
+    def _crlf(self, row: int) -> bool:
+        return self._raws[row][-1:] == b"\r" and row < len(self._raws) - 1
+
+    def content(self, row: int) -> bytes:
+        return self._raws[row][:-1] if self._crlf(row) else self._raws[row]
+
+    def set_content(self, row: int, content: bytes) -> None:
+        self._raws[row] = content + b"\r" if self._crlf(row) else content
+
+    def join(self) -> bytes:
+        return b"\n".join(self._raws)
 
 
 # The records below are NamedTuples, not frozen dataclasses: a warm run loads them from the cache
@@ -127,15 +137,31 @@ def _ranges_around(source: bytes, needle: bytes, with_bodies: bool) -> list[tupl
     return ranges
 
 
+def parse_for_markers(source: bytes, partial: bool = True) -> tuple[Tree, bool]:
+    """The tree the finder reads, and whether it is partial: only the package clause and the
+    top-level declarations holding gofail text (toplevel.py), where the lexer is sure of their
+    bounds and they parse without an error and with a package clause; else the whole file (so
+    every error, message and position is the whole parse's)."""
+    from gofail_py import syntax, toplevel  # tree-sitter only where a file holds gofail text
+
+    if partial:
+        ranges = toplevel.ranges_to_parse(source, (MARKER_TEXT, RUNTIME_TEXT))
+        if ranges is not None and ranges != [(0, len(source))]:
+            tree = syntax.parse_ranges(source, ranges)
+            if not tree.root_node.has_error and _package_of(tree) is not None:
+                return tree, True
+    return syntax.parse(source), False
+
+
 class _Finder:
-    def __init__(self, source: bytes, path: str) -> None:
-        from gofail_py import syntax  # tree-sitter only where a file holds gofail text
+    def __init__(self, source: bytes, path: str, partial: bool = True) -> None:
+        from gofail_py import syntax
 
         self.syntax = syntax
         self.source = source
         self.path = path
-        self.lines = split_lines(source)
-        self.tree: Tree = syntax.parse(source)
+        self.lines = Lines(source)
+        self.tree: Tree = parse_for_markers(source, partial)[0]
         self.errors: list[MarkerError] = []
         self.prefix = render.marker_prefix()
         # line comments that open their line, by row; the candidates for headers, bodies and labels
@@ -143,12 +169,12 @@ class _Finder:
         self.enabled_labels: list[Node] = []
 
     def error(self, row: int, byte_column: int, message: str) -> None:
-        content = self.lines[row].content if row < len(self.lines) else b""
+        content = self.lines.content(row) if row < len(self.lines) else b""
         self.errors.append(MarkerError(self.path, row + 1, char_column(content, byte_column), message))
 
     def opens_line(self, node: Node) -> bool:
         row, column = node.start_point
-        return not self.lines[row].content[:column].strip(b" \t")
+        return not self.lines.content(row)[:column].strip(b" \t")
 
     def comment_text(self, node: Node) -> bytes:
         return node.text.rstrip(b"\r") if node.text is not None else b""
@@ -218,7 +244,7 @@ class _Finder:
                 if label is None or not is_go_identifier(label.group(1)):
                     self.error(row, rest_column, f"malformed gofail label {text.strip()!r}: expected `// gofail: NAME:`")
                 elif self.check_placement(node, f"label {label.group(1)}"):
-                    labels.append(Label(label.group(1), row + 1, char_column(self.lines[row].content, column), False))
+                    labels.append(Label(label.group(1), row + 1, char_column(self.lines.content(row), column), False))
                 continue
             fields = text.split()
             if len(fields) != 3 or fields[0] != "var":
@@ -236,14 +262,14 @@ class _Finder:
             while next_row in self.line_comments and not self.is_marker(self.line_comments[next_row]):
                 body_rows.append(next_row)
                 next_row += 1
-            comments = tuple(self.lines[r].content for r in body_rows)
+            comments = tuple(self.lines.content(r) for r in body_rows)
             end_row = body_rows[-1] if body_rows else row
             failpoints.append(self.failpoint(name, type_, row, column, end_row, False, comments))
 
     def failpoint(self, name: str, type_: str, row: int, column: int, end_row: int, enabled: bool,
                   body_comments: tuple[bytes, ...]) -> Failpoint:
         """A Failpoint from 0-based rows and the byte column of its `//` or `if`."""
-        content = self.lines[row].content
+        content = self.lines.content(row)
         return Failpoint(name, type_, row + 1, char_column(content, column), end_row + 1, enabled, content[:column], body_comments)
 
     def find_enabled(self, failpoints: list[Failpoint], labels: list[Label]) -> None:
@@ -266,17 +292,17 @@ class _Finder:
                 continue  # seen from an earlier range, or an if statement that only looks like a failpoint
             seen.add(node.start_byte)
             end_row = node.end_point.row
-            footer = render.failpoint_close(name, type_)
             body = []
             for body_row in range(row + 1, end_row + 1):
-                content = self.lines[body_row].content
+                content = self.lines.content(body_row)
                 if body_row == end_row:
                     cut = content.find(render.footer_needle(name))
                     if cut < 0:
-                        self.error(body_row, 0, f"enabled failpoint {name} was edited: its last line lacks the footer {footer.decode()!r}")
+                        footer = render.failpoint_close(name, type_).decode()  # rendered for the message only
+                        self.error(body_row, 0, f"enabled failpoint {name} was edited: its last line lacks the footer {footer!r}")
                         break
                     content = content[:cut]
-                comment = self.body_line_to_comment(content, self.lines[row].content[:column])
+                comment = self.body_line_to_comment(content, self.lines.content(row)[:column])
                 if comment is None:
                     self.error(body_row, 0, f"enabled failpoint {name} was edited: body line does not start with the tab enable puts there")
                     break
@@ -284,10 +310,10 @@ class _Finder:
             failpoints.append(self.failpoint(name, type_, row, column, end_row, True, tuple(body)))
         for node in self.enabled_labels:
             row, column = node.start_point
-            after = self.lines[row].content[node.end_point.column:].decode("utf-8", "replace")
+            after = self.lines.content(row)[node.end_point.column:].decode("utf-8", "replace")
             label = _LABEL.fullmatch(after)
             if label is not None:
-                labels.append(Label(label.group(1), row + 1, char_column(self.lines[row].content, column), True))
+                labels.append(Label(label.group(1), row + 1, char_column(self.lines.content(row), column), True))
 
     @staticmethod
     def body_line_to_comment(content: bytes, indent: bytes) -> bytes | None:
@@ -313,11 +339,12 @@ def find_markers(source: bytes, path: str = "<source>") -> FileMarkers:
     return find_markers_and_lines(source, path)[0]
 
 
-def find_markers_and_lines(source: bytes, path: str = "<source>") -> tuple[FileMarkers, list[Line] | None]:
-    """find_markers, with the file's lines when it had to split them (so a rewrite splits once)."""
+def find_markers_and_lines(source: bytes, path: str = "<source>", *, partial: bool = True) -> tuple[FileMarkers, Lines | None]:
+    """find_markers, with the file's lines when it had to split them (so a rewrite splits once).
+    `partial=False` parses the whole file (tests compare the two)."""
     if not may_hold_markers(source):
         return FileMarkers(package=None, failpoints=(), labels=()), None
-    finder = _Finder(source, path)
+    finder = _Finder(source, path, partial)
     return finder.find(), finder.lines
 
 

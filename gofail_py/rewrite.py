@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 from gofail_py import render
 from gofail_py.errors import MarkerError, MarkerErrors
-from gofail_py.markers import FileMarkers, Failpoint, Line, char_column, find_markers_and_lines, join_lines, split_lines
+from gofail_py.markers import FileMarkers, Failpoint, Lines, char_column, find_markers_and_lines
 
 NO_VALUE_TYPE = "struct{}"
 
@@ -76,15 +76,16 @@ def _all_enabled_code_valid(snippets: list[list[bytes]]) -> bool:
     return functions == starts
 
 
-def enable_source(source: bytes, path: str = "<source>") -> RewriteResult:
-    """Turns every `// gofail:` comment into failpoint code, the bytes gofail v0.2.0 writes."""
-    markers, split = find_markers_and_lines(source, path)
+def enable_source(source: bytes, path: str = "<source>", *, partial: bool = True) -> RewriteResult:
+    """Turns every `// gofail:` comment into failpoint code, the bytes gofail v0.2.0 writes.
+    `partial=False` parses the whole file (tests compare the two ways; the result is the same)."""
+    markers, split = find_markers_and_lines(source, path, partial=partial)
     plain = [fp for fp in markers.failpoints if not fp.enabled]
     plain_labels = [label for label in markers.labels if not label.enabled]
     # like gofail, labels are only rewritten in files that hold failpoints
     if not plain and not (plain_labels and markers.failpoints):
         return RewriteResult(source, markers, changed=False, binding=binding_source(markers))
-    lines = split if split is not None else split_lines(source)
+    lines = split if split is not None else Lines(source)
     errors: list[MarkerError] = []
     enabled = [enabled_lines(fp) for fp in plain]
     checked = _all_enabled_code_valid(enabled)
@@ -97,34 +98,35 @@ def enable_source(source: bytes, path: str = "<source>") -> RewriteResult:
             continue
         for offset, content in enumerate(new):
             row = fp.line - 1 + offset
-            lines[row] = lines[row]._replace(content=content)
+            lines.set_content(row, content)
     if errors:
         raise MarkerErrors(errors)
     prefix, label_code = render.marker_prefix(), render.label_enabled()
     for label in plain_labels:
         row = label.line - 1
-        lines[row] = lines[row]._replace(content=lines[row].content.replace(prefix, label_code, 1))
-    return RewriteResult(join_lines(lines), markers, changed=True, binding=binding_source(markers))
+        lines.set_content(row, lines.content(row).replace(prefix, label_code, 1))
+    return RewriteResult(lines.join(), markers, changed=True, binding=binding_source(markers))
 
 
-def disable_source(source: bytes, path: str = "<source>") -> RewriteResult:
-    """Turns enabled failpoint code (ours or gofail's) back into the `// gofail:` comments."""
-    markers, split = find_markers_and_lines(source, path)
+def disable_source(source: bytes, path: str = "<source>", *, partial: bool = True) -> RewriteResult:
+    """Turns enabled failpoint code (ours or gofail's) back into the `// gofail:` comments.
+    `partial=False` as for enable_source."""
+    markers, split = find_markers_and_lines(source, path, partial=partial)
     enabled = [fp for fp in markers.failpoints if fp.enabled]
     enabled_labels = [label for label in markers.labels if label.enabled]
     if not enabled and not enabled_labels:
         return RewriteResult(source, markers, changed=False)
-    lines: list[Line] = split if split is not None else split_lines(source)
+    lines = split if split is not None else Lines(source)
     for fp in enabled:
         comments = [render.failpoint_comment(fp.indent, fp.name, fp.type), *fp.body_comments]
         for offset, content in enumerate(comments):
             row = fp.line - 1 + offset
-            lines[row] = lines[row]._replace(content=content)
+            lines.set_content(row, content)
     prefix, label_code = render.marker_prefix(), render.label_enabled()
     for label in enabled_labels:
         row = label.line - 1
-        lines[row] = lines[row]._replace(content=lines[row].content.replace(label_code, prefix, 1))
-    return RewriteResult(join_lines(lines), markers, changed=True)
+        lines.set_content(row, lines.content(row).replace(label_code, prefix, 1))
+    return RewriteResult(lines.join(), markers, changed=True)
 
 
 def binding_file_name(go_file_name: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 
 import tree_sitter_go
-from tree_sitter import Language, Node, Parser, Query, QueryCursor, Tree
+from tree_sitter import Language, Node, Parser, Point, Query, QueryCursor, Range, Tree
 
 from gofail_py.resources import read_query
 
@@ -22,6 +22,23 @@ def _parser() -> Parser:
 
 def parse(source: bytes) -> Tree:
     return _parser().parse(source)
+
+
+@cache
+def _range_parser() -> Parser:  # its own parser: included_ranges stay set between calls
+    return Parser(go_language())
+
+
+def _point(source: bytes, offset: int) -> Point:
+    row = source.count(b"\n", 0, offset)
+    return Point(row, offset - source.rfind(b"\n", 0, offset) - 1)
+
+
+def parse_ranges(source: bytes, ranges: list[tuple[int, int]]) -> Tree:
+    """A parse of the given byte ranges only; nodes keep the bytes, rows and columns of `source`."""
+    parser = _range_parser()
+    parser.included_ranges = [Range(_point(source, start), _point(source, end), start, end) for start, end in ranges]
+    return parser.parse(source)
 
 
 @cache

@@ -98,3 +98,43 @@ def go_files(draw: st.DrawFn) -> bytes:
         writer.emit(0, "}\n")
     newline = draw(st.sampled_from(["\n", "\r\n"]))
     return newline.join(writer.lines).encode() + newline.encode()
+
+
+# Top-level declarations around the functions, for the partial parse (only declarations with
+# gofail text are parsed): decoys whose keyword lines or markers sit inside literals or comments,
+# declarations that hold failpoints outside a func declaration, and code a lexer could misread.
+TOP_LEVEL = (
+    "func plainN() int {\n\treturn 1\n}",
+    "var rawN = `\nfunc hiddenN() {\n\t// gofail: var rawHiddenN int\n}\n`",
+    "/*\nfunc commentedN() {\n// gofail: var blockHiddenN int\n}\n*/",
+    "var literalN = func() {\n\t// gofail: var inLiteralN struct{}\n}",
+    "type TN struct {\n\tA int // }\n}",
+    'const (\n\tcN = "}{"\n\tdN = \'}\'\n)',
+    'var stringN = "// gofail: var stringDecoyN int"',
+    "var continuedN =\nfunc() int { return 1 }()",
+    "func unformattedN() {\nvar y = 1\n\t_ = y\n}",
+    "var quoteN = '\"'\nvar tickN = \"`\"",
+    "// gofail: var outsideN int",  # an error: every message must be the whole parse's
+    "func brokenN() {\n\tx := := 1\n}",  # invalid Go where no gofail text is: not parsed
+    "var = 1 +",
+    "type TN strct { ) (",
+    "func halfN() {\n\tif true {\n}",
+    "var semiN = 1;",
+)
+
+
+@st.composite
+def files_with_declarations(draw: st.DrawFn) -> bytes:
+    """A Go file whose functions with failpoints stand among other top-level declarations."""
+    writer = _Writer(indent_unit=draw(st.sampled_from(["\t", "    "])))
+    writer.emit(0, draw(st.sampled_from(["package generated\n", "// Package doc.\npackage generated\n",
+                                          "/*\nfunc license() {}\n*/\npackage generated\n"])))
+    for _ in range(draw(st.integers(1, 6))):
+        if draw(st.booleans()):
+            writer.emit(0, f"func {writer.name('F')}() {{")
+            draw(statements(writer, 1, None, budget=1))
+            writer.emit(0, "}\n")
+        else:
+            writer.emit(0, draw(st.sampled_from(TOP_LEVEL)).replace("N", writer.name("n")) + "\n")
+    newline = draw(st.sampled_from(["\n", "\r\n"]))
+    return newline.join(writer.lines).encode() + newline.encode()
