@@ -12,7 +12,7 @@ from gofail_py import cache as result_cache
 from gofail_py import gomod, rewrite, runlock
 from gofail_py.collect import LocatedFailpoint, collect
 from gofail_py.errors import GoModUndoError, MarkerError, MarkerErrors, WorkspaceError
-from gofail_py.fileio import FileChange, apply_changes, check_writable, is_regular, write_atomic
+from gofail_py.fileio import FileChange, apply_changes, discard, is_regular, stage_changes, write_atomic
 from gofail_py.gofiles import Found, PathArg, find_go_files, is_dir, read_source
 from gofail_py.gomod import GO_MOD_STATE, RUNTIME_MODULE, RUNTIME_VERSION, module_root
 from gofail_py.markers import FileMarkers, may_hold_markers
@@ -198,11 +198,17 @@ def _modules_of(plan: Plan) -> list[Path]:
     return roots
 
 
-def _apply(plan: Plan) -> None:
-    check_writable(plan.changes)
-    for stale in plan.stale_temp_files:
-        stale.unlink(missing_ok=True)
-    apply_changes(plan.changes)
+def _apply(plan: Plan, staged: dict[Path, str] | None = None) -> None:
+    """Stages every change (all checks), removes stale temp files, then renames all into place."""
+    if staged is None:
+        staged = stage_changes(plan.changes)
+    try:
+        for stale in plan.stale_temp_files:
+            stale.unlink(missing_ok=True)
+    except BaseException:
+        discard(staged)
+        raise
+    apply_changes(plan.changes, staged)
 
 
 def apply(plan: Plan) -> None:
@@ -219,15 +225,16 @@ def enable(paths: Sequence[PathArg], *, dry_run: bool = False, go_get: bool = Fa
         if dry_run:
             plan.go_mod_diff = "".join(gomod.preview(root) for root in roots)
             return plan
-        check_writable(plan.changes)
+        staged = stage_changes(plan.changes)  # every check, before go.mod is touched
         plan.module_roots = roots
         saved: list[Path] = []  # modules whose go.mod this run changed first: a failure puts them back
         try:
             for root in roots:
                 if _go_mod_step(gomod.require_runtime, root):
                     saved.append(root)
-            _apply(plan)
+            _apply(plan, staged)
         except BaseException:
+            discard(staged)
             for root in saved:
                 _go_mod_step(gomod.restore, root)
             raise
