@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gofail_py import rewrite
+from gofail_py.cache import HAS_BINDING_NAMES, HAS_GO_MOD, NO_SIGNATURE, RESCAN, SIGNATURE, Index, Listing
 from gofail_py.errors import MarkerError, WorkspaceError
 from gofail_py.fileio import is_regular
 from gofail_py.markers import may_hold_markers
@@ -30,46 +31,109 @@ class Found:
     files: list[str] = field(default_factory=list)
     links: list[Path] = field(default_factory=list)
     stale: list[Path] = field(default_factory=list)
-    entries: dict[str, os.DirEntry[str]] = field(default_factory=dict)  # files met in a scan, for their stat
-    names: set[str] = field(default_factory=set)  # every .go path met in a scan, links included
+    names: set[str] = field(default_factory=set)  # the .go paths (links included) in binding_dirs
     dirs: set[str] = field(default_factory=set)  # the directories scanned
     binding_dirs: set[str] = field(default_factory=set)  # ... that hold a file named like a binding
     entered: set[str] = field(default_factory=set)  # ... reached from their parent's listing (no links)
     module_dirs: set[str] = field(default_factory=set)  # ... that hold a go.mod
+    file_dirs: set[str] = field(default_factory=set)  # ... that hold a Go file of `files`
+    direct: set[str] = field(default_factory=set)  # files named on the command line, not listed
+    # With the stat index (cache.Index): each scanned directory's listing for the next run, and
+    # the recorded signature of every listed file that held no gofail text when last read.
+    index: Index | None = None
+    listings: dict[str, tuple[tuple[int, int, int, int], tuple[str, ...], tuple[str, ...], int]] = field(default_factory=dict)
+    known: dict[str, bytes] = field(default_factory=dict)
+    racy: bool = False  # a directory unchanged but too recent to trust: record it again
+
+
+def _reuse(directory: str, prefix: str, listing: Listing, found: Found) -> list[str]:
+    """A directory unchanged since the index recorded it: its listing, without scandir."""
+    signature, subdirs, names, flags, packed = listing
+    found.dirs.add(directory)
+    found.listings[directory] = (signature, subdirs, names, flags)
+    if names:
+        paths = [prefix + name for name in names]
+        found.files += paths
+        found.file_dirs.add(directory)
+        if flags & HAS_BINDING_NAMES:
+            found.binding_dirs.add(directory)
+            found.names.update(paths)
+        known, size, start = found.known, SIGNATURE.size, 0
+        for path in paths:
+            recorded = packed[start:start + size]
+            if recorded != NO_SIGNATURE:
+                known[path] = recorded
+            start += size
+    if flags & HAS_GO_MOD:
+        found.module_dirs.add(directory)
+    return [prefix + name for name in subdirs]
 
 
 def _scan_dir(directory: str, found: Found) -> list[str]:
-    """Adds a directory's Go files; returns its subdirectories that `...` would enter."""
-    subdirs = []
+    """Adds a directory's Go files; returns its subdirectories that `...` would enter. With the
+    index, a directory whose signature is unchanged (and not racy) is taken from it."""
+    prefix = "" if directory == "." else directory if directory.endswith("/") else directory + "/"
+    index, old, signature = found.index, None, (0, 0, 0, 0)
     try:
+        if index is not None:
+            info = os.stat(directory)  # before the listing: a change during it moves the signature
+            signature = (info.st_ino, info.st_dev, info.st_mtime_ns, info.st_ctime_ns)
+            old = index.listings.get(directory)
+            if old is not None and old[0] == signature and not old[3] & RESCAN:
+                if info.st_mtime_ns < index.trusted_before and info.st_ctime_ns < index.trusted_before:
+                    return _reuse(directory, prefix, old, found)
+                found.racy = True
+        go, rest = [], []
         with os.scandir(directory) as scan:
-            entries = sorted(scan, key=lambda e: e.name)
+            for entry in scan:  # runs once per file of the tree: the common case first, no Path
+                name = entry.name
+                if name.endswith(".go") and name[0] not in "._" and entry.is_file(follow_symlinks=False):
+                    go.append(name)  # from the directory listing: no extra stat
+                else:
+                    rest.append(entry)
     except OSError as error:
         raise WorkspaceError(f"{directory}: cannot read directory: {error.strerror}") from error
     found.dirs.add(directory)
-    prefix = "" if directory == "." else directory if directory.endswith("/") else directory + "/"
-    for entry in entries:  # runs once per file of the tree: names tested inline, no Path
+    go.sort()
+    subdirs, others, flags = [], [], 0
+    for entry in sorted(rest, key=lambda e: e.name):  # directories and what is not a plain Go file: few
         name = entry.name
-        path = prefix + name
         if entry.is_dir(follow_symlinks=False):
             if not name.startswith((".", "_")) and name not in _SKIPPED_DIRS:
-                subdirs.append(path)
+                subdirs.append(name)
         elif name.startswith((".", "_")):  # the go tool ignores such files
             if STALE_TEMP.match(name):
-                found.stale.append(Path(path))
+                found.stale.append(Path(prefix + name))
+                flags |= RESCAN
         elif name == "go.mod":
             if entry.is_file():  # follows a link, as gomod.module_root does
                 found.module_dirs.add(directory)
-        elif name.endswith(".go"):
-            found.names.add(path)
-            if name.endswith((".fail.go", ".fail_test.go")):
-                found.binding_dirs.add(directory)
-            if entry.is_file(follow_symlinks=False):  # from the directory listing: no extra stat
-                found.files.append(path)
-                found.entries[path] = entry
-            else:
-                _add_file(path, found)
-    return subdirs
+                flags |= HAS_GO_MOD
+            if not entry.is_file(follow_symlinks=False):
+                flags |= RESCAN
+        elif name.endswith(".go"):  # a link, or not a regular file
+            others.append(name)
+            flags |= RESCAN
+    paths = [prefix + name for name in go]
+    found.files += paths
+    if paths:
+        found.file_dirs.add(directory)
+    if any(name.endswith((".fail.go", ".fail_test.go")) for name in go + others):
+        found.binding_dirs.add(directory)
+        found.names.update(paths, [prefix + name for name in others])
+        flags |= HAS_BINDING_NAMES
+    for name in others:
+        _add_file(prefix + name, found)
+    if index is not None:
+        found.listings[directory] = (signature, tuple(subdirs), tuple(go), flags)
+        if old is not None and old[4]:  # a changed directory: its unchanged files keep their signatures
+            size, packed = SIGNATURE.size, old[4]
+            position = {name: start for start, name in enumerate(old[2])}
+            for name, path in zip(go, paths):
+                start = position.get(name, -1) * size
+                if start >= 0 and packed[start:start + size] != NO_SIGNATURE:
+                    found.known[path] = packed[start:start + size]
+    return [prefix + name for name in subdirs]
 
 
 def _add_file(path: str, found: Found) -> None:
@@ -92,6 +156,8 @@ def _add_file(path: str, found: Found) -> None:
         raise WorkspaceError(f"{path}: not a regular file (a FIFO, socket or device); gofail-py reads only regular .go files")
     else:
         found.files.append(path)
+        directory = path.rpartition("/")[0]
+        found.file_dirs.add(directory or ("/" if path.startswith("/") else "."))
 
 
 def is_dir(path: Path) -> bool:
@@ -101,12 +167,13 @@ def is_dir(path: Path) -> bool:
         return False
 
 
-def find_go_files(paths: Sequence[PathArg]) -> Found:
-    """The Go files named by files, package directories and `DIR/...` patterns (as `go` reads them)."""
+def find_go_files(paths: Sequence[PathArg], index: Index | None = None) -> Found:
+    """The Go files named by files, package directories and `DIR/...` patterns (as `go` reads
+    them); index: the stat index of this command line (cache.Store.load_index), if used."""
     from gofail_py import argcheck
 
     argcheck.many(paths, "paths", "['./pkg', './...']", paths=True)
-    found = Found()
+    found = Found(index=index)
     for arg in paths or ["."]:
         text = os.fspath(arg)
         recursive = text == "..." or text.endswith("/...")
@@ -134,8 +201,10 @@ def find_go_files(paths: Sequence[PathArg]) -> Found:
                     raise WorkspaceError(f"{text}: no such file (a symbolic link to {os.readlink(path)})") from None
                 except OSError:
                     pass  # a loop: _add_file says so
+            found.direct.add(str(path))
             _add_file(str(path), found)
-    found.files = list(dict.fromkeys(found.files))
+    if len(paths) > 1:
+        found.files = list(dict.fromkeys(found.files))
     return found
 
 

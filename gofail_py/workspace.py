@@ -10,7 +10,7 @@ from typing import TypeVar
 
 from gofail_py import cache as result_cache
 from gofail_py import gomod, rewrite, runlock
-from gofail_py.collect import LocatedFailpoint, collect
+from gofail_py.collect import LocatedFailpoint, collect, scan
 from gofail_py.errors import GoModUndoError, MarkerError, MarkerErrors, WorkspaceError
 from gofail_py.fileio import FileChange, apply_changes, discard, is_regular, stage_changes, write_atomic
 from gofail_py.gofiles import Found, PathArg, find_go_files, is_dir, read_source
@@ -173,8 +173,7 @@ def _lock_keys(paths: Sequence[PathArg], found: Found) -> list[Path]:
                 roots[directory] = module_root(Path(directory))
         return roots[directory]
 
-    directories = {path.rpartition("/")[0] or ("/" if path.startswith("/") else ".") for path in found.files}
-    for directory in sorted(directories):
+    for directory in sorted(found.file_dirs):
         root = root_of(directory)
         if root is not None:
             keys.append(root)
@@ -218,7 +217,7 @@ def apply(plan: Plan) -> None:
 
 def enable(paths: Sequence[PathArg], *, dry_run: bool = False, go_get: bool = False, cache: bool = True) -> Plan:
     """Enables every failpoint under the paths; validates everything before writing anything."""
-    found = find_go_files(paths)
+    found = scan(paths, cache)
     with runlock.hold(_lock_keys(paths, found)):
         plan = plan_enable(paths, cache, found)
         roots = _modules_of(plan) if go_get else []
@@ -243,7 +242,7 @@ def enable(paths: Sequence[PathArg], *, dry_run: bool = False, go_get: bool = Fa
 
 def disable(paths: Sequence[PathArg], *, dry_run: bool = False, cache: bool = True) -> Plan:
     """Disables every failpoint under the paths and undoes what --go-get did to go.mod/go.sum."""
-    found = find_go_files(paths)
+    found = scan(paths, cache)
     with runlock.hold(_lock_keys(paths, found)):
         plan = plan_disable(paths, cache, found)
         if dry_run:

@@ -124,10 +124,12 @@ def test_a_plain_file_that_gains_a_marker_is_read_again(tmp_path: Path) -> None:
 def test_index_trusts_no_racy_signature(tmp_path: Path) -> None:
     store = cache.Store(tmp_path)
     now = time.time_ns()
-    entry, _, _ = store.plain_files("key")
-    store.save_plain_files(entry, {"old.go": (1, 2, 3, now - 10**10, now - 10**10), "racy.go": (1, 2, 3, now, now)})
-    _, signatures, trusted_before = cache.Store(tmp_path).plain_files("key")
-    assert signatures["old.go"][3] < trusted_before <= signatures["racy.go"][3]
+    index = store.load_index("key")
+    packed = cache.SIGNATURE.pack(1, 2, 3, now - 10**10, now - 10**10) + cache.SIGNATURE.pack(1, 2, 3, now, now)
+    store.save_index(index, {".": ((1, 2, now, now), (), ("old.go", "racy.go"), 0, packed)})
+    loaded = cache.Store(tmp_path).load_index("key")
+    signatures = loaded.signatures()
+    assert signatures["old.go"][3] < loaded.trusted_before <= signatures["racy.go"][3]
 
 
 def _damage(home: Path, how: str) -> int:
@@ -209,8 +211,10 @@ def test_a_racy_index_is_recorded_again_until_trusted(tmp_path: Path) -> None:
     time.sleep(2.2)
     for _ in range(2):
         assert _run(tree, home, "list", "./...").returncode == 0
-    _, signatures, trusted_before = cache.Store(home / "gofail-py").plain_files("\0".join([str(tree), "./..."]))
+    index = cache.Store(home / "gofail-py").load_index("\0".join([str(tree), "./..."]))
+    signatures, trusted_before = index.signatures(), index.trusted_before
     assert signatures and all(sig[3] < trusted_before and sig[4] < trusted_before for sig in signatures.values())
+    assert index.listings and all(sig[2] < trusted_before and sig[3] < trusted_before for sig, *_ in index.listings.values())
 
 
 def test_compiled_templates_are_current_and_used(tmp_path: Path) -> None:
