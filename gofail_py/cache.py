@@ -43,19 +43,19 @@ if TYPE_CHECKING:
 
 _MAGIC = b"gofail-py cache 1\n"
 _DIGEST = 16
-# A signature newer than this before the run that recorded it is "racy": the file may change again
+# A signature newer than this before the run that takes it is "racy": the file may change again
 # within the file system's timestamp granularity (2 s on FAT) without its mtime moving.
-_RACY_NS = 2_000_000_000
+RACY_NS = 2_000_000_000
 _CODE = ("cache.py", "markers.py", "render.py", "rewrite.py", "syntax.py", "resources.py")
 
-_INDEX_FORMAT = 2
+_INDEX_FORMAT = 3
 # A file's stat signature, packed (one bytes object per directory unmarshals far faster than a
 # tuple per file): st_ino, st_dev, st_size, st_mtime_ns, st_ctime_ns; all zero: none recorded.
 SIGNATURE = struct.Struct("<QQqqq")
 NO_SIGNATURE = bytes(SIGNATURE.size)
 # flags of a listing
 HAS_BINDING_NAMES, HAS_GO_MOD, RESCAN = 1, 2, 4
-# One directory's listing: its own signature (st_ino, st_dev, st_mtime_ns, st_ctime_ns), the names
+# One directory's listing: its own signature (st_ino, st_dev, st_mtime_ns, st_ctime_ns; zeros: racy), the names
 # of the subdirectories `...` enters and of its regular Go files (sorted), flags (RESCAN: it holds
 # something whose state its signature does not cover: a link, a stale temp file, a go.mod link),
 # and the packed signatures of its Go files that held no gofail text, in the names' order.
@@ -63,14 +63,15 @@ Listing = tuple[tuple[int, int, int, int], tuple[str, ...], tuple[str, ...], int
 
 
 class Index:
-    """The stat index of one command line: its directories' listings, and the time before which a
-    signature is trusted: one taken less than _RACY_NS before the run that recorded it began is
-    "racy" (git's rule), as a change within the file system's timestamp granularity may not move it."""
+    """The stat index of one command line: its directories' listings. Only signatures that are not
+    "racy" are recorded (git's rule): mtime and ctime older than cutoff, RACY_NS before the start
+    of the run that takes them, as a change within the file system's timestamp granularity may not
+    move them. So a recorded signature is trusted as it is; a racy one is taken again next run."""
 
-    __slots__ = ("entry", "listings", "trusted_before")
+    __slots__ = ("entry", "listings", "cutoff")
 
-    def __init__(self, entry: Path, listings: dict[str, Listing], trusted_before: int) -> None:
-        self.entry, self.listings, self.trusted_before = entry, listings, trusted_before
+    def __init__(self, entry: Path, listings: dict[str, Listing], cutoff: int) -> None:
+        self.entry, self.listings, self.cutoff = entry, listings, cutoff
 
     def signatures(self) -> dict[str, tuple[int, int, int, int, int]]:
         """Every file's recorded signature, unpacked (for tests and inspection)."""
@@ -194,12 +195,13 @@ class Store:
         """The index for a command line (empty when there is none or it is not ours)."""
         entry = self.root / "s" / _hash(key.encode())
         data = self._load(entry)
-        if not isinstance(data, tuple) or len(data) != 3 or data[0] != _INDEX_FORMAT or not isinstance(data[1], int) or not isinstance(data[2], dict):
-            return Index(entry, {}, 0)
-        return Index(entry, data[2], data[1] - _RACY_NS)
+        cutoff = self.started_ns - RACY_NS
+        if not isinstance(data, tuple) or len(data) != 2 or data[0] != _INDEX_FORMAT or not isinstance(data[1], dict):
+            return Index(entry, {}, cutoff)
+        return Index(entry, data[1], cutoff)
 
     def save_index(self, index: Index, listings: dict[str, Listing]) -> None:
-        self._save(index.entry, (_INDEX_FORMAT, self.started_ns, listings), replace=True)
+        self._save(index.entry, (_INDEX_FORMAT, listings), replace=True)
 
     # --- disk ----------------------------------------------------------------------------------
 

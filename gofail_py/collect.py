@@ -66,11 +66,12 @@ def collect(
     index = found.index if use_cache else None
     store = result_cache.Store() if use_cache else None
     known, direct, binding_dirs = found.known, found.direct, found.binding_dirs
-    trusted_before = index.trusted_before if index is not None else 0
+    cutoff = index.cutoff if index is not None else 0
     pack, lstat = SIGNATURE.pack, os.lstat
-    plain: dict[str, bytes] = {}
-    racy = False
-    for path in found.files:  # runs once per file: lookups hoisted, the signature packed inline
+    plain: dict[str, bytes] = {}  # files found to hold no gofail text, by their signatures to record
+    changed: dict[str, list[str]] = {}  # directories taken from the index: their files that changed
+    files = _unchanged_left_out(found, changed) if index is not None and found.reused else found.files
+    for path in files:
         size = signature = None
         stat_out: list[os.stat_result] | None = None
         if index is not None and not (direct and path in direct):
@@ -86,19 +87,16 @@ def collect(
                 except OSError:
                     pass
                 if signature == recorded and not (binding_dirs and may_have_binding(found, path)):
-                    # git's racy-timestamp rule: trusted only if older than the recording run's start
-                    if stat.st_mtime_ns < trusted_before and stat.st_ctime_ns < trusted_before:
-                        plain[path] = recorded  # unchanged since a read found no gofail text in it
-                        continue
-                    racy = True  # read it; recorded again by this run, it will be trusted next time
+                    plain[path] = recorded  # unchanged since a read found no gofail text in it
+                    continue
         try:
             source = read_source(path, size, stat_out)
             if stat_out:
                 stat = stat_out[0]
                 signature = pack(stat.st_ino, stat.st_dev, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
             if not may_hold_markers(source):
-                if signature is not None:
-                    plain[path] = signature
+                if signature is not None and stat.st_mtime_ns < cutoff and stat.st_ctime_ns < cutoff:
+                    plain[path] = signature  # not racy: trusted as it is by the next run
                 if not (binding_dirs or direct) or not may_have_binding(found, path):
                     continue  # nothing to rewrite and no binding to look at
                 result = transform(source, path)
@@ -124,7 +122,7 @@ def collect(
         for fp in result.markers.failpoints:
             failpoints.append(LocatedFailpoint(located, result.markers.package or "", fp))
     if store is not None and index is not None:
-        _save_index(store, index, found, plain, racy)
+        _save_index(store, index, found, plain, changed)
     if errors and not problems:
         raise MarkerErrors(errors)
     if problems:
@@ -134,15 +132,48 @@ def collect(
     return found, results, failpoints
 
 
-def _save_index(store: result_cache.Store, index: result_cache.Index, found: Found, plain: dict[str, bytes], racy: bool) -> None:
-    """Records this run's listings and plain files, unless they are what the index holds."""
-    if not (racy or found.racy) and plain == found.known and found.listings.keys() == index.listings.keys() and all(
-        listing == index.listings[directory][:4] for directory, listing in found.listings.items()
-    ):
-        return
-    listings = {}
+def _unchanged_left_out(found: Found, changed: dict[str, list[str]]) -> list[str]:
+    """found.files without the files of directories taken from the index whose signature is
+    unchanged: one lstat and one compare each, in one tight loop (this runs once per file of a big
+    tree). changed gets, per such directory, its files that did change (read as any other)."""
+    files, left = found.files, []
+    pack, lstat, size, end = SIGNATURE.pack, os.lstat, SIGNATURE.size, 0
+    for directory, (start, stop, packed) in found.reused.items():
+        left += files[end:start]
+        end, offset, moved = stop, 0, []
+        for path in files[start:stop]:
+            try:
+                stat = lstat(path)
+                if pack(stat.st_ino, stat.st_dev, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns) != packed[offset:offset + size]:
+                    moved.append(path)
+            except OSError:
+                moved.append(path)  # gone: the read says so
+            offset += size
+        if moved:
+            changed[directory] = moved
+            left += moved
+    left += files[end:]
+    return left
+
+
+def _save_index(store: result_cache.Store, index: result_cache.Index, found: Found, plain: dict[str, bytes],
+                changed: dict[str, list[str]]) -> None:
+    """Records this run's listings and plain files, unless they are what the index holds: a
+    directory taken from the index with no file changed is recorded as it was."""
+    old, listings, same = index.listings, {}, True
     for directory, (signature, subdirs, names, flags) in found.listings.items():
+        reused = found.reused.get(directory)
+        if reused is not None and directory not in changed:
+            listings[directory] = old[directory]
+            continue
         prefix = "" if directory == "." else directory if directory.endswith("/") else directory + "/"
-        packed = b"".join([plain.get(prefix + name, NO_SIGNATURE) for name in names])
+        if reused is not None:  # its unchanged files keep their signatures
+            moved, size = set(changed[directory]), SIGNATURE.size
+            packed = b"".join([plain.get(prefix + name, NO_SIGNATURE) if prefix + name in moved else reused[2][k * size:(k + 1) * size]
+                               for k, name in enumerate(names)])
+        else:
+            packed = b"".join([plain.get(prefix + name, NO_SIGNATURE) for name in names])
         listings[directory] = (signature, subdirs, names, flags, packed)
-    store.save_index(index, listings)
+        same = same and listings[directory] == old.get(directory)
+    if not same or listings.keys() != old.keys():
+        store.save_index(index, listings)

@@ -38,12 +38,14 @@ class Found:
     module_dirs: set[str] = field(default_factory=set)  # ... that hold a go.mod
     file_dirs: set[str] = field(default_factory=set)  # ... that hold a Go file of `files`
     direct: set[str] = field(default_factory=set)  # files named on the command line, not listed
-    # With the stat index (cache.Index): each scanned directory's listing for the next run, and
-    # the recorded signature of every listed file that held no gofail text when last read.
+    # With the stat index (cache.Index): each scanned directory's listing for the next run (its
+    # signature zeroed when racy), the recorded signature of every file of a directory listed
+    # again that held no gofail text when last read, and the directories taken from the index
+    # (those without binding names): (start, end) of their files in `files`, the packed signatures.
     index: Index | None = None
     listings: dict[str, tuple[tuple[int, int, int, int], tuple[str, ...], tuple[str, ...], int]] = field(default_factory=dict)
     known: dict[str, bytes] = field(default_factory=dict)
-    racy: bool = False  # a directory unchanged but too recent to trust: record it again
+    reused: dict[str, tuple[int, int, bytes]] = field(default_factory=dict)
 
 
 def _reuse(directory: str, prefix: str, listing: Listing, found: Found) -> list[str]:
@@ -53,20 +55,27 @@ def _reuse(directory: str, prefix: str, listing: Listing, found: Found) -> list[
     found.listings[directory] = (signature, subdirs, names, flags)
     if names:
         paths = [prefix + name for name in names]
+        start = len(found.files)
         found.files += paths
         found.file_dirs.add(directory)
-        if flags & HAS_BINDING_NAMES:
+        if not flags & HAS_BINDING_NAMES:
+            found.reused[directory] = (start, len(found.files), packed)  # checked in one tight loop
+        else:  # a plain file here may own a binding: checked one by one
             found.binding_dirs.add(directory)
             found.names.update(paths)
-        known, size, start = found.known, SIGNATURE.size, 0
-        for path in paths:
-            recorded = packed[start:start + size]
-            if recorded != NO_SIGNATURE:
-                known[path] = recorded
-            start += size
+            _add_known(found, paths, packed)
     if flags & HAS_GO_MOD:
         found.module_dirs.add(directory)
     return [prefix + name for name in subdirs]
+
+
+def _add_known(found: Found, paths: list[str], packed: bytes) -> None:
+    known, size, start = found.known, SIGNATURE.size, 0
+    for path in paths:
+        recorded = packed[start:start + size]
+        if recorded != NO_SIGNATURE:
+            known[path] = recorded
+        start += size
 
 
 def _scan_dir(directory: str, found: Found) -> list[str]:
@@ -80,9 +89,9 @@ def _scan_dir(directory: str, found: Found) -> list[str]:
             signature = (info.st_ino, info.st_dev, info.st_mtime_ns, info.st_ctime_ns)
             old = index.listings.get(directory)
             if old is not None and old[0] == signature and not old[3] & RESCAN:
-                if info.st_mtime_ns < index.trusted_before and info.st_ctime_ns < index.trusted_before:
-                    return _reuse(directory, prefix, old, found)
-                found.racy = True
+                return _reuse(directory, prefix, old, found)  # a racy signature was not recorded
+            if info.st_mtime_ns >= index.cutoff or info.st_ctime_ns >= index.cutoff:
+                signature = (0, 0, 0, 0)  # racy: listed again next run
         go, rest = [], []
         with os.scandir(directory) as scan:
             for entry in scan:  # runs once per file of the tree: the common case first, no Path
@@ -204,7 +213,12 @@ def find_go_files(paths: Sequence[PathArg], index: Index | None = None) -> Found
             found.direct.add(str(path))
             _add_file(str(path), found)
     if len(paths) > 1:
-        found.files = list(dict.fromkeys(found.files))
+        unique = list(dict.fromkeys(found.files))
+        if len(unique) < len(found.files):  # a directory listed twice: its positions move
+            for start, stop, packed in found.reused.values():
+                _add_known(found, found.files[start:stop], packed)
+            found.reused.clear()
+        found.files = unique
     return found
 
 

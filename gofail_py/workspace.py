@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -180,11 +181,39 @@ def _lock_keys(paths: Sequence[PathArg], found: Found) -> list[Path]:
     return list(dict.fromkeys(keys))
 
 
+def _module_roots() -> Callable[[Path], Path | None]:
+    """gomod.module_root, with the realpath and the walk up shared between the directories a run
+    asks about (hundreds on a big tree: an lstat and a go.mod stat per level each, otherwise);
+    strings inside, as pathlib costs more here than the system calls."""
+    reals: dict[str, str] = {}
+    roots: dict[str, Path | None] = {}
+
+    def real(directory: str) -> str:  # os.path.realpath, one lstat per directory not seen before
+        if directory not in reals:
+            parent, _, name = directory.rpartition("/")
+            try:
+                plain = bool(parent) and name not in ("", ".", "..") and not stat.S_ISLNK(os.lstat(directory).st_mode)
+            except OSError:
+                plain = False
+            reals[directory] = os.path.join(real(parent), name) if plain else os.path.realpath(directory)
+        return reals[directory]
+
+    def walk(directory: str) -> Path | None:
+        if directory not in roots:
+            parent = os.path.dirname(directory)
+            roots[directory] = (Path(directory) if os.path.isfile(os.path.join(directory, "go.mod"))
+                                else None if parent == directory else walk(parent))
+        return roots[directory]
+
+    return lambda directory: walk(real(os.fspath(directory)))
+
+
 def _modules_of(plan: Plan) -> list[Path]:
     """The modules the failpoints' files belong to (a go.work's modules below are found each by
     its own go.mod); a file in no module is an error for --go-get."""
     roots: list[Path] = []
     orphans: list[str] = []
+    module_root = _module_roots()
     for path in dict.fromkeys(located.path for located in plan.failpoints):
         root = module_root(path.parent)
         if root is None:
@@ -280,6 +309,7 @@ def _go_mod_step(step: Callable[[Path], T], root: Path) -> T:
 def _go_mod_roots(paths: Sequence[PathArg], plan: Plan) -> list[Path]:
     """Modules whose go.mod a run may have to put back: above each path, and of each file touched."""
     roots = []
+    module_root = _module_roots()
     for key in _arg_keys(paths):
         root = module_root(key)
         if root is not None:
@@ -294,9 +324,9 @@ def _go_mod_roots(paths: Sequence[PathArg], plan: Plan) -> list[Path]:
 def unrequired_modules(plan: Plan) -> list[Path]:
     """Modules holding enabled failpoints whose go.mod does not require the gofail runtime."""
     missing = []
-    for path in dict.fromkeys(located.path for located in plan.failpoints):
-        root = module_root(path.parent)
-        if root is not None and root not in missing and not gomod.requires_runtime((root / "go.mod").read_bytes()):
+    module_root = _module_roots()
+    for root in dict.fromkeys(module_root(path.parent) for path in dict.fromkeys(located.path for located in plan.failpoints)):
+        if root is not None and not gomod.requires_runtime((root / "go.mod").read_bytes()):
             missing.append(root)
     return missing
 

@@ -1,8 +1,8 @@
 """The stat index's directory listings (docs/speed.md): a directory whose signature is unchanged is
 not listed again, so every way a directory's names can change must move that signature, and a
-signature recorded too close to its run (racy) must not be trusted. (Either defence alone catches
-a change made after the recording run, as that moves ctime past it: the first test fails only if
-both are gone, the second tests the racy rule alone.)"""
+signature taken too close to its run (racy) must not be recorded (tests/test_cache.py). (Either
+defence alone catches a change made after the recording run, as that moves ctime past it: the
+first test fails only if both are gone.)"""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def _trusted_tree(tmp_path: Path) -> tuple[Path, Path]:
     for _ in range(2):
         assert _listed(tree, home) == {f"{p}X": f"{p}/x.go:4" for p in "abcde"}
     index = cache.Store(home / "gofail-py").load_index("\0".join([str(tree), "./..."]))
-    assert len(index.listings) == 7 and all(sig[3] < index.trusted_before for sig, *_ in index.listings.values())
+    assert len(index.listings) == 7 and all(sig != (0, 0, 0, 0) for sig, *_ in index.listings.values())
     return tree, home
 
 
@@ -91,17 +91,15 @@ def test_every_name_change_in_a_directory_is_seen_though_its_mtime_is_kept(tmp_p
     assert refused.returncode == 2 and "e/plain.go: symbolic link to" in refused.stderr, refused.stderr
 
 
-def test_a_racy_listing_is_listed_again_and_a_trusted_one_is_not(tmp_path: Path) -> None:
-    """The rule itself: a recorded listing with the directory's current signature is used only
-    when that signature is older than its run's start by the racy margin."""
+def test_a_recorded_listing_is_used_while_its_signature_holds(tmp_path: Path) -> None:
+    """The rule itself: a listing recorded with the directory's current signature is used as it is
+    (what the racy rule and the signature guard); a racy one, recorded as zeros, never is."""
     package = tmp_path / "p"
     package.mkdir()
     (package / "real.go").write_text(PLAIN.format(p="p"))
     info = os.stat(package)
     signature = (info.st_ino, info.st_dev, info.st_mtime_ns, info.st_ctime_ns)
-    recorded = {str(package): (signature, (), ("recorded.go",), 0, cache.NO_SIGNATURE)}
-    margin = 2 * 10**9
-    racy = cache.Index(tmp_path / "unused", recorded, max(info.st_mtime_ns, info.st_ctime_ns))
-    assert find_go_files([package], racy).files == [f"{package}/real.go"]
-    trusted = cache.Index(tmp_path / "unused", recorded, max(info.st_mtime_ns, info.st_ctime_ns) + margin)
-    assert find_go_files([package], trusted).files == [f"{package}/recorded.go"]
+    for recorded, expected in [(signature, "recorded.go"), ((0, 0, 0, 0), "real.go")]:
+        listings = {str(package): (recorded, (), ("recorded.go",), 0, cache.NO_SIGNATURE)}
+        index = cache.Index(tmp_path / "unused", listings, 0)
+        assert find_go_files([package], index).files == [f"{package}/{expected}"]
