@@ -12,8 +12,8 @@ from gofail_py import cache as result_cache
 from gofail_py import rewrite
 from gofail_py.errors import GofailError, MarkerError, MarkerErrors, WorkspaceError
 from gofail_py.cache import NO_SIGNATURE, SIGNATURE
-from gofail_py.gofiles import PathArg, Found, check_links, find_go_files, may_have_binding, read_source
-from gofail_py.markers import Failpoint, may_hold_markers
+from gofail_py.gofiles import PACKAGE_CLAUSE, READ_FLAGS, PathArg, Found, check_links, find_go_files, is_utf8, may_have_binding, read_source
+from gofail_py.markers import MARKER_TEXT, RUNTIME_TEXT, Failpoint
 
 
 @dataclass(frozen=True)
@@ -67,18 +67,17 @@ def collect(
     store = result_cache.Store() if use_cache else None
     known, direct, binding_dirs = found.known, found.direct, found.binding_dirs
     cutoff = index.cutoff if index is not None else 0
-    pack, lstat = SIGNATURE.pack, os.lstat
+    pack, lstat, open_, fstat, read, close = SIGNATURE.pack, os.lstat, os.open, os.fstat, os.read, os.close
+    package_clause, marker_text, runtime_text = PACKAGE_CLAUSE.search, MARKER_TEXT, RUNTIME_TEXT
     plain: dict[str, bytes] = {}  # files found to hold no gofail text, by their signatures to record
     changed: dict[str, list[str]] = {}  # directories taken from the index: their files that changed
     files = _unchanged_left_out(found, changed) if index is not None and found.reused else found.files
-    for path in files:
-        size = signature = None
-        stat_out: list[os.stat_result] | None = None
-        if index is not None and not (direct and path in direct):
+    for path in files:  # runs once per file: lookups hoisted, the read and its checks inline
+        size = signature = stat = None
+        record = index is not None and not (direct and path in direct)
+        if record:
             recorded = known.get(path)
-            if recorded is None:
-                stat_out = []  # nothing to compare: the signature comes from the open file (fstat)
-            else:
+            if recorded is not None:
                 # stat before read: a file changed in between gets a signature that no longer matches
                 try:
                     stat = lstat(path)
@@ -89,13 +88,27 @@ def collect(
                 if signature == recorded and not (binding_dirs and may_have_binding(found, path)):
                     plain[path] = recorded  # unchanged since a read found no gofail text in it
                     continue
+        source = None
+        try:  # gofiles.read_source, inline; anything unusual is left to it (it reads again and says why)
+            fd = open_(path, READ_FLAGS)
+            try:
+                if size is None:  # the signature from the open file: cheaper than a stat of the path
+                    stat = fstat(fd)
+                    size = stat.st_size
+                    if record:
+                        signature = pack(stat.st_ino, stat.st_dev, size, stat.st_mtime_ns, stat.st_ctime_ns)
+                data = read(fd, size + 1)
+            finally:
+                close(fd)
+            if len(data) <= size and b"\0" not in data and (data.isascii() or is_utf8(data)) and (package_clause(data) or not data.strip()):
+                source = data
+        except OSError:
+            pass
         try:
-            source = read_source(path, size, stat_out)
-            if stat_out:
-                stat = stat_out[0]
-                signature = pack(stat.st_ino, stat.st_dev, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
-            if not may_hold_markers(source):
-                if signature is not None and stat.st_mtime_ns < cutoff and stat.st_ctime_ns < cutoff:
+            if source is None:
+                source = read_source(path, size)
+            if marker_text not in source and runtime_text not in source:  # markers.may_hold_markers
+                if signature is not None and stat is not None and stat.st_mtime_ns < cutoff and stat.st_ctime_ns < cutoff:
                     plain[path] = signature  # not racy: trusted as it is by the next run
                 if not (binding_dirs or direct) or not may_have_binding(found, path):
                     continue  # nothing to rewrite and no binding to look at

@@ -18,7 +18,8 @@ from gofail_py.markers import may_hold_markers
 PathArg = str | os.PathLike[str]
 STALE_TEMP = re.compile(r"^\..+\.gofail-py-[A-Za-z0-9_]+\.tmp$")
 _SKIPPED_DIRS = ("vendor", "testdata")
-_PACKAGE_CLAUSE = re.compile(rb"(?m)^(?:\xef\xbb\xbf)?[ \t]*package[ \t]+\w")
+PACKAGE_CLAUSE = re.compile(rb"(?m)^(?:\xef\xbb\xbf)?[ \t]*package[ \t]+\w")
+READ_FLAGS = os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK
 
 
 # --- finding files -----------------------------------------------------------------------------
@@ -127,7 +128,8 @@ def _scan_dir(directory: str, found: Found) -> list[str]:
     found.files += paths
     if paths:
         found.file_dirs.add(directory)
-    if any(name.endswith((".fail.go", ".fail_test.go")) for name in go + others):
+    listed = "/".join(go + others) + "/"  # one search for binding names, not a test per name
+    if ".fail.go/" in listed or ".fail_test.go/" in listed:
         found.binding_dirs.add(directory)
         found.names.update(paths, [prefix + name for name in others])
         flags |= HAS_BINDING_NAMES
@@ -229,7 +231,7 @@ def _read_whole(path: PathArg, size: int | None = None, stat_out: list[os.stat_r
     """A file's bytes: one open, one read of its size if known (else 64 KiB), no file object.
     O_NONBLOCK: a FIFO put in place after the scan reads as empty instead of blocking. stat_out
     gets the open file's stat, taken before the read (cheaper than a stat of the path)."""
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+    fd = os.open(path, READ_FLAGS)
     try:
         if stat_out is not None:
             stat_out.append(os.fstat(fd))
@@ -246,6 +248,14 @@ def _read_whole(path: PathArg, size: int | None = None, stat_out: list[os.stat_r
         os.close(fd)
 
 
+def is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def read_source(path: PathArg, size: int | None = None, stat_out: list[os.stat_result] | None = None) -> bytes:
     """A .go file's bytes, checked to be Go source; size (from the scan's stat) sizes the read."""
     try:
@@ -260,7 +270,7 @@ def read_source(path: PathArg, size: int | None = None, stat_out: list[os.stat_r
         line = data.count(b"\n", 0, error.start) + 1
         column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
         raise MarkerError(str(path), line, column, "invalid UTF-8; Go source must be UTF-8") from error
-    if data.strip() and not _PACKAGE_CLAUSE.search(data):
+    if data.strip() and not PACKAGE_CLAUSE.search(data):
         raise WorkspaceError(f"{path}: no package clause; not a Go source file")
     return data
 
