@@ -151,6 +151,11 @@ def _markers_data(markers: FileMarkers) -> tuple[object, ...]:
     )
 
 
+def result_data(result: RewriteResult) -> tuple[object, ...]:
+    """A result as plain data (for marshal): what a cache entry holds."""
+    return (result.changed, result.source if result.changed else None, _markers_data(result.markers), result.binding)
+
+
 def _markers_from(data: Any) -> FileMarkers:
     package, failpoints, labels = data
     return FileMarkers(package, tuple(Failpoint(*fp) for fp in failpoints), tuple(Label(*label) for label in labels))
@@ -168,20 +173,29 @@ class Store:
 
     def rewrite(self, op: str, transform: Callable[[bytes, str], RewriteResult], source: bytes, path: str) -> RewriteResult:
         """transform(source, path), from the cache when these exact bytes were seen before."""
-        entry = self.root / "r" / _hash(op.encode(), source)
-        found = self._load(entry)
+        found = self.cached(op, source)
         if found is not None:
-            try:
-                return self._result(found, source)
-            except (TypeError, ValueError):
-                pass  # an entry of the wrong shape: computed again below
+            return found
         result = transform(source, path)
-        new = result.source if result.changed else None
-        self._save(entry, (result.changed, new, _markers_data(result.markers), result.binding))
+        self.remember(op, source, result)
         return result
 
+    def cached(self, op: str, source: bytes) -> RewriteResult | None:
+        """The result of op on these exact bytes, if a run saved it."""
+        found = self._load(self.root / "r" / _hash(op.encode(), source))
+        if found is not None:
+            try:
+                return self.result_from(found, source)
+            except (TypeError, ValueError):
+                pass  # an entry of the wrong shape: computed again
+        return None
+
+    def remember(self, op: str, source: bytes, result: RewriteResult) -> None:
+        self._save(self.root / "r" / _hash(op.encode(), source), result_data(result))
+
     @staticmethod
-    def _result(data: Any, source: bytes) -> RewriteResult:
+    def result_from(data: Any, source: bytes) -> RewriteResult:
+        """A result from what result_data made of it (raises TypeError or ValueError if it is not one)."""
         from gofail_py.rewrite import RewriteResult
 
         changed, new, markers, binding = data
