@@ -51,6 +51,13 @@ class Worker:
 
     def __init__(self, op: str, transform: Callable[[bytes, str], RewriteResult], store: result_cache.Store | None) -> None:
         self.submitted = 0
+        # a dead worker's pipe must be an error to write to, not a signal that ends this process
+        self._sigpipe = signal.getsignal(signal.SIGPIPE)
+        if self._sigpipe == signal.SIG_DFL:
+            try:
+                signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+            except ValueError:  # not the main thread: left as it is
+                self._sigpipe = None
         to_worker, from_worker = os.pipe(), os.pipe()
         self.pid = os.fork()
         if self.pid == 0:  # the worker: never returns
@@ -112,6 +119,9 @@ class Worker:
                 pass
             os.waitpid(self.pid, 0)
             self.pid = 0
+        if self._sigpipe == signal.SIG_DFL:
+            signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        self._sigpipe = None
 
 
 def _serve(source_fd: int, answer_fd: int, op: str, transform: Callable[[bytes, str], RewriteResult],

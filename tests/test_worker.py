@@ -93,3 +93,20 @@ def test_a_worker_that_dies_leaves_its_files_to_the_main_process(tree: Path, mon
     monkeypatch.setattr(rewrite, "enable_source", enable_source)
     assert workspace.plan_enable(["./..."], cache=False).changes == expected
     assert _no_children()
+
+
+def test_a_dead_worker_is_no_sigpipe_for_a_process_that_takes_the_default(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A caller may have SIGPIPE at its default (end the process): writing to a dead worker's pipe
+    must still be an error the run handles, and the caller's setting comes back after the run."""
+    from gofail_py import worker
+
+    expected = workspace.plan_enable(["./..."], cache=False).changes
+    monkeypatch.setattr(collect, "FILES_FOR_A_WORKER", 1)
+    monkeypatch.setattr(worker, "_serve", lambda *args: os._exit(1))  # a worker that dies at once
+    previous = signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    try:
+        assert workspace.plan_enable(["./..."], cache=False).changes == expected
+        assert signal.getsignal(signal.SIGPIPE) == signal.SIG_DFL
+    finally:
+        signal.signal(signal.SIGPIPE, previous)
+    assert _no_children()
