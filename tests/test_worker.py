@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,12 +20,19 @@ pytestmark = pytest.mark.slow
 BROKEN = "package p{n}\n\nfunc F() {{\n\t// gofail: var bad{n} int\n\t// return ((\n}}\n"
 
 
-def _no_children() -> bool:
-    try:
-        os.waitpid(-1, os.WNOHANG)
-    except ChildProcessError:
-        return True
-    return False
+def _children() -> set[int]:
+    """This process's children now (the test process may have others, from other tests)."""
+    found: set[int] = set()
+    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+        found.update(int(pid) for pid in (task / "children").read_text().split())
+    return found
+
+
+@pytest.fixture(autouse=True)
+def _no_worker_left() -> Iterator[None]:
+    before = _children()
+    yield
+    assert _children() <= before, "a worker outlived its run"
 
 
 @pytest.fixture
@@ -44,7 +52,6 @@ def test_the_worker_hands_back_what_the_main_process_makes(tree: Path, monkeypat
     alone, helped = _plan(False, monkeypatch), _plan(True, monkeypatch)
     assert helped.changes == alone.changes and len(helped.changes) > 40
     assert helped.failpoints == alone.failpoints
-    assert _no_children()
 
 
 def test_marker_errors_come_back_in_file_order(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -58,7 +65,6 @@ def test_marker_errors_come_back_in_file_order(tree: Path, monkeypatch: pytest.M
             _plan(worker, monkeypatch)
         messages.append(str(caught.value))
     assert messages[0] == messages[1] and messages[0].count("\n") == 3, messages
-    assert _no_children()
 
 
 def test_what_the_worker_cannot_do_the_main_process_does(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -77,7 +83,6 @@ def test_what_the_worker_cannot_do_the_main_process_does(tree: Path, monkeypatch
     with pytest.raises(RuntimeError, match="cannot do"):
         collect.collect(["./..."], enable_source, use_cache=False)
     assert calls == [(os.getpid(), failing)], "the worker did every other file; the main process that one"
-    assert _no_children()
 
 
 def test_a_worker_that_dies_leaves_its_files_to_the_main_process(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -92,7 +97,6 @@ def test_a_worker_that_dies_leaves_its_files_to_the_main_process(tree: Path, mon
     monkeypatch.setattr(collect, "FILES_FOR_A_WORKER", 1)
     monkeypatch.setattr(rewrite, "enable_source", enable_source)
     assert workspace.plan_enable(["./..."], cache=False).changes == expected
-    assert _no_children()
 
 
 def test_a_dead_worker_is_no_sigpipe_for_a_process_that_takes_the_default(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -109,4 +113,3 @@ def test_a_dead_worker_is_no_sigpipe_for_a_process_that_takes_the_default(tree: 
         assert signal.getsignal(signal.SIGPIPE) == signal.SIG_DFL
     finally:
         signal.signal(signal.SIGPIPE, previous)
-    assert _no_children()
