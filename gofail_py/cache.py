@@ -7,10 +7,12 @@ empty folder. Inside:
 
 * ``r/KEY``: one rewrite result (markers, new bytes, binding), KEY a hash of the operation and of
   every byte of the file read. A changed byte is a different key, so an entry cannot be stale.
-* ``s/KEY``: for one command line (cwd and paths), the stat signatures of the files whose last
-  read found no gofail text; such a file is not read again while its signature (mtime and ctime
-  in ns, size, inode, device) is unchanged. As git's index does, a signature taken too close to
-  the moment it was recorded ("racy") is not trusted.
+* ``s/KEY``: for one command line (cwd and paths), the listing of every directory scanned, with
+  the directory's own signature, and the stat signatures of the files whose last read found no
+  gofail text. A directory whose signature (inode, device, mtime and ctime in ns) is unchanged
+  is not listed again (any name added, removed or replaced in it moves its mtime and ctime); a
+  file is not read again while its signature (plus size) is unchanged. As git's index does, a
+  signature taken too close to the moment it was recorded ("racy") is not trusted.
 
 Every entry carries a checksum: a corrupt or truncated entry is ignored. A cache that cannot be
 read or written (read-only, full, missing) is no cache, never an error. This module imports
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import marshal
 import os
+import struct
 import time
 from collections.abc import Callable
 from functools import cache
@@ -40,12 +43,46 @@ if TYPE_CHECKING:
 
 _MAGIC = b"gofail-py cache 1\n"
 _DIGEST = 16
-# A signature newer than this before the run that recorded it is "racy": the file may change again
+# A signature newer than this before the run that takes it is "racy": the file may change again
 # within the file system's timestamp granularity (2 s on FAT) without its mtime moving.
-_RACY_NS = 2_000_000_000
+RACY_NS = 2_000_000_000
 _CODE = ("cache.py", "markers.py", "render.py", "rewrite.py", "syntax.py", "resources.py", "toplevel.py")
 
-Signature = tuple[int, int, int, int, int]  # st_ino, st_dev, st_size, st_mtime_ns, st_ctime_ns
+_INDEX_FORMAT = 3
+# A file's stat signature, packed (one bytes object per directory unmarshals far faster than a
+# tuple per file): st_ino, st_dev, st_size, st_mtime_ns, st_ctime_ns; all zero: none recorded.
+SIGNATURE = struct.Struct("<QQqqq")
+NO_SIGNATURE = bytes(SIGNATURE.size)
+# flags of a listing
+HAS_BINDING_NAMES, HAS_GO_MOD, RESCAN = 1, 2, 4
+# One directory's listing: its own signature (st_ino, st_dev, st_mtime_ns, st_ctime_ns; zeros: racy), the names
+# of the subdirectories `...` enters and of its regular Go files (sorted), flags (RESCAN: it holds
+# something whose state its signature does not cover: a link, a stale temp file, a go.mod link),
+# and the packed signatures of its Go files that held no gofail text, in the names' order.
+Listing = tuple[tuple[int, int, int, int], tuple[str, ...], tuple[str, ...], int, bytes]
+
+
+class Index:
+    """The stat index of one command line: its directories' listings. Only signatures that are not
+    "racy" are recorded (git's rule): mtime and ctime older than cutoff, RACY_NS before the start
+    of the run that takes them, as a change within the file system's timestamp granularity may not
+    move them. So a recorded signature is trusted as it is; a racy one is taken again next run."""
+
+    __slots__ = ("entry", "listings", "cutoff")
+
+    def __init__(self, entry: Path, listings: dict[str, Listing], cutoff: int) -> None:
+        self.entry, self.listings, self.cutoff = entry, listings, cutoff
+
+    def signatures(self) -> dict[str, tuple[int, int, int, int, int]]:
+        """Every file's recorded signature, unpacked (for tests and inspection)."""
+        found = {}
+        for directory, (_, _, names, _, packed) in self.listings.items():
+            prefix = "" if directory == "." else directory.rstrip("/") + "/"
+            for position, name in enumerate(names):
+                blob = packed[position * SIGNATURE.size:(position + 1) * SIGNATURE.size]
+                if blob != NO_SIGNATURE:
+                    found[prefix + name] = SIGNATURE.unpack(blob)
+        return found
 
 
 def cache_dir() -> Path:
@@ -114,6 +151,11 @@ def _markers_data(markers: FileMarkers) -> tuple[object, ...]:
     )
 
 
+def result_data(result: RewriteResult) -> tuple[object, ...]:
+    """A result as plain data (for marshal): what a cache entry holds."""
+    return (result.changed, result.source if result.changed else None, _markers_data(result.markers), result.binding)
+
+
 def _markers_from(data: Any) -> FileMarkers:
     package, failpoints, labels = data
     return FileMarkers(package, tuple(Failpoint(*fp) for fp in failpoints), tuple(Label(*label) for label in labels))
@@ -131,20 +173,29 @@ class Store:
 
     def rewrite(self, op: str, transform: Callable[[bytes, str], RewriteResult], source: bytes, path: str) -> RewriteResult:
         """transform(source, path), from the cache when these exact bytes were seen before."""
-        entry = self.root / "r" / _hash(op.encode(), source)
-        found = self._load(entry)
+        found = self.cached(op, source)
         if found is not None:
-            try:
-                return self._result(found, source)
-            except (TypeError, ValueError):
-                pass  # an entry of the wrong shape: computed again below
+            return found
         result = transform(source, path)
-        new = result.source if result.changed else None
-        self._save(entry, (result.changed, new, _markers_data(result.markers), result.binding))
+        self.remember(op, source, result)
         return result
 
+    def cached(self, op: str, source: bytes) -> RewriteResult | None:
+        """The result of op on these exact bytes, if a run saved it."""
+        found = self._load(self.root / "r" / _hash(op.encode(), source))
+        if found is not None:
+            try:
+                return self.result_from(found, source)
+            except (TypeError, ValueError):
+                pass  # an entry of the wrong shape: computed again
+        return None
+
+    def remember(self, op: str, source: bytes, result: RewriteResult) -> None:
+        self._save(self.root / "r" / _hash(op.encode(), source), result_data(result))
+
     @staticmethod
-    def _result(data: Any, source: bytes) -> RewriteResult:
+    def result_from(data: Any, source: bytes) -> RewriteResult:
+        """A result from what result_data made of it (raises TypeError or ValueError if it is not one)."""
         from gofail_py.rewrite import RewriteResult
 
         changed, new, markers, binding = data
@@ -152,19 +203,19 @@ class Store:
             raise TypeError("not a rewrite result")
         return RewriteResult(new if changed and new is not None else source, _markers_from(markers), changed, binding)
 
-    # --- files known to hold no gofail text ----------------------------------------------------
+    # --- the stat index: directory listings and files known to hold no gofail text ------------
 
-    def plain_files(self, key: str) -> tuple[Path, dict[str, Signature], int]:
-        """The index for a command line, and the time before which a signature is trusted: one
-        taken less than _RACY_NS before the run that recorded it began is "racy" (git's rule)."""
+    def load_index(self, key: str) -> Index:
+        """The index for a command line (empty when there is none or it is not ours)."""
         entry = self.root / "s" / _hash(key.encode())
         data = self._load(entry)
-        if not isinstance(data, tuple) or len(data) != 2 or not isinstance(data[0], int) or not isinstance(data[1], dict):
-            return entry, {}, 0
-        return entry, data[1], data[0] - _RACY_NS
+        cutoff = self.started_ns - RACY_NS
+        if not isinstance(data, tuple) or len(data) != 2 or data[0] != _INDEX_FORMAT or not isinstance(data[1], dict):
+            return Index(entry, {}, cutoff)
+        return Index(entry, data[1], cutoff)
 
-    def save_plain_files(self, entry: Path, signatures: dict[str, Signature]) -> None:
-        self._save(entry, (self.started_ns, signatures), replace=True)
+    def save_index(self, index: Index, listings: dict[str, Listing]) -> None:
+        self._save(index.entry, (_INDEX_FORMAT, listings), replace=True)
 
     # --- disk ----------------------------------------------------------------------------------
 

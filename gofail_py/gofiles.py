@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gofail_py import rewrite
+from gofail_py.cache import HAS_BINDING_NAMES, HAS_GO_MOD, NO_SIGNATURE, RESCAN, SIGNATURE, Index, Listing
 from gofail_py.errors import MarkerError, WorkspaceError
 from gofail_py.fileio import is_regular
 from gofail_py.markers import may_hold_markers
@@ -16,59 +17,133 @@ from gofail_py.markers import may_hold_markers
 PathArg = str | os.PathLike[str]
 STALE_TEMP = re.compile(r"^\..+\.gofail-py-[A-Za-z0-9_]+\.tmp$")
 _SKIPPED_DIRS = ("vendor", "testdata")
-_PACKAGE_CLAUSE = re.compile(rb"(?m)^(?:\xef\xbb\xbf)?[ \t]*package[ \t]+\w")
+PACKAGE_CLAUSE = re.compile(rb"(?m)^(?:\xef\xbb\xbf)?[ \t]*package[ \t]+\w")
+READ_FLAGS = os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK
 
 
 # --- finding files -----------------------------------------------------------------------------
 
 
 class Found:  # a plain class: a dataclass costs ~0.4 ms of every run to make
-    def __init__(self) -> None:
+    def __init__(self, index: Index | None = None) -> None:
         # Files are path strings, written as pathlib would (`a/b.go`, not `./a/b.go`): on big trees a
         # Path per file costs more than reading it.
         self.files: list[str] = []
         self.links: list[Path] = []
         self.stale: list[Path] = []
-        self.entries: dict[str, os.DirEntry[str]] = {}  # files met in a scan, for their stat
-        self.names: set[str] = set()  # every .go path met in a scan, links included
+        self.names: set[str] = set()  # the .go paths (links included) in binding_dirs
         self.dirs: set[str] = set()  # the directories scanned
         self.binding_dirs: set[str] = set()  # ... that hold a file named like a binding
         self.entered: set[str] = set()  # ... reached from their parent's listing (no links)
         self.module_dirs: set[str] = set()  # ... that hold a go.mod
+        self.file_dirs: set[str] = set()  # ... that hold a Go file of `files`
+        self.direct: set[str] = set()  # files named on the command line, not listed
+        # With the stat index (cache.Index): each scanned directory's listing for the next run (its
+        # signature zeroed when racy), the recorded signature of every file of a directory listed
+        # again that held no gofail text when last read, and the directories taken from the index
+        # (those without binding names): (start, end) of their files in `files`, the packed signatures.
+        self.index = index
+        self.listings: dict[str, tuple[tuple[int, int, int, int], tuple[str, ...], tuple[str, ...], int]] = {}
+        self.known: dict[str, bytes] = {}
+        self.reused: dict[str, tuple[int, int, bytes]] = {}
+
+
+def _reuse(directory: str, prefix: str, listing: Listing, found: Found) -> list[str]:
+    """A directory unchanged since the index recorded it: its listing, without scandir."""
+    signature, subdirs, names, flags, packed = listing
+    found.dirs.add(directory)
+    found.listings[directory] = (signature, subdirs, names, flags)
+    if names:
+        paths = [prefix + name for name in names]
+        start = len(found.files)
+        found.files += paths
+        found.file_dirs.add(directory)
+        if not flags & HAS_BINDING_NAMES:
+            found.reused[directory] = (start, len(found.files), packed)  # checked in one tight loop
+        else:  # a plain file here may own a binding: checked one by one
+            found.binding_dirs.add(directory)
+            found.names.update(paths)
+            _add_known(found, paths, packed)
+    if flags & HAS_GO_MOD:
+        found.module_dirs.add(directory)
+    return [prefix + name for name in subdirs]
+
+
+def _add_known(found: Found, paths: list[str], packed: bytes) -> None:
+    known, size, start = found.known, SIGNATURE.size, 0
+    for path in paths:
+        recorded = packed[start:start + size]
+        if recorded != NO_SIGNATURE:
+            known[path] = recorded
+        start += size
 
 
 def _scan_dir(directory: str, found: Found) -> list[str]:
-    """Adds a directory's Go files; returns its subdirectories that `...` would enter."""
-    subdirs = []
+    """Adds a directory's Go files; returns its subdirectories that `...` would enter. With the
+    index, a directory whose signature is unchanged (and not racy) is taken from it."""
+    prefix = "" if directory == "." else directory if directory.endswith("/") else directory + "/"
+    index, old, signature = found.index, None, (0, 0, 0, 0)
     try:
+        if index is not None:
+            info = os.stat(directory)  # before the listing: a change during it moves the signature
+            signature = (info.st_ino, info.st_dev, info.st_mtime_ns, info.st_ctime_ns)
+            old = index.listings.get(directory)
+            if old is not None and old[0] == signature and not old[3] & RESCAN:
+                return _reuse(directory, prefix, old, found)  # a racy signature was not recorded
+            if info.st_mtime_ns >= index.cutoff or info.st_ctime_ns >= index.cutoff:
+                signature = (0, 0, 0, 0)  # racy: listed again next run
+        go, rest = [], []
         with os.scandir(directory) as scan:
-            entries = sorted(scan, key=lambda e: e.name)
+            for entry in scan:  # runs once per file of the tree: the common case first, no Path
+                name = entry.name
+                if name.endswith(".go") and name[0] not in "._" and entry.is_file(follow_symlinks=False):
+                    go.append(name)  # from the directory listing: no extra stat
+                else:
+                    rest.append(entry)
     except OSError as error:
         raise WorkspaceError(f"{directory}: cannot read directory: {error.strerror}") from error
     found.dirs.add(directory)
-    prefix = "" if directory == "." else directory if directory.endswith("/") else directory + "/"
-    for entry in entries:  # runs once per file of the tree: names tested inline, no Path
+    go.sort()
+    subdirs, others, flags = [], [], 0
+    for entry in sorted(rest, key=lambda e: e.name):  # directories and what is not a plain Go file: few
         name = entry.name
-        path = prefix + name
         if entry.is_dir(follow_symlinks=False):
             if not name.startswith((".", "_")) and name not in _SKIPPED_DIRS:
-                subdirs.append(path)
+                subdirs.append(name)
         elif name.startswith((".", "_")):  # the go tool ignores such files
             if STALE_TEMP.match(name):
-                found.stale.append(Path(path))
+                found.stale.append(Path(prefix + name))
+                flags |= RESCAN
         elif name == "go.mod":
             if entry.is_file():  # follows a link, as gomod.module_root does
                 found.module_dirs.add(directory)
-        elif name.endswith(".go"):
-            found.names.add(path)
-            if name.endswith((".fail.go", ".fail_test.go")):
-                found.binding_dirs.add(directory)
-            if entry.is_file(follow_symlinks=False):  # from the directory listing: no extra stat
-                found.files.append(path)
-                found.entries[path] = entry
-            else:
-                _add_file(path, found)
-    return subdirs
+                flags |= HAS_GO_MOD
+            if not entry.is_file(follow_symlinks=False):
+                flags |= RESCAN
+        elif name.endswith(".go"):  # a link, or not a regular file
+            others.append(name)
+            flags |= RESCAN
+    paths = [prefix + name for name in go]
+    found.files += paths
+    if paths:
+        found.file_dirs.add(directory)
+    listed = "/".join(go + others) + "/"  # one search for binding names, not a test per name
+    if ".fail.go/" in listed or ".fail_test.go/" in listed:
+        found.binding_dirs.add(directory)
+        found.names.update(paths, [prefix + name for name in others])
+        flags |= HAS_BINDING_NAMES
+    for name in others:
+        _add_file(prefix + name, found)
+    if index is not None:
+        found.listings[directory] = (signature, tuple(subdirs), tuple(go), flags)
+        if old is not None and old[4]:  # a changed directory: its unchanged files keep their signatures
+            size, packed = SIGNATURE.size, old[4]
+            position = {name: start for start, name in enumerate(old[2])}
+            for name, path in zip(go, paths):
+                start = position.get(name, -1) * size
+                if start >= 0 and packed[start:start + size] != NO_SIGNATURE:
+                    found.known[path] = packed[start:start + size]
+    return [prefix + name for name in subdirs]
 
 
 def _add_file(path: str, found: Found) -> None:
@@ -91,6 +166,8 @@ def _add_file(path: str, found: Found) -> None:
         raise WorkspaceError(f"{path}: not a regular file (a FIFO, socket or device); gofail-py reads only regular .go files")
     else:
         found.files.append(path)
+        directory = path.rpartition("/")[0]
+        found.file_dirs.add(directory or ("/" if path.startswith("/") else "."))
 
 
 def is_dir(path: Path) -> bool:
@@ -100,12 +177,13 @@ def is_dir(path: Path) -> bool:
         return False
 
 
-def find_go_files(paths: Sequence[PathArg]) -> Found:
-    """The Go files named by files, package directories and `DIR/...` patterns (as `go` reads them)."""
+def find_go_files(paths: Sequence[PathArg], index: Index | None = None) -> Found:
+    """The Go files named by files, package directories and `DIR/...` patterns (as `go` reads
+    them); index: the stat index of this command line (cache.Store.load_index), if used."""
     from gofail_py import argcheck
 
     argcheck.many(paths, "paths", "['./pkg', './...']", paths=True)
-    found = Found()
+    found = Found(index=index)
     for arg in paths or ["."]:
         text = os.fspath(arg)
         recursive = text == "..." or text.endswith("/...")
@@ -133,8 +211,15 @@ def find_go_files(paths: Sequence[PathArg]) -> Found:
                     raise WorkspaceError(f"{text}: no such file (a symbolic link to {os.readlink(path)})") from None
                 except OSError:
                     pass  # a loop: _add_file says so
+            found.direct.add(str(path))
             _add_file(str(path), found)
-    found.files = list(dict.fromkeys(found.files))
+    if len(paths) > 1:
+        unique = list(dict.fromkeys(found.files))
+        if len(unique) < len(found.files):  # a directory listed twice: its positions move
+            for start, stop, packed in found.reused.values():
+                _add_known(found, found.files[start:stop], packed)
+            found.reused.clear()
+        found.files = unique
     return found
 
 
@@ -145,7 +230,7 @@ def _read_whole(path: PathArg, size: int | None = None, stat_out: list[os.stat_r
     """A file's bytes: one open, one read of its size if known (else 64 KiB), no file object.
     O_NONBLOCK: a FIFO put in place after the scan reads as empty instead of blocking. stat_out
     gets the open file's stat, taken before the read (cheaper than a stat of the path)."""
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+    fd = os.open(path, READ_FLAGS)
     try:
         if stat_out is not None:
             stat_out.append(os.fstat(fd))
@@ -162,6 +247,14 @@ def _read_whole(path: PathArg, size: int | None = None, stat_out: list[os.stat_r
         os.close(fd)
 
 
+def is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def read_source(path: PathArg, size: int | None = None, stat_out: list[os.stat_result] | None = None) -> bytes:
     """A .go file's bytes, checked to be Go source; size (from the scan's stat) sizes the read."""
     try:
@@ -176,7 +269,7 @@ def read_source(path: PathArg, size: int | None = None, stat_out: list[os.stat_r
         line = data.count(b"\n", 0, error.start) + 1
         column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
         raise MarkerError(str(path), line, column, "invalid UTF-8; Go source must be UTF-8") from error
-    if data.strip() and not _PACKAGE_CLAUSE.search(data):
+    if data.strip() and not PACKAGE_CLAUSE.search(data):
         raise WorkspaceError(f"{path}: no package clause; not a Go source file")
     return data
 

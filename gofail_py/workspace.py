@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
 from gofail_py import cache as result_cache
 from gofail_py import rewrite, runlock
-from gofail_py.collect import LocatedFailpoint, collect
+from gofail_py.collect import LocatedFailpoint, collect, scan
 from gofail_py.errors import GoModUndoError, MarkerError, MarkerErrors, WorkspaceError
-from gofail_py.fileio import FileChange, apply_changes, check_writable, is_regular, write_atomic
+from gofail_py.fileio import FileChange, apply_changes, discard, is_regular, stage_changes, write_atomic
 from gofail_py.gofiles import Found, PathArg, find_go_files, is_dir, read_source
 from gofail_py.markers import FileMarkers, may_hold_markers
 from gofail_py.names import GO_MOD_STATE, RUNTIME_MODULE, RUNTIME_VERSION
@@ -189,12 +190,38 @@ def _lock_keys(paths: Sequence[PathArg], found: Found) -> list[Path]:
                 roots[directory] = module_root(Path(directory))
         return roots[directory]
 
-    directories = {path.rpartition("/")[0] or ("/" if path.startswith("/") else ".") for path in found.files}
-    for directory in sorted(directories):
+    for directory in sorted(found.file_dirs):
         root = root_of(directory)
         if root is not None:
             keys.append(root)
     return list(dict.fromkeys(keys))
+
+
+def _module_roots() -> Callable[[Path], Path | None]:
+    """gomod.module_root, with the realpath and the walk up shared between the directories a run
+    asks about (hundreds on a big tree: an lstat and a go.mod stat per level each, otherwise);
+    strings inside, as pathlib costs more here than the system calls."""
+    reals: dict[str, str] = {}
+    roots: dict[str, Path | None] = {}
+
+    def real(directory: str) -> str:  # os.path.realpath, one lstat per directory not seen before
+        if directory not in reals:
+            parent, _, name = directory.rpartition("/")
+            try:
+                plain = bool(parent) and name not in ("", ".", "..") and not stat.S_ISLNK(os.lstat(directory).st_mode)
+            except OSError:
+                plain = False
+            reals[directory] = os.path.join(real(parent), name) if plain else os.path.realpath(directory)
+        return reals[directory]
+
+    def walk(directory: str) -> Path | None:
+        if directory not in roots:
+            parent = os.path.dirname(directory)
+            roots[directory] = (Path(directory) if os.path.isfile(os.path.join(directory, "go.mod"))
+                                else None if parent == directory else walk(parent))
+        return roots[directory]
+
+    return lambda directory: walk(real(os.fspath(directory)))
 
 
 def _modules_of(plan: Plan) -> list[Path]:
@@ -202,6 +229,7 @@ def _modules_of(plan: Plan) -> list[Path]:
     its own go.mod); a file in no module is an error for --go-get."""
     roots: list[Path] = []
     orphans: list[str] = []
+    module_root = _module_roots()
     for path in dict.fromkeys(located.path for located in plan.failpoints):
         root = module_root(path.parent)
         if root is None:
@@ -214,11 +242,17 @@ def _modules_of(plan: Plan) -> list[Path]:
     return roots
 
 
-def _apply(plan: Plan) -> None:
-    check_writable(plan.changes)
-    for stale in plan.stale_temp_files:
-        stale.unlink(missing_ok=True)
-    apply_changes(plan.changes)
+def _apply(plan: Plan, staged: dict[Path, str] | None = None) -> None:
+    """Stages every change (all checks), removes stale temp files, then renames all into place."""
+    if staged is None:
+        staged = stage_changes(plan.changes)
+    try:
+        for stale in plan.stale_temp_files:
+            stale.unlink(missing_ok=True)
+    except BaseException:
+        discard(staged)
+        raise
+    apply_changes(plan.changes, staged)
 
 
 def apply(plan: Plan) -> None:
@@ -228,7 +262,7 @@ def apply(plan: Plan) -> None:
 
 def enable(paths: Sequence[PathArg], *, dry_run: bool = False, go_get: bool = False, cache: bool = True) -> Plan:
     """Enables every failpoint under the paths; validates everything before writing anything."""
-    found = find_go_files(paths)
+    found = scan(paths, cache)
     with runlock.hold(_lock_keys(paths, found)):
         plan = plan_enable(paths, cache, found)
         roots = _modules_of(plan) if go_get else []
@@ -237,15 +271,16 @@ def enable(paths: Sequence[PathArg], *, dry_run: bool = False, go_get: bool = Fa
         if dry_run:
             plan.go_mod_diff = "".join(gomod.preview(root) for root in roots)
             return plan
-        check_writable(plan.changes)
+        staged = stage_changes(plan.changes)  # every check, before go.mod is touched
         plan.module_roots = roots
         saved: list[Path] = []  # modules whose go.mod this run changed first: a failure puts them back
         try:
             for root in roots:
                 if _go_mod_step(gomod.require_runtime, root):
                     saved.append(root)
-            _apply(plan)
+            _apply(plan, staged)
         except BaseException:
+            discard(staged)
             for root in saved:
                 _go_mod_step(gomod.restore, root)
             raise
@@ -256,7 +291,7 @@ def disable(paths: Sequence[PathArg], *, dry_run: bool = False, cache: bool = Tr
     """Disables every failpoint under the paths and undoes what --go-get did to go.mod/go.sum."""
     from gofail_py import gomod  # every disable undoes what --go-get did, where it did
 
-    found = find_go_files(paths)
+    found = scan(paths, cache)
     with runlock.hold(_lock_keys(paths, found)):
         plan = plan_disable(paths, cache, found)
         if dry_run:
@@ -294,6 +329,7 @@ def _go_mod_step(step: Callable[[Path], T], root: Path) -> T:
 def _go_mod_roots(paths: Sequence[PathArg], plan: Plan) -> list[Path]:
     """Modules whose go.mod a run may have to put back: above each path, and of each file touched."""
     roots = []
+    module_root = _module_roots()
     for key in _arg_keys(paths):
         root = module_root(key)
         if root is not None:
@@ -310,9 +346,9 @@ def unrequired_modules(plan: Plan) -> list[Path]:
     from gofail_py import gomod
 
     missing = []
-    for path in dict.fromkeys(located.path for located in plan.failpoints):
-        root = module_root(path.parent)
-        if root is not None and root not in missing and not gomod.requires_runtime((root / "go.mod").read_bytes()):
+    module_root = _module_roots()
+    for root in dict.fromkeys(module_root(path.parent) for path in dict.fromkeys(located.path for located in plan.failpoints)):
+        if root is not None and not gomod.requires_runtime((root / "go.mod").read_bytes()):
             missing.append(root)
     return missing
 

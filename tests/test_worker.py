@@ -1,0 +1,115 @@
+"""The forked worker of big cold runs (gofail_py/worker.py): what it hands back is what the main
+process would have made, in the same order (results, failpoints, every marker error), anything
+it cannot do the main process does, and it never outlives the run."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gofail_py import collect, rewrite, workspace
+from gofail_py.errors import MarkerErrors
+from benchmarks.gen_tree import generate_tree
+
+pytestmark = pytest.mark.slow
+
+BROKEN = "package p{n}\n\nfunc F() {{\n\t// gofail: var bad{n} int\n\t// return ((\n}}\n"
+
+
+def _children() -> set[int]:
+    """This process's children now (the test process may have others, from other tests)."""
+    found: set[int] = set()
+    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+        found.update(int(pid) for pid in (task / "children").read_text().split())
+    return found
+
+
+@pytest.fixture(autouse=True)
+def _no_worker_left() -> Iterator[None]:
+    before = _children()
+    yield
+    assert _children() <= before, "a worker outlived its run"
+
+
+@pytest.fixture
+def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "tree"
+    generate_tree(root, 600, failpoint_ratio=0.05)
+    monkeypatch.chdir(root)
+    return root
+
+
+def _plan(worker: bool, monkeypatch: pytest.MonkeyPatch) -> workspace.Plan:
+    monkeypatch.setattr(collect, "FILES_FOR_A_WORKER", 1 if worker else 10**9)
+    return workspace.plan_enable(["./..."], cache=False)
+
+
+def test_the_worker_hands_back_what_the_main_process_makes(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    alone, helped = _plan(False, monkeypatch), _plan(True, monkeypatch)
+    assert helped.changes == alone.changes and len(helped.changes) > 40
+    assert helped.failpoints == alone.failpoints
+
+
+def test_marker_errors_come_back_in_file_order(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for n in (3, 1, 2):
+        (tree / f"broken{n}").mkdir()
+        (tree / f"broken{n}" / "b.go").write_text(BROKEN.format(n=n))
+    (tree / "broken2" / "utf8.go").write_bytes(b"package p\n\n// \xff\n")  # found by the main process
+    messages = []
+    for worker in (False, True):
+        with pytest.raises(MarkerErrors) as caught:
+            _plan(worker, monkeypatch)
+        messages.append(str(caught.value))
+    assert messages[0] == messages[1] and messages[0].count("\n") == 3, messages
+
+
+def test_what_the_worker_cannot_do_the_main_process_does(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An exception other than a marker error is raised as without a worker: by the main process,
+    which transforms that file itself."""
+    calls = []  # in this process only: the worker's calls stay in its own memory
+    failing = min(str(p.relative_to(tree)) for p in tree.rglob("*.go") if b"gofail" in p.read_bytes())
+
+    def enable_source(source: bytes, path: str) -> rewrite.RewriteResult:
+        calls.append((os.getpid(), path))
+        if path == failing:
+            raise RuntimeError(f"cannot do {path}")
+        return rewrite.enable_source(source, path)
+
+    monkeypatch.setattr(collect, "FILES_FOR_A_WORKER", 1)
+    with pytest.raises(RuntimeError, match="cannot do"):
+        collect.collect(["./..."], enable_source, use_cache=False)
+    assert calls == [(os.getpid(), failing)], "the worker did every other file; the main process that one"
+
+
+def test_a_worker_that_dies_leaves_its_files_to_the_main_process(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    main, original = os.getpid(), rewrite.enable_source
+    expected = workspace.plan_enable(["./..."], cache=False).changes
+
+    def enable_source(source: bytes, path: str) -> rewrite.RewriteResult:  # kills the worker at its first file
+        if os.getpid() != main:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return original(source, path)
+
+    monkeypatch.setattr(collect, "FILES_FOR_A_WORKER", 1)
+    monkeypatch.setattr(rewrite, "enable_source", enable_source)
+    assert workspace.plan_enable(["./..."], cache=False).changes == expected
+
+
+def test_a_dead_worker_is_no_sigpipe_for_a_process_that_takes_the_default(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A caller may have SIGPIPE at its default (end the process): writing to a dead worker's pipe
+    must still be an error the run handles, and the caller's setting comes back after the run."""
+    from gofail_py import worker
+
+    expected = workspace.plan_enable(["./..."], cache=False).changes
+    monkeypatch.setattr(collect, "FILES_FOR_A_WORKER", 1)
+    monkeypatch.setattr(worker, "_serve", lambda *args: os._exit(1))  # a worker that dies at once
+    previous = signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    try:
+        assert workspace.plan_enable(["./..."], cache=False).changes == expected
+        assert signal.getsignal(signal.SIGPIPE) == signal.SIG_DFL
+    finally:
+        signal.signal(signal.SIGPIPE, previous)
