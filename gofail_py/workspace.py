@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import stat
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
 from gofail_py import cache as result_cache
-from gofail_py import rewrite, runlock
+from gofail_py import modules, rewrite, runlock
 from gofail_py.collect import LocatedFailpoint, collect, scan
 from gofail_py.errors import GoModUndoError, MarkerError, MarkerErrors, WorkspaceError
 from gofail_py.fileio import FileChange, apply_changes, discard, is_regular, stage_changes, write_atomic
-from gofail_py.gofiles import Found, PathArg, find_go_files, is_dir, read_source
+from gofail_py.gofiles import Found, PathArg, find_go_files, read_source
 from gofail_py.markers import FileMarkers, may_hold_markers
 from gofail_py.names import GO_MOD_STATE, RUNTIME_MODULE, RUNTIME_VERSION
 
@@ -150,86 +148,12 @@ def plan_disable(paths: Sequence[PathArg], cache: bool = True, found: Found | No
 # --- the operations the CLI offers -----------------------------------------------------------------
 
 
-# gomod (go.mod editing) is imported by the functions that read a go.mod: a warm `enable -q` on a
-# module's tree reads none and saves its import (~0.5 ms).
-def module_root(directory: Path) -> Path | None:
-    """The nearest directory at or above this one holding a go.mod."""
-    from gofail_py import gomod
-
-    return gomod.module_root(directory)
-
-
-def _arg_keys(paths: Sequence[PathArg]) -> list[Path]:
-    """The module (or go.work, or directory) each path argument lies in."""
-    keys = []
-    for arg in paths or ["."]:
-        text = os.fspath(arg)
-        base = Path(text[: -len("...")] or ".") if text == "..." or text.endswith("/...") else Path(text)
-        directory = base if is_dir(base) else base.parent
-        if directory.exists():
-            keys.append(runlock.key_for(directory))
-    return keys
-
-
-def _lock_keys(paths: Sequence[PathArg], found: Found) -> list[Path]:
-    """What a run locks: the places its arguments lie in, and the module of every file it may
-    touch (so `./...` over a go.work and `./a/...` in one of its modules exclude each other).
-    The scan is taken before the lock; what another run can change in it meanwhile (its temp
-    files, bindings it deletes) the run copes with; every file is read under the lock."""
-    keys = _arg_keys(paths)
-    roots: dict[str, Path | None] = {}
-
-    def root_of(directory: str) -> Path | None:  # module_root, from the scan's listings where it has them
-        if directory not in roots:
-            if directory in found.module_dirs:
-                roots[directory] = Path(directory).resolve()
-            elif directory in found.entered:  # a real subdirectory of its parent: no link to resolve
-                head = directory.rpartition("/")[0]
-                roots[directory] = root_of(head or ("/" if directory.startswith("/") else "."))
-            else:
-                roots[directory] = module_root(Path(directory))
-        return roots[directory]
-
-    for directory in sorted(found.file_dirs):
-        root = root_of(directory)
-        if root is not None:
-            keys.append(root)
-    return list(dict.fromkeys(keys))
-
-
-def _module_roots() -> Callable[[Path], Path | None]:
-    """gomod.module_root, with the realpath and the walk up shared between the directories a run
-    asks about (hundreds on a big tree: an lstat and a go.mod stat per level each, otherwise);
-    strings inside, as pathlib costs more here than the system calls."""
-    reals: dict[str, str] = {}
-    roots: dict[str, Path | None] = {}
-
-    def real(directory: str) -> str:  # os.path.realpath, one lstat per directory not seen before
-        if directory not in reals:
-            parent, _, name = directory.rpartition("/")
-            try:
-                plain = bool(parent) and name not in ("", ".", "..") and not stat.S_ISLNK(os.lstat(directory).st_mode)
-            except OSError:
-                plain = False
-            reals[directory] = os.path.join(real(parent), name) if plain else os.path.realpath(directory)
-        return reals[directory]
-
-    def walk(directory: str) -> Path | None:
-        if directory not in roots:
-            parent = os.path.dirname(directory)
-            roots[directory] = (Path(directory) if os.path.isfile(os.path.join(directory, "go.mod"))
-                                else None if parent == directory else walk(parent))
-        return roots[directory]
-
-    return lambda directory: walk(real(os.fspath(directory)))
-
-
 def _modules_of(plan: Plan) -> list[Path]:
     """The modules the failpoints' files belong to (a go.work's modules below are found each by
     its own go.mod); a file in no module is an error for --go-get."""
     roots: list[Path] = []
     orphans: list[str] = []
-    module_root = _module_roots()
+    module_root = modules.shared_roots()
     for path in dict.fromkeys(located.path for located in plan.failpoints):
         root = module_root(path.parent)
         if root is None:
@@ -263,7 +187,7 @@ def apply(plan: Plan) -> None:
 def enable(paths: Sequence[PathArg], *, dry_run: bool = False, go_get: bool = False, cache: bool = True) -> Plan:
     """Enables every failpoint under the paths; validates everything before writing anything."""
     found = scan(paths, cache)
-    with runlock.hold(_lock_keys(paths, found)):
+    with runlock.hold(modules.lock_keys(paths, found)):
         plan = plan_enable(paths, cache, found)
         roots = _modules_of(plan) if go_get else []
         if roots:  # --go-get: go.mod editing
@@ -292,7 +216,7 @@ def disable(paths: Sequence[PathArg], *, dry_run: bool = False, cache: bool = Tr
     from gofail_py import gomod  # every disable undoes what --go-get did, where it did
 
     found = scan(paths, cache)
-    with runlock.hold(_lock_keys(paths, found)):
+    with runlock.hold(modules.lock_keys(paths, found)):
         plan = plan_disable(paths, cache, found)
         if dry_run:
             return plan
@@ -329,8 +253,8 @@ def _go_mod_step(step: Callable[[Path], T], root: Path) -> T:
 def _go_mod_roots(paths: Sequence[PathArg], plan: Plan) -> list[Path]:
     """Modules whose go.mod a run may have to put back: above each path, and of each file touched."""
     roots = []
-    module_root = _module_roots()
-    for key in _arg_keys(paths):
+    module_root = modules.shared_roots()
+    for key in modules.arg_keys(paths):
         root = module_root(key)
         if root is not None:
             roots.append(root)
@@ -346,7 +270,7 @@ def unrequired_modules(plan: Plan) -> list[Path]:
     from gofail_py import gomod
 
     missing = []
-    module_root = _module_roots()
+    module_root = modules.shared_roots()
     for root in dict.fromkeys(module_root(path.parent) for path in dict.fromkeys(located.path for located in plan.failpoints)):
         if root is not None and not gomod.requires_runtime((root / "go.mod").read_bytes()):
             missing.append(root)
