@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gofail_py import workspace
+from gofail_py import modules, workspace
 from gofail_py.gofiles import find_go_files
 from gofail_py.gomod import module_root
 
@@ -30,8 +30,8 @@ def test_lock_keys_from_the_scan_are_the_module_roots_of_every_file(tmp_path: Pa
     monkeypatch.chdir(tmp_path)
     for paths in (["./..."], ["a/..."], ["linked/..."], ["linked"], ["d/e/f/x.go", "a/b"], [str(tmp_path) + "/..."], ["d/..."]):
         found = find_go_files(paths)
-        expected = workspace._arg_keys(paths) + [module_root(Path(p).parent) for p in found.files]
-        keys = workspace._lock_keys(paths, found)
+        expected = modules.arg_keys(paths) + [module_root(Path(p).parent) for p in found.files]
+        keys = modules.lock_keys(paths, found)
         assert len(keys) == len(set(keys)) and set(keys) == {k for k in expected if k is not None}, paths
 
 
