@@ -23,6 +23,13 @@ _PACKAGE = re.compile(rb"package\b")
 # The last character of a declaration: `}` `)` `]` `;`, an identifier, a number or a literal (which
 # reads as `0`). After anything else (`var f =` above a `func` line) the line below continues it.
 _ENDINGS = frozenset(b"})];_0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+# ...but not a keyword: Go ends a line with a semicolon after break/continue/fallthrough/return only,
+# so `var s = []chan` goes on with the `func() {...}` line below it (a word ending in one, like
+# `échan`, reads as one too: unsure, never wrong).
+_KEYWORD_LAST = re.compile(
+    rb"(?<![A-Za-z0-9_])(?:case|chan|const|default|defer|else|for|func|go|goto|if|import|interface|map|package"
+    rb"|range|select|struct|switch|type|var)\Z"
+)
 _UNSURE = (b'"', b"'", b"`", b"/*")
 _SLASH = ord("/")
 _BRACKETS = ((b"{", b"}"), (b"(", b")"), (b"[", b"]"))
@@ -45,7 +52,7 @@ def _closes(span: bytes) -> bool:
     if any(code.count(open_) != code.count(close) for open_, close in _BRACKETS):
         return False
     code = code.rstrip()
-    return not code or code[-1] in _ENDINGS
+    return not code or (code[-1] in _ENDINGS and _KEYWORD_LAST.search(code, len(code) - 12) is None)
 
 
 def _needle_at(source: bytes, needles: tuple[bytes, ...]) -> list[int]:
