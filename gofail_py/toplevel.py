@@ -12,9 +12,13 @@ from __future__ import annotations
 import re
 
 # Comments and literals, whole: what may hold brackets, quotes or keyword lines that are not code.
-# Unterminated ones do not match, which leaves a quote behind that marks the span as unsure.
+# An open one (no end before the line's or the span's end) matches too, in a named group that
+# marks the span as unsure: a start that failed to match would be tried again at the next byte,
+# each try reading to the end again (quadratic, where a span ends inside a raw string).
 _LITERALS = re.compile(  # an escape never takes a newline: Go ends (and rejects) the literal there
-    rb'//[^\n]*|/\*.*?\*/|"[^"\\\n]*(?:\\[^\n][^"\\\n]*)*"|`[^`]*`|\'[^\'\\\n]*(?:\\[^\n][^\'\\\n]*)*\'',
+    rb'//[^\n]*|/\*.*?(?:\*/|(?P<comment>\Z))'
+    rb'|"[^"\\\n]*(?:\\[^\n][^"\\\n]*)*(?:"|(?P<string>))|`[^`]*(?:`|(?P<raw>))'
+    rb'|\'[^\'\\\n]*(?:\\[^\n][^\'\\\n]*)*(?:\'|(?P<rune>))',
     re.DOTALL,
 )
 # Candidate boundaries; the leading newline lets the regex engine scan for it fast.
@@ -39,7 +43,10 @@ _MAX_RELEX = 3
 
 
 def _blank(literal: re.Match[bytes]) -> bytes:
-    """A comment reads as a space; a literal as `0`, which (like it) can end a declaration."""
+    """A comment reads as a space; a literal as `0`, which (like it) can end a declaration; an
+    open one as a quote (unsure)."""
+    if literal.lastgroup is not None:
+        return b'"'
     return b" " if literal.group()[0] == _SLASH else b"0"
 
 

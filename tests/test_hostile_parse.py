@@ -42,3 +42,30 @@ def test_a_keyword_ending_a_line_continues_the_declaration(tmp_path: Path, head:
         enable_source(source, "f.go")
     ranges = toplevel.ranges_to_parse(source, (b"gofail",))
     assert ranges is None or any(start <= source.index(b"var s") for start, _ in ranges)
+
+
+# Text the lexer reads as code when a tested span ends inside a raw string: every start of a
+# comment or literal in it must be taken in one match, open or not. A start that does not match
+# is tried again at the next byte, each try reading to the line's (or the span's) end: quadratic
+# (a 48 KB file of `/*` lines took 2.7 s, a 80 KB line of `"\` 17 s; the whole parse takes 2 ms).
+PATHOLOGICAL_LINES = ['"\\' * 2000, '"' + '\\"' * 2000, "/*\n" * 2000, "'\\" * 2000, '"abc\\', "`", "/*/"]
+
+
+@pytest.mark.parametrize("text", PATHOLOGICAL_LINES, ids=range(len(PATHOLOGICAL_LINES)))
+def test_every_literal_start_is_one_match_open_or_not(text: str) -> None:
+    code = text.encode()
+    for position in range(len(code)):
+        if code[position:position + 1] in (b'"', b"'", b"`") or code.startswith(b"/*", position):
+            assert toplevel._LITERALS.match(code, position) is not None, position
+
+
+@pytest.mark.parametrize("text", PATHOLOGICAL_LINES, ids=range(len(PATHOLOGICAL_LINES)))
+def test_a_megabyte_raw_string_of_open_literals_and_keyword_lines(text: str) -> None:
+    """The spans tested as declarations end inside the raw string (its `func` lines stand next to
+    gofail text): the lexer reads its lines as code, linearly, and is unsure."""
+    chunk = text.replace("`", "'") + "\nfunc inRaw() {\n// gofail: var notAMarker int\n"
+    raw = chunk * (1_000_000 // len(chunk))
+    source = ("package p\n\nfunc real() {\n\t// gofail: var realFp int\n}\n\nvar s = `" + raw + "`\n").encode()
+    assert toplevel.ranges_to_parse(source, (b"gofail",)) is None
+    assert_same(source)
+    assert [fp.name for fp in enable_source(source).markers.failpoints] == ["realFp"]
