@@ -11,6 +11,7 @@ import pytest
 
 from gofail_py import toplevel
 from gofail_py.errors import GofailError
+from gofail_py.markers import find_markers, find_markers_and_lines, parse_for_markers
 from gofail_py.rewrite import enable_source
 from tests.test_partial_parse import assert_same
 
@@ -69,3 +70,21 @@ def test_a_megabyte_raw_string_of_open_literals_and_keyword_lines(text: str) -> 
     assert toplevel.ranges_to_parse(source, (b"gofail",)) is None
     assert_same(source)
     assert [fp.name for fp in enable_source(source).markers.failpoints] == ["realFp"]
+
+
+@pytest.mark.parametrize("broken", [
+    "func : `\n` `\n`\n",  # the whole parse's error recovery swallows the marked function below
+    "var m = map[string]\n",  # Go ends the line at `]` (and rejects it); tree-sitter reads on
+    "var f = []func()\n",
+    "func A() {\n\tx := )(\n}\n",
+])
+def test_invalid_go_outside_the_marked_declarations_reads_as_if_it_were_not_there(broken: str) -> None:
+    """Not the whole parse's answer (docs/speed.md says so): a declaration without gofail text is
+    not parsed, so a syntax error in it cannot throw the marked ones off as it may the whole parse.
+    The markers and errors are those of the file with that declaration blanked out."""
+    marked = "func marked() {\n\t// gofail: var X struct{}\n\t// _ = 1\n\t_ = 0\n}\n"
+    source = ("package p\n\n" + broken + marked).encode()
+    blanked = ("package p\n\n" + "\n" * broken.count("\n") + marked).encode()
+    assert parse_for_markers(source)[1], "the partial way"
+    assert find_markers(source, "f.go") == find_markers_and_lines(blanked, "f.go", partial=False)[0]
+    assert [(fp.name, fp.line) for fp in find_markers(source).failpoints] == [("X", broken.count("\n") + 4)]
