@@ -24,7 +24,7 @@ _LITERALS = re.compile(  # an escape never takes a newline: Go ends (and rejects
 # Candidate boundaries; the leading newline lets the regex engine scan for it fast.
 _KEYWORD_LINE = re.compile(rb"\n(?:func|var|const|type|import|package)\b")
 _PACKAGE = re.compile(rb"package\b")
-# The last character of a declaration: `}` `)` `]` `;`, an identifier, a number or a literal (which
+# The last character of a declaration: `}` `)` `;`, an identifier, a number or a literal (which
 # reads as `0`). After anything else (`var f =` above a `func` line) the line below continues it.
 # `]` is not one: Go ends a line there, but tree-sitter reads `var v = []` on into a `func() {`
 # line below as one composite literal (the file does not compile; the whole parse has no error).
@@ -72,7 +72,7 @@ def _closes(span: bytes) -> bool:
 
 
 def _opening(code: bytes) -> int:
-    """Where the `(` is that closes with the last `)` of code (blanked: brackets are code's own)."""
+    """Where the `(` is that the last `)` of code closes (blanked: its brackets are all code's)."""
     depth, close, open_ = 0, len(code) - 1, code.rfind(b"(")
     while open_ >= 0:
         if close > open_:
