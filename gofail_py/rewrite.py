@@ -78,7 +78,8 @@ def _all_enabled_code_valid(snippets: list[list[bytes]]) -> bool:
 
 def enable_source(source: bytes, path: str = "<source>", *, partial: bool = True) -> RewriteResult:
     """Turns every `// gofail:` comment into failpoint code, the bytes gofail v0.2.0 writes.
-    `partial=False` parses the whole file (tests compare the two ways; the result is the same)."""
+    `partial=False` parses the whole file (tests compare the two ways: the same result, but where a
+    declaration without gofail text has a syntax error, which the partial parse does not see)."""
     markers, split = find_markers_and_lines(source, path, partial=partial)
     plain = [fp for fp in markers.failpoints if not fp.enabled]
     plain_labels = [label for label in markers.labels if not label.enabled]

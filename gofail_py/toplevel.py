@@ -12,17 +12,32 @@ from __future__ import annotations
 import re
 
 # Comments and literals, whole: what may hold brackets, quotes or keyword lines that are not code.
-# Unterminated ones do not match, which leaves a quote behind that marks the span as unsure.
+# An open one (no end before the line's or the span's end) matches too, in a named group that
+# marks the span as unsure: a start that failed to match would be tried again at the next byte,
+# each try reading to the end again (quadratic, where a span ends inside a raw string).
 _LITERALS = re.compile(  # an escape never takes a newline: Go ends (and rejects) the literal there
-    rb'//[^\n]*|/\*.*?\*/|"[^"\\\n]*(?:\\[^\n][^"\\\n]*)*"|`[^`]*`|\'[^\'\\\n]*(?:\\[^\n][^\'\\\n]*)*\'',
+    rb'//[^\n]*|/\*.*?(?:\*/|(?P<comment>\Z))'
+    rb'|"[^"\\\n]*(?:\\[^\n][^"\\\n]*)*(?:"|(?P<string>))|`[^`]*(?:`|(?P<raw>))'
+    rb'|\'[^\'\\\n]*(?:\\[^\n][^\'\\\n]*)*(?:\'|(?P<rune>))',
     re.DOTALL,
 )
 # Candidate boundaries; the leading newline lets the regex engine scan for it fast.
 _KEYWORD_LINE = re.compile(rb"\n(?:func|var|const|type|import|package)\b")
 _PACKAGE = re.compile(rb"package\b")
-# The last character of a declaration: `}` `)` `]` `;`, an identifier, a number or a literal (which
+# The last character of a declaration: `}` `)` `;`, an identifier, a number or a literal (which
 # reads as `0`). After anything else (`var f =` above a `func` line) the line below continues it.
-_ENDINGS = frozenset(b"})];_0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+# `]` is not one: Go ends a line there, but tree-sitter reads `var v = []` on into a `func() {`
+# line below as one composite literal (the file does not compile; the whole parse has no error).
+_ENDINGS = frozenset(b"});_0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+# ...but not a keyword: Go ends a line with a semicolon after break/continue/fallthrough/return only,
+# so `var s = []chan` goes on with the `func() {...}` line below it (a word ending in one, like
+# `échan`, reads as one too: unsure, never wrong).
+_KEYWORD_LAST = re.compile(
+    rb"(?<![A-Za-z0-9_])(?:case|chan|const|default|defer|else|for|func|go|goto|if|import|interface|map|package"
+    rb"|range|select|struct|switch|type|var)\Z"
+)
+_FUNC_LAST = re.compile(rb"(?<![A-Za-z0-9_])func\Z")
+_CLOSE_PAREN = ord(")")
 _UNSURE = (b'"', b"'", b"`", b"/*")
 _SLASH = ord("/")
 _BRACKETS = ((b"{", b"}"), (b"(", b")"), (b"[", b"]"))
@@ -32,7 +47,10 @@ _MAX_RELEX = 3
 
 
 def _blank(literal: re.Match[bytes]) -> bytes:
-    """A comment reads as a space; a literal as `0`, which (like it) can end a declaration."""
+    """A comment reads as a space; a literal as `0`, which (like it) can end a declaration; an
+    open one as a quote (unsure)."""
+    if literal.lastgroup is not None:
+        return b'"'
     return b" " if literal.group()[0] == _SLASH else b"0"
 
 
@@ -45,7 +63,27 @@ def _closes(span: bytes) -> bool:
     if any(code.count(open_) != code.count(close) for open_, close in _BRACKETS):
         return False
     code = code.rstrip()
-    return not code or code[-1] in _ENDINGS
+    if not code:
+        return True
+    if code[-1] == _CLOSE_PAREN:  # a call, a block; not the parameters or results of a func type,
+        before = code[: _opening(code)].rstrip()  # which tree-sitter reads on as `var v = []func()` does
+        return not (before.endswith(b")") or _FUNC_LAST.search(before, len(before) - 5))
+    return code[-1] in _ENDINGS and _KEYWORD_LAST.search(code, len(code) - 12) is None
+
+
+def _opening(code: bytes) -> int:
+    """Where the `(` is that the last `)` of code closes (blanked: its brackets are all code's)."""
+    depth, close, open_ = 0, len(code) - 1, code.rfind(b"(")
+    while open_ >= 0:
+        if close > open_:
+            depth += 1
+            close = code.rfind(b")", 0, close)
+        else:
+            depth -= 1
+            if depth == 0:
+                return open_
+            open_ = code.rfind(b"(", 0, open_)
+    return 0
 
 
 def _needle_at(source: bytes, needles: tuple[bytes, ...]) -> list[int]:

@@ -106,9 +106,48 @@ def test_loading_the_cli_leaves_the_cycle_collector_as_it_found_it(collecting: b
         "    main(['list', '--help'])\n"
         "except SystemExit:\n"
         "    pass\n"
-        "print('AFTER-COMMAND', gc.isenabled(), gc.get_freeze_count() > 0, 'gofail_py.cli.rewriter' in sys.modules)\n"
+        "print('AFTER-COMMAND', gc.isenabled(), gc.get_freeze_count(), 'gofail_py.cli.rewriter' in sys.modules)\n"
     )
     env = dict(os.environ, PYTHONPATH=str(REPO))
     out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=60, check=True).stdout
     assert f"AFTER-IMPORT {collecting}" in out
-    assert f"AFTER-COMMAND {collecting} True True" in out
+    assert f"AFTER-COMMAND {collecting} 0 True" in out, "a library user's objects are never frozen"
+
+
+_CYCLE_PROBE = """\
+import gc, sys, weakref
+class Node: pass
+node = Node(); node.me = node; alive = weakref.ref(node)  # a cycle of the embedding program's
+if sys.argv[1] == "runner":
+    from click.testing import CliRunner
+    from gofail_py.cli import main
+    CliRunner().invoke(main, ["list", "--help"])
+else:
+    import gofail_py.cli
+del node
+gc.collect()
+print("COLLECTED", alive() is None, gc.get_freeze_count())
+"""
+
+
+@pytest.mark.parametrize("how", ["import", "runner"])
+def test_a_library_user_s_cycles_are_still_collected(how: str) -> None:
+    """gc.freeze() is the program's alone: in a process that imports the CLI (a test's CliRunner, a
+    tool of its own), it would make every object alive then permanent: cycles among them dropped
+    later are never collected (tracebacks, frames, a test session's objects)."""
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    out = subprocess.run([sys.executable, "-c", _CYCLE_PROBE, how], env=env, capture_output=True, text=True,
+                         timeout=60, check=True).stdout
+    assert "COLLECTED True 0" in out
+
+
+def test_the_program_itself_freezes_what_it_loaded(tmp_path: Path) -> None:
+    """`gofail-py` (its console script) and `python -m gofail_py.cli` still freeze what they loaded
+    (docs/speed.md): a sitecustomize reports the freeze count at exit."""
+    (tmp_path / "sitecustomize.py").write_text(
+        "import atexit, gc, sys\natexit.register(lambda: print('FROZEN', gc.get_freeze_count() > 0, file=sys.stderr))\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), str(REPO)]))
+    script = Path(sys.executable).parent / "gofail-py"
+    for argv in ([sys.executable, "-m", "gofail_py.cli", "list", "--help"], [str(script), "list", "--help"]):
+        done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0 and "FROZEN True" in done.stderr, (argv, done.stderr)

@@ -21,20 +21,36 @@ from importlib import import_module
 from typing import Any, NamedTuple
 
 
+def _is_the_program() -> bool:
+    """True in the `gofail-py` console script and in `python -m gofail_py.cli` (read before runpy
+    sets argv[0]); False where the CLI is imported by another program (a test's CliRunner)."""
+    argv = getattr(sys, "orig_argv", [])
+    if "-m" in argv[:-1] and argv[argv.index("-m") + 1] == __name__:
+        return True
+    name = sys.argv[0].replace("\\", "/").rsplit("/", 1)[-1] if sys.argv else ""
+    return name.removesuffix(".exe").removesuffix("-script.py") == "gofail-py"
+
+
 class _Loading:
     """Loading the CLI and a command makes ~100k objects (modules, classes, functions) that live
     until the process ends. The cycle collector would walk them again and again while they are
     made, and all of them once more at exit (~10 ms of a 60 ms run): it is off while they load,
-    and gc.freeze() then leaves them out of every later collection; it runs as usual after."""
+    and gc.freeze() then leaves them out of every later collection; it runs as usual after.
+    Only the program freezes: in a process that imports the CLI, freezing would make every object
+    of that process alive then permanent (its cycles dropped later never collected)."""
 
     def __enter__(self) -> None:
         self.collecting = gc.isenabled()
         gc.disable()
 
     def __exit__(self, *exc: object) -> None:
-        gc.freeze()
+        if _PROGRAM:
+            gc.freeze()
         if self.collecting:
             gc.enable()
+
+
+_PROGRAM = _is_the_program()
 
 
 with _Loading():
