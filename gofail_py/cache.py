@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import marshal
 import os
+import stat
 import struct
 import time
 from collections.abc import Callable
@@ -143,6 +144,25 @@ def _unseal(blob: bytes) -> Any:
         return None
 
 
+def _read_regular(entry: Path) -> bytes:
+    """An entry's bytes; b"" for anything but a regular file (O_NONBLOCK: a FIFO put in the
+    cache is not waited on forever)."""
+    fd = os.open(entry, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return b""
+        data = os.read(fd, info.st_size + 1)
+        if len(data) > info.st_size:  # grew since the fstat: the rest too
+            chunks = [data]
+            while chunk := os.read(fd, 1 << 20):
+                chunks.append(chunk)
+            data = b"".join(chunks)
+        return data
+    finally:
+        os.close(fd)
+
+
 def _markers_data(markers: FileMarkers) -> tuple[object, ...]:
     return (
         markers.package,
@@ -221,8 +241,7 @@ class Store:
 
     def _load(self, entry: Path) -> Any:
         try:
-            with open(entry, "rb") as file:
-                data = _unseal(file.read())
+            data = _unseal(_read_regular(entry))
         except OSError:
             return None
         if data is None:  # damaged (say, a run killed while writing it): made again by this run

@@ -1,0 +1,66 @@
+"""Hostile runs against the stat index and the forked worker of big cold runs (docs/speed.md): a
+run killed under its worker, a caller's process state the worker must live with (SIGCHLD
+ignored, threads the threading module does not know), a cache entry that is not a file, and
+trees mutated between runs behind the index's back."""
+
+from __future__ import annotations
+
+import _thread
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from benchmarks.gen_tree import generate_tree
+from gofail_py import cache, workspace
+from tests.support.goprog import REPO
+from tests.support.hostile import GOFAIL_PY
+
+pytestmark = pytest.mark.hostile  # a suite of its own: .ci/run runs it, `pytest -m hostile`
+
+BIG = 5200  # above collect.FILES_FOR_A_WORKER: a cold run forks its worker
+
+
+@pytest.fixture(scope="module")
+def big_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("big") / "tree"
+    generate_tree(root, BIG, failpoint_ratio=0.05)
+    return root
+
+
+def _run(cwd: Path, home: Path, *args: str, timeout: float = 120, **popen: object) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, XDG_CACHE_HOME=str(home))
+    result = subprocess.run([str(GOFAIL_PY), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, **popen)  # type: ignore[call-overload]
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+    return result  # type: ignore[no-any-return]
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie is dead: it may wait for a reaper that a container never runs)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
+
+
+@pytest.mark.parametrize("entry", ["s", "r"])
+def test_a_fifo_in_the_cache_is_no_cache(tmp_path: Path, entry: str) -> None:
+    """A cache entry that is not a regular file (a FIFO) is read as no entry, never waited on."""
+    tree, home = tmp_path / "tree", tmp_path / "cache"
+    generate_tree(tree, 30, failpoint_ratio=0.3)
+    first = _run(tree, home, "list", "--json", "./...")
+    assert first.returncode == 0, first.stderr
+    entries = sorted((home / "gofail-py" / cache.fingerprint() / entry).iterdir())
+    assert entries
+    for path in entries:
+        path.unlink()
+        os.mkfifo(path)
+    again = _run(tree, home, "list", "--json", "./...", timeout=30)
+    assert (again.returncode, again.stdout, again.stderr) == (0, first.stdout, "")
+    third = _run(tree, home, "list", "--json", "./...", timeout=30)  # and the cache works again
+    assert (third.returncode, third.stdout, third.stderr) == (0, first.stdout, "")
