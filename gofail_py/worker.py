@@ -16,6 +16,7 @@ from __future__ import annotations
 import marshal
 import os
 import signal
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
 FILES_FOR_A_WORKER = 5000
 _HEAD = 8  # the length of a frame, little-endian
+_PR_SET_PDEATHSIG = 1
 
 
 def _frame(data: bytes) -> bytes:
@@ -59,11 +61,12 @@ class Worker:
             except ValueError:  # not the main thread: left as it is
                 self._sigpipe = None
         to_worker, from_worker = os.pipe(), os.pipe()
+        parent = os.getpid()
         self.pid = os.fork()
         if self.pid == 0:  # the worker: never returns
             os.close(to_worker[1])
             os.close(from_worker[0])
-            _serve(to_worker[0], from_worker[1], op, transform, store)
+            _serve(to_worker[0], from_worker[1], op, transform, store, parent)
         os.close(to_worker[0])
         os.close(from_worker[1])
         self._to_worker, self._from_worker = to_worker[1], from_worker[0]
@@ -124,10 +127,25 @@ class Worker:
         self._sigpipe = None
 
 
+def _die_with(parent: int) -> None:
+    """In the worker: SIGKILL from the kernel when the main process dies, even by SIGKILL or an
+    unhandled SIGTERM; else an orphan would finish its queue (and hold the run's module lock)."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # it died before the prctl took effect
+        os._exit(0)
+
+
 def _serve(source_fd: int, answer_fd: int, op: str, transform: Callable[[bytes, str], RewriteResult],
-           store: result_cache.Store | None) -> None:
+           store: result_cache.Store | None, parent: int) -> None:
     outcomes: list[Any] = []
     try:
+        _die_with(parent)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process decides; it kills us if need be
         with os.fdopen(source_fd, "rb", buffering=1 << 20) as reader:
             while head := reader.read(_HEAD):

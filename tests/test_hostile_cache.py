@@ -48,6 +48,54 @@ def _alive(pid: int) -> bool:
         return False
 
 
+# A run whose worker is busy with a file for as long as it takes (a huge file, a slow disk):
+# here it tells the test its pid and then waits; the main process is meanwhile waiting for it.
+_BUSY_RUN = """
+import os, sys, time
+from gofail_py import collect, rewrite
+main, ready = os.getpid(), sys.argv[1]
+def enable_source(source, path):
+    if os.getpid() != main:
+        with open(ready + ".tmp", "w") as f:
+            f.write(str(os.getpid()))
+        os.rename(ready + ".tmp", ready)
+        time.sleep(600)
+    return rewrite.enable_source(source, path)
+collect.FILES_FOR_A_WORKER = 1
+collect.collect(["./..."], enable_source, use_cache=False)
+"""
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
+def test_a_worker_dies_with_its_run(tmp_path: Path, how: signal.Signals) -> None:
+    """A run killed (SIGKILL, or SIGTERM: a CI job cancelled, `timeout`) while its worker is busy:
+    the worker must not live on as an orphan (it holds the run's module lock, among others)."""
+    tree = tmp_path / "tree"
+    generate_tree(tree, 40, failpoint_ratio=0.5)
+    ready = tmp_path / "worker.pid"
+    env = dict(os.environ, PYTHONPATH=str(REPO), XDG_CACHE_HOME=str(tmp_path / "cache"))
+    run = subprocess.Popen([sys.executable, "-c", _BUSY_RUN, str(ready)], cwd=tree, env=env)
+    worker = 0
+    try:
+        deadline = time.monotonic() + 60
+        while not ready.exists():
+            assert run.poll() is None and time.monotonic() < deadline, "the worker never started"
+            time.sleep(0.02)
+        worker = int(ready.read_text())
+        assert _alive(worker)
+        run.send_signal(how)
+        run.wait(timeout=30)
+        deadline = time.monotonic() + 15  # a deadline, not a timing: left alone it waits 600 s
+        while _alive(worker) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(worker), "the worker outlived its run"
+    finally:
+        run.kill()
+        run.wait()
+        if worker and _alive(worker):
+            os.kill(worker, signal.SIGKILL)
+
+
 @pytest.mark.parametrize("entry", ["s", "r"])
 def test_a_fifo_in_the_cache_is_no_cache(tmp_path: Path, entry: str) -> None:
     """A cache entry that is not a regular file (a FIFO) is read as no entry, never waited on."""
