@@ -53,6 +53,7 @@ class Worker:
 
     def __init__(self, op: str, transform: Callable[[bytes, str], RewriteResult], store: result_cache.Store | None) -> None:
         self.submitted = 0
+        self._pidfd = -1
         # a dead worker's pipe must be an error to write to, not a signal that ends this process
         self._sigpipe = signal.getsignal(signal.SIGPIPE)
         if self._sigpipe == signal.SIG_DFL:
@@ -67,6 +68,7 @@ class Worker:
             os.close(to_worker[1])
             os.close(from_worker[0])
             _serve(to_worker[0], from_worker[1], op, transform, store, parent)
+        self._pidfd = _pidfd(self.pid)
         os.close(to_worker[0])
         os.close(from_worker[1])
         self._to_worker, self._from_worker = to_worker[1], from_worker[0]
@@ -116,15 +118,32 @@ class Worker:
             os.close(self._from_worker)
             self._from_worker = -1
         if self.pid > 0:
-            try:
-                os.kill(self.pid, signal.SIGKILL)
+            try:  # by pidfd where there is one: a worker reaped by the kernel frees its pid for reuse
+                if self._pidfd >= 0:
+                    signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+                else:
+                    os.kill(self.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-            os.waitpid(self.pid, 0)
+            try:
+                os.waitpid(self.pid, 0)
+            except ChildProcessError:  # SIGCHLD ignored (inherited through exec), or a caller's handler reaped it
+                pass
+            if self._pidfd >= 0:
+                os.close(self._pidfd)
+                self._pidfd = -1
             self.pid = 0
         if self._sigpipe == signal.SIG_DFL:
             signal.signal(signal.SIGPIPE, signal.SIG_DFL)
         self._sigpipe = None
+
+
+def _pidfd(pid: int) -> int:
+    """A pidfd of the worker (Linux 5.3+), -1 where there is none."""
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return -1
 
 
 def _die_with(parent: int) -> None:

@@ -96,6 +96,17 @@ def test_a_worker_dies_with_its_run(tmp_path: Path, how: signal.Signals) -> None
             os.kill(worker, signal.SIGKILL)
 
 
+def test_a_run_started_with_sigchld_ignored_reaps_its_worker(big_tree: Path, tmp_path: Path) -> None:
+    """SIGCHLD ignored is inherited through exec (a parent that ignores it, some supervisors do):
+    the kernel then reaps the worker itself, and waiting for it must not be a crash."""
+    expected = _run(big_tree, tmp_path / "c0", "list", "--json", "--no-cache", "./...")
+    assert expected.returncode == 0 and expected.stdout.count('"name"') > 100
+    for args in (["--no-cache"], []):  # both fork: the cache does not hold these files yet
+        result = _run(big_tree, tmp_path / "c1", "list", "--json", *args, "./...",
+                      preexec_fn=lambda: signal.signal(signal.SIGCHLD, signal.SIG_IGN))
+        assert (result.returncode, result.stdout, result.stderr) == (0, expected.stdout, ""), args
+
+
 @pytest.mark.parametrize("entry", ["s", "r"])
 def test_a_fifo_in_the_cache_is_no_cache(tmp_path: Path, entry: str) -> None:
     """A cache entry that is not a regular file (a FIFO) is read as no entry, never waited on."""
