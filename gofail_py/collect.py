@@ -118,9 +118,16 @@ def collect(
 
 def _may_fork() -> bool:
     """A fork copies only the calling thread: with other threads running (a library caller's),
-    a lock one of them holds would stay held in the worker forever."""
+    a lock one of them holds would stay held in the worker forever. The kernel's count of this
+    process's threads also sees those the threading module does not know (started with _thread,
+    or by a C extension: grpc's, say)."""
     threading = sys.modules.get("threading")
-    return hasattr(os, "fork") and (threading is None or threading.active_count() == 1)
+    if not hasattr(os, "fork") or (threading is not None and threading.active_count() != 1):
+        return False
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:  # no /proc: what the threading module knows
+        return True
 
 
 class _Reading:

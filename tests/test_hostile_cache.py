@@ -107,6 +107,41 @@ def test_a_run_started_with_sigchld_ignored_reaps_its_worker(big_tree: Path, tmp
         assert (result.returncode, result.stdout, result.stderr) == (0, expected.stdout, ""), args
 
 
+@pytest.fixture
+def foreign_thread() -> Iterator[None]:
+    """A thread the threading module does not count (started with _thread, as a C extension's
+    own threads are: grpc's, say)."""
+    release, started = _thread.allocate_lock(), _thread.allocate_lock()
+    release.acquire()
+    started.acquire()
+
+    def wait() -> None:
+        started.release()
+        release.acquire()
+
+    _thread.start_new_thread(wait, ())
+    started.acquire()
+    try:
+        yield
+    finally:
+        release.release()
+
+
+_FORKS: list[int] = []
+os.register_at_fork(before=lambda: _FORKS.append(os.getpid()))
+
+
+def test_no_fork_while_a_thread_unknown_to_threading_runs(big_tree: Path, foreign_thread: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    assert threading.active_count() == 1  # what the worker's guard looked at
+    monkeypatch.chdir(big_tree)
+    del _FORKS[:]
+    plan = workspace.plan_enable(["./..."], cache=False)
+    assert len(plan.changes) > 100
+    assert _FORKS == [], "forked a worker while another thread ran"
+
+
 @pytest.mark.parametrize("entry", ["s", "r"])
 def test_a_fifo_in_the_cache_is_no_cache(tmp_path: Path, entry: str) -> None:
     """A cache entry that is not a regular file (a FIFO) is read as no entry, never waited on."""
