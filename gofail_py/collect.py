@@ -194,13 +194,14 @@ class _Reading:
                     continue
                 elif worker_wanted:  # a big run: what the cache does not hold goes to the worker
                     hit = store.cached(op, source) if store is not None else None
-                    if hit is None:
-                        if self.worker is None:
-                            from gofail_py.worker import Worker
-
-                            self.worker = Worker(op, transform, store)
+                    if hit is None and self.worker is None:
+                        self.worker = self._start_worker(op)
+                        worker_wanted = self.worker is not None
+                    if hit is None and self.worker is not None:
                         done.append((path, source, self.worker.submit(path, source)))
                         continue
+                    if hit is None:  # no worker after all: done here, as on a small run
+                        hit = store.rewrite(op, transform, source, path) if store is not None else transform(source, path)
                     result = hit
                 elif store is not None:
                     result = store.rewrite(op, transform, source, path)
@@ -219,6 +220,14 @@ class _Reading:
                 continue
             done.append((path, source, result))
         return done
+
+    def _start_worker(self, op: str) -> Worker | None:
+        from gofail_py.worker import Worker
+
+        try:
+            return Worker(op, self.transform, self.store)
+        except OSError:  # no descriptors or processes left (ulimit -n, a pids limit): no worker
+            return None
 
 
 def _unchanged_left_out(found: Found, changed: dict[str, list[str]]) -> list[str]:

@@ -61,9 +61,19 @@ class Worker:
                 signal.signal(signal.SIGPIPE, signal.SIG_IGN)
             except ValueError:  # not the main thread: left as it is
                 self._sigpipe = None
-        to_worker, from_worker = os.pipe(), os.pipe()
-        parent = os.getpid()
-        self.pid = os.fork()
+        opened: list[int] = []
+        try:  # no descriptors or processes left (ulimit -n, a pids limit): the caller does without
+            to_worker = os.pipe()
+            opened += to_worker
+            from_worker = os.pipe()
+            opened += from_worker
+            parent = os.getpid()
+            self.pid = os.fork()
+        except OSError:
+            for fd in opened:
+                os.close(fd)
+            self._restore_sigpipe()
+            raise
         if self.pid == 0:  # the worker: never returns
             os.close(to_worker[1])
             os.close(from_worker[0])
@@ -133,6 +143,9 @@ class Worker:
                 os.close(self._pidfd)
                 self._pidfd = -1
             self.pid = 0
+        self._restore_sigpipe()
+
+    def _restore_sigpipe(self) -> None:
         if self._sigpipe == signal.SIG_DFL:
             signal.signal(signal.SIGPIPE, signal.SIG_DFL)
         self._sigpipe = None

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import _thread
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -158,3 +159,47 @@ def test_a_fifo_in_the_cache_is_no_cache(tmp_path: Path, entry: str) -> None:
     assert (again.returncode, again.stdout, again.stderr) == (0, first.stdout, "")
     third = _run(tree, home, "list", "--json", "./...", timeout=30)  # and the cache works again
     assert (third.returncode, third.stdout, third.stderr) == (0, first.stdout, "")
+
+
+def test_a_run_with_few_descriptors_left_does_without_its_worker(big_tree: Path, tmp_path: Path) -> None:
+    """ulimit -n so low that the worker's pipes cannot be made (a few descriptors more let the run
+    read its files): the run does the work itself, or says cleanly why it cannot; never a traceback."""
+    expected = _run(big_tree, tmp_path / "c0", "list", "--json", "--no-cache", "./...")
+    assert expected.returncode == 0
+    outcomes = {}
+    for limit in range(5, 10):
+        result = _run(big_tree, tmp_path / f"c{limit}", "list", "--json", "--no-cache", "./...",
+                      preexec_fn=lambda limit=limit: resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit)))
+        assert result.returncode in (0, 2), result.stderr[-2000:]
+        if result.returncode == 0:
+            assert (result.stdout, result.stderr) == (expected.stdout, "")
+        outcomes[limit] = result.returncode
+    assert 0 in outcomes.values(), outcomes
+
+
+def _pids_cgroup(tmp_name: str) -> Path | None:
+    """A new pids cgroup (v1 hierarchy or v2 with the controller on), None where we cannot make one."""
+    for parent in (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup")):
+        if (parent / "cgroup.procs").exists() and (parent == Path("/sys/fs/cgroup/pids") or "pids" in (parent / "cgroup.subtree_control").read_text().split()):
+            try:
+                group = parent / tmp_name
+                group.mkdir()
+                return group
+            except OSError:
+                return None
+    return None
+
+
+def test_a_run_that_cannot_fork_does_without_its_worker(big_tree: Path, tmp_path: Path) -> None:
+    """No process left to fork (a container's pids limit, ulimit -u): the run does the work itself."""
+    group = _pids_cgroup(f"gofail-py-test-{os.getpid()}")
+    if group is None:
+        pytest.skip("no pids cgroup can be made here (needs root and the pids controller)")
+    try:
+        (group / "pids.max").write_text("1")  # this process alone: fork fails with EAGAIN
+        expected = _run(big_tree, tmp_path / "c0", "list", "--json", "--no-cache", "./...")
+        result = _run(big_tree, tmp_path / "c1", "list", "--json", "--no-cache", "./...",
+                      preexec_fn=lambda: (group / "cgroup.procs").write_text(str(os.getpid())))
+        assert (result.returncode, result.stdout, result.stderr) == (0, expected.stdout, "")
+    finally:
+        group.rmdir()
