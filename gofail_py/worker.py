@@ -167,7 +167,7 @@ def _die_with(parent: int) -> None:
             import ctypes
 
             ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        except (OSError, AttributeError):
+        except (ImportError, OSError, AttributeError):  # a Python without ctypes: no such guard
             pass
     if os.getppid() != parent:  # it died before the prctl took effect
         os._exit(0)
