@@ -143,6 +143,20 @@ def test_no_fork_while_a_thread_unknown_to_threading_runs(big_tree: Path, foreig
     assert _FORKS == [], "forked a worker while another thread ran"
 
 
+def test_the_api_called_from_a_thread_does_not_fork(big_tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A library caller's thread (the main thread waiting on it): no worker, the same plan."""
+    import threading
+
+    monkeypatch.chdir(big_tree)
+    plans: list[workspace.Plan] = []
+    del _FORKS[:]
+    thread = threading.Thread(target=lambda: plans.append(workspace.plan_enable(["./..."], cache=False)))
+    thread.start()
+    thread.join(timeout=120)
+    assert _FORKS == [] and len(plans) == 1, "forked a worker from a thread"
+    assert plans[0].changes == workspace.plan_enable(["./..."], cache=False).changes  # here it may fork
+
+
 @pytest.mark.parametrize("entry", ["s", "r"])
 def test_a_fifo_in_the_cache_is_no_cache(tmp_path: Path, entry: str) -> None:
     """A cache entry that is not a regular file (a FIFO) is read as no entry, never waited on."""
