@@ -217,3 +217,20 @@ def test_a_run_that_cannot_fork_does_without_its_worker(big_tree: Path, tmp_path
         assert (result.returncode, result.stdout, result.stderr) == (0, expected.stdout, "")
     finally:
         group.rmdir()
+
+
+def test_a_run_from_a_deleted_directory_says_so(tmp_path: Path) -> None:
+    """The shell's directory deleted under it (a `git checkout` elsewhere, `rm -rf` in another
+    terminal): relative paths name nothing, which is said cleanly; absolute paths still work."""
+    tree, gone = tmp_path / "tree", tmp_path / "gone"
+    generate_tree(tree, 20, failpoint_ratio=0.5)
+    expected = _run(tree, tmp_path / "c0", "list", "--json", str(tree) + "/...")
+    assert expected.returncode == 0 and '"name"' in expected.stdout
+    gone.mkdir()
+    deleted = lambda: (os.chdir(gone), os.rmdir(gone))  # noqa: E731 - the child's cwd, then gone
+    for args in (["list"], ["list", "--no-cache"], ["enable"], ["disable", "--no-cache"]):
+        result = _run(tmp_path, tmp_path / "c1", *args, "./...", preexec_fn=deleted)
+        assert result.returncode == 2 and "current directory" in result.stderr, (args, result.stderr)
+        gone.mkdir()
+    result = _run(tmp_path, tmp_path / "c1", "list", "--json", str(tree) + "/...", preexec_fn=deleted)
+    assert (result.returncode, result.stdout, result.stderr) == (0, expected.stdout, "")
