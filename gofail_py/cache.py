@@ -1,8 +1,8 @@
 """The rewriter's cache: what a rewrite found and wrote, by the exact bytes it read.
 
 Where: ``$XDG_CACHE_HOME/gofail-py`` (``~/.cache/gofail-py`` when unset), one folder per
-fingerprint of the code that produces results (the rewriter's modules, its queries and templates,
-the installed tree-sitter parser): editing any of them, even in an editable install, starts an
+fingerprint of the code that produces results (the rewriter's modules, the scan's and read loop's,
+its queries and templates, the installed tree-sitter parser): editing any of them, even in an editable install, starts an
 empty folder. Inside:
 
 * ``r/KEY``: one rewrite result (markers, new bytes, binding), KEY a hash of the operation and of
@@ -47,7 +47,9 @@ _DIGEST = 16
 # A signature newer than this before the run that takes it is "racy": the file may change again
 # within the file system's timestamp granularity (2 s on FAT) without its mtime moving.
 RACY_NS = 2_000_000_000
-_CODE = ("cache.py", "markers.py", "render.py", "rewrite.py", "syntax.py", "resources.py", "toplevel.py")
+# ... and the scan and read loop, which decide what the stat index records and how it is used (an
+# index is as much their result as a rewrite is the rewriter's)
+_CODE = ("cache.py", "markers.py", "render.py", "rewrite.py", "syntax.py", "resources.py", "toplevel.py", "gofiles.py", "collect.py")
 
 _INDEX_FORMAT = 3
 # A file's stat signature, packed (one bytes object per directory unmarshals far faster than a

@@ -234,3 +234,41 @@ def test_a_run_from_a_deleted_directory_says_so(tmp_path: Path) -> None:
         gone.mkdir()
     result = _run(tmp_path, tmp_path / "c1", "list", "--json", str(tree) + "/...", preexec_fn=deleted)
     assert (result.returncode, result.stdout, result.stderr) == (0, expected.stdout, "")
+
+
+def test_a_new_version_of_the_scan_does_not_reuse_the_old_ones_listings(tmp_path: Path) -> None:
+    """Two installs of gofail-py sharing ~/.cache (an upgrade, an editable checkout being edited)
+    whose scan differs: the newer must not take the older's listings for its own. Here the newer
+    enters testdata/, which the older left out."""
+    import shutil
+
+    versions = []
+    for name in ("old", "new"):
+        root = tmp_path / name
+        shutil.copytree(REPO / "gofail_py", root / "gofail_py", ignore=shutil.ignore_patterns("__pycache__"))
+        for folder in ("grammars", "templates"):
+            shutil.copytree(REPO / folder, root / folder)
+        versions.append(root)
+    gofiles = versions[1] / "gofail_py" / "gofiles.py"
+    text = gofiles.read_text()
+    assert '_SKIPPED_DIRS = ("vendor", "testdata")' in text
+    gofiles.write_text(text.replace('_SKIPPED_DIRS = ("vendor", "testdata")', '_SKIPPED_DIRS = ("vendor",)'))
+    tree = tmp_path / "tree"
+    (tree / "a" / "testdata").mkdir(parents=True)
+    (tree / "a" / "x.go").write_text("package a\n\nfunc F() {\n\t// gofail: var inA struct{}\n}\n")
+    (tree / "a" / "testdata" / "t.go").write_text("package t\n\nfunc T() {\n\t// gofail: var inTestdata struct{}\n}\n")
+    past = time.time_ns() - 3600 * 10**9
+    for path in [tree, *tree.rglob("*")]:
+        os.utime(path, ns=(past, past))
+    time.sleep(2.2)  # out of the racy window: the listings are recorded
+
+    def listed(version: Path, *args: str) -> str:
+        env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"), PYTHONPATH=str(version))
+        result = subprocess.run([sys.executable, "-m", "gofail_py.cli", "list", *args, "./..."], cwd=tree, env=env,
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    assert "inTestdata" not in listed(versions[0]) and "inTestdata" not in listed(versions[0])
+    assert "inTestdata" in listed(versions[1], "--no-cache")
+    assert listed(versions[1]) == listed(versions[1], "--no-cache")
