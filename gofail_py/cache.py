@@ -1,8 +1,8 @@
 """The rewriter's cache: what a rewrite found and wrote, by the exact bytes it read.
 
 Where: ``$XDG_CACHE_HOME/gofail-py`` (``~/.cache/gofail-py`` when unset), one folder per
-fingerprint of the code that produces results (the rewriter's modules, its queries and templates,
-the installed tree-sitter parser): editing any of them, even in an editable install, starts an
+fingerprint of the code that produces results (the rewriter's modules, the scan's and read loop's,
+its queries and templates, the installed tree-sitter parser): editing any of them, even in an editable install, starts an
 empty folder. Inside:
 
 * ``r/KEY``: one rewrite result (markers, new bytes, binding), KEY a hash of the operation and of
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import marshal
 import os
+import stat
 import struct
 import time
 from collections.abc import Callable
@@ -46,7 +47,9 @@ _DIGEST = 16
 # A signature newer than this before the run that takes it is "racy": the file may change again
 # within the file system's timestamp granularity (2 s on FAT) without its mtime moving.
 RACY_NS = 2_000_000_000
-_CODE = ("cache.py", "markers.py", "render.py", "rewrite.py", "syntax.py", "resources.py", "toplevel.py")
+# ... and the scan and read loop, which decide what the stat index records and how it is used (an
+# index is as much their result as a rewrite is the rewriter's)
+_CODE = ("cache.py", "markers.py", "render.py", "rewrite.py", "syntax.py", "resources.py", "toplevel.py", "gofiles.py", "collect.py")
 
 _INDEX_FORMAT = 3
 # A file's stat signature, packed (one bytes object per directory unmarshals far faster than a
@@ -143,6 +146,25 @@ def _unseal(blob: bytes) -> Any:
         return None
 
 
+def _read_regular(entry: Path) -> bytes:
+    """An entry's bytes; b"" for anything but a regular file (O_NONBLOCK: a FIFO put in the
+    cache is not waited on forever)."""
+    fd = os.open(entry, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return b""
+        data = os.read(fd, info.st_size + 1)
+        if len(data) > info.st_size:  # grew since the fstat: the rest too
+            chunks = [data]
+            while chunk := os.read(fd, 1 << 20):
+                chunks.append(chunk)
+            data = b"".join(chunks)
+        return data
+    finally:
+        os.close(fd)
+
+
 def _markers_data(markers: FileMarkers) -> tuple[object, ...]:
     return (
         markers.package,
@@ -221,8 +243,7 @@ class Store:
 
     def _load(self, entry: Path) -> Any:
         try:
-            with open(entry, "rb") as file:
-                data = _unseal(file.read())
+            data = _unseal(_read_regular(entry))
         except OSError:
             return None
         if data is None:  # damaged (say, a run killed while writing it): made again by this run

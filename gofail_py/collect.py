@@ -45,12 +45,19 @@ class LocatedFailpoint(NamedTuple):  # not a dataclass: ~0.5 ms less of every ru
 
 def scan(paths: Sequence[PathArg], use_cache: bool = True) -> Found:
     """The scan of the paths, with the stat index of this command line unless use_cache is off."""
+    from gofail_py import argcheck
+
+    argcheck.many(paths, "paths", "['./pkg', './...']", paths=True)  # before the key is made of them
+    try:
+        cwd = os.getcwd()
+    except OSError:  # deleted under the shell (a checkout, `rm -rf` elsewhere): relative paths name nothing
+        if any(not os.path.isabs(os.fspath(p)) for p in paths or ["."]):
+            raise WorkspaceError("the current directory no longer exists (deleted or moved since the shell "
+                                 "entered it): cd into the tree again, or give absolute paths") from None
+        cwd = ""
     index = None
     if use_cache:
-        from gofail_py import argcheck
-
-        argcheck.many(paths, "paths", "['./pkg', './...']", paths=True)  # before the key is made of them
-        key = "\0".join([os.getcwd(), *[str(os.fspath(p)) for p in paths or ["."]]])
+        key = "\0".join([cwd, *[str(os.fspath(p)) for p in paths or ["."]]])
         index = result_cache.Store().load_index(key)
     return find_go_files(paths, index)
 
@@ -118,9 +125,16 @@ def collect(
 
 def _may_fork() -> bool:
     """A fork copies only the calling thread: with other threads running (a library caller's),
-    a lock one of them holds would stay held in the worker forever."""
+    a lock one of them holds would stay held in the worker forever. The kernel's count of this
+    process's threads also sees those the threading module does not know (started with _thread,
+    or by a C extension: grpc's, say)."""
     threading = sys.modules.get("threading")
-    return hasattr(os, "fork") and (threading is None or threading.active_count() == 1)
+    if not hasattr(os, "fork") or (threading is not None and threading.active_count() != 1):
+        return False
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:  # no /proc: what the threading module knows
+        return True
 
 
 class _Reading:
@@ -187,13 +201,14 @@ class _Reading:
                     continue
                 elif worker_wanted:  # a big run: what the cache does not hold goes to the worker
                     hit = store.cached(op, source) if store is not None else None
-                    if hit is None:
-                        if self.worker is None:
-                            from gofail_py.worker import Worker
-
-                            self.worker = Worker(op, transform, store)
+                    if hit is None and self.worker is None:
+                        self.worker = self._start_worker(op)
+                        worker_wanted = self.worker is not None
+                    if hit is None and self.worker is not None:
                         done.append((path, source, self.worker.submit(path, source)))
                         continue
+                    if hit is None:  # no worker after all: done here, as on a small run
+                        hit = store.rewrite(op, transform, source, path) if store is not None else transform(source, path)
                     result = hit
                 elif store is not None:
                     result = store.rewrite(op, transform, source, path)
@@ -212,6 +227,14 @@ class _Reading:
                 continue
             done.append((path, source, result))
         return done
+
+    def _start_worker(self, op: str) -> Worker | None:
+        from gofail_py.worker import Worker
+
+        try:
+            return Worker(op, self.transform, self.store)
+        except OSError:  # no descriptors or processes left (ulimit -n, a pids limit): no worker
+            return None
 
 
 def _unchanged_left_out(found: Found, changed: dict[str, list[str]]) -> list[str]:

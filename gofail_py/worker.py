@@ -16,6 +16,7 @@ from __future__ import annotations
 import marshal
 import os
 import signal
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
 FILES_FOR_A_WORKER = 5000
 _HEAD = 8  # the length of a frame, little-endian
+_PR_SET_PDEATHSIG = 1
 
 
 def _frame(data: bytes) -> bytes:
@@ -51,6 +53,7 @@ class Worker:
 
     def __init__(self, op: str, transform: Callable[[bytes, str], RewriteResult], store: result_cache.Store | None) -> None:
         self.submitted = 0
+        self._pidfd = -1
         # a dead worker's pipe must be an error to write to, not a signal that ends this process
         self._sigpipe = signal.getsignal(signal.SIGPIPE)
         if self._sigpipe == signal.SIG_DFL:
@@ -58,12 +61,24 @@ class Worker:
                 signal.signal(signal.SIGPIPE, signal.SIG_IGN)
             except ValueError:  # not the main thread: left as it is
                 self._sigpipe = None
-        to_worker, from_worker = os.pipe(), os.pipe()
-        self.pid = os.fork()
+        opened: list[int] = []
+        try:  # no descriptors or processes left (ulimit -n, a pids limit): the caller does without
+            to_worker = os.pipe()
+            opened += to_worker
+            from_worker = os.pipe()
+            opened += from_worker
+            parent = os.getpid()
+            self.pid = os.fork()
+        except OSError:
+            for fd in opened:
+                os.close(fd)
+            self._restore_sigpipe()
+            raise
         if self.pid == 0:  # the worker: never returns
             os.close(to_worker[1])
             os.close(from_worker[0])
-            _serve(to_worker[0], from_worker[1], op, transform, store)
+            _serve(to_worker[0], from_worker[1], op, transform, store, parent)
+        self._pidfd = _pidfd(self.pid)
         os.close(to_worker[0])
         os.close(from_worker[1])
         self._to_worker, self._from_worker = to_worker[1], from_worker[0]
@@ -113,21 +128,56 @@ class Worker:
             os.close(self._from_worker)
             self._from_worker = -1
         if self.pid > 0:
-            try:
-                os.kill(self.pid, signal.SIGKILL)
+            try:  # by pidfd where there is one: a worker reaped by the kernel frees its pid for reuse
+                if self._pidfd >= 0:
+                    signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+                else:
+                    os.kill(self.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-            os.waitpid(self.pid, 0)
+            try:
+                os.waitpid(self.pid, 0)
+            except ChildProcessError:  # SIGCHLD ignored (inherited through exec), or a caller's handler reaped it
+                pass
+            if self._pidfd >= 0:
+                os.close(self._pidfd)
+                self._pidfd = -1
             self.pid = 0
+        self._restore_sigpipe()
+
+    def _restore_sigpipe(self) -> None:
         if self._sigpipe == signal.SIG_DFL:
             signal.signal(signal.SIGPIPE, signal.SIG_DFL)
         self._sigpipe = None
 
 
+def _pidfd(pid: int) -> int:
+    """A pidfd of the worker (Linux 5.3+), -1 where there is none."""
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return -1
+
+
+def _die_with(parent: int) -> None:
+    """In the worker: SIGKILL from the kernel when the main process dies, even by SIGKILL or an
+    unhandled SIGTERM; else an orphan would finish its queue (and hold the run's module lock)."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (ImportError, OSError, AttributeError):  # a Python without ctypes: no such guard
+            pass
+    if os.getppid() != parent:  # it died before the prctl took effect
+        os._exit(0)
+
+
 def _serve(source_fd: int, answer_fd: int, op: str, transform: Callable[[bytes, str], RewriteResult],
-           store: result_cache.Store | None) -> None:
+           store: result_cache.Store | None, parent: int) -> None:
     outcomes: list[Any] = []
     try:
+        _die_with(parent)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process decides; it kills us if need be
         with os.fdopen(source_fd, "rb", buffering=1 << 20) as reader:
             while head := reader.read(_HEAD):
