@@ -23,6 +23,7 @@ sweep; one that outlives a SIGKILL of the supervisor is found later by ``stale_p
 
 from __future__ import annotations
 
+import collections
 import ctypes
 import os
 import signal
@@ -46,11 +47,23 @@ _PR_SET_CHILD_SUBREAPER = 36
 _start_time = start_time  # the older private name, used by tests
 
 
+_HANDED_OUT: collections.deque[int] = collections.deque(maxlen=4096)
+_HANDED_OUT_LOCK = threading.Lock()
+
+
 def free_port() -> int:
-    """A loopback TCP port that was free a moment ago."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A loopback TCP port that was free a moment ago, and not one this process handed out lately:
+    the kernel's bind to port 0 often returns a port it just freed, so a process's {port} and its
+    GOFAIL_HTTP port, asked for one after the other, could be the same port."""
+    with _HANDED_OUT_LOCK:
+        for _ in range(64):
+            with socket.socket() as sock:
+                sock.bind(("127.0.0.1", 0))
+                port = int(sock.getsockname()[1])
+            if port not in _HANDED_OUT:
+                break
+        _HANDED_OUT.append(port)
+        return port
 
 
 def tail(path: Path, lines: int = 8) -> str:
