@@ -183,6 +183,39 @@ def _markers_from(data: Any) -> FileMarkers:
     return FileMarkers(package, tuple(Failpoint(*fp) for fp in failpoints), tuple(Label(*label) for label in labels))
 
 
+_UNUSED_FOR = 7 * 86400  # seconds without a write before another version's run removes a folder
+
+
+def _prune_unused(keep: Path) -> None:
+    """Removes the fingerprint folders beside keep that no run wrote to for _UNUSED_FOR (an entry
+    written, an index replaced: the folder, r/ or s/ moves its mtime); nothing else is touched."""
+    import shutil
+
+    cutoff = time.time() - _UNUSED_FOR
+    try:
+        siblings = list(os.scandir(keep.parent))
+    except OSError:
+        return
+    for sibling in siblings:
+        if sibling.name == keep.name or len(sibling.name) != len(keep.name) or not all(c in "0123456789abcdef" for c in sibling.name):
+            continue
+        try:
+            if sibling.is_dir(follow_symlinks=False) and _last_write(sibling.path) < cutoff:
+                shutil.rmtree(sibling.path, ignore_errors=True)
+        except OSError:
+            continue
+
+
+def _last_write(folder: str) -> float:
+    times = [os.lstat(folder).st_mtime]
+    for sub in ("r", "s"):
+        try:
+            times.append(os.lstat(os.path.join(folder, sub)).st_mtime)
+        except FileNotFoundError:
+            pass
+    return max(times)
+
+
 class Store:
     """One run's view of the cache; every failure to read or write it is swallowed."""
 
@@ -263,7 +296,10 @@ class Store:
             try:
                 file = open(target, "xb")
             except FileNotFoundError:
+                fresh = not self.root.exists()
                 entry.parent.mkdir(parents=True, exist_ok=True)
+                if fresh:  # a new version's first run: the folders of versions unused for a week go
+                    _prune_unused(self.root)
                 file = open(target, "xb")
             with file:
                 file.write(_seal(data))

@@ -225,3 +225,31 @@ def test_compiled_templates_are_current_and_used(tmp_path: Path) -> None:
     fresh = {p.name: p.read_bytes() for p in (tmp_path / "fresh").iterdir()}
     assert committed == fresh, "templates/ changed: run `python -m gofail_py.render` and commit the result"
     assert isinstance(render._environment().loader, jinja2.ModuleLoader)
+
+
+def test_a_new_fingerprint_folder_prunes_the_ones_unused_for_a_week(tmp_path: Path) -> None:
+    """Every upgrade (and every edit of an editable install) starts a new folder: the folders of
+    other versions unused for 7 days go when a new one is made; anything else is left alone."""
+    tree = _tree(tmp_path)
+    home = tmp_path / "cache"
+    ours = home / "gofail-py"
+    week_ago = time.time() - 8 * 86400
+    for name in ("0123456789abcdef01234567", "89abcdef0123456789abcdef"):
+        for sub in ("r", "s"):
+            (ours / name / sub).mkdir(parents=True)
+            (ours / name / sub / "entry").write_bytes(b"old")
+    recent = ours / "fedcba9876543210fedcba98"
+    (recent / "r").mkdir(parents=True)
+    stranger = ours / "not-a-fingerprint"
+    stranger.mkdir()
+    (ours / "notes.txt").write_text("mine")
+    for name in ("0123456789abcdef01234567", "89abcdef0123456789abcdef"):
+        for path in (ours / name / "r" / "entry", ours / name / "s" / "entry", ours / name / "r", ours / name / "s", ours / name):
+            os.utime(path, (week_ago, week_ago))
+    os.utime(stranger, (week_ago, week_ago))
+    result = _gofail_py(tree, home, "list", "./...")
+    assert result.returncode == 0, result.stderr
+    left = sorted(p.name for p in ours.iterdir())
+    assert left == sorted([cache.fingerprint(), recent.name, stranger.name, "notes.txt"]), left
+    again = _gofail_py(tree, home, "list", "./...")
+    assert again.returncode == 0 and sorted(p.name for p in ours.iterdir()) == left
