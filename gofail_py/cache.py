@@ -31,6 +31,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gofail_py.fileio import read_all
 from gofail_py.markers import Failpoint, FileMarkers, Label
 
 try:  # hashlib's own blake2b, without hashlib loading OpenSSL (a few ms of every run)
@@ -154,13 +155,7 @@ def _read_regular(entry: Path) -> bytes:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             return b""
-        data = os.read(fd, info.st_size + 1)
-        if len(data) > info.st_size:  # grew since the fstat: the rest too
-            chunks = [data]
-            while chunk := os.read(fd, 1 << 20):
-                chunks.append(chunk)
-            data = b"".join(chunks)
-        return data
+        return read_all(fd, info.st_size)
     finally:
         os.close(fd)
 

@@ -217,6 +217,18 @@ def apply_changes(changes: Sequence[FileChange], staged: dict[Path, str] | None 
         discard(staged)
 
 
+def read_all(fd: int, expected: int) -> bytes:
+    """The rest of an open file in one read when it holds `expected` bytes (as its stat said), in
+    more when it grew since."""
+    data = os.read(fd, expected + 1)
+    if len(data) > expected:
+        chunks = [data]
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        data = b"".join(chunks)
+    return data
+
+
 def is_regular(path: Path) -> bool:
     """True for a regular file (after following links); FIFOs, devices and sockets are not read."""
     try:

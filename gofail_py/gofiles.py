@@ -11,7 +11,7 @@ from pathlib import Path
 from gofail_py import rewrite
 from gofail_py.cache import HAS_BINDING_NAMES, HAS_GO_MOD, NO_SIGNATURE, RESCAN, SIGNATURE, Index, Listing
 from gofail_py.errors import MarkerError, WorkspaceError
-from gofail_py.fileio import is_regular
+from gofail_py.fileio import is_regular, read_all
 from gofail_py.markers import may_hold_markers
 
 PathArg = str | os.PathLike[str]
@@ -235,14 +235,7 @@ def _read_whole(path: PathArg, size: int | None = None, stat_out: list[os.stat_r
         if stat_out is not None:
             stat_out.append(os.fstat(fd))
             size = stat_out[-1].st_size
-        first = 1 << 16 if size is None else size + 1
-        data = os.read(fd, first)
-        if len(data) == first:
-            chunks = [data]
-            while chunk := os.read(fd, 1 << 20):
-                chunks.append(chunk)
-            data = b"".join(chunks)
-        return data
+        return read_all(fd, (1 << 16) - 1 if size is None else size)
     finally:
         os.close(fd)
 
