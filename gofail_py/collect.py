@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from gofail_py import cache as result_cache
 from gofail_py import rewrite
@@ -16,7 +16,10 @@ from gofail_py.cache import NO_SIGNATURE, SIGNATURE
 from gofail_py.gofiles import PACKAGE_CLAUSE, READ_FLAGS, PathArg, Found, check_links, find_go_files, is_utf8, may_have_binding, read_source
 from gofail_py.markers import MARKER_TEXT, RUNTIME_TEXT, Failpoint
 
-# files read in a run from which a forked worker reads the second half (gofail_py/worker.py)
+if TYPE_CHECKING:
+    from gofail_py.worker import Worker
+
+# files read in a run from which a worker transforms those with gofail text (gofail_py/worker.py)
 FILES_FOR_A_WORKER = 5000
 
 
@@ -78,13 +81,33 @@ def collect(
     plain: dict[str, bytes] = {}  # files found to hold no gofail text, by their signatures to record
     changed: dict[str, list[str]] = {}  # directories taken from the index: their files that changed
     files = _unchanged_left_out(found, changed) if index is not None and found.reused else found.files
-    reading = _Reading(found, transform, store, index)
-    done = reading.read_all(files, plain, problems, len(files) >= FILES_FOR_A_WORKER and _may_fork())
+    reading = _Reading(found, transform, store, index, len(files) >= FILES_FOR_A_WORKER and _may_fork())
+    try:
+        done = reading.read(files, plain, problems)
+        answers = reading.worker.outcomes() if reading.worker is not None else []
+    finally:
+        if reading.worker is not None:
+            reading.worker.stop()
     for entry in done:  # in file order: results, failpoints and errors as without a worker
         if isinstance(entry, list):
             errors.extend(entry)
             continue
         path, source, outcome = entry
+        if isinstance(outcome, int):
+            from gofail_py.worker import answer_of
+
+            answer = answer_of(answers[outcome], source)
+            if isinstance(answer, list):
+                errors.extend(answer)
+                continue
+            try:  # None: the worker could not say; done here, as without it
+                outcome = answer if answer is not None else transform(source, path)
+            except MarkerErrors as error:
+                errors.extend(error.errors)
+                continue
+            except MarkerError as error:
+                errors.append(error)
+                continue
         located = Path(path)
         results.append((located, source, outcome))
         for fp in outcome.markers.failpoints:
@@ -115,50 +138,18 @@ def _may_fork() -> bool:
 
 
 class _Reading:
-    """The read loop's state: one run's lookups, hoisted (the loop runs once per file); on big cold
-    runs a forked worker reads the second part of the files meanwhile (gofail_py/worker.py)."""
+    """The read loop's state: one run's lookups, hoisted (the loop runs once per file), and the
+    worker that transforms files with gofail text on big cold runs (gofail_py/worker.py)."""
 
     def __init__(self, found: Found, transform: Callable[[bytes, str], rewrite.RewriteResult],
-                 store: result_cache.Store | None, index: result_cache.Index | None) -> None:
+                 store: result_cache.Store | None, index: result_cache.Index | None, worker_wanted: bool) -> None:
         self.found, self.transform, self.store, self.index = found, transform, store, index
-
-    def read_all(self, files: list[str], plain: dict[str, bytes], problems: list[GofailError], split: bool) -> list[Any]:
-        """read() of every file; split: a worker reads the second half (by count: the files are
-        small alike) and this process merges what it made as if it had read them itself."""
-        if not split:
-            return self.read(files, plain, problems)
-        half = len(files) // 2
-        from gofail_py.worker import Worker
-
-        try:
-            worker: Worker | None = Worker(lambda: self._answer(files[half:]))
-        except OSError:  # no descriptors or processes left (ulimit -n, a pids limit): no worker
-            worker = None
-        try:
-            done = self.read(files[:half], plain, problems)
-            theirs = _merged(worker.answer(), plain, problems) if worker is not None else None
-        finally:
-            if worker is not None:
-                worker.stop()
-        if theirs is None:  # no worker, or it died, failed or answered garbage: read here
-            theirs = self.read(files[half:], plain, problems)
-        return done + theirs
-
-    def _answer(self, files: list[str]) -> tuple[list[Any], dict[str, bytes], list[str]]:
-        """In the worker: read() of its files, as plain data for marshal (see _merged)."""
-        plain: dict[str, bytes] = {}
-        problems: list[GofailError] = []
-        done: list[Any] = []
-        for entry in self.read(files, plain, problems):
-            if isinstance(entry, list):
-                done.append([(e.path, e.line, e.column, e.message) for e in entry])
-            else:
-                done.append((entry[0], entry[1], result_cache.result_data(entry[2])))
-        return done, plain, [str(p) for p in problems]
+        self.worker_wanted = worker_wanted
+        self.worker: Worker | None = None
 
     def read(self, files: list[str], plain: dict[str, bytes], problems: list[GofailError]) -> list[Any]:
-        """Per file read, in order: (path, source, result), or its marker errors."""
-        found, transform, store, index = self.found, self.transform, self.store, self.index
+        """Per file read, in order: (path, source, result or the worker's slot), or its marker errors."""
+        found, transform, store, index, worker_wanted = self.found, self.transform, self.store, self.index, self.worker_wanted
         known, direct, binding_dirs = found.known, found.direct, found.binding_dirs
         cutoff = index.cutoff if index is not None else 0
         pack, lstat, open_, fstat, read, close = SIGNATURE.pack, os.lstat, os.open, os.fstat, os.read, os.close
@@ -208,6 +199,17 @@ class _Reading:
                     result = transform(source, path)
                 elif rewrite.is_binding_file(source):
                     continue
+                elif worker_wanted:  # a big run: what the cache does not hold goes to the worker
+                    hit = store.cached(op, source) if store is not None else None
+                    if hit is None and self.worker is None:
+                        self.worker = self._start_worker(op)
+                        worker_wanted = self.worker is not None
+                    if hit is None and self.worker is not None:
+                        done.append((path, source, self.worker.submit(path, source)))
+                        continue
+                    if hit is None:  # no worker after all: done here, as on a small run
+                        hit = store.rewrite(op, transform, source, path) if store is not None else transform(source, path)
+                    result = hit
                 elif store is not None:
                     result = store.rewrite(op, transform, source, path)
                 else:
@@ -226,31 +228,13 @@ class _Reading:
             done.append((path, source, result))
         return done
 
+    def _start_worker(self, op: str) -> Worker | None:
+        from gofail_py.worker import Worker
 
-
-def _merged(answer: Any, plain: dict[str, bytes], problems: list[GofailError]) -> list[Any] | None:
-    """A worker's answer as read() would have made it (its plain files and problems added to
-    these), or None (nothing added) if it is not one: garbage, or the worker died or failed."""
-    try:
-        done, theirs, messages = answer
-        entries: list[Any] = []
-        for entry in done:
-            if isinstance(entry, list):
-                entries.append([MarkerError(str(path), int(line), int(column), str(message)) for path, line, column, message in entry])
-                continue
-            path, source, data = entry
-            if not isinstance(path, str) or not isinstance(source, bytes):
-                return None
-            entries.append((path, source, result_cache.Store.result_from(data, source)))
-        if not isinstance(theirs, dict) or not all(isinstance(k, str) and isinstance(v, bytes) for k, v in theirs.items()):
+        try:
+            return Worker(op, self.transform, self.store)
+        except OSError:  # no descriptors or processes left (ulimit -n, a pids limit): no worker
             return None
-        if not isinstance(messages, list) or not all(isinstance(m, str) for m in messages):
-            return None
-    except (TypeError, ValueError):
-        return None
-    plain.update(theirs)
-    problems.extend(WorkspaceError(m) for m in messages)
-    return entries
 
 
 def _unchanged_left_out(found: Found, changed: dict[str, list[str]]) -> list[str]:

@@ -1,16 +1,14 @@
-"""A forked worker that reads the second part of a big cold run's files while the main process
-reads the first: the read loop (open, fstat, read, close and the checks of every file, then the
-parse and render of those with gofail text) is the run's bottleneck, and halving it per process
-uses both cores (wall time falls, cpu time rises a little). Processes, not threads: two threads
-contend for the GIL and made the read loop slower. Only above FILES_FOR_A_WORKER files: a small
-tree pays nothing.
+"""A forked worker that transforms the files with gofail text while the main process keeps reading:
+on a cold run over a big tree the parse and render of those files then overlap the reads (wall
+time falls, cpu time rises a little). Processes, not threads: two threads contend for the GIL and
+made the read loop slower. Only above FILES_FOR_A_WORKER files: a small tree pays nothing.
 
-Protocol: the worker runs its job (collect's read loop over its files, with its own transforms
-and cache writes) and, once done, sends what it made as one marshal frame through a pipe; the
-main process reads it after its own part, so neither can block the other on a full pipe.
-Anything unexpected in the worker (an exception other than a marker or workspace error, a crash,
-a short or malformed answer) leaves its files to the main process, which reads them itself and so
-raises or reports whatever it is as a run without a worker would.
+Protocol: the main process sends (path, source) frames through one pipe; the worker transforms
+each (and writes its cache entry), keeps the outcomes, and after the main process closes the pipe
+sends them all back at once through another (so neither can block the other on a full pipe).
+Anything unexpected in the worker (an exception other than a marker error, a crash, a short
+answer) leaves those files to the main process, which transforms them itself and so raises or
+reports whatever it is as a run without a worker would.
 """
 
 from __future__ import annotations
@@ -20,7 +18,13 @@ import os
 import signal
 import sys
 from collections.abc import Callable
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from gofail_py import cache as result_cache
+from gofail_py.errors import MarkerError, MarkerErrors
+
+if TYPE_CHECKING:
+    from gofail_py.rewrite import RewriteResult
 
 FILES_FOR_A_WORKER = 5000
 _HEAD = 8  # the length of a frame, little-endian
@@ -45,42 +49,81 @@ def _read_exactly(reader: BinaryIO, size: int) -> bytes:
 
 
 class Worker:
-    """One forked worker for one run: it runs job() (whose value marshal can write) and `answer`
-    returns that value, or None if the worker could not give it."""
+    """One forked worker for one run; every file submitted gets an outcome from `outcomes`."""
 
-    def __init__(self, job: Callable[[], Any]) -> None:
+    def __init__(self, op: str, transform: Callable[[bytes, str], RewriteResult], store: result_cache.Store | None) -> None:
+        self.submitted = 0
         self._pidfd = -1
-        self._from_worker = -1
-        from_worker = os.pipe()  # OSError (no descriptors or processes left): the caller does without
-        parent = os.getpid()
-        try:
+        # a dead worker's pipe must be an error to write to, not a signal that ends this process
+        self._sigpipe = signal.getsignal(signal.SIGPIPE)
+        if self._sigpipe == signal.SIG_DFL:
+            try:
+                signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+            except ValueError:  # not the main thread: left as it is
+                self._sigpipe = None
+        opened: list[int] = []
+        try:  # no descriptors or processes left (ulimit -n, a pids limit): the caller does without
+            to_worker = os.pipe()
+            opened += to_worker
+            from_worker = os.pipe()
+            opened += from_worker
+            parent = os.getpid()
             self.pid = os.fork()
         except OSError:
-            for fd in from_worker:
+            for fd in opened:
                 os.close(fd)
+            self._restore_sigpipe()
             raise
         if self.pid == 0:  # the worker: never returns
+            os.close(to_worker[1])
             os.close(from_worker[0])
-            _serve(from_worker[1], job, parent)
+            _serve(to_worker[0], from_worker[1], op, transform, store, parent)
         self._pidfd = _pidfd(self.pid)
+        os.close(to_worker[0])
         os.close(from_worker[1])
-        self._from_worker = from_worker[0]
+        self._to_worker, self._from_worker = to_worker[1], from_worker[0]
+        try:
+            import fcntl
 
-    def answer(self) -> Any:
-        """What job() returned in the worker; None if it died, failed or answered garbage."""
-        data = None
+            fcntl.fcntl(self._to_worker, fcntl.F_SETPIPE_SZ, 1 << 20)  # fewer stalls of the reader
+        except (ImportError, AttributeError, OSError):
+            pass
+
+    def submit(self, path: str, source: bytes) -> int:
+        """Sends a file; returns its slot (the position of its outcome)."""
+        if self._to_worker >= 0:
+            try:
+                _write_all(self._to_worker, _frame(marshal.dumps((path, source))))
+            except OSError:  # the worker is gone: its files go to the main process
+                self._close_input()
+        self.submitted += 1
+        return self.submitted - 1
+
+    def _close_input(self) -> None:
+        if self._to_worker >= 0:
+            os.close(self._to_worker)
+            self._to_worker = -1
+
+    def outcomes(self) -> list[Any]:
+        """Per slot: ("ok", result data as cache entries hold it), ("errors", [(path, line,
+        column, message)...]) or None (the main process transforms that file itself)."""
+        self._close_input()
+        answers: list[Any] = []
         try:
             with os.fdopen(self._from_worker, "rb") as reader:
                 self._from_worker = -1
                 data = marshal.loads(_read_exactly(reader, int.from_bytes(_read_exactly(reader, _HEAD), "little")))
-        except (OSError, EOFError, ValueError, TypeError, MemoryError):
-            data = None
+            if isinstance(data, list):
+                answers = data
+        except (OSError, EOFError, ValueError, TypeError):
+            pass
         finally:
             self.stop()
-        return data
+        return answers[: self.submitted] + [None] * (self.submitted - len(answers))
 
     def stop(self) -> None:
         """Ends the worker (at once if it has not answered) and reaps it: nothing outlives the run."""
+        self._close_input()
         if self._from_worker >= 0:
             os.close(self._from_worker)
             self._from_worker = -1
@@ -100,6 +143,12 @@ class Worker:
                 os.close(self._pidfd)
                 self._pidfd = -1
             self.pid = 0
+        self._restore_sigpipe()
+
+    def _restore_sigpipe(self) -> None:
+        if self._sigpipe == signal.SIG_DFL:
+            signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        self._sigpipe = None
 
 
 def _pidfd(pid: int) -> int:
@@ -112,7 +161,7 @@ def _pidfd(pid: int) -> int:
 
 def _die_with(parent: int) -> None:
     """In the worker: SIGKILL from the kernel when the main process dies, even by SIGKILL or an
-    unhandled SIGTERM; else an orphan would finish its part (and hold the run's module lock)."""
+    unhandled SIGTERM; else an orphan would finish its queue (and hold the run's module lock)."""
     if sys.platform.startswith("linux"):
         try:
             import ctypes
@@ -124,11 +173,39 @@ def _die_with(parent: int) -> None:
         os._exit(0)
 
 
-def _serve(answer_fd: int, job: Callable[[], Any], parent: int) -> None:
+def _serve(source_fd: int, answer_fd: int, op: str, transform: Callable[[bytes, str], RewriteResult],
+           store: result_cache.Store | None, parent: int) -> None:
+    outcomes: list[Any] = []
     try:
         _die_with(parent)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process decides; it kills us if need be
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # the main process gone or done with us: just end
-        _write_all(answer_fd, _frame(marshal.dumps(job())))
-    finally:  # an exception (not a marker or workspace error) is left to the main process: no answer
+        with os.fdopen(source_fd, "rb", buffering=1 << 20) as reader:
+            while head := reader.read(_HEAD):
+                path, source = marshal.loads(_read_exactly(reader, int.from_bytes(head, "little")))
+                try:
+                    result = transform(source, path)
+                    if store is not None:
+                        store.remember(op, source, result)
+                    outcomes.append(("ok", result_cache.result_data(result)))
+                except MarkerErrors as error:
+                    outcomes.append(("errors", [(e.path, e.line, e.column, e.message) for e in error.errors]))
+                except MarkerError as error:
+                    outcomes.append(("errors", [(error.path, error.line, error.column, error.message)]))
+                except Exception:  # noqa: BLE001 - the main process does this file again and reports it
+                    outcomes.append(None)
+        _write_all(answer_fd, _frame(marshal.dumps(outcomes)))
+    finally:
         os._exit(0)
+
+
+def answer_of(answer: Any, source: bytes) -> RewriteResult | list[MarkerError] | None:
+    """What a worker's answer for a file means: its result, its marker errors, or None (do it here)."""
+    if answer is None:
+        return None
+    kind, data = answer
+    if kind == "errors":
+        return [MarkerError(*error) for error in data]
+    try:
+        return result_cache.Store.result_from(data, source)
+    except (TypeError, ValueError):
+        return None
