@@ -85,6 +85,32 @@ def test_what_the_worker_cannot_do_the_main_process_does(tree: Path, monkeypatch
     assert calls == [(os.getpid(), failing)], "the worker did every other file; the main process that one"
 
 
+_COUNTED = """
+import os, sys
+from gofail_py import collect, rewrite
+main, calls, original = os.getpid(), [], rewrite.enable_source
+def enable_source(source, path):
+    if os.getpid() == main:
+        calls.append(path)
+    return original(source, path)
+collect.FILES_FOR_A_WORKER = int(sys.argv[1])
+collect.collect(["./..."], enable_source, use_cache=False)
+print(len(calls))
+"""
+
+
+def test_the_worker_takes_the_files_with_gofail_text(tree: Path) -> None:
+    """In a process with one thread: pytest-xdist's have more, so under -n the guard rules the fork
+    out and the other tests here see the main process do everything (as it must, there)."""
+    import subprocess
+    import sys
+
+    marked = [p for p in tree.rglob("*.go") if b"gofail" in p.read_bytes()]
+    counts = [int(subprocess.run([sys.executable, "-c", _COUNTED, str(limit)], cwd=tree, check=True,
+                                 capture_output=True, text=True).stdout) for limit in (10**9, 1)]
+    assert counts == [len(marked), 0], (counts, len(marked))
+
+
 def test_a_worker_that_dies_leaves_its_files_to_the_main_process(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     main, original = os.getpid(), rewrite.enable_source
     expected = workspace.plan_enable(["./..."], cache=False).changes
