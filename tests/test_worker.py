@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import Iterator
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -43,18 +44,42 @@ def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return root
 
 
+@pytest.fixture
+def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The workers made, by pid. Under pytest-xdist the test process runs more threads and the
+    guard (collect._may_fork) rules the fork out, so every test here would pass without a worker:
+    the fork is allowed here (the child only transforms and exits; CPython resets its import lock
+    in it), and the tests check that one was made. test_the_worker_takes_the_files_with_gofail_text
+    checks the real guard, in a one-thread process."""
+    from gofail_py import worker
+
+    made: list[int] = []
+    original = worker.Worker.__init__
+
+    def counting(self: worker.Worker, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)  # never returns in the worker itself
+        made.append(self.pid)
+
+    monkeypatch.setattr(collect, "_may_fork", lambda: True)
+    monkeypatch.setattr(worker.Worker, "__init__", counting)
+    return made
+
+
 def _plan(worker: bool, monkeypatch: pytest.MonkeyPatch) -> workspace.Plan:
     monkeypatch.setattr(collect, "FILES_FOR_A_WORKER", 1 if worker else 10**9)
     return workspace.plan_enable(["./..."], cache=False)
 
 
-def test_the_worker_hands_back_what_the_main_process_makes(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    alone, helped = _plan(False, monkeypatch), _plan(True, monkeypatch)
+def test_the_worker_hands_back_what_the_main_process_makes(tree: Path, forks: list[int], monkeypatch: pytest.MonkeyPatch) -> None:
+    alone = _plan(False, monkeypatch)
+    assert not forks
+    helped = _plan(True, monkeypatch)
+    assert len(forks) == 1 and forks[0] > 0
     assert helped.changes == alone.changes and len(helped.changes) > 40
     assert helped.failpoints == alone.failpoints
 
 
-def test_marker_errors_come_back_in_file_order(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_marker_errors_come_back_in_file_order(tree: Path, forks: list[int], monkeypatch: pytest.MonkeyPatch) -> None:
     for n in (3, 1, 2):
         (tree / f"broken{n}").mkdir()
         (tree / f"broken{n}" / "b.go").write_text(BROKEN.format(n=n))
@@ -64,10 +89,11 @@ def test_marker_errors_come_back_in_file_order(tree: Path, monkeypatch: pytest.M
         with pytest.raises(MarkerErrors) as caught:
             _plan(worker, monkeypatch)
         messages.append(str(caught.value))
+    assert len(forks) == 1
     assert messages[0] == messages[1] and messages[0].count("\n") == 3, messages
 
 
-def test_what_the_worker_cannot_do_the_main_process_does(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_what_the_worker_cannot_do_the_main_process_does(tree: Path, forks: list[int], monkeypatch: pytest.MonkeyPatch) -> None:
     """An exception other than a marker error is raised as without a worker: by the main process,
     which transforms that file itself."""
     calls = []  # in this process only: the worker's calls stay in its own memory
@@ -82,6 +108,7 @@ def test_what_the_worker_cannot_do_the_main_process_does(tree: Path, monkeypatch
     monkeypatch.setattr(collect, "FILES_FOR_A_WORKER", 1)
     with pytest.raises(RuntimeError, match="cannot do"):
         collect.collect(["./..."], enable_source, use_cache=False)
+    assert len(forks) == 1
     assert calls == [(os.getpid(), failing)], "the worker did every other file; the main process that one"
 
 
@@ -111,7 +138,7 @@ def test_the_worker_takes_the_files_with_gofail_text(tree: Path) -> None:
     assert counts == [len(marked), 0], (counts, len(marked))
 
 
-def test_a_worker_that_dies_leaves_its_files_to_the_main_process(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_worker_that_dies_leaves_its_files_to_the_main_process(tree: Path, forks: list[int], monkeypatch: pytest.MonkeyPatch) -> None:
     main, original = os.getpid(), rewrite.enable_source
     expected = workspace.plan_enable(["./..."], cache=False).changes
 
@@ -123,9 +150,10 @@ def test_a_worker_that_dies_leaves_its_files_to_the_main_process(tree: Path, mon
     monkeypatch.setattr(collect, "FILES_FOR_A_WORKER", 1)
     monkeypatch.setattr(rewrite, "enable_source", enable_source)
     assert workspace.plan_enable(["./..."], cache=False).changes == expected
+    assert len(forks) == 1
 
 
-def test_a_dead_worker_is_no_sigpipe_for_a_process_that_takes_the_default(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_dead_worker_is_no_sigpipe_for_a_process_that_takes_the_default(tree: Path, forks: list[int], monkeypatch: pytest.MonkeyPatch) -> None:
     """A caller may have SIGPIPE at its default (end the process): writing to a dead worker's pipe
     must still be an error the run handles, and the caller's setting comes back after the run."""
     from gofail_py import worker
@@ -137,5 +165,6 @@ def test_a_dead_worker_is_no_sigpipe_for_a_process_that_takes_the_default(tree: 
     try:
         assert workspace.plan_enable(["./..."], cache=False).changes == expected
         assert signal.getsignal(signal.SIGPIPE) == signal.SIG_DFL
+        assert len(forks) == 1
     finally:
         signal.signal(signal.SIGPIPE, previous)
