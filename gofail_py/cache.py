@@ -31,7 +31,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gofail_py.fileio import read_all
+from gofail_py.fileio import dir_prefix, read_all
 from gofail_py.markers import Failpoint, FileMarkers, Label
 
 try:  # hashlib's own blake2b, without hashlib loading OpenSSL (a few ms of every run)
@@ -81,7 +81,7 @@ class Index:
         """Every file's recorded signature, unpacked (for tests and inspection)."""
         found = {}
         for directory, (_, _, names, _, packed) in self.listings.items():
-            prefix = "" if directory == "." else directory.rstrip("/") + "/"
+            prefix = dir_prefix(directory)
             for position, name in enumerate(names):
                 blob = packed[position * SIGNATURE.size:(position + 1) * SIGNATURE.size]
                 if blob != NO_SIGNATURE:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from gofail_py import cache as result_cache
 from gofail_py import rewrite
 from gofail_py.errors import GofailError, MarkerError, MarkerErrors, WorkspaceError
+from gofail_py.fileio import dir_prefix
 from gofail_py.cache import NO_SIGNATURE, SIGNATURE
 from gofail_py.gofiles import PACKAGE_CLAUSE, READ_FLAGS, PathArg, Found, check_links, find_go_files, is_utf8, may_have_binding, read_source
 from gofail_py.markers import MARKER_TEXT, RUNTIME_TEXT, Failpoint
@@ -271,7 +272,7 @@ def _save_index(store: result_cache.Store, index: result_cache.Index, found: Fou
         if reused is not None and directory not in changed:
             listings[directory] = old[directory]
             continue
-        prefix = "" if directory == "." else directory if directory.endswith("/") else directory + "/"
+        prefix = dir_prefix(directory)
         if reused is not None:  # its unchanged files keep their signatures
             moved, size = set(changed[directory]), SIGNATURE.size
             packed = b"".join([plain.get(prefix + name, NO_SIGNATURE) if prefix + name in moved else reused[2][k * size:(k + 1) * size]

@@ -217,6 +217,11 @@ def apply_changes(changes: Sequence[FileChange], staged: dict[Path, str] | None 
         discard(staged)
 
 
+def dir_prefix(directory: str) -> str:
+    """What joins a scanned directory to its names as the scan writes paths (`a/b.go`, not `./a/b.go`)."""
+    return "" if directory == "." else directory if directory.endswith("/") else directory + "/"
+
+
 def read_all(fd: int, expected: int) -> bytes:
     """The rest of an open file in one read when it holds `expected` bytes (as its stat said), in
     more when it grew since."""

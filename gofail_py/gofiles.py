@@ -11,7 +11,7 @@ from pathlib import Path
 from gofail_py import rewrite
 from gofail_py.cache import HAS_BINDING_NAMES, HAS_GO_MOD, NO_SIGNATURE, RESCAN, SIGNATURE, Index, Listing
 from gofail_py.errors import MarkerError, WorkspaceError
-from gofail_py.fileio import is_regular, read_all
+from gofail_py.fileio import dir_prefix, is_regular, read_all
 from gofail_py.markers import may_hold_markers
 
 PathArg = str | os.PathLike[str]
@@ -81,7 +81,7 @@ def _add_known(found: Found, paths: list[str], packed: bytes) -> None:
 def _scan_dir(directory: str, found: Found) -> list[str]:
     """Adds a directory's Go files; returns its subdirectories that `...` would enter. With the
     index, a directory whose signature is unchanged (and not racy) is taken from it."""
-    prefix = "" if directory == "." else directory if directory.endswith("/") else directory + "/"
+    prefix = dir_prefix(directory)
     index, old, signature = found.index, None, (0, 0, 0, 0)
     try:
         if index is not None:
@@ -293,5 +293,5 @@ def may_have_binding(found: Found, path: str) -> bool:
         return True
     if directory not in found.binding_dirs:
         return False
-    prefix = "" if directory == "." else directory + "/"
+    prefix = dir_prefix(directory)
     return any(prefix + candidate in found.names for candidate in (rewrite.binding_file_name(name), name.split(".go")[0] + ".fail.go"))

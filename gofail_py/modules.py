@@ -12,15 +12,6 @@ from gofail_py import runlock
 from gofail_py.gofiles import Found, PathArg, is_dir
 
 
-# gomod (go.mod editing) is imported by the functions that read a go.mod: a warm `enable -q` on a
-# module's tree reads none and saves its import (~0.5 ms).
-def module_root(directory: Path) -> Path | None:
-    """The nearest directory at or above this one holding a go.mod."""
-    from gofail_py import gomod
-
-    return gomod.module_root(directory)
-
-
 def arg_keys(paths: Sequence[PathArg]) -> list[Path]:
     """The module (or go.work, or directory) each path argument lies in."""
     keys = []
@@ -40,6 +31,7 @@ def lock_keys(paths: Sequence[PathArg], found: Found) -> list[Path]:
     files, bindings it deletes) the run copes with; every file is read under the lock."""
     keys = arg_keys(paths)
     roots: dict[str, Path | None] = {}
+    module_root = shared_roots()
 
     def root_of(directory: str) -> Path | None:  # module_root, from the scan's listings where it has them
         if directory not in roots:
@@ -49,7 +41,7 @@ def lock_keys(paths: Sequence[PathArg], found: Found) -> list[Path]:
                 head = directory.rpartition("/")[0]
                 roots[directory] = root_of(head or ("/" if directory.startswith("/") else "."))
             else:
-                roots[directory] = module_root(Path(directory))
+                roots[directory] = module_root(directory)
         return roots[directory]
 
     for directory in sorted(found.file_dirs):
@@ -59,7 +51,7 @@ def lock_keys(paths: Sequence[PathArg], found: Found) -> list[Path]:
     return list(dict.fromkeys(keys))
 
 
-def shared_roots() -> Callable[[Path], Path | None]:
+def shared_roots() -> Callable[[str | Path], Path | None]:
     """gomod.module_root, with the realpath and the walk up shared between the directories a run
     asks about (hundreds on a big tree: an lstat and a go.mod stat per level each, otherwise);
     strings inside, as pathlib costs more here than the system calls."""

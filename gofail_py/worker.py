@@ -1,7 +1,7 @@
 """A forked worker that transforms the files with gofail text while the main process keeps reading:
 on a cold run over a big tree the parse and render of those files then overlap the reads (wall
 time falls, cpu time rises a little). Processes, not threads: two threads contend for the GIL and
-made the read loop slower. Only above FILES_FOR_A_WORKER files: a small tree pays nothing.
+made the read loop slower. Only above collect.FILES_FOR_A_WORKER files: a small tree pays nothing.
 
 Protocol: the main process sends (path, source) frames through one pipe; the worker transforms
 each (and writes its cache entry), keeps the outcomes, and after the main process closes the pipe
@@ -26,7 +26,6 @@ from gofail_py.errors import MarkerError, MarkerErrors
 if TYPE_CHECKING:
     from gofail_py.rewrite import RewriteResult
 
-FILES_FOR_A_WORKER = 5000
 _HEAD = 8  # the length of a frame, little-endian
 _PR_SET_PDEATHSIG = 1
 

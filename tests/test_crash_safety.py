@@ -14,33 +14,23 @@ import pytest
 
 from gofail_py import workspace
 from tests.conftest import tree_digest
+from tests.support.hostile import SOURCE
 
 TRIALS = int(os.environ.get("GOFAIL_PY_CRASH_TRIALS", "50"))
-FILE = """package p{n}
+PADDING = "\n// ." * 200  # so that each write takes a little time
 
-import "errors"
 
-// padding so that each write takes a little time{padding}
-
-func Save{n}(data []byte) error {{
-	// gofail: var beforeSave{n} struct{{}}
-	if len(data) == 0 {{
-		return errors.New("empty")
-	}}
-	// gofail: var saveError{n} string
-	// if saveError{n} != "" {{
-	//	return errors.New(saveError{n})
-	// }}
-	return nil
-}}
-"""
+def _file(n: int) -> str:
+    """The hostile suite's source, padded."""
+    return SOURCE.format(package=f"p{n}", n=n).replace(
+        'import "errors"\n', 'import "errors"\n\n// padding so that each write takes a little time' + PADDING + "\n", 1)
 
 
 def make_tree(root: Path, files: int = 200) -> None:
     for n in range(files):
         folder = root / f"p{n}"
         folder.mkdir(parents=True)
-        (folder / "save.go").write_text(FILE.format(n=n, padding="\n// ." * 200))
+        (folder / "save.go").write_text(_file(n))
 
 
 @pytest.mark.slow
