@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import sys
 from bisect import bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from itertools import accumulate
 from operator import itemgetter
 from pathlib import Path
@@ -28,6 +28,9 @@ FILES_FOR_A_WORKER = 5000
 # files read before their content checks and search for gofail text run once over them all
 _CHUNK = 256
 _first = itemgetter(0)
+_plus_one = (1).__add__
+# a file read: its position in the chunk, path, bytes (None: not read), size, signature, stat
+_Read = tuple[int, str, bytes | None, int | None, bytes | None, os.stat_result | None]
 
 
 class LocatedFailpoint(NamedTuple):  # not a dataclass: ~0.5 ms less of every run
@@ -172,9 +175,8 @@ class _Reading:
         cutoff = index.cutoff if index is not None else 0
         pack, lstat, open_, fstat, read, close = SIGNATURE.pack, os.lstat, os.open, os.fstat, os.read, os.close
         package_clause = PACKAGE_CLAUSE.search
-        slow: list[tuple[int, str, bytes | None, int | None, bytes | None, os.stat_result | None]] = []
-        fast_at: list[int] = []  # positions in chunk of the files read and checked here, with:
-        fast: list[tuple[str, bytes, int, bytes | None, os.stat_result]] = []
+        slow: list[_Read] = []  # files for _read_one, by their position in chunk
+        fast: list[_Read] = []  # files whose bytes the joined checks settle, with:
         datas: list[bytes] = []
         for at, path in enumerate(chunk):  # runs once per file: lookups hoisted, the read inline
             size = signature = stat = None
@@ -210,41 +212,16 @@ class _Reading:
                     bindings_to_check and may_have_binding(found, path)):
                 slow.append((at, path, data, size, signature, stat))
                 continue
-            fast_at.append(at)
-            fast.append((path, data, size, signature, stat))
+            if signature is not None and stat.st_mtime_ns < cutoff and stat.st_ctime_ns < cutoff:
+                plain[path] = signature  # not racy: trusted as it is by the next run (unless undone below)
+            fast.append((at, path, data, size, signature, stat))
             datas.append(data)
         if datas:
-            self._check_joined(datas, fast_at, fast, slow, plain, cutoff)
+            _check_joined(datas, fast, slow, plain)
         if len(slow) > 1:
             slow.sort(key=_first)
         for _, path, read_data, size, signature, stat in slow:
             self._read_one(path, read_data, size, signature, stat, plain, problems, done)
-
-    @staticmethod
-    def _check_joined(datas: list[bytes], fast_at: list[int], fast: list[tuple[str, bytes, int, bytes | None, os.stat_result]],
-                      slow: list[Any], plain: dict[str, bytes], cutoff: int) -> None:
-        """The checks of gofiles.read_source and the search for gofail text, over the files' bytes
-        joined by newlines (no match can span two files, and the whole is UTF-8 if and only if each
-        file is). Files that pass and hold no gofail text are plain; the others go to `slow`."""
-        joined = b"\n".join(datas)
-        if b"\0" in joined or not (joined.isascii() or is_utf8(joined)):  # each file checked on its own
-            slow.extend((at, *entry) for at, entry in zip(fast_at, fast))
-            return
-        held: set[int] = set()  # the files with gofail text, by their position in `fast`
-        ends = None
-        for text in (MARKER_TEXT, RUNTIME_TEXT):
-            where = joined.find(text)
-            while where >= 0:
-                if ends is None:  # where each file ends in `joined`, its newline included
-                    ends = list(accumulate(len(data) + 1 for data in datas))
-                k = bisect_right(ends, where)
-                held.add(k)
-                where = joined.find(text, ends[k])
-        for k, (path, data, size, signature, stat) in enumerate(fast):
-            if k in held:
-                slow.append((fast_at[k], path, data, size, signature, stat))
-            elif signature is not None and stat.st_mtime_ns < cutoff and stat.st_ctime_ns < cutoff:
-                plain[path] = signature  # not racy: trusted as it is by the next run
 
     def _read_one(self, path: str, data: bytes | None, size: int | None, signature: bytes | None,
                   stat: os.stat_result | None, plain: dict[str, bytes], problems: list[GofailError], done: list[Any]) -> None:
@@ -302,6 +279,31 @@ class _Reading:
             return Worker(op, self.transform, self.store)
         except OSError:  # no descriptors or processes left (ulimit -n, a pids limit): no worker
             return None
+
+
+def _check_joined(datas: list[bytes], fast: list[_Read], slow: list[_Read], plain: dict[str, bytes]) -> None:
+    """The checks of gofiles.read_source and the search for gofail text, over the files' bytes
+    joined by newlines (no match can span two files, and the whole is UTF-8 if and only if each
+    file is). The files that fail or hold gofail text go to `slow`, and out of `plain` (the read
+    loop put every file that passed its own checks there)."""
+    joined = b"\n".join(datas)
+    if b"\0" in joined or not (joined.isascii() or is_utf8(joined)):  # each file checked on its own
+        held: Iterable[int] = range(len(fast))
+    else:
+        held = set()  # the files with gofail text, by their position in `fast`
+        ends = None
+        for text in (MARKER_TEXT, RUNTIME_TEXT):
+            where = joined.find(text)
+            while where >= 0:
+                if ends is None:  # where each file ends in `joined`, its newline included
+                    ends = list(accumulate(map(_plus_one, map(len, datas))))
+                k = bisect_right(ends, where)
+                held.add(k)
+                where = joined.find(text, ends[k])
+    for k in sorted(held):
+        entry = fast[k]
+        plain.pop(entry[1], None)
+        slow.append(entry)
 
 
 def _unchanged_left_out(found: Found, changed: dict[str, list[str]]) -> list[str]:
