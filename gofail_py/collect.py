@@ -16,6 +16,7 @@ from gofail_py import cache as result_cache
 from gofail_py import rewrite
 from gofail_py.errors import GofailError, MarkerError, MarkerErrors, WorkspaceError
 from gofail_py.fileio import dir_prefix
+from gofail_py.forked import Forked
 from gofail_py.cache import NO_SIGNATURE, SIGNATURE
 from gofail_py.gofiles import PACKAGE_CLAUSE, READ_FLAGS, PathArg, Found, check_links, find_go_files, is_utf8, may_have_binding, read_source
 from gofail_py.markers import MARKER_TEXT, RUNTIME_TEXT, Failpoint
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 
 # files read in a run from which a worker transforms those with gofail text (gofail_py/worker.py)
 FILES_FOR_A_WORKER = 5000
+# files checked against the stat index from which a forked helper checks half (gofail_py/forked.py)
+FILES_TO_SPLIT = 5000
 # files read before their content checks and search for gofail text run once over them all
 _CHUNK = 256
 _first = itemgetter(0)
@@ -308,13 +311,54 @@ def _check_joined(datas: list[bytes], fast: list[_Read], slow: list[_Read], plai
 
 def _unchanged_left_out(found: Found, changed: dict[str, list[str]]) -> list[str]:
     """found.files without the files of directories taken from the index whose signature is
-    unchanged: one lstat and one compare each, in one tight loop (this runs once per file of a big
-    tree). changed gets, per such directory, its files that did change (read as any other)."""
-    files, left = found.files, []
-    pack, lstat, size, end = SIGNATURE.pack, os.lstat, SIGNATURE.size, 0
-    for directory, (start, stop, packed) in found.reused.items():
+    unchanged. changed gets, per such directory, its files that did change (read as any other).
+    On a big tree a forked helper checks the second half of the directories meanwhile."""
+    files, reused = found.files, list(found.reused.items())
+    helper, half = None, len(reused)
+    if len(files) >= FILES_TO_SPLIT and _may_fork():
+        half = _half_by_files(reused)
+        try:
+            helper = Forked(_changed_files, files, reused[half:])
+        except OSError:  # no process or descriptor left: all done here
+            half = len(reused)
+    try:
+        changed.update(_changed_files(files, reused[:half]))
+        theirs = helper.result() if helper is not None else {}
+    finally:
+        if helper is not None:
+            helper.stop()
+    if not isinstance(theirs, dict):  # the helper failed: its half done here, as without it
+        theirs = _changed_files(files, reused[half:])
+    changed.update(theirs)
+    left, end = [], 0
+    for directory, (start, stop, _) in reused:
         left += files[end:start]
-        end, offset, moved = stop, 0, []
+        end = stop
+        moved = changed.get(directory)
+        if moved:
+            left += moved
+    left += files[end:]
+    return left
+
+
+def _half_by_files(reused: list[tuple[str, tuple[int, int, bytes]]]) -> int:
+    """Where to cut the directories so each side holds about half their files."""
+    total = sum(stop - start for _, (start, stop, _) in reused)
+    count = 0
+    for position, (_, (start, stop, _)) in enumerate(reused):
+        count += stop - start
+        if 2 * count >= total:
+            return position + 1
+    return len(reused)
+
+
+def _changed_files(files: list[str], reused: list[tuple[str, tuple[int, int, bytes]]]) -> dict[str, list[str]]:
+    """Per directory taken from the index, its files whose signature moved (or that are gone):
+    one lstat and one compare each, in one tight loop (this runs once per file of a big tree)."""
+    pack, lstat, size = SIGNATURE.pack, os.lstat, SIGNATURE.size
+    changed = {}
+    for directory, (start, stop, packed) in reused:
+        offset, moved = 0, []
         for path in files[start:stop]:
             try:
                 stat = lstat(path)
@@ -325,9 +369,7 @@ def _unchanged_left_out(found: Found, changed: dict[str, list[str]]) -> list[str
             offset += size
         if moved:
             changed[directory] = moved
-            left += moved
-    left += files[end:]
-    return left
+    return changed
 
 
 def _save_index(store: result_cache.Store, index: result_cache.Index, found: Found, plain: dict[str, bytes],

@@ -22,12 +22,12 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from gofail_py import cache as result_cache
 from gofail_py.errors import MarkerError, MarkerErrors
+from gofail_py.forked import die_with, end_child, pidfd
 
 if TYPE_CHECKING:
     from gofail_py.rewrite import RewriteResult
 
 _HEAD = 8  # the length of a frame, little-endian
-_PR_SET_PDEATHSIG = 1
 
 
 def _frame(data: bytes) -> bytes:
@@ -77,7 +77,7 @@ class Worker:
             os.close(to_worker[1])
             os.close(from_worker[0])
             _serve(to_worker[0], from_worker[1], op, transform, store, parent)
-        self._pidfd = _pidfd(self.pid)
+        self._pidfd = pidfd(self.pid)
         os.close(to_worker[0])
         os.close(from_worker[1])
         self._to_worker, self._from_worker = to_worker[1], from_worker[0]
@@ -127,21 +127,8 @@ class Worker:
             os.close(self._from_worker)
             self._from_worker = -1
         if self.pid > 0:
-            try:  # by pidfd where there is one: a worker reaped by the kernel frees its pid for reuse
-                if self._pidfd >= 0:
-                    signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
-                else:
-                    os.kill(self.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            try:
-                os.waitpid(self.pid, 0)
-            except ChildProcessError:  # SIGCHLD ignored (inherited through exec), or a caller's handler reaped it
-                pass
-            if self._pidfd >= 0:
-                os.close(self._pidfd)
-                self._pidfd = -1
-            self.pid = 0
+            end_child(self.pid, self._pidfd)
+            self.pid, self._pidfd = 0, -1
         self._restore_sigpipe()
 
     def _restore_sigpipe(self) -> None:
@@ -150,33 +137,11 @@ class Worker:
         self._sigpipe = None
 
 
-def _pidfd(pid: int) -> int:
-    """A pidfd of the worker (Linux 5.3+), -1 where there is none."""
-    try:
-        return os.pidfd_open(pid)
-    except (AttributeError, OSError):
-        return -1
-
-
-def _die_with(parent: int) -> None:
-    """In the worker: SIGKILL from the kernel when the main process dies, even by SIGKILL or an
-    unhandled SIGTERM; else an orphan would finish its queue (and hold the run's module lock)."""
-    if sys.platform.startswith("linux"):
-        try:
-            import ctypes
-
-            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        except (ImportError, OSError, AttributeError):  # a Python without ctypes: no such guard
-            pass
-    if os.getppid() != parent:  # it died before the prctl took effect
-        os._exit(0)
-
-
 def _serve(source_fd: int, answer_fd: int, op: str, transform: Callable[[bytes, str], RewriteResult],
            store: result_cache.Store | None, parent: int) -> None:
     outcomes: list[Any] = []
     try:
-        _die_with(parent)
+        die_with(parent)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process decides; it kills us if need be
         with os.fdopen(source_fd, "rb", buffering=1 << 20) as reader:
             while head := reader.read(_HEAD):

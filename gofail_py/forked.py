@@ -1,0 +1,114 @@
+"""A function call run in a forked process while the caller goes on with other work: on a big tree
+one half of a loop of system calls runs beside the other (processes, not threads: two threads
+contend for the GIL at every call, and measured slower). The child shares the caller's memory as
+it was at the fork, hands back its result through a pipe (marshal), and never outlives the call:
+the kernel kills it if the caller dies, and `result` or `stop` reaps it. If it cannot be made,
+fails or crashes, `result` says so with None and the caller does that half itself."""
+
+from __future__ import annotations
+
+import marshal
+import os
+import signal
+import sys
+from collections.abc import Callable
+from typing import Any
+
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with(parent: int) -> None:
+    """In a forked child: SIGKILL from the kernel when the parent dies, even by SIGKILL or an
+    unhandled SIGTERM; else an orphan would go on with its work (and hold the run's module lock)."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (ImportError, OSError, AttributeError):  # a Python without ctypes: no such guard
+            pass
+    if os.getppid() != parent:  # it died before the prctl took effect
+        os._exit(0)
+
+
+def pidfd(pid: int) -> int:
+    """A pidfd of a child (Linux 5.3+), -1 where there is none."""
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return -1
+
+
+def end_child(pid: int, fd: int) -> None:
+    """Kills a child (by its pidfd where there is one: a child reaped by the kernel frees its pid
+    for reuse) and reaps it."""
+    try:
+        if fd >= 0:
+            signal.pidfd_send_signal(fd, signal.SIGKILL)
+        else:
+            os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:  # SIGCHLD ignored (inherited through exec), or a caller's handler reaped it
+        pass
+    if fd >= 0:
+        os.close(fd)
+
+
+class Forked:
+    """func(*args) in a forked child (its result: something marshal takes, never None); the caller
+    takes it with `result` (None if the child could not give one) or drops it with `stop`. Raises OSError if no child can be made (no
+    process or descriptor left): the caller then does the work itself."""
+
+    def __init__(self, func: Callable[..., Any], *args: Any) -> None:
+        reader, writer = os.pipe()
+        parent = os.getpid()
+        try:
+            self.pid = os.fork()
+        except OSError:
+            os.close(reader)
+            os.close(writer)
+            raise
+        if self.pid == 0:  # the child: never returns
+            os.close(reader)
+            _serve(writer, parent, func, args)
+        os.close(writer)
+        self._reader = reader
+        self._pidfd = pidfd(self.pid)
+
+    def result(self) -> Any:
+        """The child's result once it is done; None if it failed (the caller does the work)."""
+        chunks = []
+        try:
+            while chunk := os.read(self._reader, 1 << 20):
+                chunks.append(chunk)
+        except OSError:
+            chunks = []
+        finally:
+            self.stop()
+        try:
+            return marshal.loads(b"".join(chunks)) if chunks else None
+        except (EOFError, ValueError, TypeError):  # cut short: the child died while writing
+            return None
+
+    def stop(self) -> None:
+        """Ends the child (at once if it is not done) and reaps it."""
+        if self._reader >= 0:
+            os.close(self._reader)
+            self._reader = -1
+        if self.pid > 0:
+            end_child(self.pid, self._pidfd)
+            self.pid, self._pidfd = 0, -1
+
+
+def _serve(writer: int, parent: int, func: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    try:
+        die_with(parent)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the caller decides; it kills us if need be
+        view = memoryview(marshal.dumps(func(*args)))
+        while view:
+            view = view[os.write(writer, view):]
+    finally:
+        os._exit(0)
