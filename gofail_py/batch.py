@@ -96,11 +96,28 @@ def env_failpoints(env: Mapping[str, str]) -> list[str]:
 def active_by_name(client: Client, names: Iterable[str]) -> list[str]:
     """Those of ``names`` that have terms, asked one by one (no GET /); one not registered yet
     is waited for within the client's grace window, as any named request."""
-    active = []
-    for name in names:
+    return [name for name in names if _has_terms(client, name)]
+
+
+# The runtime makes a failpoint visible before it applies its GOFAIL_FAILPOINTS terms (register,
+# then Enable): asked in between, one armed at start reads as off. The gap is a few instructions,
+# longer only if the runtime's goroutine is descheduled there (a loaded machine): one armed at
+# start that reads as off while the process registers is asked again for this long.
+ENV_ARMING_WAIT = 1.0
+_ARMING_PAUSE = 0.01
+
+
+def _has_terms(client: Client, name: str) -> bool:
+    give_up = None  # from the first answer that it is off (the request may wait for it to register)
+    while True:
         try:
             client.get(name)
-        except (FailpointDisabled, FailpointNotFound):
-            continue
-        active.append(name)
-    return active
+            return True
+        except FailpointNotFound:
+            return False
+        except FailpointDisabled:
+            now = time.monotonic()
+            give_up = now + ENV_ARMING_WAIT if give_up is None else give_up
+            if name not in client.env_failpoints or not client.registering() or now + _ARMING_PAUSE >= give_up:
+                return False
+            time.sleep(_ARMING_PAUSE)

@@ -16,7 +16,6 @@ from gofail_py import cache as result_cache
 from gofail_py import rewrite
 from gofail_py.errors import GofailError, MarkerError, MarkerErrors, WorkspaceError
 from gofail_py.fileio import dir_prefix
-from gofail_py.forked import Forked
 from gofail_py.cache import NO_SIGNATURE, SIGNATURE
 from gofail_py.gofiles import PACKAGE_CLAUSE, READ_FLAGS, PathArg, Found, check_links, find_go_files, is_utf8, may_have_binding, read_source
 from gofail_py.markers import MARKER_TEXT, RUNTIME_TEXT, Failpoint
@@ -316,6 +315,8 @@ def _unchanged_left_out(found: Found, changed: dict[str, list[str]]) -> list[str
     files, reused = found.files, list(found.reused.items())
     helper, half = None, len(reused)
     if len(files) >= FILES_TO_SPLIT and _may_fork():
+        from gofail_py.forked import Forked
+
         half = _half_by_files(reused)
         try:
             helper = Forked(_changed_files, files, reused[half:])

@@ -90,6 +90,22 @@ def test_disable_all_inside_the_window_disables_by_name(slowinit_binary: Path, p
     assert proc.poll() is None
 
 
+def test_disable_all_in_the_gap_between_registering_and_arming(slowinit_binary: Path, procs: list[subprocess.Popen[bytes]]) -> None:
+    """The runtime makes a failpoint visible, then applies its GOFAIL_FAILPOINTS terms: asked in
+    between, one armed at start reads as off, and disable_all left it armed. slowinit stretches
+    that gap to 300 ms (it arms the failpoint itself); the client asks again and disables it."""
+    began = time.monotonic()
+    env = {"SLOWINIT_MS": "1200", "SLOWINIT_ARM": 'return("env")', "SLOWINIT_ARM_AFTER_MS": "300"}
+    proc, endpoint = start(slowinit_binary, env=env)
+    procs.append(proc)
+    client = Client(endpoint, started_at=began, registration_grace=20)
+    client.mark_started(began, ARMED_AT_START)  # what the binary's GOFAIL_FAILPOINTS would say
+    assert client.disable_all() == ["lateFailpoint"]
+    with pytest.raises(FailpointDisabled):
+        client.get("lateFailpoint")
+    assert proc.poll() is None
+
+
 def test_unset_all_in_a_scenario_started_with_armed_failpoints(slowinit_binary: Path, tmp_path: Path) -> None:
     text = ("process slow: {slowinit}\nenv slow SLOWINIT_MS=1500 'GOFAIL_FAILPOINTS=lateFailpoint=return(\"env\")'\n"
             "start slow\nunset slow all\nexpect slow running\n")
