@@ -7,7 +7,7 @@ import os
 import sys
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
-from itertools import accumulate
+from itertools import accumulate, repeat
 from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -85,7 +85,7 @@ def collect(
         found = scan(paths, use_cache)
     check_links(found)
     failpoints: list[LocatedFailpoint] = []
-    results = []
+    results: list[tuple[Path, bytes, rewrite.RewriteResult]] = []
     errors: list[MarkerError] = []
     problems: list[GofailError] = []
     index = found.index if use_cache else None
@@ -97,10 +97,29 @@ def collect(
     try:
         done = reading.read(files, plain, problems)
         answers = reading.worker.outcomes() if reading.worker is not None else []
+        _merge(done, answers, transform, results, failpoints, errors)
+        if store is not None and index is not None:
+            _save_index(store, index, found, plain, changed)
+        if reading.worker is not None:
+            reading.worker.finish()  # it writes its cache entries after its answers: meanwhile
     finally:
         if reading.worker is not None:
             reading.worker.stop()
-    for entry in done:  # in file order: results, failpoints and errors as without a worker
+    if errors and not problems:
+        raise MarkerErrors(errors)
+    if problems:
+        if len(problems) == 1 and not errors:
+            raise problems[0]
+        raise WorkspaceError("\n".join([str(e) for e in errors] + [str(p) for p in problems]))
+    return found, results, failpoints
+
+
+def _merge(done: list[Any], answers: list[Any], transform: Callable[[bytes, str], rewrite.RewriteResult],
+           results: list[tuple[Path, bytes, rewrite.RewriteResult]], failpoints: list[LocatedFailpoint],
+           errors: list[MarkerError]) -> None:
+    """The read loop's entries in file order, each file's slot filled with the worker's answer:
+    results, failpoints and marker errors come out as without a worker."""
+    for entry in done:
         if isinstance(entry, list):
             errors.extend(entry)
             continue
@@ -124,15 +143,6 @@ def collect(
         results.append((located, source, outcome))
         for fp in outcome.markers.failpoints:
             failpoints.append(LocatedFailpoint(located, outcome.markers.package or "", fp))
-    if store is not None and index is not None:
-        _save_index(store, index, found, plain, changed)
-    if errors and not problems:
-        raise MarkerErrors(errors)
-    if problems:
-        if len(problems) == 1 and not errors:
-            raise problems[0]
-        raise WorkspaceError("\n".join([str(e) for e in errors] + [str(p) for p in problems]))
-    return found, results, failpoints
 
 
 def _may_fork() -> bool:
@@ -389,7 +399,7 @@ def _save_index(store: result_cache.Store, index: result_cache.Index, found: Fou
             packed = b"".join([plain.get(prefix + name, NO_SIGNATURE) if prefix + name in moved else reused[2][k * size:(k + 1) * size]
                                for k, name in enumerate(names)])
         else:
-            packed = b"".join([plain.get(prefix + name, NO_SIGNATURE) for name in names])
+            packed = b"".join(map(plain.get, map(prefix.__add__, names), repeat(NO_SIGNATURE)))  # no Python frame per file
         listings[directory] = (signature, subdirs, names, flags, packed)
         same = same and listings[directory] == old.get(directory)
     if not same or listings.keys() != old.keys():

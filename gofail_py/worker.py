@@ -16,7 +16,7 @@ from __future__ import annotations
 import marshal
 import os
 import signal
-import sys
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from gofail_py.rewrite import RewriteResult
 
 _HEAD = 8  # the length of a frame, little-endian
+FINISH_WITHIN = 2.0  # seconds the worker may take to write its cache entries after its answers
 
 
 def _frame(data: bytes) -> bytes:
@@ -115,10 +116,28 @@ class Worker:
             if isinstance(data, list):
                 answers = data
         except (OSError, EOFError, ValueError, TypeError):
-            pass
-        finally:
             self.stop()
         return answers[: self.submitted] + [None] * (self.submitted - len(answers))
+
+    def finish(self) -> None:
+        """Waits (at most FINISH_WITHIN seconds) for the worker to write its cache entries, which
+        it does after its answers, then reaps it; one that takes longer is killed (the cache only
+        misses those entries)."""
+        if self.pid > 0 and self._pidfd >= 0:
+            import select
+
+            select.select([self._pidfd], [], [], FINISH_WITHIN)  # readable once the worker has exited
+        elif self.pid > 0:  # no pidfd: asked every millisecond
+            give_up = time.monotonic() + FINISH_WITHIN
+            try:
+                while time.monotonic() < give_up:
+                    if os.waitpid(self.pid, os.WNOHANG) != (0, 0):
+                        self.pid = 0  # exited, and reaped by that waitpid
+                        break
+                    time.sleep(0.001)
+            except ChildProcessError:  # SIGCHLD ignored: the kernel reaped it
+                self.pid = 0
+        self.stop()
 
     def stop(self) -> None:
         """Ends the worker (at once if it has not answered) and reaps it: nothing outlives the run."""
@@ -140,6 +159,7 @@ class Worker:
 def _serve(source_fd: int, answer_fd: int, op: str, transform: Callable[[bytes, str], RewriteResult],
            store: result_cache.Store | None, parent: int) -> None:
     outcomes: list[Any] = []
+    to_remember: list[tuple[bytes, RewriteResult]] = []
     try:
         die_with(parent)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process decides; it kills us if need be
@@ -148,8 +168,7 @@ def _serve(source_fd: int, answer_fd: int, op: str, transform: Callable[[bytes, 
                 path, source = marshal.loads(_read_exactly(reader, int.from_bytes(head, "little")))
                 try:
                     result = transform(source, path)
-                    if store is not None:
-                        store.remember(op, source, result)
+                    to_remember.append((source, result))
                     outcomes.append(("ok", result_cache.result_data(result)))
                 except MarkerErrors as error:
                     outcomes.append(("errors", [(e.path, e.line, e.column, e.message) for e in error.errors]))
@@ -158,6 +177,10 @@ def _serve(source_fd: int, answer_fd: int, op: str, transform: Callable[[bytes, 
                 except Exception:  # noqa: BLE001 - the main process does this file again and reports it
                     outcomes.append(None)
         _write_all(answer_fd, _frame(marshal.dumps(outcomes)))
+        os.close(answer_fd)
+        if store is not None:  # after the answers: the main process goes on meanwhile (Worker.finish)
+            for source, result in to_remember:
+                store.remember(op, source, result)
     finally:
         os._exit(0)
 

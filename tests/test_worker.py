@@ -168,3 +168,45 @@ def test_a_dead_worker_is_no_sigpipe_for_a_process_that_takes_the_default(tree: 
         assert len(forks) == 1
     finally:
         signal.signal(signal.SIGPIPE, previous)
+
+
+def _entries(cache_home: Path) -> list[Path]:
+    return [p for p in cache_home.glob("gofail-py/*/r/*") if p.is_file()]
+
+
+def test_the_worker_writes_its_cache_entries_before_the_run_ends(tree: Path, tmp_path: Path, forks: list[int],
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """It writes them after its answers, while the main process goes on: the run waits for them."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(collect, "FILES_FOR_A_WORKER", 1)
+    marked = [p for p in tree.rglob("*.go") if b"gofail" in p.read_bytes()]
+    workspace.plan_enable(["./..."])
+    assert len(forks) == 1
+    assert len(_entries(tmp_path / "cache")) == len(marked) > 20
+
+
+def test_a_worker_stuck_in_its_cache_writes_is_killed(tree: Path, tmp_path: Path, forks: list[int],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stopped (SIGSTOP) after its answers: the run waits worker.FINISH_WITHIN, then kills and
+    reaps it; the results are all there, the cache only lacks the entries."""
+    import time
+
+    from gofail_py import cache, worker
+
+    main = os.getpid()
+    original = cache.Store.remember
+
+    def remember(self: cache.Store, *args: Any) -> None:
+        if os.getpid() != main:
+            os.kill(os.getpid(), signal.SIGSTOP)
+        original(self, *args)
+
+    expected = workspace.plan_enable(["./..."], cache=False).changes  # too small a tree for a worker
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(collect, "FILES_FOR_A_WORKER", 1)
+    monkeypatch.setattr(worker, "FINISH_WITHIN", 0.5)
+    monkeypatch.setattr(cache.Store, "remember", remember)
+    began = time.monotonic()
+    assert workspace.plan_enable(["./..."]).changes == expected
+    assert time.monotonic() - began < 10
+    assert len(forks) == 1 and not _entries(tmp_path / "cache")
