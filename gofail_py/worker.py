@@ -17,7 +17,8 @@ import marshal
 import os
 import signal
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from gofail_py import cache as result_cache
@@ -159,30 +160,61 @@ class Worker:
 def _serve(source_fd: int, answer_fd: int, op: str, transform: Callable[[bytes, str], RewriteResult],
            store: result_cache.Store | None, parent: int) -> None:
     outcomes: list[Any] = []
-    to_remember: list[tuple[bytes, RewriteResult]] = []
+    to_remember: deque[tuple[bytes, RewriteResult]] = deque()
     try:
         die_with(parent)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process decides; it kills us if need be
-        with os.fdopen(source_fd, "rb", buffering=1 << 20) as reader:
-            while head := reader.read(_HEAD):
-                path, source = marshal.loads(_read_exactly(reader, int.from_bytes(head, "little")))
-                try:
-                    result = transform(source, path)
+        for path, source in _frames(source_fd, to_remember, store, op):
+            try:
+                result = transform(source, path)
+                if store is not None:
                     to_remember.append((source, result))
-                    outcomes.append(("ok", result_cache.result_data(result)))
-                except MarkerErrors as error:
-                    outcomes.append(("errors", [(e.path, e.line, e.column, e.message) for e in error.errors]))
-                except MarkerError as error:
-                    outcomes.append(("errors", [(error.path, error.line, error.column, error.message)]))
-                except Exception:  # noqa: BLE001 - the main process does this file again and reports it
-                    outcomes.append(None)
+                outcomes.append(("ok", result_cache.result_data(result)))
+            except MarkerErrors as error:
+                outcomes.append(("errors", [(e.path, e.line, e.column, e.message) for e in error.errors]))
+            except MarkerError as error:
+                outcomes.append(("errors", [(error.path, error.line, error.column, error.message)]))
+            except Exception:  # noqa: BLE001 - the main process does this file again and reports it
+                outcomes.append(None)
         _write_all(answer_fd, _frame(marshal.dumps(outcomes)))
         os.close(answer_fd)
-        if store is not None:  # after the answers: the main process goes on meanwhile (Worker.finish)
-            for source, result in to_remember:
-                store.remember(op, source, result)
+        if store is not None:
+            _remember_rest(store, op, to_remember)
     finally:
         os._exit(0)
+
+
+def _remember_rest(store: result_cache.Store, op: str, to_remember: deque[tuple[bytes, RewriteResult]]) -> None:
+    """The cache entries not written yet, after the answers: the main process goes on meanwhile."""
+    while to_remember:
+        store.remember(op, *to_remember.popleft())
+
+
+def _frames(fd: int, to_remember: deque[tuple[bytes, RewriteResult]], store: result_cache.Store | None,
+            op: str) -> Iterator[tuple[str, bytes]]:
+    """The (path, source) frames the main process sends, until it closes the pipe; while none is
+    waiting, the cache entries of files done are written (the worker would be idle otherwise)."""
+    import select
+
+    buffer, eof = bytearray(), False
+    while True:
+        if len(buffer) >= _HEAD:
+            end = _HEAD + int.from_bytes(buffer[:_HEAD], "little")
+            if len(buffer) >= end:
+                frame = bytes(buffer[_HEAD:end])
+                del buffer[:end]
+                yield marshal.loads(frame)
+                continue
+        if eof:
+            return
+        if to_remember and store is not None and not select.select([fd], [], [], 0)[0]:
+            store.remember(op, *to_remember.popleft())
+            continue
+        chunk = os.read(fd, 1 << 20)
+        if chunk:
+            buffer += chunk
+        else:
+            eof = True
 
 
 def answer_of(answer: Any, source: bytes) -> RewriteResult | list[MarkerError] | None:
