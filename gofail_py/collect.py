@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import sys
-from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from itertools import accumulate, repeat
 from operator import itemgetter
@@ -302,6 +301,8 @@ def _check_joined(datas: list[bytes], fast: list[_Read], slow: list[_Read], plai
     if b"\0" in joined or not (joined.isascii() or is_utf8(joined)):  # each file checked on its own
         held: Iterable[int] = range(len(fast))
     else:
+        from bisect import bisect_right  # here: a warm run with no such chunk imports nothing for it
+
         held = set()  # the files with gofail text, by their position in `fast`
         ends = None
         for text in (MARKER_TEXT, RUNTIME_TEXT):
