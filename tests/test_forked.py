@@ -14,6 +14,7 @@ import pytest
 
 from gofail_py import collect, forked, workspace
 from gofail_py.collect import FILES_TO_SPLIT
+from tests.support.procs import children
 
 pytestmark = pytest.mark.slow
 
@@ -23,18 +24,11 @@ PAST = time.time_ns() - 3600 * 10**9
 DIRS, PER_DIR = 40, 10
 
 
-def _children() -> set[int]:
-    found: set[int] = set()
-    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
-        found.update(int(pid) for pid in (task / "children").read_text().split())
-    return found
-
-
 @pytest.fixture(autouse=True)
 def _no_helper_left() -> Iterator[None]:
-    before = _children()
+    before = children()
     yield
-    assert _children() <= before, "a helper outlived its call"
+    assert children() <= before, "a helper outlived its call"
 
 
 @pytest.fixture

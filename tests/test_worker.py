@@ -15,25 +15,18 @@ import pytest
 from gofail_py import collect, rewrite, workspace
 from gofail_py.errors import MarkerErrors
 from benchmarks.gen_tree import generate_tree
+from tests.support.procs import children
 
 pytestmark = pytest.mark.slow
 
 BROKEN = "package p{n}\n\nfunc F() {{\n\t// gofail: var bad{n} int\n\t// return ((\n}}\n"
 
 
-def _children() -> set[int]:
-    """This process's children now (the test process may have others, from other tests)."""
-    found: set[int] = set()
-    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
-        found.update(int(pid) for pid in (task / "children").read_text().split())
-    return found
-
-
 @pytest.fixture(autouse=True)
 def _no_worker_left() -> Iterator[None]:
-    before = _children()
+    before = children()
     yield
-    assert _children() <= before, "a worker outlived its run"
+    assert children() <= before, "a worker outlived its run"
 
 
 @pytest.fixture
