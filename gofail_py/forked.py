@@ -39,6 +39,16 @@ def pidfd(pid: int) -> int:
         return -1
 
 
+def readable(fd: int, timeout: float) -> bool:
+    """Whether fd is readable (or at its end) within timeout seconds. poll, not select: select
+    refuses a descriptor numbered 1024 or more, which a caller with many files open hands out."""
+    import select
+
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(max(0, round(timeout * 1000))))
+
+
 def end_child(pid: int, fd: int) -> None:
     """Kills a child (by its pidfd where there is one: a child reaped by the kernel frees its pid
     for reuse) and reaps it."""

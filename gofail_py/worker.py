@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from gofail_py import cache as result_cache
 from gofail_py.errors import MarkerError, MarkerErrors
-from gofail_py.forked import die_with, end_child, pidfd
+from gofail_py.forked import die_with, end_child, pidfd, readable
 
 if TYPE_CHECKING:
     from gofail_py.rewrite import RewriteResult
@@ -125,9 +125,7 @@ class Worker:
         it does after its answers, then reaps it; one that takes longer is killed (the cache only
         misses those entries)."""
         if self.pid > 0 and self._pidfd >= 0:
-            import select
-
-            select.select([self._pidfd], [], [], FINISH_WITHIN)  # readable once the worker has exited
+            readable(self._pidfd, FINISH_WITHIN)  # once the worker has exited
         elif self.pid > 0:  # no pidfd: asked every millisecond
             give_up = time.monotonic() + FINISH_WITHIN
             try:
@@ -194,8 +192,6 @@ def _frames(fd: int, to_remember: deque[tuple[bytes, RewriteResult]], store: res
             op: str) -> Iterator[tuple[str, bytes]]:
     """The (path, source) frames the main process sends, until it closes the pipe; while none is
     waiting, the cache entries of files done are written (the worker would be idle otherwise)."""
-    import select
-
     buffer, eof = bytearray(), False
     while True:
         if len(buffer) >= _HEAD:
@@ -207,7 +203,7 @@ def _frames(fd: int, to_remember: deque[tuple[bytes, RewriteResult]], store: res
                 continue
         if eof:
             return
-        if to_remember and store is not None and not select.select([fd], [], [], 0)[0]:
+        if to_remember and store is not None and not readable(fd, 0):
             store.remember(op, *to_remember.popleft())
             continue
         chunk = os.read(fd, 1 << 20)
