@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -76,3 +77,69 @@ def test_a_caller_with_more_than_1024_descriptors_open(big: Path, pristine: tupl
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr[-3000:]
     assert result.stdout.split() == [str(2 * pristine[1])]
     assert len(_entries(home)) == pristine[1]  # the worker wrote an entry per file with failpoints
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            found += [int(child) for child in (task / "children").read_text().split()]
+    except OSError:  # the run ended meanwhile
+        pass
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """Running or stopped (a zombie is dead: it may wait for a reaper that a container never runs)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
+
+
+def test_a_worker_stopped_before_its_answers_does_not_hang_the_run(big: Path, tmp_path: Path) -> None:
+    """SIGSTOP of the cold run's worker (a debugger, a job-control slip, a cache write stuck on a
+    hung file system: the worker writes cache entries while the main process reads) at whatever
+    point before it answers: the run notices, kills it and transforms its files itself, with the
+    same results as a run without a cache; it used to wait for the answers forever."""
+    home = tmp_path / "cache"
+    expected = subprocess.run([str(Path(sys.executable).with_name("gofail-py")), "list", "--json", "--no-cache", "./..."],
+                              cwd=big, capture_output=True, text=True, timeout=120, check=True).stdout
+    stopped = None
+    for _ in range(5):  # the worker lives from the first file with gofail text to the end of the read
+        shutil.rmtree(home, ignore_errors=True)
+        run = subprocess.Popen([str(Path(sys.executable).with_name("gofail-py")), "list", "--json", "./..."], cwd=big,
+                               env=dict(os.environ, XDG_CACHE_HOME=str(home)), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+        try:
+            while run.poll() is None and stopped is None:
+                for child in _children(run.pid):
+                    os.kill(child, signal.SIGSTOP)
+                    stopped = child
+            out, err = run.communicate(timeout=60)  # a hang ends the test here
+        finally:
+            run.kill()
+            run.wait()
+        if stopped is not None:
+            break
+    assert stopped is not None, "the worker was never seen"
+    assert run.returncode == 0 and "Traceback" not in err, err[-3000:]
+    assert out == expected
+    assert not _alive(stopped), "the stopped worker outlived its run"
+
+
+def _stop_self() -> dict[str, list[str]]:
+    os.kill(os.getpid(), signal.SIGSTOP)
+    return {}
+
+
+def test_a_stopped_warm_helper_leaves_its_half_to_the_caller() -> None:
+    """The warm runs' helper stopped (SIGSTOP) before it hands back its half: `result` says it has
+    none (the caller checks that half itself) and the helper is killed and reaped; it used to be
+    waited for forever."""
+    from gofail_py.forked import Forked
+
+    helper = Forked(_stop_self)
+    pid = helper.pid
+    assert helper.result() is None
+    assert not _alive(pid) and pid not in _children(os.getpid())
