@@ -143,3 +143,34 @@ def test_a_stopped_warm_helper_leaves_its_half_to_the_caller() -> None:
     pid = helper.pid
     assert helper.result() is None
     assert not _alive(pid) and pid not in _children(os.getpid())
+
+
+KVSERVER_FAILPOINTS = ["afterCommit", "beforeCommit", "flakyDisk", "readOnly", "slowWrite", "truncateValue", "writeError"]
+
+
+def test_disable_all_waits_once_for_every_name_armed_at_start_that_is_off(kvserver_binary: Path, tmp_path: Path) -> None:
+    """Inside the registration window, a name GOFAIL_FAILPOINTS armed that reads as off is asked
+    again for up to batch.ENV_ARMING_WAIT (the runtime's gap between registering and arming). A
+    test that disabled its armed-at-start failpoints before its teardown's disable_all (the pytest
+    plugin's) waited that long once per name, one after the other: 7 names, 7 s. The wait is one,
+    shared. (A bound with a margin of 2x against the 7 s, not a measurement.)"""
+    import time
+
+    from gofail_py import batch
+    from gofail_py.client import Client
+    from tests.support.goprog import free_port, start
+
+    env = {"GOFAIL_FAILPOINTS": ";".join(f"{name}=return(1)" for name in KVSERVER_FAILPOINTS)}
+    proc, endpoint = start(kvserver_binary, "--listen", f"127.0.0.1:{free_port()}", "--data", str(tmp_path / "d"), env=env)
+    try:
+        client = Client(endpoint, registration_grace=60)
+        client.mark_started(env=env)
+        for name in KVSERVER_FAILPOINTS:
+            assert client.disable(name, wait_registered=10)
+        began = time.monotonic()
+        assert client.disable_all() == []
+        assert time.monotonic() - began < len(KVSERVER_FAILPOINTS) * batch.ENV_ARMING_WAIT / 2
+        assert proc.poll() is None
+    finally:
+        proc.kill()
+        proc.communicate()
