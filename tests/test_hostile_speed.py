@@ -174,3 +174,89 @@ def test_disable_all_waits_once_for_every_name_armed_at_start_that_is_off(kvserv
     finally:
         proc.kill()
         proc.communicate()
+
+
+def _cli(cwd: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([str(Path(sys.executable).with_name("gofail-py")), *args], cwd=cwd, capture_output=True,
+                            text=True, timeout=120, env=dict(os.environ, XDG_CACHE_HOME=str(home)))
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]
+    return result
+
+
+def _edit_in_place(path: Path, n: int) -> None:
+    """A plain file gets a failpoint, its size, mtime and directory unchanged (only its ctime moves)."""
+    before = path.stat()
+    data = path.read_bytes()
+    line = b'\t\t\treturn 0, fmt.Errorf("item %d is negative: %d", i, item)'
+    marker = f"\t\t\t// gofail: var edited{n} struct{{}}".encode()
+    assert line in data and len(marker) <= len(line)
+    path.write_bytes(data.replace(line, marker.ljust(len(line)), 1))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size and path.stat().st_mtime_ns == before.st_mtime_ns
+
+
+def test_same_size_edits_in_both_halves_of_a_warm_run_are_seen(big: Path, tmp_path: Path) -> None:
+    """Over 5,000 files a warm run's forked helper checks half of the directories against the
+    stat index: files edited in place in both halves (mtime put back, as `touch -d` does) are
+    caught by their ctime, and list --json is the same cold, warm and without the cache."""
+    import time
+
+    home = tmp_path / "cache"
+    past = time.time_ns() - 3600 * 10**9
+    for path in [big, *big.rglob("*")]:
+        os.utime(path, ns=(past, past))
+    time.sleep(2.2)  # the index records only signatures older than 2 s (git's racy rule)
+    cold = _cli(big, home, "list", "--json", "./...")
+    assert cold.returncode == 0 and _cli(big, home, "list", "--json", "./...").stdout == cold.stdout
+    plain = sorted((path for path in big.rglob("*.go") if b"gofail" not in path.read_bytes()), key=str)
+    edited = [plain[3], plain[len(plain) // 3], plain[-len(plain) // 3], plain[-3]]  # both halves
+    for n, path in enumerate(edited):
+        _edit_in_place(path, n)
+    warm = _cli(big, home, "list", "--json", "./...")
+    assert warm.returncode == 0
+    assert warm.stdout == _cli(big, home, "list", "--json", "--no-cache", "./...").stdout != cold.stdout
+    assert [f"edited{n}" in warm.stdout for n in range(4)] == [True] * 4
+    assert _cli(big, home, "list", "--json", "./...").stdout == warm.stdout
+
+
+# A warm run whose helper is busy (a slow file system): it tells the test its pid, then waits.
+_BUSY_HELPER = """
+import os, sys, time
+from gofail_py import collect, workspace
+workspace.list_failpoints(["./..."])  # the index, for the warm run below
+main, ready, original = os.getpid(), sys.argv[1], collect._changed_files
+def changed_files(files, reused):
+    if os.getpid() != main:
+        with open(ready + ".tmp", "w") as f:
+            f.write(str(os.getpid()))
+        os.rename(ready + ".tmp", ready)
+        time.sleep(600)
+    return original(files, reused)
+collect._changed_files = changed_files
+workspace.list_failpoints(["./..."])
+"""
+
+
+def test_a_warm_helper_dies_with_its_run(big: Path, tmp_path: Path) -> None:
+    """The run SIGKILLed while its warm helper works: the kernel kills the helper (no orphan)."""
+    import time
+
+    ready = tmp_path / "helper.pid"
+    time.sleep(2.2)  # the copy's ctimes are not recorded by the index before that (git's racy rule)
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"), PYTHONPATH=str(REPO))
+    run = subprocess.Popen([sys.executable, "-c", _BUSY_HELPER, str(ready)], cwd=big, env=env)
+    try:
+        give_up = time.monotonic() + 60
+        while not ready.exists() and run.poll() is None and time.monotonic() < give_up:
+            time.sleep(0.01)
+        helper = int(ready.read_text())
+        assert _alive(helper)
+        run.kill()
+        run.wait()
+        give_up = time.monotonic() + 10
+        while _alive(helper) and time.monotonic() < give_up:
+            time.sleep(0.01)
+        assert not _alive(helper), "the helper outlived its run"
+    finally:
+        run.kill()
+        run.wait()
