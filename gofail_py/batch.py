@@ -93,12 +93,6 @@ def env_failpoints(env: Mapping[str, str]) -> list[str]:
     return [item.partition("=")[0] for item in value.split(";") if "=" in item]
 
 
-def active_by_name(client: Client, names: Iterable[str]) -> list[str]:
-    """Those of ``names`` that have terms, asked one by one (no GET /); one not registered yet
-    is waited for within the client's grace window, as any named request."""
-    return [name for name in names if _has_terms(client, name)]
-
-
 # The runtime makes a failpoint visible before it applies its GOFAIL_FAILPOINTS terms (register,
 # then Enable): asked in between, one armed at start reads as off. The gap is a few instructions,
 # longer only if the runtime's goroutine is descheduled there (a loaded machine): one armed at
@@ -107,17 +101,39 @@ ENV_ARMING_WAIT = 1.0
 _ARMING_PAUSE = 0.01
 
 
-def _has_terms(client: Client, name: str) -> bool:
-    give_up = None  # from the first answer that it is off (the request may wait for it to register)
-    while True:
-        try:
-            client.get(name)
-            return True
-        except FailpointNotFound:
-            return False
-        except FailpointDisabled:
-            now = time.monotonic()
-            give_up = now + ENV_ARMING_WAIT if give_up is None else give_up
-            if name not in client.env_failpoints or not client.registering() or now + _ARMING_PAUSE >= give_up:
-                return False
-            time.sleep(_ARMING_PAUSE)
+def active_by_name(client: Client, names: Iterable[str]) -> list[str]:
+    """Those of ``names`` that have terms, asked one by one (no GET /); one not registered yet
+    is waited for within the client's grace window, as any named request. Those armed at start
+    that read as off are asked again, together, for up to ENV_ARMING_WAIT (below)."""
+    names = list(names)
+    active, off = set(), []
+    for name in names:
+        has = _has_terms(client, name)
+        if has:
+            active.add(name)
+        elif has is None:
+            off.append(name)
+    give_up = time.monotonic() + ENV_ARMING_WAIT  # one wait for them all, not one per name
+    while off and client.registering() and time.monotonic() + _ARMING_PAUSE < give_up:
+        time.sleep(_ARMING_PAUSE)
+        still = []
+        for name in off:
+            has = _has_terms(client, name)
+            if has:
+                active.add(name)
+            elif has is None:
+                still.append(name)
+        off = still
+    return [name for name in names if name in active]
+
+
+def _has_terms(client: Client, name: str) -> bool | None:
+    """True if it has terms; False if not; None if it reads as off but GOFAIL_FAILPOINTS armed
+    it and the process is still registering (it may be in the gap: ask again)."""
+    try:
+        client.get(name)
+        return True
+    except FailpointNotFound:
+        return False
+    except FailpointDisabled:
+        return None if name in client.env_failpoints and client.registering() else False

@@ -28,6 +28,7 @@ import struct
 import time
 from collections.abc import Callable
 from functools import cache
+from itertools import repeat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +42,7 @@ except ImportError:  # pragma: no cover - a Python built without it
 from gofail_py.resources import resource_dir
 
 if TYPE_CHECKING:
+    from gofail_py.gofiles import Found
     from gofail_py.rewrite import RewriteResult
 
 _MAGIC = b"gofail-py cache 1\n"
@@ -309,3 +311,25 @@ class Store:
             except OSError:
                 pass
 
+
+def save_run(store: Store, index: Index, found: Found, plain: dict[str, bytes],
+             changed: dict[str, list[str]]) -> None:
+    """Records a run's listings and plain files, unless they are what the index holds: a
+    directory taken from the index with no file changed is recorded as it was."""
+    old, listings, same = index.listings, {}, True
+    for directory, (signature, subdirs, names, flags) in found.listings.items():
+        reused = found.reused.get(directory)
+        if reused is not None and directory not in changed:
+            listings[directory] = old[directory]
+            continue
+        prefix = dir_prefix(directory)
+        if reused is not None:  # its unchanged files keep their signatures
+            moved, size = set(changed[directory]), SIGNATURE.size
+            packed = b"".join([plain.get(prefix + name, NO_SIGNATURE) if prefix + name in moved else reused[2][k * size:(k + 1) * size]
+                               for k, name in enumerate(names)])
+        else:
+            packed = b"".join(map(plain.get, map(prefix.__add__, names), repeat(NO_SIGNATURE)))  # no Python frame per file
+        listings[directory] = (signature, subdirs, names, flags, packed)
+        same = same and listings[directory] == old.get(directory)
+    if not same or listings.keys() != old.keys():
+        store.save_index(index, listings)

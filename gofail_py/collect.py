@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from itertools import accumulate, repeat
+from itertools import accumulate
 from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from gofail_py import cache as result_cache
 from gofail_py import rewrite
 from gofail_py.errors import GofailError, MarkerError, MarkerErrors, WorkspaceError
-from gofail_py.fileio import dir_prefix
-from gofail_py.cache import NO_SIGNATURE, SIGNATURE
+from gofail_py.cache import SIGNATURE
 from gofail_py.gofiles import PACKAGE_CLAUSE, READ_FLAGS, PathArg, Found, check_links, find_go_files, is_utf8, may_have_binding, read_source
 from gofail_py.markers import MARKER_TEXT, RUNTIME_TEXT, Failpoint
 
@@ -98,7 +97,7 @@ def collect(
         answers = reading.worker.outcomes() if reading.worker is not None else []
         _merge(done, answers, transform, results, failpoints, errors)
         if store is not None and index is not None:
-            _save_index(store, index, found, plain, changed)
+            result_cache.save_run(store, index, found, plain, changed)
         if reading.worker is not None:
             reading.worker.finish()  # it writes its cache entries after its answers: meanwhile
     finally:
@@ -382,26 +381,3 @@ def _changed_files(files: list[str], reused: list[tuple[str, tuple[int, int, byt
         if moved:
             changed[directory] = moved
     return changed
-
-
-def _save_index(store: result_cache.Store, index: result_cache.Index, found: Found, plain: dict[str, bytes],
-                changed: dict[str, list[str]]) -> None:
-    """Records this run's listings and plain files, unless they are what the index holds: a
-    directory taken from the index with no file changed is recorded as it was."""
-    old, listings, same = index.listings, {}, True
-    for directory, (signature, subdirs, names, flags) in found.listings.items():
-        reused = found.reused.get(directory)
-        if reused is not None and directory not in changed:
-            listings[directory] = old[directory]
-            continue
-        prefix = dir_prefix(directory)
-        if reused is not None:  # its unchanged files keep their signatures
-            moved, size = set(changed[directory]), SIGNATURE.size
-            packed = b"".join([plain.get(prefix + name, NO_SIGNATURE) if prefix + name in moved else reused[2][k * size:(k + 1) * size]
-                               for k, name in enumerate(names)])
-        else:
-            packed = b"".join(map(plain.get, map(prefix.__add__, names), repeat(NO_SIGNATURE)))  # no Python frame per file
-        listings[directory] = (signature, subdirs, names, flags, packed)
-        same = same and listings[directory] == old.get(directory)
-    if not same or listings.keys() != old.keys():
-        store.save_index(index, listings)

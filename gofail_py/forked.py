@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import marshal
 import os
+import select
 import signal
 import sys
 from collections.abc import Callable
@@ -37,6 +38,43 @@ def pidfd(pid: int) -> int:
         return os.pidfd_open(pid)
     except (AttributeError, OSError):
         return -1
+
+
+def readable(fd: int, timeout: float) -> bool:
+    """Whether fd is readable (or at its end) within timeout seconds. poll, not select: select
+    refuses a descriptor numbered 1024 or more, which a caller with many files open hands out."""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(max(0, round(timeout * 1000))))
+
+
+# A child that neither runs nor uses cpu time for this long is stuck: stopped (SIGSTOP, a
+# debugger) or blocked (a write to a hung file system). Its caller then does its work itself.
+STUCK_AFTER = 2.0
+
+
+def _progress(pid: int) -> tuple[str, int] | None:
+    """A child's state letter and cpu ticks (utime + stime) from /proc; None where there is none."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+        return fields[0].decode(), int(fields[11]) + int(fields[12])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def wait_for(fd: int, pid: int, events: int = select.POLLIN) -> bool:
+    """Waits until fd is ready (events: select.POLLIN or POLLOUT) for as long as the child pid
+    gets on with its work, however long that is; False once it is stuck (STUCK_AFTER)."""
+    poller = select.poll()
+    poller.register(fd, events)
+    last = _progress(pid)
+    while not poller.poll(round(STUCK_AFTER * 1000)):
+        now = _progress(pid)
+        if now is not None and (now[0] in "Tt" or (now[0] != "R" and last is not None and now[1] == last[1])):
+            return False
+        last = now
+    return True
 
 
 def end_child(pid: int, fd: int) -> None:
@@ -80,9 +118,15 @@ class Forked:
 
     def result(self) -> Any:
         """The child's result once it is done; None if it failed (the caller does the work)."""
-        chunks = []
+        chunks: list[bytes] = []
         try:
-            while chunk := os.read(self._reader, 1 << 20):
+            while True:
+                if not wait_for(self._reader, self.pid):  # stopped or hung: its half is done here
+                    chunks = []
+                    break
+                chunk = os.read(self._reader, 1 << 20)
+                if not chunk:
+                    break
                 chunks.append(chunk)
         except OSError:
             chunks = []

@@ -15,15 +15,16 @@ from __future__ import annotations
 
 import marshal
 import os
+import select
 import signal
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any
 
 from gofail_py import cache as result_cache
 from gofail_py.errors import MarkerError, MarkerErrors
-from gofail_py.forked import die_with, end_child, pidfd
+from gofail_py.forked import die_with, end_child, pidfd, readable, wait_for
 
 if TYPE_CHECKING:
     from gofail_py.rewrite import RewriteResult
@@ -40,13 +41,6 @@ def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view):]
-
-
-def _read_exactly(reader: BinaryIO, size: int) -> bytes:
-    data = reader.read(size)
-    if len(data) != size:
-        raise EOFError
-    return data
 
 
 class Worker:
@@ -83,6 +77,7 @@ class Worker:
         os.close(to_worker[0])
         os.close(from_worker[1])
         self._to_worker, self._from_worker = to_worker[1], from_worker[0]
+        os.set_blocking(self._to_worker, False)  # a stopped worker's full pipe must not block this process
         try:
             import fcntl
 
@@ -94,11 +89,20 @@ class Worker:
         """Sends a file; returns its slot (the position of its outcome)."""
         if self._to_worker >= 0:
             try:
-                _write_all(self._to_worker, _frame(marshal.dumps((path, source))))
-            except OSError:  # the worker is gone: its files go to the main process
-                self._close_input()
+                self._send(_frame(marshal.dumps((path, source))))
+            except OSError:  # the worker is gone or stuck: its files go to the main process
+                self.stop()
         self.submitted += 1
         return self.submitted - 1
+
+    def _send(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            try:
+                view = view[os.write(self._to_worker, view):]
+            except BlockingIOError:  # the pipe is full: the worker is busy, or stuck
+                if not wait_for(self._to_worker, self.pid, select.POLLOUT):
+                    raise OSError("the worker is stuck") from None
 
     def _close_input(self) -> None:
         if self._to_worker >= 0:
@@ -110,10 +114,19 @@ class Worker:
         column, message)...]) or None (the main process transforms that file itself)."""
         self._close_input()
         answers: list[Any] = []
+        chunks: list[bytes] = []
         try:
-            with os.fdopen(self._from_worker, "rb") as reader:
-                self._from_worker = -1
-                data = marshal.loads(_read_exactly(reader, int.from_bytes(_read_exactly(reader, _HEAD), "little")))
+            # while it gets on with its files, however long; one stopped or hung is killed
+            while self._from_worker >= 0 and wait_for(self._from_worker, self.pid):
+                chunk = os.read(self._from_worker, 1 << 20)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+            answer = b"".join(chunks)
+            end = _HEAD + int.from_bytes(answer[:_HEAD], "little")
+            if len(answer) < max(end, _HEAD):
+                raise EOFError
+            data = marshal.loads(answer[_HEAD:end])
             if isinstance(data, list):
                 answers = data
         except (OSError, EOFError, ValueError, TypeError):
@@ -125,9 +138,7 @@ class Worker:
         it does after its answers, then reaps it; one that takes longer is killed (the cache only
         misses those entries)."""
         if self.pid > 0 and self._pidfd >= 0:
-            import select
-
-            select.select([self._pidfd], [], [], FINISH_WITHIN)  # readable once the worker has exited
+            readable(self._pidfd, FINISH_WITHIN)  # once the worker has exited
         elif self.pid > 0:  # no pidfd: asked every millisecond
             give_up = time.monotonic() + FINISH_WITHIN
             try:
@@ -194,8 +205,6 @@ def _frames(fd: int, to_remember: deque[tuple[bytes, RewriteResult]], store: res
             op: str) -> Iterator[tuple[str, bytes]]:
     """The (path, source) frames the main process sends, until it closes the pipe; while none is
     waiting, the cache entries of files done are written (the worker would be idle otherwise)."""
-    import select
-
     buffer, eof = bytearray(), False
     while True:
         if len(buffer) >= _HEAD:
@@ -207,7 +216,7 @@ def _frames(fd: int, to_remember: deque[tuple[bytes, RewriteResult]], store: res
                 continue
         if eof:
             return
-        if to_remember and store is not None and not select.select([fd], [], [], 0)[0]:
+        if to_remember and store is not None and not readable(fd, 0):
             store.remember(op, *to_remember.popleft())
             continue
         chunk = os.read(fd, 1 << 20)
