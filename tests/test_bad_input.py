@@ -77,3 +77,14 @@ def test_directory_without_permission_to_write(tree: Path, immutable: Path) -> N
     message = enable_fails(tree)
     assert message.startswith("gofail-py: pkg: cannot write in this directory")
     assert "nothing was changed" in message
+
+
+def test_short_flags_and_the_double_dash(tree: Path) -> None:
+    """-q is --quiet wherever it stands before `--` (the rewriter's commands give it its long name
+    before click parses: gofail_py/cli/rewriter.py); after `--` it is a path like any other."""
+    quiet = CliRunner().invoke(main, ["enable", "pkg", "-q"])
+    assert quiet.exit_code == 0 and quiet.output == "", quiet.output
+    assert CliRunner().invoke(main, ["disable", "-q", "pkg"]).output == ""
+    assert enable_fails(tree, "--", "-q") == "gofail-py: -q: no such file or directory\n"
+    unknown = CliRunner().invoke(main, ["list", "-q"])  # list has no -q: click's own message
+    assert unknown.exit_code == 2 and "No such option '-q'" in unknown.output
