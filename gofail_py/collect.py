@@ -29,6 +29,7 @@ FILES_TO_SPLIT = 5000
 _CHUNK = 256
 _first = itemgetter(0)
 _plus_one = (1).__add__
+_JOIN_BELOW = 4096  # bytes a file on average: chunks of bigger files are checked file by file
 # a file read: its position in the chunk, path, bytes (None: not read), size, signature, stat
 _Read = tuple[int, str, bytes | None, int | None, bytes | None, os.stat_result | None]
 
@@ -295,27 +296,41 @@ def _check_joined(datas: list[bytes], fast: list[_Read], slow: list[_Read], plai
     """The checks of gofiles.read_source and the search for gofail text, over the files' bytes
     joined by newlines (no match can span two files, and the whole is UTF-8 if and only if each
     file is). The files that fail or hold gofail text go to `slow`, and out of `plain` (the read
-    loop put every file that passed its own checks there)."""
-    joined = b"\n".join(datas)
-    if b"\0" in joined or not (joined.isascii() or is_utf8(joined)):  # each file checked on its own
-        held: Iterable[int] = range(len(fast))
+    loop put every file that passed its own checks there). Files of 4 KB and more on average are
+    checked one by one instead: copying them costs more than the calls the join saves."""
+    if sum(map(len, datas)) > _JOIN_BELOW * len(datas):
+        held: Iterable[int] = [k for k, data in enumerate(datas) if not _plain(data)]
     else:
-        from bisect import bisect_right  # here: a warm run with no such chunk imports nothing for it
-
-        held = set()  # the files with gofail text, by their position in `fast`
-        ends = None
-        for text in (MARKER_TEXT, RUNTIME_TEXT):
-            where = joined.find(text)
-            while where >= 0:
-                if ends is None:  # where each file ends in `joined`, its newline included
-                    ends = list(accumulate(map(_plus_one, map(len, datas))))
-                k = bisect_right(ends, where)
-                held.add(k)
-                where = joined.find(text, ends[k])
+        held = _held_in_joined(datas)
     for k in sorted(held):
         entry = fast[k]
         plain.pop(entry[1], None)
         slow.append(entry)
+
+
+def _plain(data: bytes) -> bool:
+    """No NUL byte, UTF-8, no gofail text (gofiles.read_source's checks, markers.may_hold_markers)."""
+    return b"\0" not in data and (data.isascii() or is_utf8(data)) and MARKER_TEXT not in data and RUNTIME_TEXT not in data
+
+
+def _held_in_joined(datas: list[bytes]) -> Iterable[int]:
+    """The positions of the files that fail a check or hold gofail text, found in their bytes joined."""
+    joined = b"\n".join(datas)
+    if b"\0" in joined or not joined.isascii() and not all(data.isascii() or is_utf8(data) for data in datas):
+        return range(len(datas))  # each checked on its own (a UTF-8 check of the whole would decode it all)
+    from bisect import bisect_right  # here: a warm run with no such chunk imports nothing for it
+
+    held = set()
+    ends = None
+    for text in (MARKER_TEXT, RUNTIME_TEXT):
+        where = joined.find(text)
+        while where >= 0:
+            if ends is None:  # where each file ends in `joined`, its newline included
+                ends = list(accumulate(map(_plus_one, map(len, datas))))
+            k = bisect_right(ends, where)
+            held.add(k)
+            where = joined.find(text, ends[k])
+    return held
 
 
 def _unchanged_left_out(found: Found, changed: dict[str, list[str]]) -> list[str]:

@@ -6,6 +6,7 @@ and only files without gofail text recorded as plain in the stat index."""
 from __future__ import annotations
 
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -17,8 +18,8 @@ from gofail_py.cli import main
 from gofail_py.collect import _CHUNK
 from tests.conftest import tree_digest
 
-PLAIN = "package p\n\n// F{n} has no failpoint.\nfunc F{n}() {{}}\n"
-MARKED = "package p\n\nfunc F{n}() {{\n\t// gofail: var fp{n} struct{{}}\n}}\n"
+PLAIN = "package p\n\n// F{n} has no failpoint.\nfunc F{n}() {{}}\n{pad}"
+MARKED = "package p\n\nfunc F{n}() {{\n\t// gofail: var fp{n} struct{{}}\n}}\n{pad}"
 PAST = time.time_ns() - 3600 * 10**9
 # around the chunk boundaries: first and last of a chunk, and the file after
 MARKED_AT = sorted({0, 1, _CHUNK - 1, _CHUNK, _CHUNK + 1, 2 * _CHUNK - 1, 2 * _CHUNK, 2 * _CHUNK + 37})
@@ -33,7 +34,7 @@ def _tree(root: Path, contents: dict[int, bytes] | None = None) -> Path:
     package = root / "p"
     package.mkdir(parents=True)
     for n in range(COUNT):
-        text = (MARKED if n in MARKED_AT else PLAIN).format(n=n).encode()
+        text = (MARKED if n in MARKED_AT else PLAIN).format(n=n, pad=PAD).encode()
         (package / _name(n)).write_bytes((contents or {}).get(n, text))
     return package
 
@@ -43,6 +44,16 @@ def _old(root: Path) -> None:
     for path in [root, *root.rglob("*")]:
         os.utime(path, ns=(PAST, PAST))
     time.sleep(2.2)
+
+
+@pytest.fixture(autouse=True, params=["small", "big"])
+def padded(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Small files are checked in their bytes joined, files of 4 KB and more one by one."""
+    pad = "" if request.param == "small" else "// " + "x" * 5000 + "\n"
+    monkeypatch.setattr(sys.modules[__name__], "PAD", pad)
+
+
+PAD = ""
 
 
 @pytest.fixture
@@ -59,7 +70,7 @@ def test_failpoints_at_chunk_boundaries_are_found_in_order(tmp_path: Path, home:
     plan = workspace.enable(["./..."])
     assert len(plan.failpoints) == len(MARKED_AT)
     for n in range(COUNT):  # each file as the rewriter makes it alone
-        original = (MARKED if n in MARKED_AT else PLAIN).format(n=n).encode()
+        original = (MARKED if n in MARKED_AT else PLAIN).format(n=n, pad=PAD).encode()
         expected = rewrite.enable_source(original, _name(n))
         assert (package / _name(n)).read_bytes() == expected.source
 
