@@ -59,6 +59,7 @@ _INDEX_FORMAT = 3
 # tuple per file): st_ino, st_dev, st_size, st_mtime_ns, st_ctime_ns; all zero: none recorded.
 SIGNATURE = struct.Struct("<QQqqq")
 NO_SIGNATURE = bytes(SIGNATURE.size)
+_RACY = (0, 0, 0, 0)  # the signature of a directory listing recorded as racy (gofiles._scan_dir)
 # flags of a listing
 HAS_BINDING_NAMES, HAS_GO_MOD, RESCAN = 1, 2, 4
 # One directory's listing: its own signature (st_ino, st_dev, st_mtime_ns, st_ctime_ns; zeros: racy), the names
@@ -330,6 +331,29 @@ def save_run(store: Store, index: Index, found: Found, plain: dict[str, bytes],
         else:
             packed = b"".join(map(plain.get, map(prefix.__add__, names), repeat(NO_SIGNATURE)))  # no Python frame per file
         listings[directory] = (signature, subdirs, names, flags, packed)
-        same = same and listings[directory] == old.get(directory)
+        same = same and _adds_nothing(listings[directory], old.get(directory))
     if not same or listings.keys() != old.keys():
         store.save_index(index, listings)
+
+
+def _adds_nothing(new: Listing, old: Listing | None) -> bool:
+    """Whether the next run does the same with the old listing as with the new, so the index need
+    not be written again (back-to-back runs: each lists again what the one before changed). It
+    does when the new one only forgets: a racy directory (zeros) is listed again, as one whose
+    recorded signature no longer holds is; a file without a signature is read, as one whose
+    recorded signature no longer matches it is (ctime only moves on: a stale one never matches)."""
+    if new == old:
+        return True
+    if old is None or new[0] != old[0] and new[0] != _RACY:
+        return False
+    if new[0] == old[0] and new[1:4] != old[1:4]:
+        return False
+    size, packed, recorded = SIGNATURE.size, new[4], old[4]
+    position = {name: k * size for k, name in enumerate(old[2])}
+    for k, name in enumerate(new[2]):
+        signature = packed[k * size:(k + 1) * size]
+        if signature != NO_SIGNATURE:
+            at = position.get(name, -1)
+            if at < 0 or recorded[at:at + size] != signature:
+                return False
+    return True
