@@ -339,7 +339,7 @@ def _unchanged_left_out(found: Found, changed: dict[str, list[str]]) -> list[str
     On a big tree a forked helper checks the second half of the directories meanwhile."""
     files, reused = found.files, list(found.reused.items())
     helper, half = None, len(reused)
-    if len(files) >= FILES_TO_SPLIT and _may_fork():
+    if sum(stop - start for _, (start, stop, _) in reused) >= FILES_TO_SPLIT and _may_fork():  # files to check
         from gofail_py.forked import Forked
 
         half = _half_by_files(reused)

@@ -160,3 +160,15 @@ def test_the_helper_takes_about_half_the_files() -> None:
     assert collect._half_by_files(reused([1, 1, 1, 97])) == 4
     assert collect._half_by_files(reused([97, 1, 1, 1])) == 1
     assert collect._half_by_files(reused([])) == 0
+
+
+def test_no_helper_when_few_files_come_from_the_index(tree: Path, helpers: list[int], monkeypatch: pytest.MonkeyPatch) -> None:
+    """What counts is the files to check against the index, not the files of the tree: here the
+    directories a run lists again (their signature moved) hold most of them."""
+    monkeypatch.setattr(collect, "FILES_TO_SPLIT", PER_DIR * 5)
+    for d in range(DIRS - 4):  # a name added and removed: the directory's signature moves
+        (tree / f"d{d:02d}" / "new.tmp").touch()
+        (tree / f"d{d:02d}" / "new.tmp").unlink()
+    assert _listed() == []
+    assert not helpers
+    assert _listed() == [] and not helpers  # the directories listed again are racy: again no helper
