@@ -129,11 +129,13 @@ def active_by_name(client: Client, names: Iterable[str]) -> list[str]:
 
 def _has_terms(client: Client, name: str) -> bool | None:
     """True if it has terms; False if not; None if it reads as off but GOFAIL_FAILPOINTS armed
-    it and the process is still registering (it may be in the gap: ask again)."""
+    it, this client has not turned it off since, and the process is still registering (it may be
+    in the gap: ask again)."""
     try:
         client.get(name)
         return True
     except FailpointNotFound:
         return False
     except FailpointDisabled:
-        return None if name in client.env_failpoints and client.registering() else False
+        waiting = name in client.env_failpoints and name not in client.disarmed and client.registering()
+        return None if waiting else False

@@ -72,6 +72,7 @@ class Client:
         # the failpoint names of the program's source, when known: a name it lacks is asked once
         self.inventory = frozenset(inventory) if inventory is not None else None
         self.armed: set[str] = set()  # names set through this client (disable_all in the window)
+        self.disarmed: set[str] = set()  # names this client turned off since the start (and not set since)
         self.env_failpoints: builtins.list[str] = []  # names the process got in GOFAIL_FAILPOINTS
         self.timeout = timeout
         self.registration_grace = registration_grace
@@ -88,6 +89,7 @@ class Client:
             self.unrecorded = Client(self.endpoint, timeout=timeout, registration_grace=registration_grace,
                                      started_at=self.started_at, trust_env=trust_env, inventory=inventory)
             self.unrecorded.armed = self.armed  # one record of what was set, whichever object set it
+            self.unrecorded.disarmed = self.disarmed
 
     def __repr__(self) -> str:
         return f"Client({self.endpoint!r})"
@@ -97,6 +99,7 @@ class Client:
         ``env``: its environment, for the failpoints GOFAIL_FAILPOINTS armed at its start."""
         self.started_at = time.monotonic() if at is None else at
         self.armed.clear()
+        self.disarmed.clear()
         self.env_failpoints = batch.env_failpoints(env or {})
         if self.recorder is not None:
             self.unrecorded.started_at = self.started_at
@@ -155,6 +158,9 @@ class Client:
                 text = self._raise_for(self._request(method, path, body, bound), name, expected)
                 if method == "PUT":
                     self.armed.add(name)
+                    self.disarmed.discard(name)
+                elif method == "DELETE":
+                    self.disarmed.add(name)
                 return text
             except FailpointNotFound:
                 if time.monotonic() + _RETRY_PAUSE < window_end:
@@ -278,6 +284,7 @@ class Client:
             self._named("DELETE", name, "", None, 204, wait_registered)
             return True
         except FailpointDisabled:
+            self.disarmed.add(name)
             if strict:
                 raise
             return False

@@ -176,6 +176,38 @@ def test_disable_all_waits_once_for_every_name_armed_at_start_that_is_off(kvserv
         proc.communicate()
 
 
+def test_names_this_client_disabled_are_not_asked_again(kvserver_binary: Path, tmp_path: Path) -> None:
+    """The gap between registering and arming is no reason to ask again about a name this client
+    disabled itself (a test that disables its armed-at-start failpoints, then the plugin's
+    disable_all at teardown): each is asked once."""
+    from gofail_py.client import Client
+    from tests.support.goprog import free_port, start
+
+    env = {"GOFAIL_FAILPOINTS": ";".join(f"{name}=return(1)" for name in KVSERVER_FAILPOINTS)}
+    proc, endpoint = start(kvserver_binary, "--listen", f"127.0.0.1:{free_port()}", "--data", str(tmp_path / "d"), env=env)
+    try:
+        client = Client(endpoint, registration_grace=60)
+        client.mark_started(env=env)
+        for name in KVSERVER_FAILPOINTS:
+            assert client.disable(name, wait_registered=10)
+        asked: list[str] = []
+        get = client.get
+
+        def counted(name: str, *args: object, **kwargs: object) -> object:
+            asked.append(name)
+            return get(name, *args, **kwargs)  # type: ignore[arg-type]
+
+        client.get = counted  # type: ignore[method-assign]
+        assert client.disable_all() == []
+        assert sorted(asked) == sorted(KVSERVER_FAILPOINTS)
+        client.enable(KVSERVER_FAILPOINTS[0], "return(2)")  # set again: active, found and disabled
+        assert client.disable_all() == [KVSERVER_FAILPOINTS[0]]
+        assert proc.poll() is None
+    finally:
+        proc.kill()
+        proc.communicate()
+
+
 def _cli(cwd: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     result = subprocess.run([str(Path(sys.executable).with_name("gofail-py")), *args], cwd=cwd, capture_output=True,
                             text=True, timeout=120, env=dict(os.environ, XDG_CACHE_HOME=str(home)))
