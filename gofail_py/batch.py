@@ -106,16 +106,9 @@ def active_by_name(client: Client, names: Iterable[str]) -> list[str]:
     is waited for within the client's grace window, as any named request. Those armed at start
     that read as off are asked again, together, for up to ENV_ARMING_WAIT (below)."""
     names = list(names)
-    active, off = set(), []
-    for name in names:
-        has = _has_terms(client, name)
-        if has:
-            active.add(name)
-        elif has is None:
-            off.append(name)
-    give_up = time.monotonic() + ENV_ARMING_WAIT  # one wait for them all, not one per name
-    while off and client.registering() and time.monotonic() + _ARMING_PAUSE < give_up:
-        time.sleep(_ARMING_PAUSE)
+    active: set[str] = set()
+    off, give_up = names, None
+    while True:
         still = []
         for name in off:
             has = _has_terms(client, name)
@@ -124,7 +117,10 @@ def active_by_name(client: Client, names: Iterable[str]) -> list[str]:
             elif has is None:
                 still.append(name)
         off = still
-    return [name for name in names if name in active]
+        give_up = time.monotonic() + ENV_ARMING_WAIT if give_up is None else give_up  # one wait for them all
+        if not off or not client.registering() or time.monotonic() + _ARMING_PAUSE >= give_up:
+            return [name for name in names if name in active]
+        time.sleep(_ARMING_PAUSE)
 
 
 def _has_terms(client: Client, name: str) -> bool | None:

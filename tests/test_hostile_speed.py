@@ -9,11 +9,14 @@ import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from benchmarks.gen_tree import generate_tree
+from gofail_py.client import Client
 from tests.support.goprog import REPO
 
 pytestmark = pytest.mark.hostile  # a suite of its own: .ci/run runs it, `pytest -m hostile`
@@ -148,16 +151,9 @@ def test_a_stopped_warm_helper_leaves_its_half_to_the_caller() -> None:
 KVSERVER_FAILPOINTS = ["afterCommit", "beforeCommit", "flakyDisk", "readOnly", "slowWrite", "truncateValue", "writeError"]
 
 
-def test_disable_all_waits_once_for_every_name_armed_at_start_that_is_off(kvserver_binary: Path, tmp_path: Path) -> None:
-    """Inside the registration window, a name GOFAIL_FAILPOINTS armed that reads as off is asked
-    again for up to batch.ENV_ARMING_WAIT (the runtime's gap between registering and arming). A
-    test that disabled its armed-at-start failpoints before its teardown's disable_all (the pytest
-    plugin's) waited that long once per name, one after the other: 7 names, 7 s. The wait is one,
-    shared. (A bound with a margin of 2x against the 7 s, not a measurement.)"""
-    import time
-
-    from gofail_py import batch
-    from gofail_py.client import Client
+@contextmanager
+def _armed_at_start(kvserver_binary: Path, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Client, dict[str, str]]]:
+    """A kvserver whose GOFAIL_FAILPOINTS arms all its failpoints, and a client that knows it."""
     from tests.support.goprog import free_port, start
 
     env = {"GOFAIL_FAILPOINTS": ";".join(f"{name}=return(1)" for name in KVSERVER_FAILPOINTS)}
@@ -165,29 +161,36 @@ def test_disable_all_waits_once_for_every_name_armed_at_start_that_is_off(kvserv
     try:
         client = Client(endpoint, registration_grace=60)
         client.mark_started(env=env)
-        for name in KVSERVER_FAILPOINTS:
-            assert client.disable(name, wait_registered=10)
-        began = time.monotonic()
-        assert client.disable_all() == []
-        assert time.monotonic() - began < len(KVSERVER_FAILPOINTS) * batch.ENV_ARMING_WAIT / 2
+        yield proc, client, env
         assert proc.poll() is None
     finally:
         proc.kill()
         proc.communicate()
 
 
+def test_disable_all_waits_once_for_every_name_armed_at_start_that_is_off(kvserver_binary: Path, tmp_path: Path) -> None:
+    """Inside the registration window, a name GOFAIL_FAILPOINTS armed that reads as off is asked
+    again for up to batch.ENV_ARMING_WAIT (the runtime's gap between registering and arming). Here
+    another client turned them all off: the wait was once per name, one after the other (7 names,
+    7 s); it is one, shared. (A bound with a margin of 2x against the 7 s, not a measurement.)"""
+    import time
+
+    from gofail_py import batch
+
+    with _armed_at_start(kvserver_binary, tmp_path) as (_, client, _env):
+        other = Client(client.endpoint, registration_grace=60)
+        for name in KVSERVER_FAILPOINTS:
+            assert other.disable(name, wait_registered=10)
+        began = time.monotonic()
+        assert client.disable_all() == []
+        assert time.monotonic() - began < len(KVSERVER_FAILPOINTS) * batch.ENV_ARMING_WAIT / 2
+
+
 def test_names_this_client_disabled_are_not_asked_again(kvserver_binary: Path, tmp_path: Path) -> None:
     """The gap between registering and arming is no reason to ask again about a name this client
     disabled itself (a test that disables its armed-at-start failpoints, then the plugin's
     disable_all at teardown): each is asked once."""
-    from gofail_py.client import Client
-    from tests.support.goprog import free_port, start
-
-    env = {"GOFAIL_FAILPOINTS": ";".join(f"{name}=return(1)" for name in KVSERVER_FAILPOINTS)}
-    proc, endpoint = start(kvserver_binary, "--listen", f"127.0.0.1:{free_port()}", "--data", str(tmp_path / "d"), env=env)
-    try:
-        client = Client(endpoint, registration_grace=60)
-        client.mark_started(env=env)
+    with _armed_at_start(kvserver_binary, tmp_path) as (_, client, _env):
         for name in KVSERVER_FAILPOINTS:
             assert client.disable(name, wait_registered=10)
         asked: list[str] = []
@@ -202,10 +205,6 @@ def test_names_this_client_disabled_are_not_asked_again(kvserver_binary: Path, t
         assert sorted(asked) == sorted(KVSERVER_FAILPOINTS)
         client.enable(KVSERVER_FAILPOINTS[0], "return(2)")  # set again: active, found and disabled
         assert client.disable_all() == [KVSERVER_FAILPOINTS[0]]
-        assert proc.poll() is None
-    finally:
-        proc.kill()
-        proc.communicate()
 
 
 def _cli(cwd: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
