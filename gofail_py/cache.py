@@ -59,7 +59,7 @@ _INDEX_FORMAT = 3
 # tuple per file): st_ino, st_dev, st_size, st_mtime_ns, st_ctime_ns; all zero: none recorded.
 SIGNATURE = struct.Struct("<QQqqq")
 NO_SIGNATURE = bytes(SIGNATURE.size)
-_RACY = (0, 0, 0, 0)  # the signature of a directory listing recorded as racy (gofiles._scan_dir)
+RACY = (0, 0, 0, 0)  # the signature of a directory listing recorded as racy: never matches, listed again
 # flags of a listing
 HAS_BINDING_NAMES, HAS_GO_MOD, RESCAN = 1, 2, 4
 # One directory's listing: its own signature (st_ino, st_dev, st_mtime_ns, st_ctime_ns; zeros: racy), the names
@@ -344,7 +344,7 @@ def _adds_nothing(new: Listing, old: Listing | None) -> bool:
     recorded signature no longer matches it is (ctime only moves on: a stale one never matches)."""
     if new == old:
         return True
-    if old is None or new[0] != old[0] and new[0] != _RACY:
+    if old is None or new[0] != old[0] and new[0] != RACY:
         return False
     if new[0] == old[0] and new[1:4] != old[1:4]:
         return False

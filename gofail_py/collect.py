@@ -241,8 +241,8 @@ class _Reading:
         found, transform, store, index = self.found, self.transform, self.store, self.index
         cutoff = index.cutoff if index is not None else 0
         source = None
-        if data is not None and size is not None and len(data) <= size and b"\0" not in data and (
-                data.isascii() or is_utf8(data)) and (PACKAGE_CLAUSE.search(data) or not data.strip()):
+        if data is not None and size is not None and len(data) <= size and _text(data) and (
+                PACKAGE_CLAUSE.search(data) or not data.strip()):
             source = data
         try:
             if source is None:
@@ -308,9 +308,14 @@ def _check_joined(datas: list[bytes], fast: list[_Read], slow: list[_Read], plai
         slow.append(entry)
 
 
+def _text(data: bytes) -> bool:
+    """No NUL byte, and UTF-8 (gofiles.read_source's checks, which say what is wrong)."""
+    return b"\0" not in data and (data.isascii() or is_utf8(data))
+
+
 def _plain(data: bytes) -> bool:
-    """No NUL byte, UTF-8, no gofail text (gofiles.read_source's checks, markers.may_hold_markers)."""
-    return b"\0" not in data and (data.isascii() or is_utf8(data)) and MARKER_TEXT not in data and RUNTIME_TEXT not in data
+    """Text (above) without gofail text (markers.may_hold_markers)."""
+    return _text(data) and MARKER_TEXT not in data and RUNTIME_TEXT not in data
 
 
 def _held_in_joined(datas: list[bytes]) -> Iterable[int]:

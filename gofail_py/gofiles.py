@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gofail_py import rewrite
-from gofail_py.cache import HAS_BINDING_NAMES, HAS_GO_MOD, NO_SIGNATURE, RESCAN, SIGNATURE, Index, Listing
+from gofail_py.cache import HAS_BINDING_NAMES, HAS_GO_MOD, NO_SIGNATURE, RACY, RESCAN, SIGNATURE, Index, Listing
 from gofail_py.errors import MarkerError, WorkspaceError
 from gofail_py.fileio import dir_prefix, is_regular, read_all
 from gofail_py.markers import may_hold_markers
@@ -82,7 +82,7 @@ def _scan_dir(directory: str, found: Found) -> list[str]:
     """Adds a directory's Go files; returns its subdirectories that `...` would enter. With the
     index, a directory whose signature is unchanged (and not racy) is taken from it."""
     prefix = dir_prefix(directory)
-    index, old, signature = found.index, None, (0, 0, 0, 0)
+    index, old, signature = found.index, None, RACY
     try:
         if index is not None:
             info = os.stat(directory)  # before the listing: a change during it moves the signature
@@ -91,7 +91,7 @@ def _scan_dir(directory: str, found: Found) -> list[str]:
             if old is not None and old[0] == signature and not old[3] & RESCAN:
                 return _reuse(directory, prefix, old, found)  # a racy signature was not recorded
             if info.st_mtime_ns >= index.cutoff or info.st_ctime_ns >= index.cutoff:
-                signature = (0, 0, 0, 0)  # racy: listed again next run
+                signature = RACY  # listed again next run
         go, rest = [], []
         with os.scandir(directory) as scan:
             for entry in scan:  # runs once per file of the tree: the common case first, no Path

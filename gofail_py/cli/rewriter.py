@@ -19,8 +19,8 @@ class _FlagsCommand(click.Command):
     gets the option's long name before click parses the arguments."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        longs = {short: next(name for name in param.opts if name.startswith("--"))
-                 for param in self.params if isinstance(param, click.Option) and param.is_flag
+        longs = {short: long for param in self.params if isinstance(param, click.Option) and param.is_flag
+                 for long in [name for name in param.opts if name.startswith("--")][:1]  # none: left as it is
                  for short in param.opts if len(short) == 2}
         end = args.index("--") if "--" in args else len(args)
         return super().parse_args(ctx, [longs.get(arg, arg) if at < end else arg for at, arg in enumerate(args)])
