@@ -301,6 +301,24 @@ def test_attribution_by_path_tail_and_its_refusals() -> None:
     assert parse_panic("all fine\n") is None
 
 
+def _wait_stopped(pid: int) -> None:
+    """Until every thread of pid is stopped (state T), at most 10 s."""
+    import time
+
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        states = []
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            try:
+                states.append((task / "stat").read_text().rsplit(")", 1)[1].split()[0])
+            except (OSError, IndexError):
+                continue
+        if states and all(state in "Tt" for state in states):
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"process {pid} did not stop")
+
+
 def test_before_stop_asks_a_silent_process_once_not_once_per_window(kvserver_binary: Path, tmp_path: Path) -> None:
     """A stopped (SIGSTOP) process cannot answer: its windows close as lower bounds after one
     timeout, not one timeout per open window."""
@@ -316,6 +334,7 @@ def test_before_stop_asks_a_silent_process_once_not_once_per_window(kvserver_bin
         for name in names:
             kv.client.enable(name, "return(1)" if name != "slowWrite" else "sleep(1)")
         os.kill(kv.proc.pid, signal.SIGSTOP)
+        _wait_stopped(kv.proc.pid)  # a signal is delivered later: a thread still running may answer once
         began = time.monotonic()
         recorder.before_stop("kv", Client(kv.client.client.endpoint, timeout=1.0))
         took = time.monotonic() - began
