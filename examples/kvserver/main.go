@@ -91,7 +91,7 @@ func serveAPI(store *store, w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	kind := strings.TrimPrefix(r.URL.Path, "/api/")
-	if kind != "txn" && req.Key == "" {
+	if kind != "txn" && req.Key == "" && !(kind == "get" && req.Prefix) {
 		reply(w, http.StatusBadRequest, map[string]string{"error": "bad request: the key is empty"})
 		return
 	}

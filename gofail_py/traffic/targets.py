@@ -1,0 +1,172 @@
+"""What traffic is sent to: a target gives each client thread a connection, and a connection does
+one operation of the model (its input and output in the model's shapes, docs/check.md).
+
+A connection raises for an operation that got no answer (timeout, lost connection, an error
+status): the runner records it as indeterminate, whatever the exception. Built-in targets speak
+HTTP through gofail_py.transport (one keep-alive session per client, one deadline for the whole
+call); the bundled example service is here, etcd in etcd.py, your own functions in custom.py."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from typing import Any
+
+from gofail_py.errors import ClientError, EndpointTimeout, EndpointUnreachable, TrafficError
+from gofail_py.transport import Answer, Transport, parse_endpoint
+
+
+KV_OPERATIONS = frozenset(("put", "get", "delete", "txn"))
+
+
+class NoAnswer(Exception):
+    """An operation got no usable answer: it may or may not have taken effect."""
+
+
+class Connection:
+    """One client's link to the target."""
+
+    def do(self, op: str, input: dict[str, Any], deadline: float) -> dict[str, Any]:
+        """The output of ``op`` (time.monotonic ``deadline``), or an exception: no answer."""
+        raise NotImplementedError
+
+    def recover(self, deadline: float, stop: threading.Event) -> bool:
+        """After an operation without an answer: drop what may be stale (a keep-alive connection to
+        a process that died) and wait, at most until ``deadline`` or ``stop``, until the target
+        seems to take requests again (True), so a dead target does not fill the history with
+        indeterminate calls."""
+        return True
+
+    def close(self) -> None:
+        pass
+
+
+class Target:
+    """Where the traffic goes, and the model its answers follow."""
+
+    name = "target"
+    model: Any = "kv"
+    #: True when the answers come from the user's own functions: an answer that does not fit the
+    #: model then means the client and the model do not match (exit 2), not a misbehaving server
+    own_answers = False
+
+    def connect(self, client: int) -> Connection:
+        raise NotImplementedError
+
+    def supports(self) -> frozenset[str] | None:
+        """The model operations it can send (None: whatever the model has)."""
+        return None
+
+    def first_revision(self, deadline: float) -> int | None:
+        """The store's revision before the traffic starts, for the check that it is empty (the kv
+        model starts from an empty store at revision 1); None: not known."""
+        return None
+
+    def describe(self) -> str:
+        return self.name
+
+
+def why(error: BaseException, timeout: float) -> str:
+    """An exception of a call as the history's short reason."""
+    if isinstance(error, (EndpointTimeout, TimeoutError)):
+        return f"timeout after {timeout:g}s"
+    text = str(error) or type(error).__name__
+    return text if len(text) <= 300 else text[:300] + "..."
+
+
+def reachable(address: str, deadline: float, stop: threading.Event) -> bool:
+    """Whether a TCP connection to HOST:PORT opens before ``deadline`` or ``stop``, trying every 50 ms."""
+    host, _, port = address.rpartition(":")
+    while not stop.is_set():
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        try:
+            socket.create_connection((host.strip("[]"), int(port)), timeout=min(left, 1.0)).close()
+            return True
+        except OSError:
+            stop.wait(min(0.05, max(0.0, deadline - time.monotonic())))
+    return False
+
+
+class HttpConnection(Connection):
+    """A keep-alive HTTP session to one address (a fresh one after a call without an answer)."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        self.transport = Transport(address)
+
+    def post(self, path: str, body: dict[str, Any], deadline: float) -> Any:
+        """The JSON answer of a 200, or NoAnswer."""
+        answer: Answer = self.transport.request("POST", path, json.dumps(body, separators=(",", ":")), deadline)
+        if answer.status != 200:
+            raise NoAnswer(f"HTTP {answer.status}: {answer.text.strip()[:200]}")
+        try:
+            return json.loads(answer.text)
+        except ValueError:
+            raise NoAnswer(f"HTTP 200 with a body that is not JSON: {answer.text[:100]!r}") from None
+
+    def recover(self, deadline: float, stop: threading.Event) -> bool:
+        self.transport.close()
+        self.transport = Transport(self.address)
+        return reachable(self.address, deadline, stop)
+
+    def close(self) -> None:
+        self.transport.close()
+
+
+def address(text: str, what: str) -> str:
+    try:
+        return parse_endpoint(text)
+    except ClientError as error:
+        raise TrafficError(f"{what}: {error}") from None
+
+
+class KvserverConnection(HttpConnection):
+    def do(self, op: str, input: dict[str, Any], deadline: float) -> dict[str, Any]:
+        answer = self.post(f"/api/{op}", input, deadline)
+        if not isinstance(answer, dict):
+            raise NoAnswer(f"an answer that is not a JSON object: {str(answer)[:100]}")
+        return answer
+
+
+class Kvserver(Target):
+    """examples/kvserver through its JSON API (POST /api/put|get|delete|txn at HOST:PORT)."""
+
+    name = "kvserver"
+    model = "kv"
+
+    def supports(self) -> frozenset[str] | None:
+        return KV_OPERATIONS
+
+    def __init__(self, address_: str) -> None:
+        self.address = address(address_, "kvserver address")
+
+    def connect(self, client: int) -> Connection:
+        return KvserverConnection(self.address)
+
+    def first_revision(self, deadline: float) -> int | None:
+        return _first(lambda conn, left: conn.do("get", {"key": "", "prefix": True}, left)["revision"],
+                      KvserverConnection(self.address), deadline)
+
+    def describe(self) -> str:
+        return f"kvserver at {self.address}"
+
+
+def _first(ask: Any, conn: HttpConnection, deadline: float) -> int:
+    """Asks until it answers (a process just started may not listen yet) or the deadline passes."""
+    try:
+        while True:
+            try:
+                revision = ask(conn, min(deadline, time.monotonic() + 2.0))
+                if type(revision) is not int:
+                    raise TrafficError(f"{conn.address} answered a revision that is not a whole number: {revision!r}")
+                return revision
+            except (ClientError, NoAnswer) as error:
+                if time.monotonic() >= deadline:
+                    raise EndpointUnreachable(f"{conn.address} did not answer before the traffic could start: {error}") from None
+                time.sleep(0.05)
+    finally:
+        conn.close()
