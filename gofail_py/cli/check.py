@@ -59,7 +59,7 @@ def explain(result: CheckResult) -> str:
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the HTML picture of the history here.")
 def check(histories: tuple[str, ...], model: str | None, timeout: float | None, method: str, memory: int,
           as_json: bool, output: str | None) -> None:
-    """Check that a history of operations is linearizable (the files together are one history).
+    """Check that a recorded history of operations is linearizable (the files together are one history).
 
     Exit 0 linearizable, 1 not linearizable (the explanation says why), 3 unknown (the
     --timeout deadline came first); 2 for a file that cannot be read or a bad line (FILE:LINE).
