@@ -15,7 +15,7 @@ earliest point it was reached at: a later arrival no earlier is dominated (Lowe'
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import islice
 from typing import Any
 
@@ -23,11 +23,10 @@ from gofail_py.check import kvprep
 from gofail_py.check.result import LINEARIZABLE, NOT_LINEARIZABLE, UNKNOWN, Unplaced, Violation
 from gofail_py.check.search import Outcome
 from gofail_py.history.operation import Operation
-from gofail_py.models.kvstore import Store, Undo, execute, kv_dict, rollback
+from gofail_py.models.kvstore import Store, Undo, execute, put, read_range, rollback
 
-MEMO_ENTRIES = 1 << 20  # configurations remembered at gaps; the older half is forgotten beyond
+MEMO_BYTES = 256 << 20  # what the memo of configurations at gaps may hold, roughly; the older half is forgotten beyond
 _EARLIEST = float("-inf")
-_CHECK_EVERY = 1024
 
 
 class _Gap:
@@ -71,10 +70,10 @@ def _short(value: Any) -> str:
 
 
 class _Check:
-    def __init__(self, plan: kvprep.Plan, deadline: float | None, memo_entries: int) -> None:
+    def __init__(self, plan: kvprep.Plan, deadline: float | None, memo_bytes: int) -> None:
         self.plan = plan
         self.deadline = deadline
-        self.memo_entries = memo_entries
+        self.memo_bytes = memo_bytes
         self.store: Store = {}
         self.undo: Undo = []
         self.gaps: list[_Gap] = []
@@ -85,41 +84,61 @@ class _Check:
 
     # -- failures ---------------------------------------------------------------------------
 
-    def _fail(self, revision: int, reads_at_end: bool, placed: int, unplaced: list[Unplaced]) -> None:
-        """Records a dead end when it is the deepest yet; the store is the prefix's end state."""
+    def _fail(self, revision: int, reads_at_end: bool, placed: int, unplaced: Callable[[], list[Unplaced]]) -> None:
+        """Records a dead end when it is the deepest yet (only then are its reasons worded); the
+        store is the prefix's end state."""
         if placed > self.best.placed:
             best = self.best
-            best.placed, best.revision, best.reads_at_end, best.unplaced = placed, revision, reads_at_end, unplaced
-            best.excluded = {id(item.op) for item in unplaced}
+            best.placed, best.revision, best.reads_at_end, best.unplaced = placed, revision, reads_at_end, unplaced()
+            best.excluded = {id(item.op) for item in best.unplaced}
             best.choices = {gap.revision: gap.chosen for gap in self.gaps if gap.chosen is not None}
             best.store = dict(self.store)
 
     def _reads(self, revision: int, point: float, placed: int) -> bool:
         """Places the reads of ``revision`` after its write took effect at ``point``."""
-        reads = self.plan.reads.get(revision)
-        if not reads:
+        reads = self.plan.reads[revision]
+        if reads is None:
             return True
-        store, failed = self.store, list[Unplaced]()
+        store, failed = self.store, list[Operation]()
         for read in reads:
             if read.ret < point:  # type: ignore[operator]
-                failed.append(Unplaced(read, self._stale(read, revision, point)))
-                continue
-            if read.op == "get":
-                out = execute(store, revision, "get", read.input)[1]
+                failed.append(read)
+            elif read.op == "get":  # its revision is this one: only the kvs are left to compare
+                input = read.input
+                if input.get("prefix"):
+                    if read.output["kvs"] != read_range(store, input["key"], True):  # type: ignore[index]
+                        failed.append(read)
+                else:
+                    entry = store.get(input["key"])
+                    if read.output["kvs"] != ([] if entry is None else [entry]):  # type: ignore[index]
+                        failed.append(read)
             else:  # a delete of nothing or a txn that wrote nothing: it must change nothing here either
                 undo: Undo = []
                 out = execute(store, revision, read.op, read.input, undo)[1]
                 rollback(store, undo)
-            if out != read.output:
-                failed.append(Unplaced(read, f"its answer is not the store's at revision {revision}, which would "
-                                             f"answer {_short(out)}"))
-        if failed:
-            self._fail(revision, True, placed + len(reads) - len(failed), failed)
-            return False
-        return True
+                if out != read.output:
+                    failed.append(read)
+        if not failed:
+            return True
+
+        def reasons() -> list[Unplaced]:
+            unplaced = []
+            for read in failed:
+                if read.ret < point:  # type: ignore[operator]
+                    unplaced.append(Unplaced(read, self._stale(read, revision, point)))
+                    continue
+                undo: Undo = []
+                out = execute(store, revision, read.op, read.input, undo)[1]
+                rollback(store, undo)
+                unplaced.append(Unplaced(read, f"its answer is not the store's at revision {revision}, which would "
+                                               f"answer {_short(out)}"))
+            return unplaced
+
+        self._fail(revision, True, placed + len(reads) - len(failed), reasons)
+        return False
 
     def _stale(self, read: Operation, revision: int, point: float) -> str:
-        writers = self.plan.writers.get(revision) or []
+        writers = self.plan.writers[revision] or []
         chosen = next((gap.chosen for gap in self.gaps if gap.revision == revision), None)
         writer = writers[0] if writers else chosen
         if writer is not None and writer.call > read.ret:  # type: ignore[operator]
@@ -131,28 +150,30 @@ class _Check:
     # -- the walk ---------------------------------------------------------------------------
 
     def run(self) -> Outcome:
-        plan, store, undo = self.plan, self.store, self.undo
-        writers, bound, read_calls = plan.writers, plan.bound, plan.read_calls
+        plan, deadline = self.plan, self.deadline
+        writers, reads, read_calls, top = plan.writers, plan.reads, plan.read_calls, plan.top
         revision, point, placed, steps = 1, _EARLIEST, 0, 0
-        advancing = True  # False: backtrack to the last gap
         while True:
-            steps += 1
-            if steps % _CHECK_EVERY == 0 and self.deadline is not None and time.monotonic() > self.deadline:
-                return Outcome(UNKNOWN)
-            if advancing and self._reads(revision, point, placed):
-                placed += len(plan.reads.get(revision, ()))
-                if revision == plan.top:
+            if self._reads(revision, point, placed):
+                group = reads[revision]
+                if group is not None:
+                    placed += len(group)
+                if revision == top:
                     return Outcome(LINEARIZABLE)
-                after = max(point, read_calls.get(revision, _EARLIEST))
-                new = revision + 1
-                claimed = writers.get(new)
+                after = read_calls[revision]
+                if after < point:
+                    after = point
+                claimed = writers[revision + 1]
                 if claimed is not None:
                     moment = self._write(claimed, revision, point, after, placed)
                     if moment is not None:
-                        revision, point, placed = new, moment, placed + 1
+                        revision, point, placed = revision + 1, moment, placed + 1
+                        steps += 1
+                        if steps & 63 == 0 and deadline is not None and time.monotonic() > deadline:
+                            return Outcome(UNKNOWN)
                         continue
                 else:
-                    gap = self._open_gap(new, after, placed)
+                    gap = self._open_gap(revision + 1, after, placed)
                     if gap is not None:
                         self.gaps.append(gap)
             # try the next candidate of the innermost gap, backing out of exhausted ones
@@ -160,7 +181,9 @@ class _Check:
             if moved is None:
                 return Outcome(NOT_LINEARIZABLE, self._explain())
             revision, point, placed = moved
-            advancing = True
+            steps += 1
+            if steps & 63 == 0 and deadline is not None and time.monotonic() > deadline:
+                return Outcome(UNKNOWN)
 
     def _write(self, claimed: list[Operation], revision: int, point: float, after: float, placed: int) -> float | None:
         """Applies the answered write of revision + 1 and gives the moment it took effect, or
@@ -168,28 +191,33 @@ class _Check:
         effect; ``after``: when the reads of ``revision`` were all called too."""
         new, writer, store, undo = revision + 1, claimed[0], self.store, self.undo
         if len(claimed) > 1:
-            self._fail(revision, True, placed, [Unplaced(other, f"it answered revision {new}, which "
-                                                                f"{writer.where()} answered too") for other in claimed[1:]])
+            self._fail(revision, True, placed, lambda: [Unplaced(other, f"it answered revision {new}, which "
+                                                                        f"{writer.where()} answered too") for other in claimed[1:]])
             return None
         mark = len(undo)
-        out = execute(store, revision, writer.op, writer.input, undo)[1]
+        if writer.op == "put":  # its answer is its revision, which is this one: nothing left to compare
+            input = writer.input
+            put(store, input["key"], input["value"], new, undo)
+            out = writer.output
+        else:
+            out = execute(store, revision, writer.op, writer.input, undo)[1]
         if out != writer.output:
             rollback(store, undo, mark)
-            self._fail(revision, True, placed, [Unplaced(writer, f"its answer is not possible at revision {revision}, "
-                                                                 f"where the store would answer {_short(out)}")])
+            self._fail(revision, True, placed, lambda: [Unplaced(writer, f"its answer is not possible at revision "
+                                                                         f"{revision}, where the store would answer {_short(out)}")])
             return None
         moment = max(after, writer.call)
         if moment <= writer.ret:  # type: ignore[operator]
             return moment
-        reads = self.plan.reads.get(revision, [])
+        reads = self.plan.reads[revision] or []
         stale = [read for read in reads if read.call > writer.ret]  # type: ignore[operator]
         if stale and point <= writer.ret:  # type: ignore[operator]
             # in time for the writes before it: the reads that saw the older revision came too late
             reason = f"it saw revision {revision}, but was called after {writer.where()} had returned revision {new}"
-            self._fail(new, False, placed - len(stale) + 1, [Unplaced(read, reason) for read in stale])
+            self._fail(new, False, placed - len(stale) + 1, lambda: [Unplaced(read, reason) for read in stale])
         else:
             rollback(store, undo, mark)
-            self._fail(revision, True, placed, [Unplaced(writer, (
+            self._fail(revision, True, placed, lambda: [Unplaced(writer, (
                 f"it created revision {new}, but returned before it could: the writes before it cannot all have "
                 f"taken effect before its return (not before {point:.0f}; it returned at {writer.ret})"))])
             return None
@@ -214,13 +242,15 @@ class _Check:
                     candidates.append((number, members[count]))
             candidates.sort(key=lambda item: item[1].call)
         if not candidates:
-            self._fail(revision - 1, True, placed, self._no_writer(revision))
+            self._fail(revision - 1, True, placed, lambda: self._no_writer(revision))
             return None
-        key = (revision, frozenset(self.store.items()), tuple(self.used))
+        key = (revision, frozenset((name, e["value"], e["create_revision"], e["mod_revision"], e["version"])
+                                   for name, e in self.store.items()), tuple(self.used))
         seen = self.memo.get(key)
         if seen is not None and seen <= point:
             return None
-        if len(self.memo) >= self.memo_entries:
+        # an entry's size: the key's tuples (store entries and used counts) and the dict's slot
+        if len(self.memo) * (200 + 150 * len(self.store) + 8 * len(self.used)) >= self.memo_bytes:
             for old in list(islice(self.memo, len(self.memo) // 2)):
                 del self.memo[old]
         self.memo[key] = point
@@ -229,10 +259,11 @@ class _Check:
     def _no_writer(self, revision: int) -> list[Unplaced]:
         """The answers that need revision ``revision`` to exist, when nothing can have created it."""
         plan = self.plan
-        waiting = plan.reads.get(revision) or plan.writers.get(revision + 1) or []
-        if not waiting:
-            later = min((r for r in (*plan.reads, *plan.writers) if r > revision), default=None)
-            waiting = [] if later is None else (plan.reads.get(later) or plan.writers.get(later) or [])
+        waiting: list[Operation] = []
+        for later in range(revision, plan.top + 1):
+            waiting = plan.reads[later] or plan.writers[later + 1] or []
+            if waiting:
+                break
         return [Unplaced(op, f"it answered revision {op.output['revision']}, but no operation can have created "  # type: ignore[index]
                              f"revision {revision}: no write without an answer fits there") for op in waiting[:10]]
 
@@ -271,14 +302,13 @@ class _Check:
         plan, best = self.plan, self.best
         prefix: list[Operation] = []
         for revision in range(1, best.revision + 1):
-            claimed = plan.writers.get(revision)
+            claimed = plan.writers[revision]
             writer = claimed[0] if claimed and revision > 1 else best.choices.get(revision)
             if writer is not None:
                 prefix.append(writer)
             if revision < best.revision or best.reads_at_end:
-                prefix.extend(read for read in plan.reads.get(revision, ()) if id(read) not in best.excluded)
-        state = {"revision": best.revision,
-                 "kvs": [kv_dict(key, entry) for key, entry in sorted(best.store.items())]}
+                prefix.extend(read for read in plan.reads[revision] or () if id(read) not in best.excluded)
+        state = {"revision": best.revision, "kvs": [dict(entry) for _, entry in sorted(best.store.items())]}
         return Violation(0, prefix, _json_state(state), best.unplaced)
 
 
@@ -289,11 +319,11 @@ def _json_state(state: dict[str, Any]) -> dict[str, Any]:
     return state
 
 
-def check_revisions(ops: Sequence[Operation], deadline: float | None, memo_entries: int = MEMO_ENTRIES) -> Outcome:
+def check_revisions(ops: Sequence[Operation], deadline: float | None, memo_bytes: int = MEMO_BYTES) -> Outcome:
     """Whether a kv history is linearizable, using the revisions in its answers."""
     plan = kvprep.plan(ops)
     if plan.bad_writes:
         unplaced = [Unplaced(op, "it answered a write with revision 1 or less: the empty store is revision 1, "
                                  "so the first write creates 2") for op in plan.bad_writes[:10]]
         return Outcome(NOT_LINEARIZABLE, Violation(0, [], {"revision": 1, "kvs": []}, unplaced))
-    return _Check(plan, deadline, memo_entries).run()
+    return _Check(plan, deadline, memo_bytes).run()
