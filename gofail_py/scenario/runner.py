@@ -59,8 +59,11 @@ def _exit_code(error: BaseException) -> int:
 
 
 def _cleanup(rt: Runtime) -> None:
-    """Timers, failpoints the scenario set, processes and commands it started; in that order."""
+    """Background work (traffic: its history closed), timers, failpoints the scenario set,
+    processes and commands it started; in that order."""
     rt.cancel.set()
+    for close in rt.closers:
+        close()
     for timer in rt.timers:
         timer.cancel()
     for target in rt.targets.values():

@@ -7,8 +7,13 @@ targets ``Kvserver`` (examples/kvserver's JSON API), ``Etcd`` (etcd's HTTP/JSON 
 members of a cluster) and ``Custom`` (one function of your own per operation, any model), and
 ``TrafficStats``. docs/traffic.md describes them.
 
-Imports: the history recorder, the models, the HTTP transport and the errors only. It must not
-import the scenario runner, the CLI, explore or the reports: they use it, not the other way."""
+It talks to the system under test over HTTP as the client does (its transport: one deadline per
+call) and writes what it did to a history (gofail_py.history); the scenario runner, explore and
+the CLI drive it, never the other way.
+
+Must not import: gofail_py.scenario, gofail_py.explore, gofail_py.pytest, gofail_py.cli,
+    gofail_py.report, gofail_py.processes
+"""
 
 from __future__ import annotations
 

@@ -126,6 +126,7 @@ class Traffic:
         self._ids = itertools.count(self.config.clients)
         self._errors: list[BaseException] = []
         self._stats: TrafficStats | None = None
+        self._stopping = threading.Lock()  # stop() may come from a waiter and a cleanup at once
         self._sink: HistorySink | None = None
         self.started = self.ends = 0.0
 
@@ -252,8 +253,13 @@ class Traffic:
 
     def stop(self) -> TrafficStats:
         """Stops the clients (each finishes the call it is in, bounded by its deadline), closes the
-        history and gives the stats; raises what made a client fail. Idempotent."""
+        history and gives the stats; raises what made a client fail. Idempotent, thread-safe."""
+        with self._stopping:
+            return self._stop_once()
+
+    def _stop_once(self) -> TrafficStats:
         if self._stats is not None:
+            self._raise_failure()
             return self._stats
         self._stop.set()
         ended = time.monotonic()
@@ -275,14 +281,18 @@ class Traffic:
             self._stats = TrafficStats(self.history, self.target.describe(), self.config.clients, totals.operations,
                                        totals.answered, totals.operations - totals.answered, totals.odd,
                                        dict(totals.by_op), (min(ended, self.ends) if self.started else ended) - self.started)
+        if stuck:
+            self._errors.append(TrafficError(f"{len(stuck)} client(s) did not stop within their deadline: "
+                                             f"{', '.join(stuck)}"))
+        self._raise_failure()
+        return self._stats
+
+    def _raise_failure(self) -> None:
         if self._errors:
             error = self._errors[0]
             if isinstance(error, GofailError):
                 raise error
             raise TrafficError(f"a traffic client failed: {error!r}") from error
-        if stuck:
-            raise TrafficError(f"{len(stuck)} client(s) did not stop within their deadline: {', '.join(stuck)}")
-        return self._stats
 
     def __enter__(self) -> Traffic:
         return self.start()

@@ -1,0 +1,56 @@
+"""examples/robustness: each seeded bug of examples/kvserver, armed under traffic, is caught by the
+scenario's `check` step (not linearizable, the operation named); its twin, the failpoint off, passes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.goprog import REPO
+
+pytestmark = pytest.mark.slow  # a real kvserver under seconds of traffic per scenario
+
+EXAMPLES = REPO / "examples" / "robustness"
+BUGS = ["stale_read", "forget_write", "apply_twice", "revision_back"]
+
+
+def run(scenario: Path, kvserver: Path, tmp_path: Path, *extra: str) -> tuple[subprocess.CompletedProcess[str], list[dict[str, Any]]]:
+    journal = tmp_path / "journal.jsonl"
+    done = subprocess.run([sys.executable, "-m", "gofail_py.cli", "run", str(scenario), "--var", f"kvserver={kvserver}",
+                           "--journal", str(journal), *extra], capture_output=True, text=True, timeout=120)
+    events = [json.loads(line) for line in journal.read_text().splitlines()]
+    return done, events
+
+
+def check_step(events: list[dict[str, Any]]) -> dict[str, Any]:
+    [step] = [e for e in events if e.get("event") == "step" and e["statement"].startswith("check")]
+    return step
+
+
+@pytest.mark.parametrize("bug", BUGS)
+def test_the_seeded_bug_is_not_linearizable(bug: str, kvserver_binary: Path, tmp_path: Path) -> None:
+    done, events = run(EXAMPLES / f"{bug}.gofail", kvserver_binary, tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    step = check_step(events)
+    assert step["outcome"] == "failed"
+    [answer] = step["answer"]
+    assert answer["verdict"] == "not linearizable" and answer["operations"] > 100 and answer["elapsed"] >= 0
+    assert "could not be placed next:" in step["message"] and "client" in step["message"]
+    assert f"FAILED at {EXAMPLES / bug}.gofail" in done.stdout or f"FAILED at examples/robustness/{bug}.gofail" in done.stdout
+    history = Path(answer["history"])
+    assert history.parent == tmp_path and history.is_file()  # kept beside the journal
+    ended = [e for e in events if e.get("event") == "step" and e["index"] == "traffic"]
+    assert len(ended) == 1 and ended[0]["answer"]["operations"] == answer["operations"]
+
+
+@pytest.mark.parametrize("bug", BUGS)
+def test_its_twin_with_the_failpoint_off_is_linearizable(bug: str, kvserver_binary: Path, tmp_path: Path) -> None:
+    done, events = run(EXAMPLES / f"{bug}_twin.gofail", kvserver_binary, tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    [answer] = check_step(events)["answer"]
+    assert answer["verdict"] == "linearizable" and answer["operations"] > 100
