@@ -228,3 +228,37 @@ def test_a_target_that_never_answers(tmp_path: Path) -> None:
     with pytest.raises(EndpointUnreachable, match="did not answer before the traffic could start"):
         Traffic(Kvserver(f"127.0.0.1:{free_port()}"), tmp_path / "h.jsonl", TrafficConfig(duration=1)).start()
     assert time.monotonic() - began < 30 and list(tmp_path.iterdir()) == []
+
+
+INNER = '''
+import json
+from gofail_py.pytest_check import assert_linearizable
+
+def write(path, read_revision):
+    lines = [{"gofail_py_history": 1, "model": "kv"},
+             {"id": 0, "client": 0, "op": "put", "input": {"key": "k", "value": "a"}, "call": 1, "return": 2,
+              "output": {"revision": 2}},
+             {"id": 1, "client": 1, "op": "get", "input": {"key": "k"}, "call": 3, "return": 4,
+              "output": {"revision": read_revision, "kvs": [] if read_revision == 1 else
+                         [{"key": "k", "value": "a", "create_revision": 2, "mod_revision": 2, "version": 1}]}}]
+    path.write_text("".join(json.dumps(line) + "\\n" for line in lines))
+    return path
+
+def test_fresh(tmp_path):
+    assert assert_linearizable(write(tmp_path / "h.jsonl", 2)).operations == 2
+
+def test_stale(tmp_path):
+    assert_linearizable(write(tmp_path / "h.jsonl", 1))
+'''
+
+
+def test_the_pytest_helper_fails_a_test_with_the_checkers_explanation(tmp_path: Path) -> None:
+    (tmp_path / "test_inner.py").write_text(INNER)
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_inner.py"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert "1 failed, 1 passed" in done.stdout, done.stdout
+    assert "not linearizable" in done.stdout and "could not be placed next:" in done.stdout
+    assert "it saw revision 1, but was called after" in done.stdout
+    assert "gofail_py/check" not in done.stdout  # the explanation, not a traceback into the checker

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gofail_py.errors import ExpectationFailed, GofailError, TrafficError
-from gofail_py.scenario.model import Step, format_duration, quote_word
+from gofail_py.scenario.model import Step, format_duration
 from gofail_py.scenario.statements import Spec, register
 
 if TYPE_CHECKING:
@@ -104,7 +104,7 @@ def _parse_traffic(cursor: Cursor, tokens: Sequence[Token]) -> TrafficStep:
 
 
 def _describe_traffic(step: TrafficStep) -> str:
-    words = ["traffic", step.kind, quote_word(step.address)]
+    words = ["traffic", step.kind, step.address]  # words of one token each: no quoting in this statement
     defaults = TrafficStep("", "")
     for name, field in (("clients", "clients"), ("for", "duration"), ("keys", "keys"), ("rate", "rate"),
                         ("timeout", "timeout"), ("mix", "mix"), ("seed", "seed"), ("history", "history"),
@@ -116,7 +116,7 @@ def _describe_traffic(step: TrafficStep) -> str:
             value = format_duration(value)
         elif field == "mix":
             value = ",".join(f"{op}={weight}" for op, weight in value)
-        words += [name, quote_word(str(value))]
+        words += [name, str(value)]
     return " ".join(words)
 
 
@@ -218,7 +218,7 @@ def _parse_check(cursor: Cursor, tokens: Sequence[Token]) -> CheckStep:
 
 
 def _describe_check(step: CheckStep) -> str:
-    words = ["check", *(quote_word(path) for path in step.histories)]
+    words = ["check", *step.histories]
     if step.model is not None:
         words += ["model", step.model]
     if step.timeout != CHECK_TIMEOUT:
