@@ -1,13 +1,299 @@
-"""The kv model's own check, driven by the revisions in the answers (docs/check.md): placeholder."""
+"""The kv model's own check, driven by the revisions in the answers (docs/check.md, "How kv is checked").
+
+kvprep.plan fixes each answered operation's place by its revision; this module walks the
+revisions in order on one store changed in place, checking each answer against the store and
+keeping real time with one number: ``point``, the earliest moment the last write can have taken
+effect given everything placed before it. A write of revision r takes effect at max(point, the
+latest call of the reads of r-1, its own call) and no later than its return; a read of r must
+return after the write of r took effect. Those greedy earliest moments are optimal for a fixed
+order, and reads of one revision never need ordering among themselves, so the only choices are
+the gaps: which unanswered write created a revision no answer claims. Only there does the check
+branch (depth first, undoing the store's changes on the way back), trying pinned writes alone,
+interchangeable ones once per class, and remembering (revision, store, used writes) with the
+earliest point it was reached at: a later arrival no earlier is dominated (Lowe's memo, bounded)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
+from itertools import islice
+from typing import Any
 
-from gofail_py.check.search import Outcome, search
+from gofail_py.check import kvprep
+from gofail_py.check.result import LINEARIZABLE, NOT_LINEARIZABLE, UNKNOWN, Unplaced, Violation
+from gofail_py.check.search import Outcome
 from gofail_py.history.operation import Operation
-from gofail_py.models import get_model
+from gofail_py.models.kvstore import Store, Undo, execute, kv_dict, rollback
+
+MEMO_ENTRIES = 1 << 20  # configurations remembered at gaps; the older half is forgotten beyond
+_EARLIEST = float("-inf")
+_CHECK_EVERY = 1024
 
 
-def check_revisions(ops: Sequence[Operation], deadline: float | None) -> Outcome:
-    return search(get_model("kv"), ops, deadline)
+class _Gap:
+    """A revision no answered write claims, and the unanswered writes tried for it."""
+
+    __slots__ = ("revision", "point", "candidates", "next", "mark", "placed", "chosen", "chosen_class")
+
+    def __init__(self, revision: int, point: float, candidates: list[tuple[int, Operation]], mark: int, placed: int) -> None:
+        self.revision = revision
+        self.point = point  # the point before its write: after the reads of revision - 1
+        self.candidates = candidates  # (class number, or -1 for the pinned op; the op)
+        self.next = 0
+        self.mark = mark
+        self.placed = placed
+        self.chosen: Operation | None = None
+        self.chosen_class = -1
+
+
+class _Best:
+    """The deepest place the check reached before it could not go on, to explain a violation:
+    the prefix is every write up to ``revision`` with the reads of each revision after it (those
+    of ``revision`` itself only when ``reads_at_end``), less the ``excluded`` ones."""
+
+    __slots__ = ("placed", "revision", "reads_at_end", "excluded", "choices", "unplaced", "store")
+
+    def __init__(self) -> None:
+        self.placed = -1
+        self.revision = 1
+        self.reads_at_end = True
+        self.excluded: set[int] = set()  # ids of reads left out of the prefix
+        self.choices: dict[int, Operation] = {}
+        self.unplaced: list[Unplaced] = []
+        self.store: Store = {}
+
+
+def _short(value: Any) -> str:
+    import json
+
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=repr)
+    return text if len(text) <= 300 else text[:300] + "..."
+
+
+class _Check:
+    def __init__(self, plan: kvprep.Plan, deadline: float | None, memo_entries: int) -> None:
+        self.plan = plan
+        self.deadline = deadline
+        self.memo_entries = memo_entries
+        self.store: Store = {}
+        self.undo: Undo = []
+        self.gaps: list[_Gap] = []
+        self.used = [0] * len(plan.classes)
+        self.pins_used: set[int] = set()
+        self.memo: dict[tuple[Any, ...], float] = {}
+        self.best = _Best()
+
+    # -- failures ---------------------------------------------------------------------------
+
+    def _fail(self, revision: int, reads_at_end: bool, placed: int, unplaced: list[Unplaced]) -> None:
+        """Records a dead end when it is the deepest yet; the store is the prefix's end state."""
+        if placed > self.best.placed:
+            best = self.best
+            best.placed, best.revision, best.reads_at_end, best.unplaced = placed, revision, reads_at_end, unplaced
+            best.excluded = {id(item.op) for item in unplaced}
+            best.choices = {gap.revision: gap.chosen for gap in self.gaps if gap.chosen is not None}
+            best.store = dict(self.store)
+
+    def _reads(self, revision: int, point: float, placed: int) -> bool:
+        """Places the reads of ``revision`` after its write took effect at ``point``."""
+        reads = self.plan.reads.get(revision)
+        if not reads:
+            return True
+        store, failed = self.store, list[Unplaced]()
+        for read in reads:
+            if read.ret < point:  # type: ignore[operator]
+                failed.append(Unplaced(read, self._stale(read, revision, point)))
+                continue
+            if read.op == "get":
+                out = execute(store, revision, "get", read.input)[1]
+            else:  # a delete of nothing or a txn that wrote nothing: it must change nothing here either
+                undo: Undo = []
+                out = execute(store, revision, read.op, read.input, undo)[1]
+                rollback(store, undo)
+            if out != read.output:
+                failed.append(Unplaced(read, f"its answer is not the store's at revision {revision}, which would "
+                                             f"answer {_short(out)}"))
+        if failed:
+            self._fail(revision, True, placed + len(reads) - len(failed), failed)
+            return False
+        return True
+
+    def _stale(self, read: Operation, revision: int, point: float) -> str:
+        writers = self.plan.writers.get(revision) or []
+        chosen = next((gap.chosen for gap in self.gaps if gap.revision == revision), None)
+        writer = writers[0] if writers else chosen
+        if writer is not None and writer.call > read.ret:  # type: ignore[operator]
+            return (f"it saw revision {revision}, written by {writer.where()}, which was called only after "
+                    "this read returned")
+        return (f"it saw revision {revision}, but returned before the write of revision {revision} could take "
+                "effect (the operations that must come before that write had not all been called)")
+
+    # -- the walk ---------------------------------------------------------------------------
+
+    def run(self) -> Outcome:
+        plan, store, undo = self.plan, self.store, self.undo
+        writers, bound, read_calls = plan.writers, plan.bound, plan.read_calls
+        revision, point, placed, steps = 1, _EARLIEST, 0, 0
+        advancing = True  # False: backtrack to the last gap
+        while True:
+            steps += 1
+            if steps % _CHECK_EVERY == 0 and self.deadline is not None and time.monotonic() > self.deadline:
+                return Outcome(UNKNOWN)
+            if advancing and self._reads(revision, point, placed):
+                placed += len(plan.reads.get(revision, ()))
+                if revision == plan.top:
+                    return Outcome(LINEARIZABLE)
+                after = max(point, read_calls.get(revision, _EARLIEST))
+                new = revision + 1
+                claimed = writers.get(new)
+                if claimed is not None:
+                    moment = self._write(claimed, revision, point, after, placed)
+                    if moment is not None:
+                        revision, point, placed = new, moment, placed + 1
+                        continue
+                else:
+                    gap = self._open_gap(new, after, placed)
+                    if gap is not None:
+                        self.gaps.append(gap)
+            # try the next candidate of the innermost gap, backing out of exhausted ones
+            moved = self._next_candidate()
+            if moved is None:
+                return Outcome(NOT_LINEARIZABLE, self._explain())
+            revision, point, placed = moved
+            advancing = True
+
+    def _write(self, claimed: list[Operation], revision: int, point: float, after: float, placed: int) -> float | None:
+        """Applies the answered write of revision + 1 and gives the moment it took effect, or
+        records why it cannot be placed (None). ``point``: when the write of ``revision`` took
+        effect; ``after``: when the reads of ``revision`` were all called too."""
+        new, writer, store, undo = revision + 1, claimed[0], self.store, self.undo
+        if len(claimed) > 1:
+            self._fail(revision, True, placed, [Unplaced(other, f"it answered revision {new}, which "
+                                                                f"{writer.where()} answered too") for other in claimed[1:]])
+            return None
+        mark = len(undo)
+        out = execute(store, revision, writer.op, writer.input, undo)[1]
+        if out != writer.output:
+            rollback(store, undo, mark)
+            self._fail(revision, True, placed, [Unplaced(writer, f"its answer is not possible at revision {revision}, "
+                                                                 f"where the store would answer {_short(out)}")])
+            return None
+        moment = max(after, writer.call)
+        if moment <= writer.ret:  # type: ignore[operator]
+            return moment
+        reads = self.plan.reads.get(revision, [])
+        stale = [read for read in reads if read.call > writer.ret]  # type: ignore[operator]
+        if stale and point <= writer.ret:  # type: ignore[operator]
+            # in time for the writes before it: the reads that saw the older revision came too late
+            reason = f"it saw revision {revision}, but was called after {writer.where()} had returned revision {new}"
+            self._fail(new, False, placed - len(stale) + 1, [Unplaced(read, reason) for read in stale])
+        else:
+            rollback(store, undo, mark)
+            self._fail(revision, True, placed, [Unplaced(writer, (
+                f"it created revision {new}, but returned before it could: the writes before it cannot all have "
+                f"taken effect before its return (not before {point:.0f}; it returned at {writer.ret})"))])
+            return None
+        rollback(store, undo, mark)
+        return None
+
+    def _open_gap(self, revision: int, point: float, placed: int) -> _Gap | None:
+        """A gap at ``revision``: its candidates, or None (recorded as a failure) when there are none
+        or the same configuration was reached before at an earlier or equal point."""
+        plan = self.plan
+        limit = plan.bound[revision]
+        candidates: list[tuple[int, Operation]] = []
+        if revision in plan.pins:
+            pinned = plan.pins[revision]
+            if pinned is not None and id(pinned) not in self.pins_used and pinned.call <= limit:
+                candidates.append((-1, pinned))
+        else:
+            used = self.used
+            for number, members in enumerate(plan.classes):
+                count = used[number]
+                if count < len(members) and members[count].call <= limit:
+                    candidates.append((number, members[count]))
+            candidates.sort(key=lambda item: item[1].call)
+        if not candidates:
+            self._fail(revision - 1, True, placed, self._no_writer(revision))
+            return None
+        key = (revision, frozenset(self.store.items()), tuple(self.used))
+        seen = self.memo.get(key)
+        if seen is not None and seen <= point:
+            return None
+        if len(self.memo) >= self.memo_entries:
+            for old in list(islice(self.memo, len(self.memo) // 2)):
+                del self.memo[old]
+        self.memo[key] = point
+        return _Gap(revision, point, candidates, len(self.undo), placed)
+
+    def _no_writer(self, revision: int) -> list[Unplaced]:
+        """The answers that need revision ``revision`` to exist, when nothing can have created it."""
+        plan = self.plan
+        waiting = plan.reads.get(revision) or plan.writers.get(revision + 1) or []
+        if not waiting:
+            later = min((r for r in (*plan.reads, *plan.writers) if r > revision), default=None)
+            waiting = [] if later is None else (plan.reads.get(later) or plan.writers.get(later) or [])
+        return [Unplaced(op, f"it answered revision {op.output['revision']}, but no operation can have created "  # type: ignore[index]
+                             f"revision {revision}: no write without an answer fits there") for op in waiting[:10]]
+
+    def _next_candidate(self) -> tuple[int, float, int] | None:
+        """Moves to the next untried candidate of the innermost gap: (revision, point, placed)."""
+        plan, store, undo = self.plan, self.store, self.undo
+        while self.gaps:
+            gap = self.gaps[-1]
+            if gap.chosen is not None:  # undo the previous candidate
+                rollback(store, undo, gap.mark)
+                if gap.chosen_class >= 0:
+                    self.used[gap.chosen_class] -= 1
+                else:
+                    self.pins_used.discard(id(gap.chosen))
+                gap.chosen = None
+            while gap.next < len(gap.candidates):
+                number, op = gap.candidates[gap.next]
+                gap.next += 1
+                name, input = plan.class_inputs[number] if number >= 0 else (op.op, op.input)
+                new, _ = execute(store, gap.revision - 1, name, input, undo)
+                if new != gap.revision:  # it writes nothing in this state: it cannot have created the revision
+                    rollback(store, undo, gap.mark)
+                    continue
+                gap.chosen, gap.chosen_class = op, number
+                if number >= 0:
+                    self.used[number] += 1
+                else:
+                    self.pins_used.add(id(op))
+                return gap.revision, max(gap.point, op.call), gap.placed + 1
+            self.gaps.pop()
+        return None
+
+    # -- the explanation --------------------------------------------------------------------
+
+    def _explain(self) -> Violation:
+        plan, best = self.plan, self.best
+        prefix: list[Operation] = []
+        for revision in range(1, best.revision + 1):
+            claimed = plan.writers.get(revision)
+            writer = claimed[0] if claimed and revision > 1 else best.choices.get(revision)
+            if writer is not None:
+                prefix.append(writer)
+            if revision < best.revision or best.reads_at_end:
+                prefix.extend(read for read in plan.reads.get(revision, ()) if id(read) not in best.excluded)
+        state = {"revision": best.revision,
+                 "kvs": [kv_dict(key, entry) for key, entry in sorted(best.store.items())]}
+        return Violation(0, prefix, _json_state(state), best.unplaced)
+
+
+def _json_state(state: dict[str, Any]) -> dict[str, Any]:
+    for kv in state["kvs"]:
+        if not isinstance(kv["value"], str):
+            kv["value"] = None  # a value no read saw: the check did not keep it
+    return state
+
+
+def check_revisions(ops: Sequence[Operation], deadline: float | None, memo_entries: int = MEMO_ENTRIES) -> Outcome:
+    """Whether a kv history is linearizable, using the revisions in its answers."""
+    plan = kvprep.plan(ops)
+    if plan.bad_writes:
+        unplaced = [Unplaced(op, "it answered a write with revision 1 or less: the empty store is revision 1, "
+                                 "so the first write creates 2") for op in plan.bad_writes[:10]]
+        return Outcome(NOT_LINEARIZABLE, Violation(0, [], {"revision": 1, "kvs": []}, unplaced))
+    return _Check(plan, deadline, memo_entries).run()

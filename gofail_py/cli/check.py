@@ -65,9 +65,13 @@ def check(histories: tuple[str, ...], model: str | None, timeout: float | None, 
 
     result = run_check(list(histories), model=model, timeout=timeout, method=method)
     if output is not None:
-        from gofail_py.check.picture import write_picture
+        from importlib import import_module
 
-        write_picture(output, result)
+        try:
+            picture = import_module("gofail_py.check.picture")
+        except ImportError:
+            raise click.UsageError("-o: this build of gofail-py cannot draw histories yet") from None
+        picture.write_picture(output, result)
     click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False) if as_json else explain(result))
     sys.exit(result.exit_code)
 

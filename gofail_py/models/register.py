@@ -37,7 +37,7 @@ class RegisterModel(Model):
         return _canonical(input["value"]) if ok else state
 
     def validate(self, op: str, input: Any, output: Any) -> str | None:
-        shapes = {"read": ({}, "{}"), "write": ({"value"}, '{"value": v}'), "cas": ({"expect", "value"}, '{"expect": a, "value": b}')}
+        shapes = {"read": (set(), "{}"), "write": ({"value"}, '{"value": v}'), "cas": ({"expect", "value"}, '{"expect": a, "value": b}')}
         if op not in shapes:
             return f"expected an operation of the register model (read, write, cas), not {op!r}"
         keys, shown = shapes[op]
