@@ -147,6 +147,7 @@ def simulate(spec: Spec) -> list[Op]:
     clients = [Client(n) for n in range(spec.clients)]
     ops: list[Op] = []
     stale_from = int(spec.ops * STALE_AT) if spec.stale_read else None
+    written: list[str] = []  # keys an answered write changed (a stale read needs one)
     events: list[tuple[int, int, str, int]] = []  # (time, tie-break, what, client or op id)
     sequence = 0
 
@@ -166,6 +167,9 @@ def simulate(spec: Spec) -> list[Op]:
             op_id = len(ops)
             name, data = (_kv_input(rng, client, keys, op_id) if isinstance(store, KvStore)
                           else _register_input(rng, client, op_id))
+            if stale_from is not None and op_id >= stale_from:  # a read to make stale at its return
+                name, data = ("get", {"key": rng.choice(written)}) if isinstance(store, KvStore) and written else (
+                    ("read", {}) if isinstance(store, Register) else (name, data))
             latency = rng.lognormvariate(0, 0.6) * MEAN_LATENCY / 1.2
             lost = rng.random() < spec.lost
             op = Op(op_id, client.number, name, data, now, None if lost else clock.take(now + max(latency, 1000)))
@@ -187,10 +191,14 @@ def simulate(spec: Spec) -> list[Op]:
             op = ops[subject]
             if stale_from is not None and op.id >= stale_from and _make_stale(op, ops, store):
                 op.stale, stale_from = True, None
+            if isinstance(store, KvStore) and op.output is not None:
+                written += [key for key in keys if key not in written and _wrote(op, key)]
             clients[op.client].learn(op)
             push(clock.take(now + rng.expovariate(1 / MEAN_THINK)), "call", op.client)
         else:  # "next": after a timeout
             push(clock.take(now + rng.expovariate(1 / MEAN_THINK)), "call", subject)
+    if stale_from is not None:
+        raise ValueError(f"no read near the end could be made stale: ask for more than {spec.ops} operations")
     return ops
 
 
