@@ -66,8 +66,8 @@ def verdict_of(run: Measured, who: str) -> str:
     """The verdict a run printed (its JSON), or why it has none; a crash or usage error raises."""
     if run.killed:
         return run.killed
-    try:
-        answer = json.loads(run.stdout.strip().splitlines()[-1])
+    try:  # gofail-py prints one indented object, the Go program one line
+        answer = json.loads(run.stdout)
         verdict = answer["verdict"]
     except (ValueError, IndexError, KeyError, TypeError):
         raise RuntimeError(f"{who}: exit {run.exit}, no verdict: {run.stdout[-500:]}{run.stderr[-2000:]}") from None
@@ -104,7 +104,8 @@ def bench_row(row: Row, work: Path, porcupine: Path, args: argparse.Namespace) -
         a = measure(check, work, deadline=args.check_timeout * 3 + 30, kill_above=int(args.kill_above * GIB))
         b = measure(pcp, work, deadline=args.porcupine_timeout * 2 + 30, kill_above=int(args.kill_above * GIB))
         if index >= warmup:
-            a_runs.append(a), b_runs.append(b)
+            a_runs.append(a)
+            b_runs.append(b)
     a_verdicts = {verdict_of(r, "gofail-py check") for r in a_runs}
     b_verdicts = {verdict_of(r, "porcupine") for r in b_runs}
     result: dict[str, object] = {
@@ -120,8 +121,9 @@ def bench_row(row: Row, work: Path, porcupine: Path, args: argparse.Namespace) -
     result["agree"] = agree
     result["disagree"] = disagree
     if agree:
-        ratios = [a.wall / b.wall for a, b in zip(a_runs, b_runs)]
-        result["ratio_wall"] = {"median": statistics.median(ratios), "min": min(ratios), "max": max(ratios)}
+        for kind in ("wall", "cpu"):
+            ratios = [getattr(a, kind) / max(getattr(b, kind), 1e-9) for a, b in zip(a_runs, b_runs)]
+            result[f"ratio_{kind}"] = {"median": statistics.median(ratios), "min": min(ratios), "max": max(ratios)}
     result["goal_met"] = goal_met(row, result, a_runs)
     print(describe(result))
     return result
@@ -157,7 +159,10 @@ def describe(result: dict[str, object]) -> str:
     lines = [_side("gofail-py check", fa, va), _side("Porcupine", fb, vb)]
     ratio = result.get("ratio_wall")
     if isinstance(ratio, dict):
-        lines.append(f"  ratio A/B wall {ratio['median']:.2f}x ({ratio['min']:.2f}–{ratio['max']:.2f})")
+        cpu = result["ratio_cpu"]
+        assert isinstance(cpu, dict)
+        lines.append(f"  ratio A/B wall {ratio['median']:.2f}x ({ratio['min']:.2f}–{ratio['max']:.2f}), "
+                     f"cpu {cpu['median']:.2f}x ({cpu['min']:.2f}–{cpu['max']:.2f})")
     elif result["disagree"]:
         lines.append("  THE VERDICTS DIFFER: no ratio")
     else:
@@ -167,20 +172,24 @@ def describe(result: dict[str, object]) -> str:
 
 
 def _cell(fig: dict[str, float], verdicts: list[str]) -> str:
-    return f"{fig['wall_median']:.2f} s ({fig['wall_min']:.2f}–{fig['wall_max']:.2f}), {fig['peak_tree_max'] / 2**20:.0f} MB, {' / '.join(verdicts)}"
+    return (f"{fig['wall_median']:.2f} s ({fig['wall_min']:.2f}–{fig['wall_max']:.2f}), cpu {fig['cpu_median']:.2f} s, "
+            f"{fig['peak_tree_max'] / 2**20:.0f} MB: {' / '.join(verdicts)}")
 
 
 def markdown(results: dict[str, object]) -> str:
     """The table for docs: both columns (wall median and range, peak memory, verdict), the ratio, the goal."""
-    lines = ["| history | gofail-py check | Porcupine v1.3.1 | ratio wall | goal | met |", "|---|---|---|---|---|---|"]
+    lines = ["| history | gofail-py check | Porcupine v1.3.1 | ratio wall | ratio cpu | goal | met |",
+             "|---|---|---|---|---|---|---|"]
     for key, result in results.items():
         if not key.startswith("check_") or not isinstance(result, dict):
             continue
-        ratio = result.get("ratio_wall")
-        shown = (f"{ratio['median']:.2f}x ({ratio['min']:.2f}–{ratio['max']:.2f})" if isinstance(ratio, dict)
-                 else "verdicts differ" if result["disagree"] else "–")
+        shown = []
+        for kind in ("wall", "cpu"):
+            ratio = result.get(f"ratio_{kind}")
+            shown.append(f"{ratio['median']:.2f}x ({ratio['min']:.2f}–{ratio['max']:.2f})" if isinstance(ratio, dict)
+                         else "verdicts differ" if result["disagree"] else "–")
         lines.append(f"| {result['what']} | {_cell(result['gofail_py'], result['gofail_py_verdicts'])}"
-                     f" | {_cell(result['porcupine'], result['porcupine_verdicts'])} | {shown} | {result['goal']}"
+                     f" | {_cell(result['porcupine'], result['porcupine_verdicts'])} | {shown[0]} | {shown[1]} | {result['goal']}"
                      f" | {'yes' if result['goal_met'] else 'no'} |")
     return "\n".join(lines)
 
@@ -191,14 +200,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--porcupine-mem", type=float, default=4.0, help="Porcupine's -max-mem (GiB)")
     parser.add_argument("--kill-above", type=float, default=6.0, help="kill either run past this many GiB resident")
     parser.add_argument("--keep", type=Path, help="write the histories here (else a temporary folder)")
-    parser.add_argument("--rows", default="hot_10k,hot_50k,stale_50k,keys_50k")
+    parser.add_argument("--check-rows", default="hot_10k,hot_50k,stale_50k,keys_50k", help="which histories")
 
 
 def bench_check(work: Path, quick: bool, results: dict[str, object], args: argparse.Namespace) -> bool:
     """Every row into `results` (as check_<row>); False if a row's verdicts differ."""
     work.mkdir(parents=True, exist_ok=True)
     porcupine = build_porcupine(work)
-    wanted = set(args.rows.split(","))
+    wanted = set(args.check_rows.split(","))
     same = True
     for row in rows(quick):
         if row.name in wanted:
