@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from collections.abc import Iterable, Sequence
@@ -74,6 +75,19 @@ def check(history: History, model: str | Model | None = None, timeout: float | N
         raise ModelError(f"timeout must be >= 0 seconds, not {timeout}")
     start = time.monotonic()
     deadline = None if timeout is None else start + timeout
+    collecting = gc.isenabled()
+    # a history is many small dicts and lists with no cycles: the cycle collector would walk them
+    # again and again as they are made (3-6x the time of a 50k-operation check); it runs after
+    gc.disable()
+    try:
+        return _check(history, model, timeout, method, start, deadline)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _check(history: History, model: str | Model | None, timeout: float | None, method: str, start: float,
+           deadline: float | None) -> CheckResult:
     files = [os.fspath(h) for h in ([history] if isinstance(history, (str, os.PathLike)) else [])]
     try:
         resolved, ops, files = load(history, model, deadline)

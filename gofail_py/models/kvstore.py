@@ -1,15 +1,16 @@
 """What etcd's key-value store does with put, get, delete and txn: one implementation, used by the
 `kv` model's step (general search) and by the revision-driven check (gofail_py/check/kvfast.py).
 
-The store is a dict ``key -> (value, create_revision, mod_revision, version)`` changed in place,
-plus the revision counter (1 on an empty store). Every function returns the new revision and the
-output etcd would give, in the history format (docs/check.md)."""
+The store is a dict ``key -> entry`` changed in place, plus the revision counter (1 on an empty
+store). An entry is the key's kv exactly as a get answers it, ``{"key", "value",
+"create_revision", "mod_revision", "version"}``, made once by the write and never changed after
+(a later write replaces it): reads compare answers against entries without building any."""
 
 from __future__ import annotations
 
 from typing import Any
 
-Entry = tuple[Any, int, int, int]  # value (a str, or UNSEEN), create_revision, mod_revision, version
+Entry = dict[str, Any]
 Store = dict[str, Entry]
 Undo = list[tuple[str, "Entry | None"]]  # (key, its entry before the change, None: it was absent)
 
@@ -28,25 +29,24 @@ class _Unseen:
 UNSEEN: Any = _Unseen()
 
 
-def kv_dict(key: str, entry: Entry) -> dict[str, Any]:
-    value, create, mod, version = entry
-    return {"key": key, "value": value, "create_revision": create, "mod_revision": mod, "version": version}
-
-
-def read_range(store: Store, key: str, prefix: bool) -> list[dict[str, Any]]:
+def read_range(store: Store, key: str, prefix: bool) -> list[Entry]:
     """The kvs a get returns: one key, or every key starting with ``key``, sorted (UTF-8 byte order
     is code point order, as etcd sorts by bytes)."""
     if not prefix:
         entry = store.get(key)
-        return [] if entry is None else [kv_dict(key, entry)]
-    return [kv_dict(name, store[name]) for name in sorted(name for name in store if name.startswith(key))]
+        return [] if entry is None else [entry]
+    return [store[name] for name in sorted(name for name in store if name.startswith(key))]
 
 
-def _put(store: Store, key: str, value: Any, revision: int, undo: Undo | None) -> None:
+def put(store: Store, key: str, value: Any, revision: int, undo: Undo | None) -> None:
     old = store.get(key)
     if undo is not None:
         undo.append((key, old))
-    store[key] = (value, revision, revision, 1) if old is None else (value, old[1], revision, old[3] + 1)
+    if old is None:
+        store[key] = {"key": key, "value": value, "create_revision": revision, "mod_revision": revision, "version": 1}
+    else:
+        store[key] = {"key": key, "value": value, "create_revision": old["create_revision"], "mod_revision": revision,
+                      "version": old["version"] + 1}
 
 
 def _delete(store: Store, key: str, undo: Undo | None) -> int:
@@ -63,24 +63,27 @@ def compare(store: Store, condition: dict[str, Any]) -> bool:
     fails every value comparison (etcd: "nil == empty string, no way to represent a missing value")."""
     entry = store.get(condition["key"])
     target = condition["target"]
-    if target == "value":
-        return entry is not None and entry[0] == condition["value"]
-    index = 2 if target == "mod_revision" else 1 if target == "create_revision" else 3
-    return bool((0 if entry is None else entry[index]) == condition["value"])
+    if entry is None:
+        return target != "value" and bool(condition["value"] == 0)
+    return bool(entry[target] == condition["value"])
 
 
 def txn(store: Store, revision: int, input: dict[str, Any], undo: Undo | None) -> tuple[int, dict[str, Any]]:
     """The first failing condition picks the failure branch; its operations run in order on the
     changing store (a get sees an earlier put of the same txn) and all share one new revision,
     taken once if anything was put or deleted."""
-    succeeded = all(compare(store, condition) for condition in input["compare"])
+    succeeded = True
+    for condition in input["compare"]:
+        if not compare(store, condition):
+            succeeded = False
+            break
     new = revision + 1
     wrote = False
     results: list[dict[str, Any]] = []
     for sub in input["success"] if succeeded else input["failure"]:
         kind = sub["op"]
         if kind == "put":
-            _put(store, sub["key"], sub["value"], new, undo)
+            put(store, sub["key"], sub["value"], new, undo)
             wrote = True
             results.append({})
         elif kind == "get":
@@ -99,7 +102,7 @@ def execute(store: Store, revision: int, op: str, input: dict[str, Any], undo: U
     if op == "get":
         return revision, {"revision": revision, "kvs": read_range(store, input["key"], input.get("prefix", False))}
     if op == "put":
-        _put(store, input["key"], input["value"], revision + 1, undo)
+        put(store, input["key"], input["value"], revision + 1, undo)
         return revision + 1, {"revision": revision + 1}
     if op == "delete":
         deleted = _delete(store, input["key"], undo)
