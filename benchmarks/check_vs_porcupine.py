@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -94,7 +95,7 @@ def bench_row(row: Row, work: Path, porcupine: Path, args: argparse.Namespace) -
     history = work / f"{row.name}.jsonl"
     ops = write(row.spec, history)
     lost = sum(op.ret is None for op in ops)
-    print(f"\n== {row.what}: {history.name}, {len(ops)} operations ({lost} lost), {history.stat().st_size / 1e6:.1f} MB")
+    print(f"\n== {row.what}: {history.name}, {len(ops)} operations ({lost} lost), {history.stat().st_size / 1e6:.1f} MB", flush=True)
     check = [*GOFAIL_PY, "check", "--json", "--model", "kv", "--timeout", str(args.check_timeout), str(history)]
     pcp = [str(porcupine), "-timeout", f"{args.porcupine_timeout}s", "-max-mem", str(int(args.porcupine_mem * GIB)), str(history)]
     a_runs: list[Measured] = []
@@ -125,7 +126,7 @@ def bench_row(row: Row, work: Path, porcupine: Path, args: argparse.Namespace) -
             ratios = [getattr(a, kind) / max(getattr(b, kind), 1e-9) for a, b in zip(a_runs, b_runs)]
             result[f"ratio_{kind}"] = {"median": statistics.median(ratios), "min": min(ratios), "max": max(ratios)}
     result["goal_met"] = goal_met(row, result, a_runs)
-    print(describe(result))
+    print(describe(result), flush=True)
     return result
 
 
@@ -223,6 +224,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="write the figures here")
     add_arguments(parser)
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the run in progress is killed too
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
     results: dict[str, object] = {}

@@ -151,7 +151,12 @@ def measure(argv: Sequence[str], cwd: Path, env: dict[str, str] | None = None, *
 
         watcher = threading.Thread(target=watch, daemon=True)
         watcher.start()
-        os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)  # exited, not reaped: its pid stays its own
+        try:
+            os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)  # exited, not reaped: its pid stays its own
+        except BaseException:  # interrupted (^C, SIGTERM made SystemExit): nothing of it stays running
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            raise
         wall = time.perf_counter() - began
         done.set()
         watcher.join()

@@ -242,8 +242,9 @@ def _note(count: int, earlier_open: int, dense: bool, max_bars: int, seconds_per
     if lost:
         parts.append(f"the {lost:,} operations without an answer are more than {MAX_LOST}: only the violation's are drawn")
     if earlier_open:
-        parts.append(f"{earlier_open} operation{'s' if earlier_open != 1 else ''} without an answer, called "
-                     "before this range, stay open across it and are not drawn")
+        one = earlier_open == 1
+        parts.append(f"{earlier_open} operation{'' if one else 's'} without an answer, called before this range, "
+                     f"{'stays' if one else 'stay'} open across it and {'is' if one else 'are'} not drawn")
     return "; ".join(parts)
 
 
