@@ -15,7 +15,7 @@ earliest point it was reached at: a later arrival no earlier is dominated (Lowe'
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import islice
 from typing import Any
 
@@ -25,7 +25,7 @@ from gofail_py.check.search import Outcome
 from gofail_py.history.operation import Operation
 from gofail_py.models.kvstore import Store, Undo, execute, put, read_range, rollback
 
-MEMO_ENTRIES = 1 << 20  # configurations remembered at gaps; the older half is forgotten beyond
+MEMO_BYTES = 256 << 20  # what the memo of configurations at gaps may hold, roughly; the older half is forgotten beyond
 _EARLIEST = float("-inf")
 
 
@@ -70,10 +70,10 @@ def _short(value: Any) -> str:
 
 
 class _Check:
-    def __init__(self, plan: kvprep.Plan, deadline: float | None, memo_entries: int) -> None:
+    def __init__(self, plan: kvprep.Plan, deadline: float | None, memo_bytes: int) -> None:
         self.plan = plan
         self.deadline = deadline
-        self.memo_entries = memo_entries
+        self.memo_bytes = memo_bytes
         self.store: Store = {}
         self.undo: Undo = []
         self.gaps: list[_Gap] = []
@@ -84,12 +84,13 @@ class _Check:
 
     # -- failures ---------------------------------------------------------------------------
 
-    def _fail(self, revision: int, reads_at_end: bool, placed: int, unplaced: list[Unplaced]) -> None:
-        """Records a dead end when it is the deepest yet; the store is the prefix's end state."""
+    def _fail(self, revision: int, reads_at_end: bool, placed: int, unplaced: Callable[[], list[Unplaced]]) -> None:
+        """Records a dead end when it is the deepest yet (only then are its reasons worded); the
+        store is the prefix's end state."""
         if placed > self.best.placed:
             best = self.best
-            best.placed, best.revision, best.reads_at_end, best.unplaced = placed, revision, reads_at_end, unplaced
-            best.excluded = {id(item.op) for item in unplaced}
+            best.placed, best.revision, best.reads_at_end, best.unplaced = placed, revision, reads_at_end, unplaced()
+            best.excluded = {id(item.op) for item in best.unplaced}
             best.choices = {gap.revision: gap.chosen for gap in self.gaps if gap.chosen is not None}
             best.store = dict(self.store)
 
@@ -98,33 +99,43 @@ class _Check:
         reads = self.plan.reads[revision]
         if reads is None:
             return True
-        store, failed = self.store, list[Unplaced]()
+        store, failed = self.store, list[Operation]()
         for read in reads:
             if read.ret < point:  # type: ignore[operator]
-                failed.append(Unplaced(read, self._stale(read, revision, point)))
-                continue
-            if read.op == "get":  # its revision is this one: only the kvs are left to compare
+                failed.append(read)
+            elif read.op == "get":  # its revision is this one: only the kvs are left to compare
                 input = read.input
                 if input.get("prefix"):
-                    fine = read.output["kvs"] == read_range(store, input["key"], True)  # type: ignore[index]
+                    if read.output["kvs"] != read_range(store, input["key"], True):  # type: ignore[index]
+                        failed.append(read)
                 else:
                     entry = store.get(input["key"])
-                    fine = read.output["kvs"] == ([] if entry is None else [entry])  # type: ignore[index]
-                if fine:
-                    continue
-                out = execute(store, revision, "get", input)[1]
+                    if read.output["kvs"] != ([] if entry is None else [entry]):  # type: ignore[index]
+                        failed.append(read)
             else:  # a delete of nothing or a txn that wrote nothing: it must change nothing here either
                 undo: Undo = []
                 out = execute(store, revision, read.op, read.input, undo)[1]
                 rollback(store, undo)
-                if out == read.output:
+                if out != read.output:
+                    failed.append(read)
+        if not failed:
+            return True
+
+        def reasons() -> list[Unplaced]:
+            unplaced = []
+            for read in failed:
+                if read.ret < point:  # type: ignore[operator]
+                    unplaced.append(Unplaced(read, self._stale(read, revision, point)))
                     continue
-            failed.append(Unplaced(read, f"its answer is not the store's at revision {revision}, which would "
-                                         f"answer {_short(out)}"))
-        if failed:
-            self._fail(revision, True, placed + len(reads) - len(failed), failed)
-            return False
-        return True
+                undo: Undo = []
+                out = execute(store, revision, read.op, read.input, undo)[1]
+                rollback(store, undo)
+                unplaced.append(Unplaced(read, f"its answer is not the store's at revision {revision}, which would "
+                                               f"answer {_short(out)}"))
+            return unplaced
+
+        self._fail(revision, True, placed + len(reads) - len(failed), reasons)
+        return False
 
     def _stale(self, read: Operation, revision: int, point: float) -> str:
         writers = self.plan.writers[revision] or []
@@ -158,7 +169,7 @@ class _Check:
                     if moment is not None:
                         revision, point, placed = revision + 1, moment, placed + 1
                         steps += 1
-                        if steps & 1023 == 0 and deadline is not None and time.monotonic() > deadline:
+                        if steps & 63 == 0 and deadline is not None and time.monotonic() > deadline:
                             return Outcome(UNKNOWN)
                         continue
                 else:
@@ -171,7 +182,7 @@ class _Check:
                 return Outcome(NOT_LINEARIZABLE, self._explain())
             revision, point, placed = moved
             steps += 1
-            if steps & 1023 == 0 and deadline is not None and time.monotonic() > deadline:
+            if steps & 63 == 0 and deadline is not None and time.monotonic() > deadline:
                 return Outcome(UNKNOWN)
 
     def _write(self, claimed: list[Operation], revision: int, point: float, after: float, placed: int) -> float | None:
@@ -180,8 +191,8 @@ class _Check:
         effect; ``after``: when the reads of ``revision`` were all called too."""
         new, writer, store, undo = revision + 1, claimed[0], self.store, self.undo
         if len(claimed) > 1:
-            self._fail(revision, True, placed, [Unplaced(other, f"it answered revision {new}, which "
-                                                                f"{writer.where()} answered too") for other in claimed[1:]])
+            self._fail(revision, True, placed, lambda: [Unplaced(other, f"it answered revision {new}, which "
+                                                                        f"{writer.where()} answered too") for other in claimed[1:]])
             return None
         mark = len(undo)
         if writer.op == "put":  # its answer is its revision, which is this one: nothing left to compare
@@ -192,8 +203,8 @@ class _Check:
             out = execute(store, revision, writer.op, writer.input, undo)[1]
         if out != writer.output:
             rollback(store, undo, mark)
-            self._fail(revision, True, placed, [Unplaced(writer, f"its answer is not possible at revision {revision}, "
-                                                                 f"where the store would answer {_short(out)}")])
+            self._fail(revision, True, placed, lambda: [Unplaced(writer, f"its answer is not possible at revision "
+                                                                         f"{revision}, where the store would answer {_short(out)}")])
             return None
         moment = max(after, writer.call)
         if moment <= writer.ret:  # type: ignore[operator]
@@ -203,10 +214,10 @@ class _Check:
         if stale and point <= writer.ret:  # type: ignore[operator]
             # in time for the writes before it: the reads that saw the older revision came too late
             reason = f"it saw revision {revision}, but was called after {writer.where()} had returned revision {new}"
-            self._fail(new, False, placed - len(stale) + 1, [Unplaced(read, reason) for read in stale])
+            self._fail(new, False, placed - len(stale) + 1, lambda: [Unplaced(read, reason) for read in stale])
         else:
             rollback(store, undo, mark)
-            self._fail(revision, True, placed, [Unplaced(writer, (
+            self._fail(revision, True, placed, lambda: [Unplaced(writer, (
                 f"it created revision {new}, but returned before it could: the writes before it cannot all have "
                 f"taken effect before its return (not before {point:.0f}; it returned at {writer.ret})"))])
             return None
@@ -231,14 +242,15 @@ class _Check:
                     candidates.append((number, members[count]))
             candidates.sort(key=lambda item: item[1].call)
         if not candidates:
-            self._fail(revision - 1, True, placed, self._no_writer(revision))
+            self._fail(revision - 1, True, placed, lambda: self._no_writer(revision))
             return None
         key = (revision, frozenset((name, e["value"], e["create_revision"], e["mod_revision"], e["version"])
                                    for name, e in self.store.items()), tuple(self.used))
         seen = self.memo.get(key)
         if seen is not None and seen <= point:
             return None
-        if len(self.memo) >= self.memo_entries:
+        # an entry's size: the key's tuples (store entries and used counts) and the dict's slot
+        if len(self.memo) * (200 + 150 * len(self.store) + 8 * len(self.used)) >= self.memo_bytes:
             for old in list(islice(self.memo, len(self.memo) // 2)):
                 del self.memo[old]
         self.memo[key] = point
@@ -307,11 +319,11 @@ def _json_state(state: dict[str, Any]) -> dict[str, Any]:
     return state
 
 
-def check_revisions(ops: Sequence[Operation], deadline: float | None, memo_entries: int = MEMO_ENTRIES) -> Outcome:
+def check_revisions(ops: Sequence[Operation], deadline: float | None, memo_bytes: int = MEMO_BYTES) -> Outcome:
     """Whether a kv history is linearizable, using the revisions in its answers."""
     plan = kvprep.plan(ops)
     if plan.bad_writes:
         unplaced = [Unplaced(op, "it answered a write with revision 1 or less: the empty store is revision 1, "
                                  "so the first write creates 2") for op in plan.bad_writes[:10]]
         return Outcome(NOT_LINEARIZABLE, Violation(0, [], {"revision": 1, "kvs": []}, unplaced))
-    return _Check(plan, deadline, memo_entries).run()
+    return _Check(plan, deadline, memo_bytes).run()

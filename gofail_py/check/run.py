@@ -18,6 +18,7 @@ from gofail_py.models import Model, get_model
 
 History = Union[str, "os.PathLike[str]", Iterable[Union[str, "os.PathLike[str]"]], Iterable[Operation]]
 METHODS = ("auto", "search", "revisions")
+MEMORY = 256  # megabytes of memo, by default
 
 
 def load(history: History, model: str | Model | None, deadline: float | None) -> tuple[Model, list[Operation], list[str]]:
@@ -62,15 +63,19 @@ def _uses_revisions(model: Model, method: str) -> bool:
 
 
 def check(history: History, model: str | Model | None = None, timeout: float | None = None,
-          method: str = "auto") -> CheckResult:
+          method: str = "auto", memory: int = MEMORY) -> CheckResult:
     """Whether a history is linearizable with respect to a model (docs/check.md).
 
     ``history``: a path, several paths, or Operation objects. ``model``: "kv", "register" or a
     Model; by default the history header's, else "kv". ``timeout`` (seconds, None: none) is a
     deadline for the whole call, reading included; reaching it gives the verdict "unknown".
-    ``method``: "auto"; "search" forces the general search, "revisions" the kv model's own check."""
+    ``method``: "auto"; "search" forces the general search, "revisions" the kv model's own check.
+    ``memory``: the megabytes the search may hold in its memo of configurations already tried
+    (beyond it the older half is forgotten: slower, never wrong)."""
     if method not in METHODS:
         raise ModelError(f"unknown method {method!r}: expected one of {', '.join(METHODS)}")
+    if type(memory) is not int or memory < 1:
+        raise ModelError(f"memory must be a whole number of megabytes >= 1, not {memory!r}")
     if timeout is not None and timeout < 0:
         raise ModelError(f"timeout must be >= 0 seconds, not {timeout}")
     start = time.monotonic()
@@ -80,14 +85,14 @@ def check(history: History, model: str | Model | None = None, timeout: float | N
     # again and again as they are made (3-6x the time of a 50k-operation check); it runs after
     gc.disable()
     try:
-        return _check(history, model, timeout, method, start, deadline)
+        return _check(history, model, timeout, method, start, deadline, memory << 20)
     finally:
         if collecting:
             gc.enable()
 
 
 def _check(history: History, model: str | Model | None, timeout: float | None, method: str, start: float,
-           deadline: float | None) -> CheckResult:
+           deadline: float | None, memo_bytes: int) -> CheckResult:
     files = [os.fspath(h) for h in ([history] if isinstance(history, (str, os.PathLike)) else [])]
     try:
         resolved, ops, files = load(history, model, deadline)
@@ -98,16 +103,17 @@ def _check(history: History, model: str | Model | None, timeout: float | None, m
     if _uses_revisions(resolved, method):
         from gofail_py.check.kvfast import check_revisions
 
-        outcome = check_revisions(ops, deadline)
+        outcome = check_revisions(ops, deadline, memo_bytes)
         parts = [PartResult("all keys", len(ops), outcome.verdict, "revisions")]
         return CheckResult(outcome.verdict, resolved.name, files, len(ops), indeterminate, parts, outcome.violation,
                            timeout, time.monotonic() - start, ops)
-    verdict, parts, violation = _check_parts(resolved, ops, deadline)
+    verdict, parts, violation = _check_parts(resolved, ops, deadline, memo_bytes)
     return CheckResult(verdict, resolved.name, files, len(ops), indeterminate, parts, violation, timeout,
                        time.monotonic() - start, ops)
 
 
-def _check_parts(model: Model, ops: Sequence[Operation], deadline: float | None) -> tuple[str, list[PartResult], Violation | None]:
+def _check_parts(model: Model, ops: Sequence[Operation], deadline: float | None,
+                 memo_bytes: int) -> tuple[str, list[PartResult], Violation | None]:
     """Each independent part alone; the first violation settles the verdict (later parts are not checked)."""
     try:
         pieces = model.partition(ops)
@@ -122,7 +128,7 @@ def _check_parts(model: Model, ops: Sequence[Operation], deadline: float | None)
         if violation is not None:
             results.append(PartResult(label, len(piece), None, "search"))
             continue
-        outcome = search(model, piece, deadline, number)
+        outcome = search(model, piece, deadline, number, memo_bytes)
         results.append(PartResult(label, len(piece), outcome.verdict, "search"))
         if outcome.verdict == NOT_LINEARIZABLE:
             verdict, violation = NOT_LINEARIZABLE, outcome.violation

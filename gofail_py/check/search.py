@@ -17,6 +17,7 @@ work, never a wrong verdict)."""
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Sequence
 from itertools import islice
@@ -27,7 +28,7 @@ from gofail_py.history.operation import Operation
 from gofail_py.models.base import Model
 
 MEMO_BYTES = 256 << 20  # what the memo of one search may hold, roughly
-_CHECK_EVERY = 4096  # steps between looks at the clock
+_CHECK_EVERY = 64  # steps between looks at the clock (a step of a big model can take a millisecond)
 
 
 class Outcome:
@@ -60,7 +61,7 @@ def search(model: Model, ops: Sequence[Operation], deadline: float | None = None
     step, changes, names, inputs, outputs = model.step, model.changes, [op.op for op in ops], [op.input for op in ops], [op.output for op in ops]
 
     memo: dict[tuple[int, Any], None] = {}
-    memo_limit = max(1024, memo_bytes // (count // 8 + 160))
+    memo_limit = 0  # entries: the budget over the size of an entry, sampled as the memo fills
     state: Any = model.init()
     linearized = 0
     stack: list[tuple[int, Any, int]] = []  # (call entry, state before, linearized before)
@@ -84,8 +85,10 @@ def search(model: Model, ops: Sequence[Operation], deadline: float | None = None
                 key = (bits, after)
                 if key not in memo:
                     if len(memo) >= memo_limit:
-                        for old in list(islice(memo, len(memo) // 2)):
-                            del memo[old]
+                        memo_limit = max(16, memo_bytes // (120 + bits.bit_length() // 8 + _size(after)))
+                        if len(memo) >= memo_limit:
+                            for old in list(islice(memo, len(memo) - memo_limit // 2)):
+                                del memo[old]
                     memo[key] = None
                     stack.append((entry, state, linearized))
                     state, linearized = after, bits
@@ -124,6 +127,16 @@ def search(model: Model, ops: Sequence[Operation], deadline: float | None = None
                 prv[nxt[entry]] = entry
             entry = nxt[entry]
     return Outcome(LINEARIZABLE)
+
+
+def _size(value: Any, depth: int = 0) -> int:
+    """Roughly the bytes a state holds (a model's states are tuples, strings, numbers...)."""
+    size = sys.getsizeof(value)
+    if depth < 4 and isinstance(value, (tuple, list, frozenset, set)):
+        size += sum(_size(item, depth + 1) for item in islice(value, 64)) * max(1, len(value)) // max(1, min(len(value), 64))
+    elif depth < 4 and isinstance(value, dict):
+        size += sum(_size(k, depth + 1) + _size(v, depth + 1) for k, v in islice(value.items(), 64)) * max(1, len(value)) // max(1, min(len(value), 64))
+    return size
 
 
 def _explain(model: Model, ops: list[Operation], best: tuple[Any, ...] | None, part: int) -> Violation:

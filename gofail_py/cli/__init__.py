@@ -100,7 +100,7 @@ COMMANDS: dict[str, CommandRow] = {
     "sweep": CommandRow("gofail_py.cli.scenario",
                         "List (or --stop) processes left behind by scenario runs that no longer exist.", _SCENARIO),
     "check": CommandRow("gofail_py.cli.check",
-                        "Check that a recorded history of operations is linearizable (kv or register model).",
+                        "Check that a recorded history of operations is linearizable (the files together are one history).",
                         _CHECK),
 }
 

@@ -52,11 +52,14 @@ def explain(result: CheckResult) -> str:
 @click.option("--method", type=click.Choice(["auto", "search", "revisions"]), default="auto", show_default=True,
               help="auto: the kv model's revision-driven check for kv, the general search otherwise; "
                    "search: always the general search.")
+@click.option("--memory", type=click.IntRange(1, 1 << 20), default=256, show_default=True, metavar="MB",
+              help="What the search may hold in its memo of configurations tried (beyond it, it forgets the "
+                   "older half: slower, never wrong).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the HTML picture of the history here.")
-def check(histories: tuple[str, ...], model: str | None, timeout: float | None, method: str, as_json: bool,
-          output: str | None) -> None:
-    """Check that a history of operations is linearizable (the files together are one history).
+def check(histories: tuple[str, ...], model: str | None, timeout: float | None, method: str, memory: int,
+          as_json: bool, output: str | None) -> None:
+    """Check that a recorded history of operations is linearizable (the files together are one history).
 
     Exit 0 linearizable, 1 not linearizable (the explanation says why), 3 unknown (the
     --timeout deadline came first); 2 for a file that cannot be read or a bad line (FILE:LINE).
@@ -68,7 +71,12 @@ def check(histories: tuple[str, ...], model: str | None, timeout: float | None, 
     # the process ends after this: no cycle collection over the history's objects, during the check
     # (check() holds it off too) or after it (a first collection would walk them all: 0.5 s at 50k)
     gc.disable()
-    result = run_check(list(histories), model=model, timeout=timeout, method=method)
+    try:
+        result = run_check(list(histories), model=model, timeout=timeout, method=method, memory=memory)
+    except MemoryError:
+        click.echo(f"gofail-py: out of memory while checking (the memo may hold {memory} MB: give a smaller --memory)",
+                   err=True)
+        sys.exit(3)
     if output is not None:
         from importlib import import_module
 
