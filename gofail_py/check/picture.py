@@ -94,8 +94,18 @@ def render_picture(result: CheckResult) -> str:
 def write_picture(path: str, result: CheckResult) -> None:
     """Writes the page to ``path`` atomically (through a symbolic link, into a FIFO or device as
     the coverage report does), never over one of the history files just read."""
+    import os
+
+    from gofail_py.errors import WorkspaceError
     from gofail_py.report_html import write_report
 
+    for history in result.files:
+        try:
+            same = os.path.samefile(path, history)
+        except OSError:  # one of them is not there: not the same file
+            same = False
+        if same:
+            raise WorkspaceError(f"{path}: is the history {history}; the picture would overwrite it")
     write_report(path, result.files, render_picture(result).encode("utf-8"))
 
 
