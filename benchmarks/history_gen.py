@@ -3,7 +3,7 @@ operation's effect taken at one point inside its call..return interval on a real
 (benchmarks/kvstore.py), so the history is linearizable unless a stale read is put in on purpose.
 
     python -m benchmarks.history_gen OUT.jsonl --ops 50000 [--keys 1] [--clients 10] [--seed 1]
-        [--lost 0.002] [--stale-read] [--model kv|register]
+        [--lost 0.002] [--stale-read] [--model kv|register] [--varied]
 
 kv: the etcd robustness mix: get, prefix get, put of a unique value, delete, and a txn that puts
 if the key's mod revision is still the one the client last saw (else gets it). Keys are key/00,
@@ -26,6 +26,7 @@ from typing import Any
 
 from benchmarks.kvstore import KvStore, Register
 
+TARGETS = ("mod_revision", "value", "version", "create_revision")
 KV_MIX = (("get", 35), ("prefix", 10), ("put", 25), ("delete", 5), ("txn", 25))
 REGISTER_MIX = (("read", 50), ("write", 30), ("cas", 20))
 MEAN_LATENCY = 2_000_000  # ns: an etcd request on a loaded test cluster
@@ -43,6 +44,7 @@ class Spec:
     stale_read: bool = False
     seed: int = 1
     model: str = "kv"
+    varied: bool = False  # txns also compare value, version, create_revision, and may delete
 
 
 @dataclass(order=True)
@@ -89,7 +91,7 @@ class Client:
 
     def __init__(self, number: int) -> None:
         self.number = number
-        self.mod_revision: dict[str, int] = {}
+        self.seen: dict[str, dict[str, Any] | None] = {}  # the entry it last saw of each key (None: none)
         self.last_value: Any = None
 
     def learn(self, op: Op) -> None:
@@ -100,7 +102,14 @@ class Client:
             kvs += result.get("kvs", [])
         if op.op in ("get", "txn") and not op.input.get("prefix"):
             key = op.input["key"] if op.op == "get" else op.input["compare"][0]["key"]
-            self.mod_revision[key] = next((kv["mod_revision"] for kv in kvs if kv["key"] == key), 0)
+            self.seen[key] = next((kv for kv in kvs if kv["key"] == key), None)
+        steps = op.input["success"] if op.op == "txn" and op.output["succeeded"] else [dict(op.input, op=op.op)]
+        for step in steps:  # what it wrote itself (its entry's counts it can only guess: left as seen)
+            if step["op"] == "put":
+                self.seen[step["key"]] = {"key": step["key"], "value": step["value"], "mod_revision": op.output["revision"],
+                                          "version": -1, "create_revision": -1}
+            elif step["op"] == "delete":
+                self.seen[step["key"]] = None
         if op.op == "read":
             self.last_value = op.output["value"]
 
@@ -109,7 +118,8 @@ def _keys(count: int) -> list[str]:
     return [f"key/{index:02d}" for index in range(count)]
 
 
-def _kv_input(rng: random.Random, client: Client, keys: list[str], op_id: int) -> tuple[str, dict[str, Any]]:
+def _kv_input(rng: random.Random, client: Client, keys: list[str], op_id: int,
+              varied: bool) -> tuple[str, dict[str, Any]]:
     kind = rng.choices([k for k, _ in KV_MIX], [w for _, w in KV_MIX])[0]
     key = rng.choice(keys)
     value = f"v{op_id}"
@@ -121,10 +131,13 @@ def _kv_input(rng: random.Random, client: Client, keys: list[str], op_id: int) -
         return "put", {"key": key, "value": value}
     if kind == "delete":
         return "delete", {"key": key}
-    seen = client.mod_revision.get(key, 0)
-    return "txn", {"compare": [{"key": key, "target": "mod_revision", "value": seen}],
-                   "success": [{"op": "put", "key": key, "value": value}],
-                   "failure": [{"op": "get", "key": key}]}
+    seen = client.seen.get(key)
+    target = rng.choices(TARGETS, [60, 20, 10, 10])[0] if varied else "mod_revision"
+    expected = (seen or {}).get(target, "" if target == "value" else 0)
+    then = rng.choice(("put", "put", "put", "delete")) if varied else "put"
+    success = {"op": "put", "key": key, "value": value} if then == "put" else {"op": "delete", "key": key}
+    return "txn", {"compare": [{"key": key, "target": target, "value": expected}],
+                   "success": [success], "failure": [{"op": "get", "key": key}]}
 
 
 def _register_input(rng: random.Random, client: Client, op_id: int) -> tuple[str, dict[str, Any]]:
@@ -165,7 +178,7 @@ def simulate(spec: Spec) -> list[Op]:
                 continue
             client = clients[subject]
             op_id = len(ops)
-            name, data = (_kv_input(rng, client, keys, op_id) if isinstance(store, KvStore)
+            name, data = (_kv_input(rng, client, keys, op_id, spec.varied) if isinstance(store, KvStore)
                           else _register_input(rng, client, op_id))
             if stale_from is not None and op_id >= stale_from:  # a read to make stale at its return
                 name, data = ("get", {"key": rng.choice(written)}) if isinstance(store, KvStore) and written else (
@@ -239,14 +252,15 @@ def _make_stale(read: Op, ops: list[Op], store: KvStore | Register) -> bool:
 
 
 def _wrote(op: Op, key: str) -> bool:
-    """Whether `op` changed `key` (a put, a delete that deleted, a txn whose success branch put it)."""
+    """Whether `op` changed `key` (a put, a delete that deleted, a txn whose success branch did either)."""
     assert op.output is not None
     if op.op == "put":
         return bool(op.input["key"] == key)
     if op.op == "delete":
         return bool(op.input["key"] == key and op.output["deleted"])
     if op.op == "txn" and op.output["succeeded"]:
-        return any(step["op"] == "put" and step["key"] == key for step in op.input["success"])
+        return any(step["key"] == key and (step["op"] == "put" or (step["op"] == "delete" and result.get("deleted")))
+                   for step, result in zip(op.input["success"], op.output["results"]))
     return False
 
 
@@ -270,9 +284,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lost", type=float, default=0.002, help="share of operations that time out")
     parser.add_argument("--stale-read", action="store_true")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--varied", action="store_true", help="txns also compare value, version, create_revision, may delete")
     parser.add_argument("--model", choices=("kv", "register"), default="kv")
     args = parser.parse_args(argv)
-    spec = Spec(args.ops, args.clients, args.keys, args.lost, args.stale_read, args.seed, args.model)
+    spec = Spec(args.ops, args.clients, args.keys, args.lost, args.stale_read, args.seed, args.model, args.varied)
     ops = write(spec, args.out)
     lost = sum(op.ret is None for op in ops)
     stale = "".join(f", a stale read: id {op.id}" for op in ops if op.stale)

@@ -1,6 +1,7 @@
 """gofail-py's checker and Porcupine v1.3.1 (benchmarks/porcupine, built here from the committed
 go.sum) give the same verdict on generated histories: kv on one hot key and on four keys, register,
-with lost operations, each linearizable and with a stale read put in near the end."""
+with lost operations, txns comparing every target (value, version, create and mod revision) and
+deleting, each linearizable and with a stale read put in near the end."""
 
 from __future__ import annotations
 
@@ -17,11 +18,10 @@ from tests.support.goprog import REPO, go_env
 pytestmark = pytest.mark.slow
 
 CASES = [
-    Spec(ops, keys=keys, lost=lost, stale_read=stale, seed=seed, model=model)
+    Spec(150 if stale else 400, keys=keys, lost=0.02, stale_read=stale, seed=seed, model=model, varied=varied)
     for seed in range(1, 6)
-    for model, keys in (("kv", 1), ("kv", 4), ("register", 1))
+    for model, keys, varied in (("kv", 1, False), ("kv", 4, False), ("kv", 2, True), ("register", 1, False))
     for stale in (False, True)
-    for ops, lost in ((150 if stale else 400, 0.02),)
 ]
 
 
