@@ -208,6 +208,9 @@ def bench_check(work: Path, quick: bool, results: dict[str, object], args: argpa
     """Every row into `results` (as check_<row>); False if a row's verdicts differ."""
     work.mkdir(parents=True, exist_ok=True)
     porcupine = build_porcupine(work)
+    import time
+
+    results["check_started"] = {"time": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "loadavg": os.getloadavg()}
     wanted = set(args.check_rows.split(","))
     same = True
     for row in rows(quick):
@@ -215,6 +218,7 @@ def bench_check(work: Path, quick: bool, results: dict[str, object], args: argpa
             result = bench_row(row, args.keep or work, porcupine, args)
             results[f"check_{row.name}"] = result
             same = same and not result["disagree"]
+    results["check_ended"] = {"time": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "loadavg": os.getloadavg()}
     return same
 
 
