@@ -1,0 +1,14 @@
+from jinja2.runtime import LoopContext, Macro, Markup, Namespace, TemplateNotFound, TemplateReference, TemplateRuntimeError, Undefined, escape, identity, internalcode, markup_join, missing, str_join
+name = 'check/picture.css.j2'
+
+def root(context, missing=missing):
+    resolve = context.resolve_or_missing
+    undefined = environment.undefined
+    concat = environment.concat
+    cond_expr_undefined = Undefined
+    if 0: yield None
+    pass
+    yield 'body { font: 14px/1.4 system-ui, sans-serif; margin: 24px; color: #222; }\nh1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 22px 0 6px; }\nh1.linearizable { color: #1b5e20; } h1.not-linearizable { color: #b00020; } h1.unknown { color: #8d6e00; }\n.summary { color: #444; } figure.history-view { margin: 0; }\nsvg.history { display: block; border: 1px solid #ddd; background: #fff; font-size: 11px; }\n.hlane-bg { fill: #f7f7f9; } .hlane:nth-of-type(odd) .hlane-bg { fill: #eff0f4; }\n.hlane-name { font-weight: 600; fill: #333; }\n.op rect { fill: #b0bec5; stroke: #78909c; stroke-width: 0.5; }\n.op.op-put rect, .op.op-write rect, .op.op-delete rect { fill: #90a4ae; }\n.op.lost rect { fill: #eceff1; stroke: #78909c; stroke-dasharray: 3 2; } .dense .op.lost:not(.prefix):not(.unplaced) rect { fill: #90a4ae; fill-opacity: 0.15; } .open-end { fill: #78909c; }\n.op.prefix rect { fill: #bbdefb; stroke: #64b5f6; } .op.prefix.tail rect { fill: #64b5f6; stroke: #1565c0; }\n.op.prefix.lost rect { fill: #e3f2fd; stroke: #1565c0; }\n.op.unplaced rect { fill: #ef5350; stroke: #b00020; stroke-width: 2; }\n.op:hover rect { stroke: #000; stroke-width: 1.5; }\n.num { font-size: 9px; font-weight: 700; fill: #0d2a4a; pointer-events: none; }\n.op.unplaced .num { fill: #fff; font-size: 11px; }\n.density { fill: #78909c; } .detail-window { fill: #fff59d; fill-opacity: 0.35; stroke: #f9a825; stroke-width: 1.5; }\n.haxis line { stroke: #666; } .haxis text { fill: #555; }\n.history-note { font-size: 12px; color: #6d4c00; background: #fff8e1; padding: 4px 8px; margin: 4px 0; }\n.legend { font-size: 12px; color: #555; } .key { display: inline-block; width: 14px; height: 10px; margin: 0 3px 0 10px; vertical-align: middle; border: 1px solid #78909c; }\n.key.prefix { background: #64b5f6; } .key.early { background: #bbdefb; } .key.unplaced { background: #ef5350; } .key.other { background: #b0bec5; }\n.key.lost { background: #eceff1; border-style: dashed; } .key.density { background: #78909c; }\nol.prefix li, ul.unplaced li { font-family: ui-monospace, monospace; font-size: 12px; white-space: pre-wrap; word-break: break-all; }\nul.unplaced li { color: #b00020; } .reason { color: #444; font-family: system-ui, sans-serif; }\npre.state { background: #f5f5f5; padding: 6px 10px; white-space: pre-wrap; word-break: break-all; max-height: 16em; overflow: auto; }\n'
+
+blocks = {}
+debug_info = ''
