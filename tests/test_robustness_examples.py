@@ -54,3 +54,26 @@ def test_its_twin_with_the_failpoint_off_is_linearizable(bug: str, kvserver_bina
     assert done.returncode == 0, done.stdout + done.stderr
     [answer] = check_step(events)["answer"]
     assert answer["verdict"] == "linearizable" and answer["operations"] > 100
+
+
+def test_the_report_draws_the_stale_read_under_the_window_that_caused_it(kvserver_binary: Path, tmp_path: Path) -> None:
+    """run --report (no --journal): the history under the failpoint timeline, on its time axis:
+    each read that could not be placed overlaps the staleRead window (2 px of slack: the window
+    starts when the `set` step has its answer, the failpoint a moment before)."""
+    report = tmp_path / "report.html"
+    done = subprocess.run([sys.executable, "-m", "gofail_py.cli", "run", str(EXAMPLES / "stale_read.gofail"), "--var",
+                           f"kvserver={kvserver_binary}", "--report", str(report), "-q"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stdout + done.stderr
+    page = report.read_text()
+    assert 'class="history-head not-linearizable"' in page
+    import re
+
+    [window] = re.findall(r'<rect class="window hit" x="([\d.]+)" y="[\d.]+" width="([\d.]+)"', page)
+    start, end = float(window[0]), float(window[0]) + float(window[1])
+    unplaced = re.findall(r'<g class="op op-get [a-z ]*unplaced[a-z ]*"><rect x="([\d.]+)" y="[\d.]+" width="([\d.]+)"', page)
+    assert unplaced
+    for x, width in unplaced:
+        assert float(x) <= end + 2 and float(x) + float(width) >= start - 2, (x, width, start, end)
+    bars = len(re.findall(r'<g class="op op-', page))
+    assert bars > 100  # every operation a bar (fewer than 2,500: drawn one by one)
