@@ -254,3 +254,10 @@ class TrafficError(GofailError):
     infinity, a model the traffic's operations do not fit, a target that is not empty at the start."""
 
     exit_code = 2
+
+
+class CheckUndecided(GofailError):
+    """A scenario's `check` reached its timeout before a verdict (unknown: never a pass, not a
+    failure of the system either)."""
+
+    exit_code = 3

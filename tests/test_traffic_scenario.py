@@ -102,6 +102,7 @@ def test_ctrl_c_stops_the_traffic_and_flushes_its_history(kvserver_binary: Path,
     "traffic etcd 127.0.0.1:1,127.0.0.1:2 clients 6",
     "check",
     "check {tmp}/a.jsonl b.jsonl model kv timeout 5s",
+    "check now",
 ])
 def test_the_description_reads_back_as_the_same_statement(line: str) -> None:
     step = parse_scenario(f"process kv: x\n{line}\n").steps[0]

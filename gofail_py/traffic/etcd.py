@@ -56,10 +56,10 @@ def range_end(prefix: str) -> str:
 
 
 def range_request(input: dict[str, Any]) -> dict[str, Any]:
-    request = {"key": b64(input["key"])}
     if input.get("prefix"):
-        request["range_end"] = range_end(input["key"])
-    return request
+        # every key: etcd takes no empty key, "\0" to "\0" is its whole key space
+        return {"key": b64(input["key"] or "\0"), "range_end": range_end(input["key"])}
+    return {"key": b64(input["key"])}
 
 
 def kvs_of(answer: dict[str, Any]) -> list[dict[str, Any]]:

@@ -157,16 +157,20 @@ class Kvserver(Target):
 
 def _first(ask: Any, conn: HttpConnection, deadline: float) -> int:
     """Asks until it answers (a process just started may not listen yet) or the deadline passes."""
+    last: BaseException | None = None
     try:
         while True:
+            left = deadline - time.monotonic()
+            if left <= 0.05:
+                raise EndpointUnreachable(f"{conn.address} did not answer before the traffic could start: {last}")
             try:
-                revision = ask(conn, min(deadline, time.monotonic() + 2.0))
-                if type(revision) is not int:
-                    raise TrafficError(f"{conn.address} answered a revision that is not a whole number: {revision!r}")
-                return revision
+                revision = ask(conn, time.monotonic() + min(left, 2.0))
             except (ClientError, NoAnswer) as error:
-                if time.monotonic() >= deadline:
-                    raise EndpointUnreachable(f"{conn.address} did not answer before the traffic could start: {error}") from None
-                time.sleep(0.05)
+                last = error
+                time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
+                continue
+            if type(revision) is not int:
+                raise TrafficError(f"{conn.address} answered a revision that is not a whole number: {revision!r}")
+            return revision
     finally:
         conn.close()

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gofail_py.errors import ExpectationFailed, GofailError, TrafficError
+from gofail_py.errors import CheckUndecided, ExpectationFailed, GofailError, TrafficError
 from gofail_py.scenario.model import Step, format_duration
 from gofail_py.scenario.statements import Spec, register
 
@@ -51,6 +51,7 @@ class CheckStep(Step):
     histories: tuple[str, ...] = ()  # none: the history of every traffic that ran before it
     model: str | None = None
     timeout: float = CHECK_TIMEOUT
+    now: bool = False  # stop the traffic at once instead of waiting for the end of its duration
 
 
 def _target(kind: str, address: str) -> Target:
@@ -195,8 +196,13 @@ def _parse_check(cursor: Cursor, tokens: Sequence[Token]) -> CheckStep:
     histories: list[str] = []
     values: dict[str, Any] = {}
     position = 1
+    now = False
     while position < len(tokens):
         word = tokens[position]
+        if word.text == "now":
+            now = True
+            position += 1
+            continue
         if word.text in ("model", "timeout"):
             if position + 1 >= len(tokens):
                 raise cursor.error(word.column, f"expected a value after {word.text!r}")
@@ -214,11 +220,11 @@ def _parse_check(cursor: Cursor, tokens: Sequence[Token]) -> CheckStep:
             get_model(model)
         except GofailError as error:
             raise cursor.error(tokens[1].column, str(error)) from None
-    return CheckStep(tuple(histories), model, values.get("timeout", CHECK_TIMEOUT), where=cursor.where())
+    return CheckStep(tuple(histories), model, values.get("timeout", CHECK_TIMEOUT), now, where=cursor.where())
 
 
 def _describe_check(step: CheckStep) -> str:
-    words = ["check", *step.histories]
+    words = ["check", *step.histories, *(["now"] if step.now else [])]
     if step.model is not None:
         words += ["model", step.model]
     if step.timeout != CHECK_TIMEOUT:
@@ -237,6 +243,8 @@ def _run_check(rt: Runtime, step: CheckStep, record: StepRecord, index: str) -> 
         raise TrafficError("check: no traffic ran before it and no history is named (`check PATH`)")
     for run in runs:
         if run.history in paths:
+            if step.now:
+                run.close()
             run.end(rt)
     results = []
     for path in paths:
@@ -245,14 +253,16 @@ def _run_check(rt: Runtime, step: CheckStep, record: StepRecord, index: str) -> 
                         "indeterminate": result.indeterminate, "elapsed": round(result.elapsed, 3)})
         if not result.linearizable:
             record.answer = results
+            if result.verdict == "unknown":  # the run is an error (exit 3), not a failure of the system
+                raise CheckUndecided(explain(result))
             raise ExpectationFailed(explain(result))
     record.answer = results
 
 
 register(Spec(
-    CheckStep, ("check",), "check [HISTORY...] [model kv] [timeout 60s]",
-    "waits until the traffic before it has ended, then checks each history (by default every traffic's) against "
-    "its model; fails with the checker's explanation unless each is linearizable. The journal holds each "
-    "verdict, operation count and check time",
+    CheckStep, ("check",), "check [HISTORY...] [now] [model kv] [timeout 60s]",
+    "waits until the traffic before it has ended (`now`: stops it at once), then checks each history (by default every traffic's) against "
+    "its model; fails with the checker's explanation unless each is linearizable (*unknown*, the timeout reached: "
+    "exit 3). The journal holds each verdict, operation count and check time",
     parse=_parse_check, describe=_describe_check, run=_run_check, words=lambda step: step.histories,
 ))
