@@ -12,6 +12,7 @@ damaged, is replaced (every entry sealed with it is then ignored and made again)
 
 from __future__ import annotations
 
+import errno
 import os
 import time
 
@@ -75,27 +76,30 @@ class Folder:
             return fd
         try:
             if level == "":
-                fd, wrong = checked_dir(self.base, create)
                 where = self.base
+                fd, wrong = checked_dir(self.base, create)
             else:
                 parent = self._fd("f" if level in "rs" else "", create)
                 if parent < 0:
                     return parent
                 name = self.fingerprint if level == "f" else level
+                where = os.path.join(self.base, self.fingerprint, *([] if level == "f" else [level]))
                 fresh = create and level == "f" and not _exists(name, parent)
                 fd = open_dir(name, parent, create)
                 wrong = problem(os.fstat(fd))
-                where = os.path.join(self.base, self.fingerprint, *([] if level == "f" else [level]))
                 if fresh and wrong is None:  # a new version's first run: versions unused for a week go
                     _prune_unused(self.base, self.fingerprint)
-        except OSError:
-            self.fds[level] = ABSENT
-            return ABSENT
+        except OSError as error:
+            if error.errno != errno.ELOOP:
+                self.fds[level] = ABSENT
+                return ABSENT
+            fd, wrong = -1, "it is a symbolic link"
         if wrong is not None:
             if fd >= 0:
                 os.close(fd)
-            _say(f"the cache {where} is not used: {wrong}; remove it, or make it yours alone "
-                 "(owned by you, writable by no one else)")
+            advice = ("set XDG_CACHE_HOME to a folder of yours" if "would be made" in wrong
+                      else "remove it, or make it yours alone (owned by you, writable by no one else)")
+            _say(f"the cache {where} is not used: {wrong}; {advice}")
             self.fds[level] = UNTRUSTED
             return UNTRUSTED
         if level == "":

@@ -7,6 +7,7 @@ owns, or that others may write, is never trusted; the callers say so and do with
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 
@@ -35,6 +36,10 @@ def open_dir(name: str, dir_fd: int | None = None, create: bool = False) -> int:
     except FileNotFoundError:
         if not create:
             raise
+    except NotADirectoryError:  # what O_DIRECTORY gives a link before O_NOFOLLOW would: say which
+        if stat.S_ISLNK(os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode):
+            raise OSError(errno.ELOOP, "is a symbolic link", name) from None
+        raise
     try:
         os.mkdir(name, 0o700, dir_fd=dir_fd)
         made = True
@@ -62,12 +67,37 @@ def make_parents(path: str) -> None:
         os.chmod(folder, 0o700)
 
 
+def foreign_parent(path: str) -> str | None:
+    """Why a missing path must not be made: the nearest folder above it that exists belongs to
+    another user (root's is fine: root can do anything anyway). Made there, ours would sit in
+    their folder (as root: in their home, under `sudo` keeping HOME), and they could swap it."""
+    parent = os.path.dirname(path)
+    while parent and not os.path.lexists(parent):
+        parent = os.path.dirname(parent)
+    try:
+        owner = os.stat(parent or ".").st_uid
+    except OSError:
+        return None  # open_dir says what is wrong
+    if owner not in (os.geteuid(), 0):
+        return f"it would be made in {parent}, which is another user's (owner uid {owner})"
+    return None
+
+
 def checked_dir(path: str, create: bool) -> tuple[int, str | None]:
-    """open_dir of an absolute path (its missing parents made 0700 when ``create``) and what is
-    wrong with it (see problem); the descriptor is closed when something is. Raises OSError."""
-    if create:
+    """open_dir of an absolute path (its missing parents made 0700 when ``create``, never in
+    another user's folder) and what is wrong with it (see problem): -1 and why when something is;
+    a link at its last component is one. Raises OSError when it cannot be opened or made."""
+    if create and not os.path.lexists(path):
+        foreign = foreign_parent(path)
+        if foreign is not None:
+            return -1, foreign
         make_parents(path)
-    fd = open_dir(path, create=create)
+    try:
+        fd = open_dir(path, create=create)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return -1, "it is a symbolic link"
+        raise
     wrong = problem(os.fstat(fd))
     if wrong is not None:
         os.close(fd)

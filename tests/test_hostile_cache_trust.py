@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -26,11 +27,12 @@ PWNED = b'os.RemoveAll("/") // PWNED'
 # The attacker: every rewrite result in the cache gets a line of its own code, and is sealed
 # again as the cache seals (format 1: a plain hash anyone can compute; format 2: a keyed hash,
 # with the key file if the attacker can read it). `inplace` writes into the entry (it keeps its
-# owner), `replace` renames a new file over it (the attacker owns that one).
+# owner), `replace` renames a new file over it (the attacker owns that one); with a third
+# argument, the forged entries go into that folder instead.
 _ATTACKER = r'''
 import marshal, os, sys
 from hashlib import blake2b
-home, how = sys.argv[1], sys.argv[2]
+home, how, into = sys.argv[1], sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else ""
 base = os.path.join(home, "gofail-py")
 key = None
 try:
@@ -60,7 +62,10 @@ for folder, _, names in os.walk(base):
         else:
             seal = blob[head:head + size]  # no key: the best it can do is keep the old seal
         data = magic + seal + payload
-        if how == "inplace":
+        if into:  # its own folder, for a way in other than writing into the cache
+            with open(os.path.join(into, name), "wb") as f:
+                f.write(data)
+        elif how == "inplace":
             with open(path, "r+b") as f:
                 f.truncate(0)
                 f.write(data)
@@ -81,8 +86,11 @@ def _gofail_py(cwd: Path, home: Path, *args: str, umask: int | None = None) -> s
     return result
 
 
-def _forge(home: Path, how: str) -> int:
-    return int(python_as_other(_ATTACKER, str(home), how).stdout)
+def _forge(home: Path, how: str, into: Path | None = None, as_root: bool = False) -> int:
+    args = [str(home), how, *([str(into)] if into else [])]
+    if as_root:  # a set-up step: what the attacker would have sealed, had it got the key
+        return int(subprocess.run([sys.executable, "-c", _ATTACKER, *args], capture_output=True, text=True, check=True).stdout)
+    return int(python_as_other(_ATTACKER, *args).stdout)
 
 
 def _warm_cache(base: Path) -> tuple[Path, Path, dict[str, str], dict[str, str]]:
@@ -155,3 +163,127 @@ def test_a_private_cache_still_serves_warm_runs(shared_tmp: Path) -> None:
     result = _gofail_py(tree, home, "enable", "-q", "./...")
     assert result.returncode == 0 and not result.stderr, result.stderr
     assert tree_digest(tree) == enabled
+
+
+# --- more planted caches (issue 21's second hostile pass) -------------------------------------
+
+def test_no_cache_is_made_in_another_user_s_folder(shared_tmp: Path) -> None:
+    """Root with another user's HOME or XDG_CACHE_HOME (`sudo` keeping the environment): the cache
+    was made in their folder, where they could swap it; now there is none, and it is said."""
+    tree = module(shared_tmp / "tree", files=2)
+    theirs = shared_tmp / "their-cache"
+    theirs.mkdir()
+    os.chown(theirs, OTHER, OTHER)
+    expected = _gofail_py(tree, shared_tmp / "c0", "list", "--json", "./...")
+    result = _gofail_py(tree, theirs, "list", "--json", "./...")
+    assert (result.returncode, result.stdout) == (0, expected.stdout)
+    assert "another user's" in result.stderr and result.stderr.count("warning:") == 1, result.stderr
+    assert list(theirs.iterdir()) == [], "wrote into another user's folder"
+
+
+def test_a_replaced_key_and_entries_are_not_trusted_after_the_folder_is_fixed(shared_tmp: Path) -> None:
+    """While the cache was writable by all, `nobody` put its own key in and sealed its entries
+    with it; the user then took write access away from others (`chmod -R go-w`). The key is
+    another user's: replaced; the entries it sealed: made again."""
+    tree, home, original, enabled = _warm_cache(shared_tmp)
+    subprocess.run(["chmod", "-R", "777", str(home)], check=True)
+    python_as_other("import os, sys\nkey = os.path.join(sys.argv[1], 'gofail-py', 'key')\n"
+                    "open(key + '.new', 'wb').write(os.urandom(32))\nos.chmod(key + '.new', 0o600)\n"
+                    "os.replace(key + '.new', key)\n", str(home))
+    assert _forge(home, "inplace") > 0
+    subprocess.run(["chmod", "-R", "go-w", str(home)], check=True)
+    said = _no_injection(tree, home, original, enabled)
+    assert said == "", said
+    key = home / "gofail-py" / "key"
+    assert (key.stat().st_uid, key.stat().st_mode & 0o777) == (0, 0o600)
+
+
+def test_a_readable_key_is_replaced(shared_tmp: Path) -> None:
+    """A key others could read (a `chmod -R a+rX` of the cache, a backup restored 0644) may have
+    been read: `nobody` reads it and seals its entries with it. A new key seals from then on: the
+    forged entries, however they get into the cache later (a copy, a restore), are not used."""
+    tree, home, original, enabled = _warm_cache(shared_tmp)
+    subprocess.run(["chmod", "-R", "a+rX", str(home)], check=True)
+    key = home / "gofail-py" / "key"
+    old = key.read_bytes()
+    loot = shared_tmp / "loot"
+    loot.mkdir()
+    os.chown(loot, OTHER, OTHER)
+    assert _forge(home, "replace", into=loot) > 0
+    assert _gofail_py(tree, home, "list", "./...").returncode == 0  # the run that finds the key readable
+    assert key.read_bytes() != old and key.stat().st_mode & 0o777 == 0o600
+    from gofail_py import cache
+
+    for entry in loot.iterdir():
+        shutil.copy(entry, home / "gofail-py" / cache.fingerprint() / "r" / entry.name)
+    assert _no_injection(tree, home, original, enabled) == ""
+
+
+@pytest.mark.parametrize("level", ["fingerprint", "r"])
+def test_a_link_inside_the_cache_is_not_followed(shared_tmp: Path, level: str) -> None:
+    """A folder of the cache replaced by a link to another user's folder of entries sealed with
+    the real key (left from a time others could write the cache): not followed, and said."""
+    tree, home, original, enabled = _warm_cache(shared_tmp)
+    from gofail_py import cache
+
+    folder = home / "gofail-py" / cache.fingerprint()
+    planted = shared_tmp / "planted"
+    (planted / "r").mkdir(parents=True)
+    assert _forge(home, "replace", into=planted / "r", as_root=True) > 0
+    _chown(planted, OTHER)
+    victim = folder if level == "fingerprint" else folder / "r"
+    shutil.rmtree(victim)
+    victim.symlink_to(planted if level == "fingerprint" else planted / "r")
+    said = _no_injection(tree, home, original, enabled)
+    assert "symbolic link" in said and said.count("warning:") == 2, said  # once a run
+
+
+def test_an_entry_moved_to_another_source_s_key_is_not_used(tmp_path: Path) -> None:
+    """An entry sealed for one source, copied over the entry of another (same user, same key):
+    each seal covers its own name, so the copy is not taken for the other file's result."""
+    tree, home, original, enabled = _warm_cache(tmp_path)
+    from gofail_py import cache
+
+    entries = sorted((home / "gofail-py" / cache.fingerprint() / "r").iterdir())
+    assert len(entries) >= 4
+    first = entries[0].read_bytes()
+    for entry in entries[1:]:
+        entry.write_bytes(first)
+    assert _no_injection(tree, home, original, enabled) == ""
+
+
+def test_a_fifo_or_link_as_the_key_is_replaced_never_followed(shared_tmp: Path) -> None:
+    """The key file made a FIFO (never waited on) or a link to another user's file (never
+    written through: the link itself is replaced)."""
+    tree, home, original, enabled = _warm_cache(shared_tmp)
+    key = home / "gofail-py" / "key"
+    key.unlink()
+    os.mkfifo(key)
+    assert _no_injection(tree, home, original, enabled) == ""
+    assert key.is_file() and not key.is_symlink()
+    theirs = shared_tmp / "their-file"
+    theirs.write_bytes(b"x" * 32)
+    os.chown(theirs, OTHER, OTHER)
+    key.unlink()
+    key.symlink_to(theirs)
+    assert _no_injection(tree, home, original, enabled) == ""
+    assert theirs.read_bytes() == b"x" * 32 and key.is_file() and not key.is_symlink()
+
+
+def test_the_library_collects_the_warning_and_prints_nothing(shared_tmp: Path, capfd: pytest.CaptureFixture[str],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a program that calls the rewriter, the warning is the caller's to show (once, however
+    many runs and Stores saw it); nothing is printed."""
+    from gofail_py import cachedir, workspace
+
+    tree, home, original, enabled = _warm_cache(shared_tmp)
+    subprocess.run(["chmod", "-R", "777", str(home)], check=True)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home))
+    monkeypatch.chdir(tree)
+    cachedir.notices()
+    for _ in range(2):
+        workspace.plan_enable(["./..."])
+        workspace.list_failpoints(["./..."])
+    said = cachedir.notices()
+    assert len(said) == 1 and "writable by other users" in said[0], said
+    assert capfd.readouterr() == ("", "")
