@@ -163,7 +163,12 @@ def open_journal(path: str | os.PathLike[str]) -> IO[str]:
         except OSError as error:
             raise JournalError(f"cannot write the journal {shown}: {error.strerror or error}") from None
         opened = os.fstat(fd)
-        if info is not None and not stat.S_ISLNK(info.st_mode) and (opened.st_dev, opened.st_ino) != (info.st_dev, info.st_ino):
+        moved = info is not None and not stat.S_ISLNK(info.st_mode) and (opened.st_dev, opened.st_ino) != (info.st_dev, info.st_ino)
+        try:  # a folder on the way made a link meanwhile (one O_NOFOLLOW does not see) moves the path
+            moved = moved or resolve(path, JOURNAL) != real
+        except JournalError:
+            moved = True
+        if moved:  # (an empty file this open made is left: removing it through their link could remove another)
             os.close(fd)
             raise JournalError(f"{shown}: was replaced while it was being opened; nothing was written")
         return os.fdopen(fd, "a", encoding="utf-8")

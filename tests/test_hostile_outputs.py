@@ -234,3 +234,28 @@ def test_our_link_to_another_user_s_link_is_refused(shared_tmp: Path) -> None:
     _their_link(folder / "theirs", victim)
     (shared_tmp / "mine.jsonl").symlink_to(folder / "theirs")
     _refused(_cli(shared_tmp, "run", str(_scenario(shared_tmp)), "--journal", "mine.jsonl"), (victim, PRECIOUS))
+
+
+@needs_root
+def test_a_folder_made_a_link_between_the_check_and_the_open_is_refused(shared_tmp: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """--journal /tmp/new/j.jsonl, `new` missing: another user makes it a link to a folder of root's
+    the moment after gofail-py made it (played here at that moment, from inside makedirs): the
+    open itself (O_NOFOLLOW sees only the last step) would land in root's folder."""
+    from gofail_py import outputs
+    from gofail_py.errors import JournalError
+
+    folder = sticky_dir(shared_tmp)
+    roots = shared_tmp / "roots-folder"
+    roots.mkdir()
+    made = os.makedirs
+
+    def race(name: str, *args: object, **kwargs: object) -> None:
+        made(name, *args, **kwargs)  # type: ignore[arg-type]
+        os.rmdir(name)
+        _their_link(Path(name), roots)
+
+    monkeypatch.setattr(os, "makedirs", race)
+    with pytest.raises(JournalError, match="replaced while it was being opened"):
+        outputs.open_journal(folder / "new" / "j.jsonl")
+    assert [p.stat().st_size for p in roots.iterdir()] in ([], [0]), "something was written into root's folder"
