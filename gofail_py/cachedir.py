@@ -214,15 +214,20 @@ def _read_key(base: int, create: bool) -> bytes | None:
 
 
 _FOLDERS: dict[tuple[str, str], Folder] = {}
+_KEEP_OPEN = 4  # folders a process keeps open (a program calling the library with one cache after another)
 
 
 def folder(base: str, fingerprint: str) -> Folder:
-    """The process's open folder for base, opened again when the path names another folder now."""
-    found = _FOLDERS.get((base, fingerprint))
+    """The process's open folder for base, opened again when the path names another folder now;
+    the least recently used beyond _KEEP_OPEN are closed (their descriptors given back)."""
+    found = _FOLDERS.pop((base, fingerprint), None)
     if found is None:
-        found = _FOLDERS[base, fingerprint] = Folder(base, fingerprint)
+        found = Folder(base, fingerprint)
     elif not found.still_there():
         found.close()
+    _FOLDERS[base, fingerprint] = found  # last: the most recently used
+    while len(_FOLDERS) > _KEEP_OPEN:
+        _FOLDERS.pop(next(iter(_FOLDERS))).close()
     return found
 
 
