@@ -87,7 +87,13 @@ def _check_report_path(report: str | None) -> None:
     not after them."""
     if not report:
         return
-    target = Path(os.path.realpath(report))
+    from gofail_py.errors import GofailError
+    from gofail_py.outputs import REPORT, target as output_target
+
+    try:
+        target = Path(output_target(report, REPORT)[0])
+    except GofailError as error:  # another user's link on the way, an existing file that is not a report
+        raise pytest.UsageError(f"--gofail-report {error}") from None
     if target.is_dir():
         raise pytest.UsageError(f"--gofail-report {report}: is a directory; name the HTML file")
     if not target.parent.is_dir():

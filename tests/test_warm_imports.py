@@ -24,7 +24,7 @@ HEAVY = ("tree_sitter", "tree_sitter_go", "jinja2", "requests", "hashlib", "temp
          "subprocess", "dataclasses", "gofail_py.syntax", "gofail_py.goproc")
 # our modules a warm enable may load: the CLI, the rewriter's plumbing, the cache
 ALLOWED_OURS = {"gofail_py", "gofail_py.cli", "gofail_py.cli.rewriter", "gofail_py.errors", "gofail_py.workspace",
-                "gofail_py.collect", "gofail_py.gofiles", "gofail_py.fileio", "gofail_py.cache", "gofail_py.runlock", "gofail_py.modules",
+                "gofail_py.collect", "gofail_py.gofiles", "gofail_py.fileio", "gofail_py.cache", "gofail_py.cachedir", "gofail_py.private", "gofail_py.runlock", "gofail_py.modules",
                 "gofail_py.rewrite", "gofail_py.markers", "gofail_py.render", "gofail_py.resources", "gofail_py.names",
                 "gofail_py.argcheck"}
 

@@ -72,12 +72,15 @@ def explore(template: str, sources: tuple[str, ...], terms: tuple[str, ...], onl
     cells = make_cells(inventory(sources, only), list(terms) or ["panic"], seed, sample)
     for cell in cells:  # every cell must parse before anything runs (bad terms, a broken template)
         load_cell(template, {**values, **cell.variables()})
-    if output is not None and not Path(output).parent.is_dir():
-        raise WorkspaceError(f"-o {output}: the report's directory does not exist")
+    from gofail_py.outputs import JOURNAL, REPORT, resolve, target
+
     if output is not None and Path(output).resolve() == Path(template).resolve():
         raise WorkspaceError(f"-o {output}: is the template; the report would overwrite it")
+    if output is not None and not Path(target(output, REPORT)[0]).parent.is_dir():
+        raise WorkspaceError(f"-o {output}: the report's directory does not exist")
 
     if journal_dir is not None:
+        journal_dir = resolve(journal_dir, JOURNAL)  # each run's journal goes there, never through another user's link
         if os.path.exists(journal_dir) and not os.path.isdir(journal_dir):
             raise WorkspaceError(f"--journal {journal_dir}: not a folder (explore writes one journal per run into it)")
         try:

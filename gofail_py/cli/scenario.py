@@ -93,8 +93,12 @@ def run(scenario_file: str, journal: str | None, variables: tuple[str, ...], qui
 
 
 def _check_report_dir(report: str) -> None:
-    """The report's folder exists and is writable, checked before the run rather than after it."""
-    folder = os.path.dirname(os.path.realpath(report))
+    """The report's path may be written (gofail_py.outputs: no other user's link on the way, not
+    over a file that is not a report) and its folder exists and is writable: checked before the
+    run rather than after it."""
+    from gofail_py.outputs import REPORT, target
+
+    folder = os.path.dirname(target(report, REPORT)[0])
     if not os.path.isdir(folder):
         what = "is not a folder" if os.path.exists(folder) else "does not exist"
         raise click.BadParameter(f"{report}: {folder} {what}", param_hint="--report")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gofail_py.errors import ClientError, GofailError, ScenarioFileError
+from gofail_py.errors import ClientError, GofailError, JournalError, ScenarioFileError
 from gofail_py.events import Event
 from gofail_py.processes import Supervisor, new_token, temp_dir
 from gofail_py.recording import Recorder
@@ -170,13 +170,12 @@ def _inventory(source: Sequence[PathArg]) -> list[LocatedFailpoint] | None:
 
 
 def _recorder(scenario: Scenario, journal: Path | None, inventory: list[LocatedFailpoint] | None) -> Recorder:
-    """The run's recorder; a journal file is started afresh (the recorder itself appends)."""
-    if journal is not None:
-        try:
-            journal.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise ScenarioFileError(f"cannot write the journal {journal}: {error.strerror or error}") from error
-    return Recorder(journal, name=scenario.name, inventory=inventory, exclusive=True)
+    """The run's recorder; a journal file is started afresh (the recorder itself appends; its
+    folders are made by gofail_py.outputs, after the path is checked)."""
+    try:
+        return Recorder(journal, name=scenario.name, inventory=inventory, exclusive=True)
+    except JournalError as error:  # a path refused, or a journal that cannot be written: the scenario's file error
+        raise ScenarioFileError(str(error)) from error
 
 
 __all__ = ["ScenarioResult", "run_scenario", "validate"]
