@@ -217,6 +217,13 @@ def test_an_unwritable_history_and_a_store_that_is_not_empty(kv: KV, tmp_path: P
     with pytest.raises(RecorderError, match="cannot record to") as caught:
         Traffic(kv.target, tmp_path / "a-file" / "h.jsonl", TrafficConfig(duration=1)).start()
     assert caught.value.exit_code == 2
+    precious = tmp_path / "main.go"
+    precious.write_text("package main\n")
+    for path in (precious, tmp_path):
+        with pytest.raises(TrafficError, match="not a history|not a regular file") as refused:
+            Traffic(kv.target, path, TrafficConfig(duration=1)).start()
+        assert refused.value.exit_code == 2
+    assert precious.read_text() == "package main\n"
     run_traffic(kv.target, tmp_path / "first.jsonl", TrafficConfig(clients=1, duration=0.2))
     with pytest.raises(TrafficError, match=r"is not empty \(revision \d+\)"):
         Traffic(kv.target, tmp_path / "second.jsonl", TrafficConfig(duration=1)).start()

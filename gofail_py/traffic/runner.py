@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import os
 import random
+import stat
 import threading
 import time
 from collections import Counter
@@ -25,6 +26,7 @@ from gofail_py.traffic.config import TrafficConfig
 from gofail_py.traffic.targets import Connection, NoAnswer, Target, why
 from gofail_py.traffic.workload import WorkloadFactory, builtin_workload
 
+_HEADER = b'{"gofail_py_history"'  # how every history the Recorder writes begins
 RECOVER_FOR = 5.0  # after an operation without an answer, wait at most this long for the target
 SAMPLES = 64  # operations drawn before the start to check that the model fits the traffic
 
@@ -159,6 +161,8 @@ class Traffic:
         if first is not None and self.model.name == "kv" and first != 1:
             raise TrafficError(f"{self.target.describe()} is not empty (revision {first}): the kv model checks a "
                                "history from an empty store; start the target on fresh data")
+        if self.sink_given is None:
+            _history_path_ok(self.history)
         self._sink = self.sink_given if self.sink_given is not None else Recorder(self.history, model=self.model)
         self.started = time.monotonic()
         self.ends = self.started + self.config.duration
@@ -299,6 +303,27 @@ class Traffic:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _history_path_ok(path: str) -> None:
+    """The history replaces what is at its path only when that is an empty file or a history:
+    `history main.go` is refused (exit 2), nothing written."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return
+    if stat.S_ISLNK(info.st_mode) or not stat.S_ISREG(info.st_mode):
+        raise TrafficError(f"{path}: exists and is not a regular file; a history replaces only an empty file or "
+                           "an earlier history: give another path")
+    if info.st_size:
+        try:
+            with open(path, "rb") as file:
+                head = file.read(len(_HEADER))
+        except OSError as error:
+            raise TrafficError(f"{path}: cannot be read to see what it is: {error.strerror or error}") from None
+        if head != _HEADER:
+            raise TrafficError(f"{path}: exists and is not a history; a history replaces only an empty file or an "
+                               "earlier history: give another path, or remove it first")
 
 
 def _name(model: Any) -> str:
