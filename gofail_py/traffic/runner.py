@@ -24,6 +24,7 @@ from gofail_py.history import Recorder
 from gofail_py.models import Model, get_model
 from gofail_py.traffic.config import TrafficConfig
 from gofail_py.traffic.targets import Connection, NoAnswer, Target, why
+from gofail_py.traffic.wire import WireError
 from gofail_py.traffic.workload import WorkloadFactory, builtin_workload
 
 _HEADER = b'{"gofail_py_history"'  # how every history the Recorder writes begins
@@ -209,7 +210,7 @@ class Traffic:
             try:
                 output = connection.do(op, input, deadline)
                 late = time.monotonic() > deadline
-            except (GofailError, NoAnswer, OSError, ValueError) as error:
+            except (GofailError, NoAnswer, OSError, ValueError, WireError) as error:
                 if isinstance(error, TrafficError):
                     raise
                 output, late, reason = None, False, why(error, timeout)

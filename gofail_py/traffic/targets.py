@@ -3,8 +3,8 @@ one operation of the model (its input and output in the model's shapes, docs/che
 
 A connection raises for an operation that got no answer (timeout, lost connection, an error
 status): the runner records it as indeterminate, whatever the exception. Built-in targets speak
-HTTP through gofail_py.transport (one keep-alive session per client, one deadline for the whole
-call); the bundled example service is here, etcd in etcd.py, your own functions in custom.py."""
+HTTP through wire.py (one keep-alive connection per client, one deadline for the whole call); the
+bundled example service is here, etcd in etcd.py, your own functions in custom.py."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ import time
 from typing import Any
 
 from gofail_py.errors import ClientError, EndpointTimeout, EndpointUnreachable, TrafficError
-from gofail_py.transport import Answer, Transport, parse_endpoint
+from gofail_py.traffic.wire import Wire
+from gofail_py.transport import parse_endpoint
 
 
 KV_OPERATIONS = frozenset(("put", "get", "delete", "txn"))
@@ -72,6 +73,10 @@ def why(error: BaseException, timeout: float) -> str:
     """An exception of a call as the history's short reason."""
     if isinstance(error, (EndpointTimeout, TimeoutError)):
         return f"timeout after {timeout:g}s"
+    if isinstance(error, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(error, OSError) and error.strerror:
+        return f"connection lost: {error.strerror}"
     text = str(error) or type(error).__name__
     return text if len(text) <= 300 else text[:300] + "..."
 
@@ -92,29 +97,29 @@ def reachable(address: str, deadline: float, stop: threading.Event) -> bool:
 
 
 class HttpConnection(Connection):
-    """A keep-alive HTTP session to one address (a fresh one after a call without an answer)."""
+    """A keep-alive HTTP connection to one address (a fresh one after a call without an answer)."""
 
     def __init__(self, address: str) -> None:
         self.address = address
-        self.transport = Transport(address)
+        host, _, port = address.rpartition(":")
+        self.wire = Wire(host.strip("[]"), int(port))
 
     def post(self, path: str, body: dict[str, Any], deadline: float) -> Any:
-        """The JSON answer of a 200, or NoAnswer."""
-        answer: Answer = self.transport.request("POST", path, json.dumps(body, separators=(",", ":")), deadline)
-        if answer.status != 200:
-            raise NoAnswer(f"HTTP {answer.status}: {answer.text.strip()[:200]}")
+        """The JSON answer of a 200, or NoAnswer (or the wire's TimeoutError / OSError)."""
+        status, data = self.wire.post(path, json.dumps(body, separators=(",", ":")).encode(), deadline)
+        if status != 200:
+            raise NoAnswer(f"HTTP {status}: {data[:200].decode('utf-8', 'replace').strip()}")
         try:
-            return json.loads(answer.text)
+            return json.loads(data)
         except ValueError:
-            raise NoAnswer(f"HTTP 200 with a body that is not JSON: {answer.text[:100]!r}") from None
+            raise NoAnswer(f"HTTP 200 with a body that is not JSON: {data[:100]!r}") from None
 
     def recover(self, deadline: float, stop: threading.Event) -> bool:
-        self.transport.close()
-        self.transport = Transport(self.address)
+        self.wire.close()
         return reachable(self.address, deadline, stop)
 
     def close(self) -> None:
-        self.transport.close()
+        self.wire.close()
 
 
 def address(text: str, what: str) -> str:
@@ -165,7 +170,7 @@ def _first(ask: Any, conn: HttpConnection, deadline: float) -> int:
                 raise EndpointUnreachable(f"{conn.address} did not answer before the traffic could start: {last}")
             try:
                 revision = ask(conn, time.monotonic() + min(left, 2.0))
-            except (ClientError, NoAnswer) as error:
+            except (ClientError, NoAnswer, OSError) as error:
                 last = error
                 time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
                 continue
