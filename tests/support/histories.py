@@ -161,6 +161,33 @@ def kv_input(rng: random.Random, counter: list[int]) -> tuple[str, dict[str, Any
                    "failure": [_kv_sub(rng, counter) for _ in range(rng.randint(0, 2))]}
 
 
+def kv_input_two_keys(rng: random.Random, counter: list[int]) -> tuple[str, dict[str, Any]]:
+    """Operations whose effect depends on the state (deletes, txns comparing revisions and
+    versions) on two keys: with many of them unanswered, the revision check's choices matter."""
+    roll = rng.random()
+    key = rng.choice(("a", "b"))
+    if roll < 0.3:
+        return "put", {"key": key, "value": _value(rng, counter)}
+    if roll < 0.5:
+        return "get", {"key": key}
+    if roll < 0.7:
+        return "delete", {"key": key}
+    target = rng.choice(("version", "mod_revision", "create_revision"))
+    return "txn", {"compare": [{"key": key, "target": target, "value": rng.randint(0, 3)}],
+                   "success": [{"op": "put", "key": rng.choice(("a", "b")), "value": _value(rng, counter)}],
+                   "failure": [{"op": "delete", "key": rng.choice(("a", "b"))}] if rng.random() < 0.5 else []}
+
+
+def bigger_kv(seed: int) -> list[Operation]:
+    """8 to 13 operations, half of them unanswered: too many for the brute force."""
+    rng = random.Random(seed)
+    ops = generate(rng, kv_input_two_keys, kv_apply, (1, {}), ops=rng.randint(8, 13), clients=rng.randint(2, 5),
+                   unanswered=0.5)
+    if rng.random() < 0.5:
+        mutate(rng, ops)
+    return ops
+
+
 def register_input(rng: random.Random, counter: list[int]) -> tuple[str, dict[str, Any]]:
     roll = rng.random()
     if roll < 0.4:
