@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from itertools import islice
 from typing import Any
 
-from gofail_py.check import kvexplain, kvprep
+from gofail_py.check import kvexplain, kvlocal, kvprep
 from gofail_py.check.result import LINEARIZABLE, NOT_LINEARIZABLE, UNKNOWN, Unplaced, Violation
 from gofail_py.check.search import Outcome
 from gofail_py.history.operation import Operation
@@ -55,8 +55,10 @@ class _Gap:
 
 
 class _Check:
-    def __init__(self, plan: kvprep.Plan, deadline: float | None, memo_bytes: int) -> None:
+    def __init__(self, plan: kvprep.Plan, ops: list[Operation], deadline: float | None, memo_bytes: int) -> None:
         self.plan = plan
+        self.ops = ops
+        self._local: kvlocal.Local | None = None
         self.deadline = deadline
         self.memo_bytes = memo_bytes
         self.store: Store = {}
@@ -67,6 +69,11 @@ class _Check:
         self.memo: dict[tuple[Any, ...], float] = {}
         self.best = kvexplain.Best()
         self.certain = False  # after a failure: no order at all gets past it
+
+    def local(self) -> kvlocal.Local:
+        if self._local is None:
+            self._local = kvlocal.Local(self.plan, self.ops)
+        return self._local
 
     def _fail(self, revision: int, reads_at_end: bool, placed: int, unplaced: Callable[[], list[Unplaced]],
               certain: bool = False) -> None:
@@ -109,9 +116,11 @@ class _Check:
         failed = late + wrong
         claimed = self.plan.writers[revision]
         writer = claimed[0] if claimed else next((gap.chosen for gap in self.gaps if gap.revision == revision), None)
-        # a read too late fails in every order; a wrong answer may be another choice's to fix
+        # a read too late fails in every order, and so does an answer no choice can explain; any
+        # other wrong answer may be another choice's to fix
+        certain = bool(late) or (bool(self.gaps) and any(self.local().impossible(read) for read in wrong))
         self._fail(revision, True, placed + len(reads) - len(failed),
-                   lambda: kvexplain.wrong_reads(self.plan, store, revision, point, failed, writer), bool(late))
+                   lambda: kvexplain.wrong_reads(self.plan, store, revision, point, failed, writer), certain)
         return False
 
     # -- the walk ---------------------------------------------------------------------------
@@ -268,4 +277,4 @@ def check_revisions(ops: Sequence[Operation], deadline: float | None, memo_bytes
         unplaced = [Unplaced(op, "it answered a write with revision 1 or less: the empty store is revision 1, "
                                  "so the first write creates 2") for op in plan.bad_writes[:10]]
         return Outcome(NOT_LINEARIZABLE, Violation(0, [], {"revision": 1, "kvs": []}, unplaced))
-    return _Check(plan, deadline, memo_bytes).run()
+    return _Check(plan, list(ops), deadline, memo_bytes).run()

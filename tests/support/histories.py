@@ -295,18 +295,21 @@ def random_register(seed: int) -> list[Operation]:
 def explosive_kv(writes: int = 40, keys: int = 2000) -> list[Operation]:
     """A history no check can settle quickly, and whose search states are big: ``keys`` answered
     puts (one after the other, a store of that many keys), then ``writes`` unanswered puts to
-    distinct new keys whose values nobody reads, then a read at half as many revisions later of a
-    value nobody wrote. Every way of filling those revisions with unanswered puts (``writes``! /
+    distinct new keys whose values nobody reads, and an unanswered put of zz; then a read of zz,
+    half as many revisions later, whose version (2) no order gives, though nothing in the answers
+    alone rules it out. Every way of filling those revisions with unanswered puts (``writes``! /
     (``writes`` / 2)! of them, each leaving a different store) fails only at that last read."""
     ops = [Operation(i, 0, "put", {"key": f"f{i:05d}", "value": f"w{i}"}, 10 * i, 10 * i + 5, {"revision": i + 2})
            for i in range(keys)]
     start = 10 * keys
     ops += [Operation(keys + i, 1 + i, "put", {"key": f"k{i:03d}", "value": f"v{i}"}, start + i, None, None,
                       error="timeout") for i in range(writes)]
-    top = keys + 1 + writes // 2
+    ops.append(Operation(keys + writes + 1, 2 + writes, "put", {"key": "zz", "value": "nobody"}, start, None, None,
+                         error="timeout"))
+    top = keys + 2 + writes // 2
     ops.append(Operation(keys + writes, 1 + writes, "get", {"key": "zz"}, start + 1000, start + 1001,
                          {"revision": top, "kvs": [{"key": "zz", "value": "nobody", "create_revision": top,
-                                                    "mod_revision": top, "version": 1}]}))
+                                                    "mod_revision": top, "version": 2}]}))
     return ops
 
 
