@@ -269,3 +269,18 @@ def test_the_pytest_helper_fails_a_test_with_the_checkers_explanation(tmp_path: 
     assert "not linearizable" in done.stdout and "could not be placed next:" in done.stdout
     assert "it saw revision 1, but was called after" in done.stdout
     assert "gofail_py/check" not in done.stdout  # the explanation, not a traceback into the checker
+
+
+def test_a_trusted_recorder_checks_nothing_and_the_reader_still_does(tmp_path: Path) -> None:
+    """Recorder(trusted=True) is for callers that build every shape themselves (the etcd target):
+    it writes what it is given; reading the history still checks every line."""
+    from gofail_py.errors import HistoryError
+    from gofail_py.history import Recorder
+
+    with Recorder(tmp_path / "checked.jsonl") as checked:
+        with pytest.raises(RecorderError, match="expected put's output"):
+            checked.returned(checked.call(0, "put", {"key": "k", "value": "v"}), {"rev": 2})
+    with Recorder(tmp_path / "trusted.jsonl", trusted=True) as trusted:
+        trusted.returned(trusted.call(0, "put", {"key": "k", "value": "v"}), {"rev": 2})
+    with pytest.raises(HistoryError, match=r"trusted.jsonl:2: .*expected put's output"):
+        list(read_history(tmp_path / "trusted.jsonl"))

@@ -151,6 +151,7 @@ class Etcd(Target):
 
     name = "etcd"
     model = "kv"
+    builds_outputs = True
 
     def supports(self) -> frozenset[str] | None:
         return KV_OPERATIONS

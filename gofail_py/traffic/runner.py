@@ -116,6 +116,7 @@ class Traffic:
         self.target, self.history, self.sink_given = target, os.fspath(history), sink
         self.model = get_model(model if model is not None else target.model)
         given = workload if workload is not None else getattr(target, "workload", None)
+        self._builtin_workload = given is None
         if given is not None:
             self.workload: WorkloadFactory = given
             sends = None
@@ -164,7 +165,11 @@ class Traffic:
                                "history from an empty store; start the target on fresh data")
         if self.sink_given is None:
             _history_path_ok(self.history)
-        self._sink = self.sink_given if self.sink_given is not None else Recorder(self.history, model=self.model)
+        # the inputs are the built-in workload's (made in the model's shapes, the model checked against
+        # them before the start); the outputs are trusted when the target builds them field by field
+        trusted = self.target.builds_outputs and self._builtin_workload and not self.target.own_answers
+        self._sink = self.sink_given if self.sink_given is not None else Recorder(self.history, model=self.model,
+                                                                                  trusted=trusted)
         self.started = time.monotonic()
         self.ends = self.started + self.config.duration
         pace = _Pace(self.config.rate)

@@ -52,6 +52,9 @@ class Target:
     #: True when the answers come from the user's own functions: an answer that does not fit the
     #: model then means the client and the model do not match (exit 2), not a misbehaving server
     own_answers = False
+    #: True when it builds every output in the model's shapes itself, each field checked (etcd's
+    #: gateway JSON is converted field by field): the recorder then does not check them again
+    builds_outputs = False
 
     def connect(self, client: int) -> Connection:
         raise NotImplementedError
