@@ -29,40 +29,53 @@ def root(context, missing=missing):
         def t_3(*unused):
             raise TemplateRuntimeError("No filter named 'length' found.")
     try:
-        t_4 = environment.filters['sort']
+        t_4 = environment.filters['replace']
     except KeyError:
         @internalcode
         def t_4(*unused):
-            raise TemplateRuntimeError("No filter named 'sort' found.")
+            raise TemplateRuntimeError("No filter named 'replace' found.")
     try:
-        t_5 = environment.filters['truncate']
+        t_5 = environment.filters['sort']
     except KeyError:
         @internalcode
         def t_5(*unused):
-            raise TemplateRuntimeError("No filter named 'truncate' found.")
+            raise TemplateRuntimeError("No filter named 'sort' found.")
     try:
-        t_6 = environment.tests['false']
+        t_6 = environment.filters['truncate']
     except KeyError:
         @internalcode
         def t_6(*unused):
-            raise TemplateRuntimeError("No test named 'false' found.")
+            raise TemplateRuntimeError("No filter named 'truncate' found.")
     try:
-        t_7 = environment.tests['none']
+        t_7 = environment.tests['false']
     except KeyError:
         @internalcode
         def t_7(*unused):
+            raise TemplateRuntimeError("No test named 'false' found.")
+    try:
+        t_8 = environment.tests['none']
+    except KeyError:
+        @internalcode
+        def t_8(*unused):
             raise TemplateRuntimeError("No test named 'none' found.")
     pass
     yield '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>gofail-py '
     yield str(('explore' if (undefined(name='matrix') if l_0_matrix is missing else l_0_matrix) else 'fault coverage'))
     yield '</title>\n<style>\n'
+    template = environment.get_template('check/picture.css.j2', 'report/report.html.j2')
+    gen = template.root_render_func(template.new_context(context.get_all(), True, {}))
+    try:
+        for event in gen:
+            yield event
+    finally: gen.close()
+    yield '\n'
     template = environment.get_template('report/report.css.j2', 'report/report.html.j2')
     gen = template.root_render_func(template.new_context(context.get_all(), True, {}))
     try:
         for event in gen:
             yield event
     finally: gen.close()
-    yield '\n</style>\n</head>\n<body>\n'
+    yield '\nh3.history-head { font-size: 14px; margin: 12px 0 4px; } h3.history-head small { color: #888; font-weight: normal; font-size: 12px; }\nh3.linearizable { color: #1b5e20; } h3.not-linearizable { color: #b00020; } h3.unknown { color: #8d6e00; }\n</style>\n</head>\n<body>\n'
     if (undefined(name='matrix') if l_0_matrix is missing else l_0_matrix):
         pass
         yield '\n<h1>Explore: failpoint × terms</h1>\n<p class="summary" id="matrix-summary">'
@@ -86,7 +99,7 @@ def root(context, missing=missing):
                 l_2_anchors = resolve('anchors')
                 _loop_vars = {}
                 pass
-                if t_7(l_2_cell):
+                if t_8(l_2_cell):
                     pass
                     yield '<td>-</td>'
                 else:
@@ -120,6 +133,7 @@ def root(context, missing=missing):
     yield '\n'
     for l_1_t in (undefined(name='timelines') if l_0_timelines is missing else l_0_timelines):
         l_1_anchors = resolve('anchors')
+        l_1_histories = resolve('histories')
         _loop_vars = {}
         pass
         yield '\n<section class="run" id="'
@@ -190,7 +204,7 @@ def root(context, missing=missing):
             yield '"/>\n<text class="lane-name" x="4" y="'
             yield str((environment.getattr(l_2_lane, 'y') + 15))
             yield '">'
-            yield str(t_5(environment, environment.getattr(l_2_lane, 'process'), 22, True, '…'))
+            yield str(t_6(environment, environment.getattr(l_2_lane, 'process'), 22, True, '…'))
             yield '<title>'
             yield str(environment.getattr(l_2_lane, 'process'))
             yield '</title></text>\n'
@@ -279,19 +293,51 @@ def root(context, missing=missing):
             yield '"><title>'
             yield str(environment.getattr(environment.getattr(l_1_t, 'failure'), 'title'))
             yield '</title></line>'
-        yield '\n</svg>\n<p class="legend"><span class="key running"></span>running <span class="key stopped"></span>stopped <span class="key crashed"></span>crashed <span class="key exited"></span>exited <span class="key window"></span>armed (× hits) <span class="key ok"></span>step passed <span class="key failed"></span>step failed</p>\n</section>\n'
-    l_1_t = l_1_anchors = missing
+        yield '\n</svg>\n<p class="legend"><span class="key running"></span>running <span class="key stopped"></span>stopped <span class="key crashed"></span>crashed <span class="key exited"></span>exited <span class="key window"></span>armed (× hits) <span class="key ok"></span>step passed <span class="key failed"></span>step failed</p>\n'
+        for l_2_h in environment.getitem((undefined(name='histories') if l_1_histories is missing else l_1_histories), environment.getattr(l_1_t, 'run')):
+            _loop_vars = {}
+            pass
+            yield '<section class="traffic-history" data-history="'
+            yield str(environment.getattr(l_2_h, 'path'))
+            yield '">\n<h3 class="history-head '
+            yield str(t_4(context.eval_ctx, (environment.getattr(l_2_h, 'verdict') or 'unchecked'), ' ', '-'))
+            yield '">'
+            yield str(environment.getattr(l_2_h, 'statement'))
+            yield ': '
+            yield str((environment.getattr(l_2_h, 'verdict') or 'not checked'))
+            if environment.getattr(l_2_h, 'operations'):
+                pass
+                yield ' <small>'
+                yield str(context.call(environment.getattr('{:,}', 'format'), environment.getattr(l_2_h, 'operations'), _loop_vars=_loop_vars))
+                yield ' operations, '
+                yield str(environment.getattr(l_2_h, 'path'))
+                yield '</small>'
+            yield '</h3>\n'
+            if environment.getattr(l_2_h, 'note'):
+                pass
+                yield '<p class="history-note">'
+                yield str(environment.getattr(l_2_h, 'note'))
+                yield '</p>'
+            yield '\n'
+            if environment.getattr(l_2_h, 'fragment'):
+                pass
+                yield str(environment.getattr(l_2_h, 'fragment'))
+                yield '\n<p class="legend"><span class="key other"></span>operation (call to return) <span class="key lost"></span>no answer (open to the end) <span class="key prefix"></span>linearized just before <span class="key unplaced"></span>could not be placed</p>'
+            yield '\n</section>\n'
+        l_2_h = missing
+        yield '\n</section>\n'
+    l_1_t = l_1_anchors = l_1_histories = missing
     yield '\n<h2>Failpoints</h2>\n<table id="coverage">\n<thead><tr><th data-type="text">failpoint</th><th data-type="text">location</th><th data-type="num">armed</th><th data-type="num">hits</th><th data-type="num">crashes</th><th data-type="text">processes</th></tr></thead>\n<tbody>\n'
     for l_1_fp in environment.getattr((undefined(name='coverage') if l_0_coverage is missing else l_0_coverage), 'failpoints'):
         _loop_vars = {}
         pass
         yield '<tr class="'
         yield str(('hit' if environment.getattr(l_1_fp, 'hits') else ('armed' if environment.getattr(l_1_fp, 'armed') else 'never')))
-        yield str((' outside' if t_6(environment.getattr(l_1_fp, 'in_source')) else cond_expr_undefined("the inline if-expression on line 52 in 'report/report.html.j2' evaluated to false and no else section was defined.")))
+        yield str((' outside' if t_7(environment.getattr(l_1_fp, 'in_source')) else cond_expr_undefined("the inline if-expression on line 62 in 'report/report.html.j2' evaluated to false and no else section was defined.")))
         yield '">\n<td>'
         yield str(environment.getattr(l_1_fp, 'name'))
         yield '</td><td>'
-        yield str((t_2(context.eval_ctx, environment.getattr(l_1_fp, 'locations'), ', ') or ('not in source' if t_6(environment.getattr(l_1_fp, 'in_source')) else '')))
+        yield str((t_2(context.eval_ctx, environment.getattr(l_1_fp, 'locations'), ', ') or ('not in source' if t_7(environment.getattr(l_1_fp, 'in_source')) else '')))
         yield '</td><td>'
         yield str(environment.getattr(l_1_fp, 'armed'))
         yield '</td><td data-value="'
@@ -301,7 +347,7 @@ def root(context, missing=missing):
         yield '</td><td>'
         yield str(environment.getattr(l_1_fp, 'crashes'))
         yield '</td><td>'
-        yield str(t_2(context.eval_ctx, t_4(environment, environment.getattr(l_1_fp, 'processes')), ', '))
+        yield str(t_2(context.eval_ctx, t_5(environment, environment.getattr(l_1_fp, 'processes')), ', '))
         yield '</td></tr>\n'
     l_1_fp = missing
     yield '\n</tbody>\n</table>\n'
@@ -332,4 +378,4 @@ def root(context, missing=missing):
     yield '\n</script>\n</body>\n</html>\n'
 
 blocks = {}
-debug_info = '5=57&7=59&11=66&13=69&15=71&17=79&23=115&24=117&25=121&26=126&27=128&28=135&29=141&31=151&33=179&34=183&35=185&36=191&37=197&38=237&42=251&43=271&52=285&53=292&57=308&59=326'
+debug_info = '5=63&7=65&8=72&14=79&16=82&18=84&20=92&26=128&27=130&28=134&29=140&30=142&31=149&32=155&34=165&36=193&37=197&38=199&39=205&40=211&41=251&45=265&46=285&49=297&50=303&51=316&52=322&62=331&63=338&67=354&69=372'
