@@ -89,9 +89,11 @@ class TermSyntaxError(GofailError):
         return f"{type(self).__name__}({self.text!r}, {self.column!r}, {self.message!r}, name={self.name!r})"
 
     def __str__(self) -> str:
-        caret = " " * (self.column - 1) + "^"
+        from gofail_py.terminal import visible  # terms may hold a newline or an escape: shown, not obeyed
+
+        caret = " " * len(visible(self.text[: self.column - 1])) + "^"
         where = f" for {self.name}" if self.name else ""
-        return f"bad terms{where} at column {self.column}: {self.message}\n  {self.text}\n  {caret}"
+        return f"bad terms{where} at column {self.column}: {self.message}\n  {visible(self.text)}\n  {caret}"
 
 
 class ClientError(GofailError):
