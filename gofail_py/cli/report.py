@@ -13,9 +13,11 @@ if TYPE_CHECKING:  # imported when the command runs: coverage pulls in the HTTP 
 
 
 def _shown(text: str) -> str:
-    """A journal's text as one printable line: a newline or a terminal escape in a hand-made or
-    damaged journal would forge table rows or drive the terminal."""
-    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
+    """A journal's text as one line: a newline or a terminal escape in a hand-made or damaged
+    journal would forge table rows or drive the terminal."""
+    from gofail_py.terminal import visible
+
+    return visible(text).replace("\t", "\\t")  # a tab would shift the table's columns
 
 
 def _table(coverage: Coverage) -> str:
@@ -52,7 +54,7 @@ def report(journals: tuple[str, ...], sources: tuple[str, ...], as_json: bool, o
         raise click.UsageError("--fail-under needs --source: without the inventory there is nothing to divide by")
     inventory = list_failpoints(sources) if sources else None
     def warn(message: str) -> None:
-        click.echo(f"gofail-py: warning: {message}", err=True)
+        click.echo(_shown(f"gofail-py: warning: {message}"), err=True)
 
     events = [event for path in journals for event in read_journal(path, warn)]
     coverage = build(events, inventory)
