@@ -72,6 +72,12 @@ class LockHeld(GofailError):
     exit_code = 3
 
 
+class SettingError(GofailError):
+    """An environment setting gofail-py cannot use (``GOFAIL_PY_LOCK_WAIT=abc``): bad input."""
+
+    exit_code = 2
+
+
 # --- terms and the client -------------------------------------------------------------------
 
 

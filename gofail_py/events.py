@@ -132,7 +132,9 @@ def from_dict(data: dict[str, Any], default_run: str) -> Event:
     values.setdefault("run", default_run)
     for key, value in values.items():
         if not _fits(value, types[key]):
-            raise ValueError(f"{kind} event: {key} is {json.dumps(value)}, not {types[key]}")
+            raise ValueError(f"{kind} event: {key} is {_shown(value)}, not {types[key]}")
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and not _in_bounds(key, value):
+            raise ValueError(f"{kind} event: {key} is {_shown(value)}, out of range")
     try:
         event = cls(**values)
     except TypeError as error:  # a required field missing
@@ -141,6 +143,23 @@ def from_dict(data: dict[str, Any], default_run: str) -> Event:
         # the recorder's clock is monotonic and counts never go below 0: a hand-made or damaged line
         raise ValueError(f"window event: hits {event.hits} from {event.start} to {event.end} cannot happen")
     return event
+
+
+# Bounds of the numbers a journal holds: times are seconds since the run began (a monotonic clock,
+# never negative; a run of 30 years is no run), counts and ids are Go or C ints. Bounded, a sum
+# of hits over any number of windows stays far below Python's 4,300-digit int-str limit.
+_INT64 = 2**63
+_BOUNDS = {"time": (0, 1e9), "start": (0, 1e9), "end": (0, 1e9), "started": (0, 1e11), "hits": (0, _INT64 - 1)}
+
+
+def _in_bounds(key: str, value: float) -> bool:
+    low, high = _BOUNDS.get(key, (-_INT64, _INT64 - 1))
+    return low <= value <= high
+
+
+def _shown(value: Any) -> str:
+    text = json.dumps(value) if not isinstance(value, int) or abs(value) < 10**40 else f"a number of about {int(value.bit_length() * 0.30103) + 1} digits"
+    return text if len(text) <= 60 else text[:60] + "..."
 
 
 def _fits(value: Any, annotation: str) -> bool:

@@ -20,6 +20,21 @@ _LINE_BREAK = re.compile("[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 _BOOL_VALUE = re.compile(r"([tT](?![rR])|[tT][rR][uU][eE])|[fF](?![aA])|[fF][aA][lL][sS][eE]")
 
 
+def _int64(digits: str) -> int | None:
+    """The value of `[+-]?[0-9]+` when a Go int holds it, else None. Never int() of thousands of
+    digits: Python refuses more than 4,300 with a ValueError."""
+    sign = -1 if digits.startswith("-") else 1
+    body = digits.lstrip("+-").lstrip("0") or "0"
+    if len(body) > 19:
+        return None
+    value = sign * int(body)
+    return value if -(2**63) <= value <= _INT64_MAX else None
+
+
+def _shown_number(digits: str) -> str:
+    return digits if len(digits) <= 24 else f"{digits[:12]}... ({len(digits)} digits)"
+
+
 class _NoValue:
     """The value of a term written without parentheses, like `panic`."""
 
@@ -113,9 +128,9 @@ class _Parser:
                     )
                 if self.text[end] != "*":
                     raise self.fail(f"expected `*` after the count {number!r}", end)
-                if int(number) > _INT64_MAX:
-                    raise self.fail(f"count {number} is too large", self.pos)
-                count = int(number)
+                count = _int64(number)
+                if count is None:
+                    raise self.fail(f"count {_shown_number(number)} is too large (at most {_INT64_MAX})", self.pos)
             self.pos = end + 1
 
     def value(self, action: str) -> Value:
@@ -134,9 +149,10 @@ class _Parser:
         else:
             number = _INT_VALUE.match(text, inner)
             if number is not None:
-                value = int(number.group(1))
-                if not -(2**63) <= value <= _INT64_MAX:
-                    raise self.fail(f"integer {number.group(1)} does not fit in an int", inner)
+                fits = _int64(number.group(1))
+                if fits is None:
+                    raise self.fail(f"integer {_shown_number(number.group(1))} does not fit in an int", inner)
+                value = fits
                 if number.group(0) != str(value):
                     raise self.fail(f"write the integer as {value}: the runtime takes only canonical integers", inner)
                 width = len(str(value))

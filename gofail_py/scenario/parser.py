@@ -31,7 +31,7 @@ from pathlib import Path
 from gofail_py.errors import NoEndpoint, ScenarioFileError, ScenarioSyntaxError, TermSyntaxError, located_errors
 from gofail_py.names import is_go_identifier
 from gofail_py.scenario.builder import Scenario
-from gofail_py.scenario.model import Location, Step, parse_duration
+from gofail_py.scenario.model import Location, Step, parse_duration, whole_number
 from gofail_py.scenario.statements import REGISTRY, Spec, keywords
 
 DECLARATIONS = ("process", "env", "endpoint")
@@ -101,11 +101,11 @@ class Cursor:
             raise self.error(token.column, f"{name!r} is not a failpoint name (a Go identifier)")
         return name
 
-    def integer(self, token: Token, what: str, text: str | None = None) -> int:
-        text = token.text if text is None else text
-        if not text.isdigit():
-            raise self.error(token.column, f"{what} must be a whole number, not {text!r}")
-        return int(text)
+    def integer(self, token: Token, what: str, low: int, high: int, text: str | None = None) -> int:
+        try:
+            return whole_number(token.text if text is None else text, what, low, high)
+        except ValueError as error:
+            raise self.error(token.column, str(error)) from None
 
     def process(self, token: Token) -> str:
         """A declared process's name."""
