@@ -7,7 +7,6 @@ import sys
 import click
 
 from gofail_py import workspace
-from gofail_py.terminal import visible  # paths, names and bodies of a repository: shown, never obeyed
 
 PATHS = click.argument("paths", nargs=-1, metavar="[PATH]...")
 NO_CACHE = click.option("--no-cache", is_flag=True, help="Neither read nor write the cache (~/.cache/gofail-py, see docs/speed.md).")
@@ -44,6 +43,17 @@ def _summary(verb: str, plan: workspace.Plan) -> str:
         f"{verb}d {found}: {_count(len(sources), 'file')} rewritten, "
         f"{_count(len(bindings), 'binding file')} {binding_verb} ({scanned})"
     )
+
+
+def visible(text: str) -> str:
+    """Paths, names and bodies of a repository: shown, never obeyed. Everything gofail_py.terminal
+    escapes is unprintable to str.isprintable, so printable text is shown as it is without
+    loading it (a warm run loads nothing it does not use: tests/test_warm_imports.py)."""
+    if text.isprintable():
+        return text
+    from gofail_py.terminal import visible as escaped
+
+    return escaped(text)
 
 
 def _report(verb: str, plan: workspace.Plan, dry_run: bool, quiet: bool, go_mod_notes: list[str]) -> None:
@@ -139,7 +149,7 @@ def list_(paths: tuple[str, ...], as_json: bool, no_cache: bool) -> None:
         fp = located.failpoint
         state = "enabled" if fp.enabled else "disabled"
         fields = (fp.name, fp.type, f"{located.path}:{fp.line}", located.package, state)
-        click.echo("\t".join(visible(field) for field in fields))  # a tab inside a field would shift columns
+        click.echo("\t".join(visible(field).replace("\t", "\\t") for field in fields))  # a tab in a path would shift columns
         for line in fp.body:
             click.echo(f"\t| {visible(line)}")
 
