@@ -11,12 +11,12 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.support.answering import answering
 from tests.support.hostile import module
 
 pytestmark = pytest.mark.hostile
@@ -93,23 +93,12 @@ def test_a_huge_number_in_terms_is_a_term_error(terms: str) -> None:
 
 
 def _serve(answer: bytes) -> Iterator[str]:
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
+    def handle(conn: socket.socket) -> None:
+        conn.recv(65536)
+        conn.sendall(answer)
 
-    def serve() -> None:
-        while True:
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-            with conn:
-                conn.recv(65536)
-                conn.sendall(answer)
-
-    threading.Thread(target=serve, daemon=True).start()
-    yield f"127.0.0.1:{listener.getsockname()[1]}"
-    listener.close()
+    with answering(handle) as endpoint:
+        yield endpoint
 
 
 @pytest.fixture

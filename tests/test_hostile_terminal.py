@@ -217,31 +217,18 @@ def test_an_answer_whose_body_comes_after_the_connection_is_handed_over(tmp_path
     body in a segment of its own: the client's connection hands its socket to the answer, which
     must keep it open until the body is read (it read a closed descriptor: exit 3 at random)."""
     import socket
-    import threading
 
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
+    from tests.support.answering import answering
 
-    def serve() -> None:
-        while True:
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-            with conn:
-                conn.recv(65536)
-                body = b"slowWrite=panic\n"
-                conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body))
-                time.sleep(0.3)  # the body in its own segment, after the client has the headers
-                conn.sendall(body)
+    def handle(conn: socket.socket) -> None:
+        conn.recv(65536)
+        body = b"slowWrite=panic\n"
+        conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body))
+        time.sleep(0.3)  # the body in its own segment, after the client has the headers
+        conn.sendall(body)
 
-    threading.Thread(target=serve, daemon=True).start()
-    try:
-        from gofail_py.client import Client
+    from gofail_py.client import Client
 
-        with Client(f"127.0.0.1:{listener.getsockname()[1]}", timeout=10) as client:
-            assert client.list() == {"slowWrite": "panic"}
-            assert client.list() == {"slowWrite": "panic"}  # a fresh connection the second time
-    finally:
-        listener.close()
+    with answering(handle) as endpoint, Client(endpoint, timeout=10) as client:
+        assert client.list() == {"slowWrite": "panic"}
+        assert client.list() == {"slowWrite": "panic"}  # a fresh connection the second time
