@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import re
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -23,7 +22,6 @@ except ImportError:  # pragma: no cover - 3.12 renamed it
 WAIT_ENV = "GOFAIL_PY_LOCK_WAIT"
 WAIT_SECONDS = 5.0  # the default; at most MAX_WAIT
 MAX_WAIT = 3600.0
-_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
 
 
 def wait_seconds() -> float:
@@ -34,7 +32,8 @@ def wait_seconds() -> float:
     text = os.environ.get(WAIT_ENV, "")
     if not text:
         return WAIT_SECONDS
-    if not _DECIMAL.fullmatch(text) or len(text) > 20 or float(text) > MAX_WAIT:
+    decimal = text.isascii() and text.replace(".", "", 1).isdigit()  # digits, at most one point
+    if not decimal or len(text) > 20 or float(text) > MAX_WAIT:
         shown = text if len(text) <= 20 else text[:20] + "..."
         raise SettingError(f"{WAIT_ENV}={shown!r}: expected seconds to wait for another run's lock, a number "
                            f"from 0 to {MAX_WAIT:g} (default {WAIT_SECONDS:g}); nothing was changed")
