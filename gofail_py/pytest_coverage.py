@@ -124,11 +124,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     from gofail_py.coverage import build
     from gofail_py.errors import GofailError
-    from gofail_py.events import read_journal
+    from gofail_py.events import read_journals
 
     try:
-        events = [event for path in sorted(Path(directory).glob("*.jsonl")) for event in read_journal(path)]
-        coverage = build(events, SESSION.inventory_of(config))
+        coverage = build(read_journals(sorted(Path(directory).glob("*.jsonl"))), SESSION.inventory_of(config))
         report = config.getoption("gofail_report")
         if report:
             from gofail_py.report_html import render_html, write_report

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from gofail_py import private
-from gofail_py.errors import LockHeld, WorkspaceError
+from gofail_py.errors import LockHeld, SettingError, WorkspaceError
 
 try:  # hashlib's own sha256, without hashlib loading OpenSSL (milliseconds of every run)
     from _sha256 import sha256  # type: ignore[import-not-found,unused-ignore]  # Python 3.11
@@ -23,8 +23,26 @@ except ImportError:  # pragma: no cover - 3.12 renamed it
     except ImportError:
         from hashlib import sha256  # type: ignore[assignment,unused-ignore]
 
-WAIT_SECONDS = float(os.environ.get("GOFAIL_PY_LOCK_WAIT", "5"))
 _LOCK_FLAGS = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+WAIT_ENV = "GOFAIL_PY_LOCK_WAIT"
+WAIT_SECONDS = 5.0  # the default; at most MAX_WAIT
+MAX_WAIT = 3600.0
+
+
+def wait_seconds() -> float:
+    """GOFAIL_PY_LOCK_WAIT, read when a lock is wanted (not at import: `list` never locks, and a
+    bad value must be an error of the command that uses it): a decimal number of seconds from 0
+    to MAX_WAIT; unset or empty, the default. SettingError (exit 2) otherwise: `nan` waited
+    forever, `-1` and `inf` were taken."""
+    text = os.environ.get(WAIT_ENV, "")
+    if not text:
+        return WAIT_SECONDS
+    decimal = text.isascii() and text.replace(".", "", 1).isdigit()  # digits, at most one point
+    if not decimal or len(text) > 20 or float(text) > MAX_WAIT:
+        shown = text if len(text) <= 20 else text[:20] + "..."
+        raise SettingError(f"{WAIT_ENV}={shown!r}: expected seconds to wait for another run's lock, a number "
+                           f"from 0 to {MAX_WAIT:g} (default {WAIT_SECONDS:g}); nothing was changed")
+    return float(text)
 
 
 def _temp_dir() -> str:
@@ -128,7 +146,7 @@ def key_for(directory: Path) -> Path:
 def hold(keys: Sequence[Path], wait: float | None = None) -> Iterator[None]:
     """Holds the lock of every key (in a fixed order, so two runs cannot deadlock); waits up to
     ``wait`` seconds in all, then raises LockHeld."""
-    deadline = time.monotonic() + (WAIT_SECONDS if wait is None else wait)
+    deadline = time.monotonic() + (wait_seconds() if wait is None else wait)
     held: list[int] = []
     ordered = sorted(set(keys))
     folder, where = _open_lock_dir(ordered[0]) if ordered else (-1, "")

@@ -139,7 +139,9 @@ class GofailGroup(click.Group):
         try:
             return super().invoke(ctx)
         except GofailError as error:
-            message = str(error)
+            from gofail_py.terminal import visible  # messages quote endpoints, files, journals: shown, never obeyed
+
+            message = visible(str(error), lines=True)
             # located errors (path:line:col: ...) stay bare, so editors and CI annotators can read them
             located = isinstance(error, (LocatedError, MarkerErrors))
             click.echo(message if located else f"gofail-py: {message}", err=True)

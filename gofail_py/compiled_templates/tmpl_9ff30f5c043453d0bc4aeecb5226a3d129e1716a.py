@@ -118,6 +118,16 @@ def root(context, missing=missing):
         pass
         yield '<p>No runs recorded.</p>'
     yield '\n'
+    if (environment.getattr((undefined(name='coverage') if l_0_coverage is missing else l_0_coverage), 'run_count') > t_3((undefined(name='timelines') if l_0_timelines is missing else l_0_timelines))):
+        pass
+        yield '<p class="aggregated" id="undrawn">'
+        yield str(context.call(environment.getattr('{:,}', 'format'), environment.getattr((undefined(name='coverage') if l_0_coverage is missing else l_0_coverage), 'run_count')))
+        yield ' runs in all: the timelines of the first '
+        yield str(t_3((undefined(name='timelines') if l_0_timelines is missing else l_0_timelines)))
+        yield ' are drawn; the other '
+        yield str(context.call(environment.getattr('{:,}', 'format'), (environment.getattr((undefined(name='coverage') if l_0_coverage is missing else l_0_coverage), 'run_count') - t_3((undefined(name='timelines') if l_0_timelines is missing else l_0_timelines)))))
+        yield ' are counted in the table below but not drawn (a page with all of them would be too large for a browser).</p>'
+    yield '\n'
     for l_1_t in (undefined(name='timelines') if l_0_timelines is missing else l_0_timelines):
         l_1_anchors = resolve('anchors')
         _loop_vars = {}
@@ -137,6 +147,12 @@ def root(context, missing=missing):
             yield '<p class="failure-message">✗ '
             yield str(environment.getattr(l_1_t, 'failure_message'))
             yield '</p>'
+        yield '\n'
+        if environment.getattr(l_1_t, 'aggregated'):
+            pass
+            yield '<p class="aggregated">Aggregated: '
+            yield str(environment.getattr(l_1_t, 'aggregated'))
+            yield ' (hover a mark for its count).</p>'
         yield '\n<svg class="timeline" xmlns="http://www.w3.org/2000/svg" width="'
         yield str(environment.getattr(l_1_t, 'width'))
         yield '" height="'
@@ -287,7 +303,7 @@ def root(context, missing=missing):
         pass
         yield '<tr class="'
         yield str(('hit' if environment.getattr(l_1_fp, 'hits') else ('armed' if environment.getattr(l_1_fp, 'armed') else 'never')))
-        yield str((' outside' if t_6(environment.getattr(l_1_fp, 'in_source')) else cond_expr_undefined("the inline if-expression on line 52 in 'report/report.html.j2' evaluated to false and no else section was defined.")))
+        yield str((' outside' if t_6(environment.getattr(l_1_fp, 'in_source')) else cond_expr_undefined("the inline if-expression on line 54 in 'report/report.html.j2' evaluated to false and no else section was defined.")))
         yield '">\n<td>'
         yield str(environment.getattr(l_1_fp, 'name'))
         yield '</td><td>'
@@ -322,6 +338,11 @@ def root(context, missing=missing):
             yield ')</li>'
         l_1_c = missing
         yield '</ul>'
+        if (environment.getattr((undefined(name='coverage') if l_0_coverage is missing else l_0_coverage), 'unattributed_count') > t_3(environment.getattr((undefined(name='coverage') if l_0_coverage is missing else l_0_coverage), 'unattributed'))):
+            pass
+            yield '<p class="aggregated">and '
+            yield str(context.call(environment.getattr('{:,}', 'format'), (environment.getattr((undefined(name='coverage') if l_0_coverage is missing else l_0_coverage), 'unattributed_count') - t_3(environment.getattr((undefined(name='coverage') if l_0_coverage is missing else l_0_coverage), 'unattributed')))))
+            yield ' more, not listed</p>'
     yield '\n<script>\n'
     template = environment.get_template('report/sort.js.j2', 'report/report.html.j2')
     gen = template.root_render_func(template.new_context(context.get_all(), True, {}))
@@ -332,4 +353,4 @@ def root(context, missing=missing):
     yield '\n</script>\n</body>\n</html>\n'
 
 blocks = {}
-debug_info = '5=57&7=59&11=66&13=69&15=71&17=79&23=115&24=117&25=121&26=126&27=128&28=135&29=141&31=151&33=179&34=183&35=185&36=191&37=197&38=237&42=251&43=271&52=285&53=292&57=308&59=326'
+debug_info = '5=57&7=59&11=66&13=69&15=71&17=79&23=115&24=117&25=121&26=131&27=136&28=138&29=145&30=151&31=157&33=167&35=195&36=199&37=201&38=207&39=213&40=253&44=267&45=287&54=301&55=308&59=324&61=347'

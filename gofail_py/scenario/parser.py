@@ -28,10 +28,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from gofail_py.errors import NoEndpoint, ScenarioFileError, ScenarioSyntaxError, located_errors
+from gofail_py.errors import NoEndpoint, ScenarioFileError, ScenarioSyntaxError, TermSyntaxError, located_errors
 from gofail_py.names import is_go_identifier
 from gofail_py.scenario.builder import Scenario
-from gofail_py.scenario.model import Location, Step, parse_duration
+from gofail_py.scenario.model import Location, Step, parse_duration, whole_number
 from gofail_py.scenario.statements import REGISTRY, Spec, keywords
 
 DECLARATIONS = ("process", "env", "endpoint")
@@ -101,11 +101,11 @@ class Cursor:
             raise self.error(token.column, f"{name!r} is not a failpoint name (a Go identifier)")
         return name
 
-    def integer(self, token: Token, what: str, text: str | None = None) -> int:
-        text = token.text if text is None else text
-        if not text.isdigit():
-            raise self.error(token.column, f"{what} must be a whole number, not {text!r}")
-        return int(text)
+    def integer(self, token: Token, what: str, low: int, high: int, text: str | None = None) -> int:
+        try:
+            return whole_number(token.text if text is None else text, what, low, high)
+        except ValueError as error:
+            raise self.error(token.column, str(error)) from None
 
     def process(self, token: Token) -> str:
         """A declared process's name."""
@@ -257,10 +257,21 @@ class _Parser:
             if not sep or not key:
                 raise self.error(line, column, f"{word!r}: expected KEY=VALUE")
             values[key] = self._env_part(line, value, column + len(key) + 1) if word == match.group(0) else value
+            if key == "GOFAIL_FAILPOINTS" and "{" not in values[key]:  # with a placeholder: checked at start
+                self._check_failpoints_env(line, values[key], column)
         name = tokens[1].text
         if name not in self.scenario.processes:
             raise self.error(line, tokens[1].column, f"no process {name!r} declared")
         self.scenario.env(name, **values)
+
+    def _check_failpoints_env(self, line: Line, value: str, column: int) -> None:
+        from gofail_py.terms import failpoints_env
+
+        try:
+            failpoints_env(value)
+        except TermSyntaxError as error:
+            entry = f"{error.name}={error.text}" if error.name else error.text
+            raise self.error(line, column, f"GOFAIL_FAILPOINTS: entry {entry!r}: {error.message}") from None
 
     def _env_part(self, line: Line, text: str, column: int) -> str:
         """A word or a value as written, or read like one shell word when it starts with a quote:
