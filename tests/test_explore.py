@@ -38,8 +38,18 @@ def explore(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str
                           capture_output=True, text=True, timeout=timeout)
 
 
+# Every process this test worker starts carries this tag, and so do their descendants (the
+# environment is inherited): survivors() counts only those. Another pytest-xdist worker runs tests
+# with the same kvserver binary at the same time; its servers are not this test's survivors (the
+# two cases of test_pytest_xdist_gives_the_outcomes_of_explore failed side by side under -n 2).
+_TAG_NAME = "GOFAIL_PY_TEST_WORKER"
+os.environ[_TAG_NAME] = f"{os.getpid()}.{os.urandom(6).hex()}"
+_TAG = f"{_TAG_NAME}={os.environ[_TAG_NAME]}".encode()
+
+
 def survivors(*needles: str, first: bool = False) -> list[str]:
-    """Command lines of live processes (not zombies) that mention any needle (``first``: as argv[0])."""
+    """Command lines of this worker's live processes (not zombies) that mention any needle
+    (``first``: as argv[0])."""
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
@@ -47,6 +57,8 @@ def survivors(*needles: str, first: bool = False) -> list[str]:
         try:
             cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
             state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            if _TAG not in (entry / "environ").read_bytes().split(b"\0"):
+                continue
         except OSError:
             continue
         if state != "Z" and any(cmdline.startswith(needle) if first else needle in cmdline for needle in needles):
@@ -153,9 +165,14 @@ def test_a_port_always_taken_is_reported_after_the_retries(tmp_path: Path) -> No
 
 
 def test_a_real_server_losing_its_port_is_recognised(kvserver_binary: Path, tmp_path: Path) -> None:
-    # the port is held by this test for the whole campaign: every attempt of the real server fails to bind
+    # the port is held by this test for the whole campaign: every attempt of the real server fails to bind.
+    # The server can only find that out after its gofail endpoint answered (`start` waits for that):
+    # with nothing after `set`, a run whose server died a few ms after the end check passed (1 in 6),
+    # its crash in the journal. `reach` waits for its failpoint, which nothing fires: it ends when the
+    # server dies, with the death and its stderr, every time.
     template = tmp_path / "busy.gofail"
-    template.write_text("process kv: {kvserver} --listen 127.0.0.1:{busy} --data {tmp}/kv\nstart kv\nset kv {failpoint}={terms}\n")
+    template.write_text("process kv: {kvserver} --listen 127.0.0.1:{busy} --data {tmp}/kv\nstart kv\n"
+                        "reach kv {failpoint} within 60s\nset kv {failpoint}={terms}\n")
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
         holder.listen()
