@@ -55,6 +55,8 @@ def _past_registration(client: Any, timeout: float) -> None:
             f"{client.endpoint}: its process (pid {pid}) started {age:.1f} s ago and may still be registering "
             f"failpoints (asking for the list then can kill it); nothing was sent. Try again in "
             f"{STARTING_FOR - age:.1f} s, or give --timeout {STARTING_FOR:g} to wait")
+    click.echo(f"gofail-py: {client.endpoint}: its process (pid {pid}) started {age:.1f} s ago and may still be "
+               f"registering failpoints (asking for the list then can kill it): waiting {STARTING_FOR - age:.1f} s", err=True)
     time.sleep(STARTING_FOR - age)
 
 

@@ -72,7 +72,8 @@ def run(scenario_file: str, journal: str | None, variables: tuple[str, ...], qui
     signal.signal(signal.SIGTERM, _interrupt)
     on_step = None if quiet else (lambda record: click.echo(record.line()))
     try:
-        result = run_scenario(scenario, journal=journal, variables=values, on_step=on_step, source=sources)
+        result = run_scenario(scenario, journal=journal, variables=values, on_step=on_step, source=sources,
+                              on_notice=lambda text: click.echo(f"gofail-py: {text}", err=True))
     except KeyboardInterrupt:
         click.echo("interrupted: processes stopped and failpoints disabled", err=True)
         sys.exit(130)

@@ -135,12 +135,14 @@ def run_scenario(
     variables: Mapping[str, str] | None = None,
     on_step: Callable[[StepRecord], None] | None = None,
     source: Sequence[PathArg] = (),
+    on_notice: Callable[[str], None] | None = None,
 ) -> ScenarioResult:
     """Runs a scenario to its end or first failure; cleans up always; never raises on failure.
 
     The journal (and ``result.events``) holds the events of gofail_py.events: the run, each
     process's start/restart/stop/exit, each armed window with its hits, crashes (attributed from
-    the panic's stack with the inventory of ``source``, when given) and every step.
+    the panic's stack with the inventory of ``source``, when given) and every step. ``on_notice``
+    is told what a step waits for when it waits long (a failpoint name to register, after a few s).
 
     Bad input raises before anything starts: ScenarioSyntaxError(s) for an unknown placeholder, a
     NUL byte or (with ``source``) a failpoint name the source does not have, ScenarioFileError for a journal that cannot be written, a WorkspaceError for a bad
@@ -158,7 +160,7 @@ def run_scenario(
     token = new_token()
     tmp = temp_dir(token)  # named by the token: `gofail-py sweep` removes it if this run is SIGKILLed
     supervisor = Supervisor(tmp, token)
-    runtime = Runtime(scenario, log, variables, supervisor, tmp, recorder)
+    runtime = Runtime(scenario, log, variables, supervisor, tmp, recorder, on_notice)
     passed, late = False, None
     try:
         runtime.run_steps(scenario.steps, "")
