@@ -130,13 +130,12 @@ def _has_terms(client: Client, name: str) -> bool | None:
     it, this client has not turned it off since, and the process is still registering (it may be
     in the gap: ask again)."""
     try:
-        client.get(name)
-        return True
+        if client.get(name):
+            return True
     except FailpointNotFound:
         return False
-    except FailpointDisabled:
-        waiting = name in client.env_failpoints and name not in client.disarmed and client.registering()
-        return None if waiting else False
+    waiting = name in client.env_failpoints and name not in client.disarmed and client.registering()
+    return None if waiting else False
 
 
 # --- waiting for names to register -----------------------------------------------------------

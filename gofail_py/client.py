@@ -197,8 +197,12 @@ class Client:
         return failpoints
 
     def get(self, name: str, *, wait_registered: float | None = None) -> str:
-        """The terms a failpoint is set to; FailpointDisabled when it has none."""
-        text = self._named("GET", name, "", None, 200, wait_registered)
+        """The terms a failpoint is set to; "" when it is off, as ``list()`` and `gofail-py get` say
+        (FailpointNotFound for a name the program does not have)."""
+        try:
+            text = self._named("GET", name, "", None, 200, wait_registered)
+        except FailpointDisabled:
+            return ""
         if not text.endswith("\n"):
             raise NotGofailEndpoint(f"{self.endpoint} is not a gofail endpoint: terms {text[:40]!r} without a newline")
         return text.removesuffix("\n")

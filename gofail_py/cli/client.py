@@ -149,14 +149,9 @@ def get(name: str, endpoint: str | None, timeout: float, as_json: bool) -> None:
     Example:
       gofail-py get raftAfterSave
     """
-    from gofail_py.errors import FailpointDisabled
-
-    try:
-        terms: str | None = _client(endpoint, timeout).get(name)
-    except FailpointDisabled:
-        terms = None
-        if not as_json:
-            click.echo(f"gofail-py: {name} is off (no terms set)", err=True)
+    terms: str | None = _client(endpoint, timeout).get(name) or None
+    if terms is None and not as_json:
+        click.echo(f"gofail-py: {name} is off (no terms set)", err=True)
     if as_json:
         click.echo(json.dumps({"name": name, "terms": terms, "active": terms is not None}))
     else:

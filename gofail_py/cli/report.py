@@ -42,6 +42,14 @@ def _table(coverage: Coverage) -> str:
 def report(journals: tuple[str, ...], sources: tuple[str, ...], as_json: bool, output: str | None, fail_under: float | None) -> None:
     """Fault coverage of any number of journals: which failpoints were armed, hit, crashed a process.
 
+    \b
+    Examples:
+      gofail-py report timeline.jsonl --source ./examples/kvserver
+      gofail-py report journals/*.jsonl --source ./server/... -o coverage.html --fail-under 50
+
+    The journals come from `gofail-py run --journal`, `explore --journal`, pytest's
+    --gofail-journal or Client(journal=); docs/coverage.md.
+
     Exit 0, or 1 when --fail-under is not met; 2 for a journal or path that cannot be read.
     """
     from gofail_py.coverage import build
