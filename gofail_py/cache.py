@@ -55,7 +55,8 @@ _MAC = 32
 RACY_NS = 2_000_000_000
 # ... and the scan and read loop, which decide what the stat index records and how it is used (an
 # index is as much their result as a rewrite is the rewriter's)
-_CODE = ("cache.py", "markers.py", "render.py", "rewrite.py", "syntax.py", "resources.py", "toplevel.py", "gofiles.py", "collect.py")
+_CODE = ("cache.py", "markers.py", "render.py", "rewrite.py", "syntax.py", "resources.py", "toplevel.py", "gofiles.py",
+         "collect.py", "buildtags.py")
 
 _INDEX_FORMAT = 3
 # A file's stat signature, packed (one bytes object per directory unmarshals far faster than a
