@@ -13,8 +13,8 @@ from typing import Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "Client": "gofail_py.client",
-    "Cluster": "gofail_py.cluster",
+    "Client": "gofail_py.client.client",
+    "Cluster": "gofail_py.client.cluster",
     "Terms": "gofail_py.terms",
     "parse_terms": "gofail_py.terms",
     "normalize_terms": "gofail_py.terms",
@@ -23,12 +23,12 @@ _EXPORTS = {
     "load_scenario": "gofail_py.scenario",
     "parse_scenario": "gofail_py.scenario",
     "run_scenario": "gofail_py.scenario",
-    "enable": "gofail_py.workspace",
-    "disable": "gofail_py.workspace",
-    "list_failpoints": "gofail_py.workspace",
-    "enable_source": "gofail_py.rewrite",
-    "disable_source": "gofail_py.rewrite",
-    "find_markers": "gofail_py.markers",
+    "enable": "gofail_py.rewriter.workspace",
+    "disable": "gofail_py.rewriter.workspace",
+    "list_failpoints": "gofail_py.rewriter.workspace",
+    "enable_source": "gofail_py.rewriter.rewrite",
+    "disable_source": "gofail_py.rewriter.rewrite",
+    "find_markers": "gofail_py.rewriter.markers",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -74,7 +74,7 @@ def client(endpoint_: Any, timeout: Any, registration_grace: Any, started_at: An
     text(process, "process", optional=True)
     names(inventory, "inventory")
     if journal is not None:
-        from gofail_py.recording import Recorder
+        from gofail_py.recording.recorder import Recorder
 
         if not isinstance(journal, Recorder):
             path(journal, "journal")

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from gofail_py import cache, render
-from gofail_py.markers import MARKER_TEXT, RUNTIME_TEXT
+from gofail_py.rewriter import cache, render
+from gofail_py.rewriter.markers import MARKER_TEXT, RUNTIME_TEXT
 from tests.conftest import tree_digest
 from tests.support.goprog import REPO, TESTDATA
 
@@ -217,13 +217,13 @@ def test_a_racy_index_is_recorded_again_until_trusted(tmp_path: Path) -> None:
 
 
 def test_compiled_templates_are_current_and_used(tmp_path: Path) -> None:
-    """gofail_py/compiled_templates is what `python -m gofail_py.render` makes from templates/ now."""
+    """gofail_py/rewriter/compiled_templates is what `python -m gofail_py.rewriter.render` makes from templates/ now."""
     import jinja2
 
     render.compile_ahead(tmp_path / "fresh")
     committed = {p.name: p.read_bytes() for p in render.COMPILED_DIR.iterdir() if p.is_file()}
     fresh = {p.name: p.read_bytes() for p in (tmp_path / "fresh").iterdir()}
-    assert committed == fresh, "templates/ changed: run `python -m gofail_py.render` and commit the result"
+    assert committed == fresh, "templates/ changed: run `python -m gofail_py.rewriter.render` and commit the result"
     assert isinstance(render._environment().loader, jinja2.ModuleLoader)
 
 

@@ -131,7 +131,7 @@ def test_ps_lists_only_processes_serving_their_own_endpoint(kv: KV) -> None:
     import subprocess
     import sys
 
-    from gofail_py.procfind import gofail_processes
+    from gofail_py.processes.procfind import gofail_processes
 
     kv.client.enable("slowWrite", "sleep(1)")
     env = {**os.environ, "GOFAIL_HTTP": kv.client.endpoint}
@@ -142,7 +142,7 @@ def test_ps_lists_only_processes_serving_their_own_endpoint(kv: KV) -> None:
         env={**os.environ, "GOFAIL_HTTP": f"127.0.0.1:{port}"}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     try:
-        from gofail_py.client import Client
+        from gofail_py.client.client import Client
         from gofail_py.errors import NotGofailEndpoint
 
         with pytest.raises(NotGofailEndpoint):

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
-    from gofail_py.events import Event
+    from gofail_py.recording.events import Event
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -95,12 +95,12 @@ def _check_report_dir(report: str) -> None:
 
 def _coverage(events: list[Event], sources: tuple[str, ...], report: str | None, journal: str | None) -> None:
     """The summary line, and the HTML report when asked for."""
-    from gofail_py.coverage import build
-    from gofail_py.workspace import list_failpoints
+    from gofail_py.report.coverage import build
+    from gofail_py.rewriter.workspace import list_failpoints
 
     coverage = build(events, list_failpoints(sources) if sources else None)
     if report is not None:
-        from gofail_py.report_html import render_html, write_report
+        from gofail_py.report.html import render_html, write_report
 
         write_report(report, (journal,) if journal else (), render_html(coverage).encode("utf-8"))
         click.echo(f"report: {report}")
@@ -128,7 +128,7 @@ def sweep(stop: bool, as_json: bool) -> None:
 
 def show_stale(stop: bool, as_json: bool) -> None:
     """`sweep` and `ps --stale`: what dead runs left behind, stopped with ``stop``."""
-    from gofail_py.processes import stale_processes, stale_temp_dirs, stop_stale
+    from gofail_py.processes.supervisor import stale_processes, stale_temp_dirs, stop_stale
 
     dirs = stale_temp_dirs()  # before stop_stale removes them
     found = stop_stale() if stop else stale_processes()

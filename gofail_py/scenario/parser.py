@@ -274,7 +274,7 @@ class _Parser:
 
     def declare_endpoint(self, line: Line, tokens: list[Token]) -> None:
         name, address = self._named_colon(line, tokens, "HOST:PORT")
-        from gofail_py.client import parse_endpoint
+        from gofail_py.client.client import parse_endpoint
 
         try:
             parse_endpoint(address)

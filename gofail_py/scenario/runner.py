@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gofail_py.errors import ClientError, GofailError, ScenarioFileError
-from gofail_py.events import Event
-from gofail_py.processes import Supervisor, new_token, temp_dir
-from gofail_py.recording import Recorder
+from gofail_py.recording.events import Event
+from gofail_py.processes.supervisor import Supervisor, new_token, temp_dir
+from gofail_py.recording.recorder import Recorder
 from gofail_py.scenario import placeholders
 from gofail_py.scenario.builder import Scenario
 from gofail_py.scenario.journal import Journal, StepRecord
@@ -23,8 +23,8 @@ from gofail_py.scenario.runtime import Runtime, StepFailed
 from gofail_py.scenario.targets import Process
 
 if TYPE_CHECKING:  # a type only: gofiles brings the rewriter (tree-sitter)
-    from gofail_py.gofiles import PathArg
-    from gofail_py.workspace import LocatedFailpoint
+    from gofail_py.rewriter.gofiles import PathArg
+    from gofail_py.rewriter.workspace import LocatedFailpoint
 
 
 @dataclass
@@ -37,7 +37,7 @@ class ScenarioResult:
     failed_step: StepRecord | None = None
     error: str | None = None
     journal: Path | None = None
-    events: list[Event] = field(default_factory=list)  # what the recorder wrote (gofail_py.events)
+    events: list[Event] = field(default_factory=list)  # what the recorder wrote (gofail_py.recording.events)
 
     def verdict(self) -> str:
         """The last word: `PASSED: N statement(s)` or `FAILED at FILE:LINE:COL (statement): error`."""
@@ -118,7 +118,7 @@ def run_scenario(
 ) -> ScenarioResult:
     """Runs a scenario to its end or first failure; cleans up always; never raises on failure.
 
-    The journal (and ``result.events``) holds the events of gofail_py.events: the run, each
+    The journal (and ``result.events``) holds the events of gofail_py.recording.events: the run, each
     process's start/restart/stop/exit, each armed window with its hits, crashes (attributed from
     the panic's stack with the inventory of ``source``, when given) and every step.
 
@@ -161,7 +161,7 @@ def run_scenario(
 
 
 def _inventory(source: Sequence[PathArg]) -> list[LocatedFailpoint] | None:
-    from gofail_py.workspace import list_failpoints
+    from gofail_py.rewriter.workspace import list_failpoints
 
     return list_failpoints(source) if source else None
 

@@ -11,12 +11,12 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from gofail_py.client import DEFAULT_REGISTRATION_GRACE, Client
+from gofail_py.client.client import DEFAULT_REGISTRATION_GRACE, Client
 from gofail_py.errors import (
     ClientError, EndpointUnreachable, ExpectationFailed, GofailError, NotReached, ProcessDied, ProcessStartError,
 )
-from gofail_py.processes import Cancelled, Child, Supervisor, free_port, poll_until
-from gofail_py.recording import Recorder, RecordingClient
+from gofail_py.processes.supervisor import Cancelled, Child, Supervisor, free_port, poll_until
+from gofail_py.recording.recorder import Recorder, RecordingClient
 from gofail_py.scenario.builder import Scenario
 from gofail_py.scenario.journal import Journal, RecordKind, StepRecord
 from gofail_py.scenario.model import Step

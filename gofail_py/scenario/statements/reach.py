@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from gofail_py.errors import ClientError, ExpectationFailed, FailpointDisabled, NotReached
-from gofail_py.processes import poll_until
+from gofail_py.processes.supervisor import poll_until
 from gofail_py.scenario.model import Step, format_duration
 from gofail_py.scenario.statements import Spec, register
 from gofail_py.scenario.targets import Process

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 from gofail_py.errors import GoModUndoError, WorkspaceError
-from gofail_py.fileio import write_atomic as _write_atomic
+from gofail_py.rewriter.fileio import write_atomic as _write_atomic
 from gofail_py.names import GO_MOD_STATE as GO_MOD_STATE  # re-exported: in names.py so a warm enable
 from gofail_py.names import RUNTIME_MODULE as RUNTIME_MODULE  # imports this module only where a
 from gofail_py.names import RUNTIME_VERSION as RUNTIME_VERSION  # go.mod has to be read
@@ -167,7 +167,7 @@ def require_runtime(root: Path) -> bool:
 
     The saved state stays until go.mod and go.sum are back as they were (by disable, or right
     here when go get fails or the run is stopped)."""
-    from gofail_py import goproc  # subprocess and signals only for --go-get
+    from gofail_py.rewriter import goproc  # subprocess and signals only for --go-get
 
     if (why := _hard_links(root)) is not None:
         raise WorkspaceError(f"{why}; nothing was changed")
@@ -206,7 +206,7 @@ def preview(root: Path) -> str:
     import shutil
     import tempfile
 
-    from gofail_py import goproc
+    from gofail_py.rewriter import goproc
 
     go = goproc.find_go()
     with tempfile.TemporaryDirectory(prefix="gofail-py-preview-") as temp:

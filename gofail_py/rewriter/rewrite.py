@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import NamedTuple
 
 
-from gofail_py import render
+from gofail_py.rewriter import render
 from gofail_py.errors import MarkerError, MarkerErrors
-from gofail_py.markers import FileMarkers, Failpoint, Lines, char_column, find_markers_and_lines
+from gofail_py.rewriter.markers import FileMarkers, Failpoint, Lines, char_column, find_markers_and_lines
 
 NO_VALUE_TYPE = "struct{}"
 
@@ -36,7 +36,7 @@ def enabled_lines(fp: Failpoint) -> list[bytes]:
 
 def _check_enabled_code(fp: Failpoint, lines: list[bytes], path: str) -> None:
     """Parses the enabled failpoint alone, inside a function, so an error is its own."""
-    from gofail_py import syntax
+    from gofail_py.rewriter import syntax
 
     snippet = b"package p\nfunc _() {\n" + b"\n".join(lines) + b"\n}\n"
     error = syntax.first_error(syntax.parse(snippet).root_node)
@@ -58,7 +58,7 @@ def _check_enabled_code(fp: Failpoint, lines: list[bytes], path: str) -> None:
 def _all_enabled_code_valid(snippets: list[list[bytes]]) -> bool:
     """One parse for a file's enabled failpoints: True when each parses as its own function, as
     _check_enabled_code would find; else (any error) each is checked alone for its message."""
-    from gofail_py import syntax
+    from gofail_py.rewriter import syntax
 
     if len(snippets) < 2:
         return False

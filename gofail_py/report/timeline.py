@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from gofail_py.coverage import Run
+from gofail_py.report.coverage import Run
 
 LEFT = 150  # room for the process names
 WIDTH = 900  # the plotted time span

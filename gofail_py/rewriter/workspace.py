@@ -6,13 +6,13 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from gofail_py import cache as result_cache
-from gofail_py import modules, rewrite, runlock
-from gofail_py.collect import LocatedFailpoint, collect, scan
+from gofail_py.rewriter import cache as result_cache
+from gofail_py.rewriter import modules, rewrite, runlock
+from gofail_py.rewriter.collect import LocatedFailpoint, collect, scan
 from gofail_py.errors import GoModUndoError, MarkerError, MarkerErrors, WorkspaceError
-from gofail_py.fileio import FileChange, apply_changes, discard, is_regular, stage_changes, write_atomic
-from gofail_py.gofiles import Found, PathArg, find_go_files, read_source
-from gofail_py.markers import FileMarkers, may_hold_markers
+from gofail_py.rewriter.fileio import FileChange, apply_changes, discard, is_regular, stage_changes, write_atomic
+from gofail_py.rewriter.gofiles import Found, PathArg, find_go_files, read_source
+from gofail_py.rewriter.markers import FileMarkers, may_hold_markers
 from gofail_py.names import GO_MOD_STATE, RUNTIME_MODULE, RUNTIME_VERSION
 
 
@@ -191,7 +191,7 @@ def enable(paths: Sequence[PathArg], *, dry_run: bool = False, go_get: bool = Fa
         plan = plan_enable(paths, cache, found)
         roots = _modules_of(plan) if go_get else []
         if roots:  # --go-get: go.mod editing
-            from gofail_py import gomod
+            from gofail_py.rewriter import gomod
         if dry_run:
             plan.go_mod_diff = "".join(gomod.preview(root) for root in roots)
             return plan
@@ -213,7 +213,7 @@ def enable(paths: Sequence[PathArg], *, dry_run: bool = False, go_get: bool = Fa
 
 def disable(paths: Sequence[PathArg], *, dry_run: bool = False, cache: bool = True) -> Plan:
     """Disables every failpoint under the paths and undoes what --go-get did to go.mod/go.sum."""
-    from gofail_py import gomod  # every disable undoes what --go-get did, where it did
+    from gofail_py.rewriter import gomod  # every disable undoes what --go-get did, where it did
 
     found = scan(paths, cache)
     with runlock.hold(modules.lock_keys(paths, found)):
@@ -267,7 +267,7 @@ def _go_mod_roots(paths: Sequence[PathArg], plan: Plan) -> list[Path]:
 
 def unrequired_modules(plan: Plan) -> list[Path]:
     """Modules holding enabled failpoints whose go.mod does not require the gofail runtime."""
-    from gofail_py import gomod
+    from gofail_py.rewriter import gomod
 
     missing = []
     module_root = modules.shared_roots()
@@ -279,7 +279,7 @@ def unrequired_modules(plan: Plan) -> list[Path]:
 
 def restore_go_mod(root: Path) -> bool:
     """Undoes `enable --go-get` in one module; True if there was anything to undo."""
-    from gofail_py import gomod
+    from gofail_py.rewriter import gomod
 
     return gomod.restore(root) is not None
 
@@ -307,7 +307,7 @@ def enabled_files(paths: Sequence[PathArg], cache: bool = True) -> list[Path]:
 
 
 def _markers_only(source: bytes, path: str) -> rewrite.RewriteResult:
-    from gofail_py.markers import find_markers
+    from gofail_py.rewriter.markers import find_markers
 
     return rewrite.RewriteResult(source, find_markers(source, path), changed=False)
 

@@ -10,13 +10,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import PurePath
 from typing import Any
 
-from gofail_py.events import Crash, Event, FailpointWindow, ProcessEvent, RunStarted, Step
-from gofail_py.panics import Panic, attribute
-from gofail_py.recording import hits_at_panic
+from gofail_py.recording.events import Crash, Event, FailpointWindow, ProcessEvent, RunStarted, Step
+from gofail_py.recording.panics import Panic, attribute
+from gofail_py.recording.recorder import hits_at_panic
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the inventory's type only: importing the rewriter would load tree-sitter
-    from gofail_py.workspace import LocatedFailpoint
+    from gofail_py.rewriter.workspace import LocatedFailpoint
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from gofail_py.errors import FailpointDisabled, FailpointNotFound, NotGofailEndpoint, UnexpectedResponse
-from gofail_py.transport import ENV_ENDPOINT, Answer
+from gofail_py.client.transport import ENV_ENDPOINT, Answer
 
 # the runtime's own error texts (runtime v0.2.0); anything else comes from something that is not it
 _RUNTIME_ERROR = re.compile(r"(fail to set failpoint|fail to parse failpoint|failed to GET|failed to delete failpoint)\b")

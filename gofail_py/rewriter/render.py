@@ -39,7 +39,7 @@ def go_quote(text: str) -> str:
 
 
 # The templates compiled ahead to Python modules (Jinja2's ModuleLoader), so a run imports them
-# instead of compiling all of them (~10 ms); made by `python -m gofail_py.render`, checked by a test.
+# instead of compiling all of them (~10 ms); made by `python -m gofail_py.rewriter.render`, checked by a test.
 COMPILED_DIR = Path(__file__).parent / "compiled_templates"
 _MANIFEST = "manifest.txt"
 

@@ -9,9 +9,9 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gofail_py.coverage import Coverage
+from gofail_py.report.coverage import Coverage
 from gofail_py.resources import resource_dir
-from gofail_py.timeline import layout
+from gofail_py.report.timeline import layout
 
 if TYPE_CHECKING:
     import jinja2
@@ -46,7 +46,7 @@ def write_report(output: str, journals: Sequence[str], data: bytes) -> None:
     straight into a FIFO or device (`-o /dev/stdout`; a rename would replace the node itself),
     atomically into a regular file; never over one of the journals just read."""
     from gofail_py.errors import WorkspaceError
-    from gofail_py.fileio import write_atomic
+    from gofail_py.rewriter.fileio import write_atomic
 
     target = Path(os.path.realpath(output))
     try:

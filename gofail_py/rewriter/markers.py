@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, NamedTuple
 
-from gofail_py import render
+from gofail_py.rewriter import render
 from gofail_py.errors import MarkerError, MarkerErrors
 from gofail_py.names import is_go_identifier as is_go_identifier  # re-exported: moved to names.py
 
@@ -142,7 +142,7 @@ def parse_for_markers(source: bytes, partial: bool = True) -> tuple[Tree, bool]:
     top-level declarations holding gofail text (toplevel.py), where the lexer is sure of their
     bounds and they parse without an error and with a package clause; else the whole file (so
     every error, message and position is the whole parse's)."""
-    from gofail_py import syntax, toplevel  # tree-sitter only where a file holds gofail text
+    from gofail_py.rewriter import syntax, toplevel  # tree-sitter only where a file holds gofail text
 
     if partial:
         ranges = toplevel.ranges_to_parse(source, (MARKER_TEXT, RUNTIME_TEXT))
@@ -155,7 +155,7 @@ def parse_for_markers(source: bytes, partial: bool = True) -> tuple[Tree, bool]:
 
 class _Finder:
     def __init__(self, source: bytes, path: str, partial: bool = True) -> None:
-        from gofail_py import syntax
+        from gofail_py.rewriter import syntax
 
         self.syntax = syntax
         self.source = source
@@ -361,6 +361,6 @@ def _package_of(tree: Tree) -> str | None:
 
 def package_name(source: bytes) -> str | None:
     """The name in the file's package clause."""
-    from gofail_py import syntax
+    from gofail_py.rewriter import syntax
 
     return _package_of(syntax.parse(source))

@@ -8,11 +8,11 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from gofail_py import rewrite
-from gofail_py.cache import HAS_BINDING_NAMES, HAS_GO_MOD, NO_SIGNATURE, RACY, RESCAN, SIGNATURE, Index, Listing
+from gofail_py.rewriter import rewrite
+from gofail_py.rewriter.cache import HAS_BINDING_NAMES, HAS_GO_MOD, NO_SIGNATURE, RACY, RESCAN, SIGNATURE, Index, Listing
 from gofail_py.errors import MarkerError, WorkspaceError
-from gofail_py.fileio import dir_prefix, is_regular, read_all
-from gofail_py.markers import may_hold_markers
+from gofail_py.rewriter.fileio import dir_prefix, is_regular, read_all
+from gofail_py.rewriter.markers import may_hold_markers
 
 PathArg = str | os.PathLike[str]
 STALE_TEMP = re.compile(r"^\..+\.gofail-py-[A-Za-z0-9_]+\.tmp$")

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from gofail_py.client import Client
+from gofail_py.client.client import Client
 from gofail_py.errors import GofailError
 from gofail_py.terms import Terms
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from gofail_py.errors import ClientError, FailpointDisabled, FailpointNotFound
 
 if TYPE_CHECKING:
-    from gofail_py.client import Client
+    from gofail_py.client.client import Client
 
 RETRY_PAUSE = 0.02
 NOT_REGISTERED = None  # an entry's state before the batch: its terms, "" when off, None when unknown

@@ -1,4 +1,4 @@
-"""Records what a run did to failpoints and processes, as the JSON-lines events of gofail_py.events.
+"""Records what a run did to failpoints and processes, as the JSON-lines events of gofail_py.recording.events.
 
 The runtime resets a failpoint's count on every PUT and forgets it on DELETE, so the recorder
 reads ``/count`` before every re-set, unset and stop and closes the armed window with those
@@ -26,16 +26,16 @@ from gofail_py.errors import (
     ClientError, ConnectionDropped, EndpointTimeout, EndpointUnreachable, JournalError, LockHeld, NotGofailEndpoint,
     TermSyntaxError,
 )
-from gofail_py.events import Crash, Event, FailpointWindow, ProcessEvent, RunStarted, Step, to_line
-from gofail_py.panics import Panic, attribute, parse_panic
+from gofail_py.recording.events import Crash, Event, FailpointWindow, ProcessEvent, RunStarted, Step, to_line
+from gofail_py.recording.panics import Panic, attribute, parse_panic
 from gofail_py.terms import Terms, normalize_terms, parse_terms
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # types only: the rewriter (tree-sitter) is imported when an inventory is read;
     # the client imports this module for Client(journal=), so its class is named for type checking only
-    from gofail_py.client import Client
-    from gofail_py.gofiles import PathArg
-    from gofail_py.workspace import LocatedFailpoint
+    from gofail_py.client.client import Client
+    from gofail_py.rewriter.gofiles import PathArg
+    from gofail_py.rewriter.workspace import LocatedFailpoint
 
 
 @dataclass
@@ -395,6 +395,6 @@ __all__ = ["Recorder", "RecordingClient", "hits_at_panic", "recording"]
 
 
 def _inventory(source: Sequence[PathArg]) -> list[LocatedFailpoint]:
-    from gofail_py.workspace import list_failpoints
+    from gofail_py.rewriter.workspace import list_failpoints
 
     return list_failpoints(source)

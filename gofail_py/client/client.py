@@ -11,7 +11,8 @@ from contextlib import contextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from gofail_py import answers, argcheck, batch
+from gofail_py import argcheck
+from gofail_py.client import answers, batch
 from gofail_py.errors import (
     ClientError,
     EndpointTimeout,
@@ -26,14 +27,14 @@ from gofail_py.errors import (
     WaitTimeout,
 )
 from gofail_py.names import is_go_identifier
-from gofail_py.transport import ENV_ENDPOINT, Answer, Dropped, Transport, parse_endpoint
+from gofail_py.client.transport import ENV_ENDPOINT, Answer, Dropped, Transport, parse_endpoint
 
 if TYPE_CHECKING:
     import os
 
     from gofail_py.terms import Terms
 
-    from gofail_py.recording import Recorder
+    from gofail_py.recording.recorder import Recorder
 
 # The runtime splits a PUT /failpoints body at `;` and `=`: terms holding either go one by one.
 # Readiness is probed with GET of a name no program has: the runtime answers it under its lock.
@@ -58,7 +59,7 @@ class Client:
     once). ``trust_env=True`` honours proxy variables (off by default: no environment or netrc
     reading per request).
 
-    ``journal=PATH`` (or a ``gofail_py.recording.Recorder``) records every enable, disable and
+    ``journal=PATH`` (or a ``gofail_py.recording.recorder.Recorder``) records every enable, disable and
     count as fault-coverage events, as process ``process`` (default: the endpoint): see
     docs/coverage.md. ``close()`` ends the recording with the open windows' counts.
     """
@@ -81,7 +82,7 @@ class Client:
         self.recorder: Recorder | None = None
         self.process = process or self.endpoint
         if journal is not None:
-            from gofail_py.recording import Recorder
+            from gofail_py.recording.recorder import Recorder
 
             self._owns_recorder = not isinstance(journal, Recorder)
             self.recorder = journal if isinstance(journal, Recorder) else Recorder(journal, name=self.process)

@@ -32,8 +32,8 @@ from itertools import repeat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gofail_py.fileio import dir_prefix, read_all
-from gofail_py.markers import Failpoint, FileMarkers, Label
+from gofail_py.rewriter.fileio import dir_prefix, read_all
+from gofail_py.rewriter.markers import Failpoint, FileMarkers, Label
 
 try:  # hashlib's own blake2b, without hashlib loading OpenSSL (a few ms of every run)
     from _blake2 import blake2b
@@ -42,8 +42,8 @@ except ImportError:  # pragma: no cover - a Python built without it
 from gofail_py.resources import resource_dir
 
 if TYPE_CHECKING:
-    from gofail_py.gofiles import Found
-    from gofail_py.rewrite import RewriteResult
+    from gofail_py.rewriter.gofiles import Found
+    from gofail_py.rewriter.rewrite import RewriteResult
 
 _MAGIC = b"gofail-py cache 1\n"
 _DIGEST = 16
@@ -52,7 +52,8 @@ _DIGEST = 16
 RACY_NS = 2_000_000_000
 # ... and the scan and read loop, which decide what the stat index records and how it is used (an
 # index is as much their result as a rewrite is the rewriter's)
-_CODE = ("cache.py", "markers.py", "render.py", "rewrite.py", "syntax.py", "resources.py", "toplevel.py", "gofiles.py", "collect.py")
+_CODE = ("rewriter/cache.py", "rewriter/markers.py", "rewriter/render.py", "rewriter/rewrite.py", "rewriter/syntax.py",
+         "resources.py", "rewriter/toplevel.py", "rewriter/gofiles.py", "rewriter/collect.py")
 
 _INDEX_FORMAT = 3
 # A file's stat signature, packed (one bytes object per directory unmarshals far faster than a
@@ -113,7 +114,7 @@ def fingerprint() -> str:
     """A hash of everything that decides a result: our code, queries, templates and the parser."""
     from importlib.machinery import PathFinder  # finds without importing, and is loaded already
 
-    package = Path(__file__).parent
+    package = Path(__file__).parent.parent  # gofail_py/: _CODE names files below it
     parts = [(package / name).read_bytes() for name in _CODE]
     for folder in ("grammars", "templates"):
         directory = resource_dir(folder)
@@ -249,7 +250,7 @@ class Store:
     @staticmethod
     def result_from(data: Any, source: bytes) -> RewriteResult:
         """A result from what result_data made of it (raises TypeError or ValueError if it is not one)."""
-        from gofail_py.rewrite import RewriteResult
+        from gofail_py.rewriter.rewrite import RewriteResult
 
         changed, new, markers, binding = data
         if not isinstance(changed, bool) or not isinstance(new, (bytes, type(None))) or not isinstance(binding, (bytes, type(None))):

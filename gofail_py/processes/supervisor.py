@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gofail_py.errors import ProcessStartError
-from gofail_py.proctable import (KILL_WAIT, RUN_ENV, STOP_GRACE, Cancelled, StaleProcess, alive, alive_as, environ_value, explore_temp_dir,
+from gofail_py.processes.proctable import (KILL_WAIT, RUN_ENV, STOP_GRACE, Cancelled, StaleProcess, alive, alive_as, environ_value, explore_temp_dir,
                                  identify, new_token, pids, poll_until, reap_adopted, signal_each, stale_processes,
                                  stale_temp_dirs, start_time, stat, stop_stale, sweep, temp_dir, token_alive, wait_gone)
 

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from gofail_py.client import ENV_ENDPOINT, Client
+from gofail_py.client.client import ENV_ENDPOINT, Client
 from gofail_py.errors import ClientError
 
 STARTING_FOR = 3.0  # seconds: a younger process may still register failpoints; GET / would be fatal

@@ -11,19 +11,19 @@ from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from gofail_py import cache as result_cache
-from gofail_py import rewrite
+from gofail_py.rewriter import cache as result_cache
+from gofail_py.rewriter import rewrite
 from gofail_py.errors import GofailError, MarkerError, MarkerErrors, WorkspaceError
-from gofail_py.cache import SIGNATURE
-from gofail_py.gofiles import PACKAGE_CLAUSE, READ_FLAGS, PathArg, Found, check_links, find_go_files, is_utf8, may_have_binding, read_source
-from gofail_py.markers import MARKER_TEXT, RUNTIME_TEXT, Failpoint
+from gofail_py.rewriter.cache import SIGNATURE
+from gofail_py.rewriter.gofiles import PACKAGE_CLAUSE, READ_FLAGS, PathArg, Found, check_links, find_go_files, is_utf8, may_have_binding, read_source
+from gofail_py.rewriter.markers import MARKER_TEXT, RUNTIME_TEXT, Failpoint
 
 if TYPE_CHECKING:
-    from gofail_py.worker import Worker
+    from gofail_py.rewriter.worker import Worker
 
-# files read in a run from which a worker transforms those with gofail text (gofail_py/worker.py)
+# files read in a run from which a worker transforms those with gofail text (gofail_py/rewriter/worker.py)
 FILES_FOR_A_WORKER = 5000
-# files checked against the stat index from which a forked helper checks half (gofail_py/forked.py)
+# files checked against the stat index from which a forked helper checks half (gofail_py/rewriter/forked.py)
 FILES_TO_SPLIT = 5000
 # files read before their content checks and search for gofail text run once over them all
 _CHUNK = 256
@@ -124,7 +124,7 @@ def _merge(done: list[Any], answers: list[Any], transform: Callable[[bytes, str]
             continue
         path, source, outcome = entry
         if isinstance(outcome, int):
-            from gofail_py.worker import answer_of
+            from gofail_py.rewriter.worker import answer_of
 
             answer = answer_of(answers[outcome], source)
             if isinstance(answer, list):
@@ -160,7 +160,7 @@ def _may_fork() -> bool:
 
 class _Reading:
     """The read loop's state: one run's lookups, hoisted (the loop runs once per file), and the
-    worker that transforms files with gofail text on big cold runs (gofail_py/worker.py)."""
+    worker that transforms files with gofail text on big cold runs (gofail_py/rewriter/worker.py)."""
 
     def __init__(self, found: Found, transform: Callable[[bytes, str], rewrite.RewriteResult],
                  store: result_cache.Store | None, index: result_cache.Index | None, worker_wanted: bool) -> None:
@@ -284,7 +284,7 @@ class _Reading:
         done.append((path, source, result))
 
     def _start_worker(self, op: str) -> Worker | None:
-        from gofail_py.worker import Worker
+        from gofail_py.rewriter.worker import Worker
 
         try:
             return Worker(op, self.transform, self.store)
@@ -345,7 +345,7 @@ def _unchanged_left_out(found: Found, changed: dict[str, list[str]]) -> list[str
     files, reused = found.files, list(found.reused.items())
     helper, half = None, len(reused)
     if sum(stop - start for _, (start, stop, _) in reused) >= FILES_TO_SPLIT and _may_fork():  # files to check
-        from gofail_py.forked import Forked
+        from gofail_py.rewriter.forked import Forked
 
         half = _half_by_files(reused)
         try:

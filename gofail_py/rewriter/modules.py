@@ -8,8 +8,8 @@ import stat
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from gofail_py import runlock
-from gofail_py.gofiles import Found, PathArg, is_dir
+from gofail_py.rewriter import runlock
+from gofail_py.rewriter.gofiles import Found, PathArg, is_dir
 
 
 def arg_keys(paths: Sequence[PathArg]) -> list[Path]:

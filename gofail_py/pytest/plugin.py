@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING, Protocol
 
 import pytest
 
-from gofail_py.client import DEFAULT_REGISTRATION_GRACE, Client
+from gofail_py.client.client import DEFAULT_REGISTRATION_GRACE, Client
 from gofail_py.errors import ClientError, ProcessStartError
-from gofail_py.pytest_coverage import SESSION, journal_of_this_worker, recorder_for
-from gofail_py.pytest_coverage import pytest_addoption, pytest_configure, pytest_sessionfinish, pytest_terminal_summary
-from gofail_py.processes import Child, Supervisor, free_port, poll_until, tail
+from gofail_py.pytest.coverage import SESSION, journal_of_this_worker, recorder_for
+from gofail_py.pytest.coverage import pytest_addoption, pytest_configure, pytest_sessionfinish, pytest_terminal_summary
+from gofail_py.processes.supervisor import Child, Supervisor, free_port, poll_until, tail
 
 if TYPE_CHECKING:
     from gofail_py.scenario.runner import ScenarioResult
@@ -106,7 +106,7 @@ def gofail_process(tmp_path_factory: pytest.TempPathFactory, request: pytest.Fix
     again for a failpoint not registered yet, until DEFAULT_REGISTRATION_GRACE (30 s) after the
     start (big binaries register failpoints after their endpoint answers). At teardown every
     failpoint of a live process is disabled and every process is stopped, with whatever it started
-    (gofail_py.processes.Supervisor). With ``--gofail-report``/``--gofail-source`` the client
+    (gofail_py.processes.supervisor.Supervisor). With ``--gofail-report``/``--gofail-source`` the client
     records its failpoints' windows, hits and crashes for the session's fault coverage.
     """
     supervisor = Supervisor(tmp_path_factory.mktemp("gofail-process"))

@@ -15,7 +15,7 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the inventory's type only: importing the rewriter would load tree-sitter
-    from gofail_py.workspace import LocatedFailpoint
+    from gofail_py.rewriter.workspace import LocatedFailpoint
 
 
 RUNTIME_PACKAGE = "go.etcd.io/gofail/runtime."

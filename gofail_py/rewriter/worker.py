@@ -22,12 +22,12 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from gofail_py import cache as result_cache
+from gofail_py.rewriter import cache as result_cache
 from gofail_py.errors import MarkerError, MarkerErrors
-from gofail_py.forked import die_with, end_child, pidfd, readable, wait_for
+from gofail_py.rewriter.forked import die_with, end_child, pidfd, readable, wait_for
 
 if TYPE_CHECKING:
-    from gofail_py.rewrite import RewriteResult
+    from gofail_py.rewriter.rewrite import RewriteResult
 
 _HEAD = 8  # the length of a frame, little-endian
 FINISH_WITHIN = 2.0  # seconds the worker may take to write its cache entries after its answers

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from gofail_py.recording import Recorder
-from gofail_py.workspace import LocatedFailpoint
+from gofail_py.recording.recorder import Recorder
+from gofail_py.rewriter.workspace import LocatedFailpoint
 
 SESSION_DIR_ENV = "GOFAIL_PY_COVERAGE_DIR"  # where the workers of one session write their journals
 
@@ -40,7 +40,7 @@ class _Session:
         if not self.sources(config):
             return None
         if id(config) not in self.inventory:
-            from gofail_py.workspace import list_failpoints
+            from gofail_py.rewriter.workspace import list_failpoints
 
             self.inventory[id(config)] = list_failpoints(self.sources(config))
         return self.inventory[id(config)]
@@ -116,16 +116,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     directory = os.environ.get(SESSION_DIR_ENV)
     if not SESSION.enabled(config) or _is_worker(config) or not directory:
         return
-    from gofail_py.coverage import build
+    from gofail_py.report.coverage import build
     from gofail_py.errors import GofailError
-    from gofail_py.events import read_journal
+    from gofail_py.recording.events import read_journal
 
     try:
         events = [event for path in sorted(Path(directory).glob("*.jsonl")) for event in read_journal(path)]
         coverage = build(events, SESSION.inventory_of(config))
         report = config.getoption("gofail_report")
         if report:
-            from gofail_py.report_html import render_html, write_report
+            from gofail_py.report.html import render_html, write_report
 
             write_report(report, (), render_html(coverage).encode("utf-8"))
         SESSION.lines = [f"gofail-py fault coverage: {coverage.summary()}"]
