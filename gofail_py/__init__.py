@@ -10,7 +10,10 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
+from gofail_py import _moved
+
 __version__ = "0.1.0"
+_moved.install()  # the module paths of 0.1 still import, for one release (with a DeprecationWarning)
 
 _EXPORTS = {
     "Client": "gofail_py.client.client",
