@@ -68,8 +68,13 @@ class Client:
                  started_at: float | None = None, trust_env: bool = False,
                  journal: str | os.PathLike[str] | Recorder | None = None, process: str | None = None,
                  inventory: Collection[str] | None = None) -> None:
-        self.endpoint = parse_endpoint(argcheck.client(endpoint, timeout, registration_grace, started_at, journal,
-                                                       process, inventory))
+        given = None  # a Recorder given as the journal
+        if journal is not None:
+            from gofail_py.recording.recorder import Recorder  # the recording part only where a journal is given
+
+            given = journal if isinstance(journal, Recorder) else None
+        self.endpoint = parse_endpoint(argcheck.client(endpoint, timeout, registration_grace, started_at,
+                                                       journal if given is None else None, process, inventory))
         # the failpoint names of the program's source, when known: a name it lacks is asked once
         self.inventory = frozenset(inventory) if inventory is not None else None
         self.armed: set[str] = set()  # names set through this client (disable_all in the window)
@@ -84,7 +89,7 @@ class Client:
         if journal is not None:
             from gofail_py.recording.recorder import Recorder
 
-            self._owns_recorder = not isinstance(journal, Recorder)
+            self._owns_recorder = given is None
             self.recorder = journal if isinstance(journal, Recorder) else Recorder(journal, name=self.process)
             # the recorder talks to the runtime through a client that does not record
             self.unrecorded = Client(self.endpoint, timeout=timeout, registration_grace=registration_grace,
