@@ -11,12 +11,27 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
+from gofail_py.client.transport import Answer
 from gofail_py.errors import ClientError, FailpointDisabled, FailpointNotFound
 
-if TYPE_CHECKING:
-    from gofail_py.client.client import Client
+
+class Client(Protocol):
+    """What these functions use of the client (gofail_py.client.client.Client, which calls them with
+    itself): its request helpers and what it keeps of the process's failpoints. A protocol, so that
+    this module, below the client, does not import it."""
+
+    armed: set[str]
+    disarmed: set[str]
+    env_failpoints: list[str]
+
+    def _path(self, name: str, suffix: str = "") -> str: ...
+    def _deadline(self, timeout: float | None = None) -> float: ...
+    def _request(self, method: str, path: str, body: Any = None, deadline: float | None = None) -> Answer: ...
+    def _raise_for(self, answer: Answer, name: str | None, *expected: int) -> str: ...
+    def registering(self) -> bool: ...
+    def get(self, name: str, *, wait_registered: float | None = None) -> str: ...
 
 RETRY_PAUSE = 0.02
 NOT_REGISTERED = None  # an entry's state before the batch: its terms, "" when off, None when unknown
