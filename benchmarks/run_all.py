@@ -48,7 +48,7 @@ def bench_client(work: Path, count: int, runs: int, rows: dict[str, object]) -> 
     subprocess.run(["go", "build", "-o", str(goclient), "."], cwd=REPO / "benchmarks" / "goclient", env=go_env(), check=True)
     proc, endpoint = start(binary, "--listen", f"127.0.0.1:{free_port()}", "--data", str(work / "kvdata"))
     try:
-        from gofail_py.client.client import Client
+        from gofail_py.client import Client
 
         results: dict[str, list[float]] = {}
         with Client(endpoint) as client:
@@ -92,7 +92,7 @@ def bench_client(work: Path, count: int, runs: int, rows: dict[str, object]) -> 
 
 def bench_scenario(work: Path, steps: int, rows: dict[str, object]) -> None:
     print(f"\n== 4. scenario engine: {steps} steps (set/count/unset) against one kvserver")
-    from gofail_py.client.client import Client
+    from gofail_py.client import Client
     from gofail_py.scenario import Scenario
 
     binary = next((work / "kv").glob("kvserver")) if (work / "kv").exists() else build_enabled(

@@ -142,7 +142,7 @@ def test_ps_lists_only_processes_serving_their_own_endpoint(kv: KV) -> None:
         env={**os.environ, "GOFAIL_HTTP": f"127.0.0.1:{port}"}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     try:
-        from gofail_py.client.client import Client
+        from gofail_py.client import Client
         from gofail_py.errors import NotGofailEndpoint
 
         with pytest.raises(NotGofailEndpoint):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from gofail_py.client.client import Client
+from gofail_py.client import Client
 from gofail_py.client.cluster import Cluster
 from gofail_py.errors import (
     EndpointTimeout,

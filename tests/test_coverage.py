@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from gofail_py.client.client import Client
+from gofail_py.client import Client
 from gofail_py.errors import FailpointDisabled
 from gofail_py.recording.events import Crash, FailpointWindow, ProcessEvent, read_journal
-from gofail_py.recording.recorder import Recorder, RecordingClient, hits_at_panic, recording
+from gofail_py.recording import Recorder, RecordingClient, hits_at_panic, recording
 from tests.support.goprog import REPO, free_port, start
 
 KVSERVER_SRC = REPO / "examples" / "kvserver"

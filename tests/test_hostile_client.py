@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from gofail_py.cli import main
-from gofail_py.client.client import Client
+from gofail_py.client import Client
 from gofail_py.errors import EndpointTimeout, EndpointUnreachable, WaitTimeout
 from tests.support.goprog import free_port
 from tests.test_client import KV

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from gofail_py import Cluster, Scenario, disable, enable, list_failpoints
-from gofail_py.client.client import Client
+from gofail_py.client import Client
 from gofail_py.errors import ScenarioSyntaxError
 from gofail_py.explore.template import fill_template
 from gofail_py.scenario import parse_scenario, run_scenario

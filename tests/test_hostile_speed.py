@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.gen_tree import generate_tree
-from gofail_py.client.client import Client
+from gofail_py.client import Client
 from tests.support.goprog import REPO
 
 pytestmark = pytest.mark.hostile  # a suite of its own: .ci/run runs it, `pytest -m hostile`

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from gofail_py.client.client import Client
+from gofail_py.client import Client
 from gofail_py.errors import FailpointDisabled, FailpointNotFound
 from gofail_py.scenario import parse_scenario, run_scenario
 from tests.support.goprog import REPO, TESTDATA, build_enabled, start

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from gofail_py.client.client import Client
-from gofail_py.recording.recorder import Recorder, RecordingClient
+from gofail_py.client import Client
+from gofail_py.recording import Recorder, RecordingClient
 from gofail_py.scenario.journal import StepRecord
 from tests.support.goprog import REPO, free_port, start
 

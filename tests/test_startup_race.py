@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from gofail_py.cli import main
-from gofail_py.client.client import Client
+from gofail_py.client import Client
 from gofail_py.errors import FailpointNotFound
 from tests.support.goprog import TESTDATA, build_enabled, start
 

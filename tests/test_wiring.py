@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from gofail_py.client.client import Client
+from gofail_py.client import Client
 from gofail_py.recording.events import Crash, FailpointWindow, ProcessEvent, read_journal
 from tests.support.goprog import REPO, TESTDATA, build_enabled, free_port, start
 

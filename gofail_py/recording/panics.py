@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from pathlib import PurePath
 from typing import TYPE_CHECKING
 
+from gofail_py.errors import TermSyntaxError
+from gofail_py.terms import parse_terms
+
 if TYPE_CHECKING:  # the inventory's type only: importing the rewriter would load tree-sitter
     from gofail_py.rewriter.workspace import LocatedFailpoint
 
@@ -91,3 +94,29 @@ def attribute(panic: Panic, inventory: Sequence[LocatedFailpoint]) -> tuple[str 
 
 
 __all__ = ["Panic", "attribute", "parse_panic"]
+
+
+def hits_at_panic(terms: str) -> int | None:
+    """The count when a panic in these terms fires, when the terms fix it (``2*off->panic``: 3)."""
+    try:
+        chain = parse_terms(terms).terms
+    except TermSyntaxError:
+        return None
+    total = 0
+    for term in chain:
+        if term.percent is not None:
+            return None
+        if term.action == "panic":
+            return total + 1
+        if term.count is None:
+            return None  # this term fires every time: a later panic is never reached
+        total += term.count
+    return None
+
+
+def panics(terms: str) -> bool:
+    """Whether the terms hold a panic action."""
+    try:
+        return any(term.action == "panic" for term in parse_terms(terms).terms)
+    except TermSyntaxError:
+        return False

@@ -3,10 +3,8 @@
 The runtime resets a failpoint's count on every PUT and forgets it on DELETE, so the recorder
 reads ``/count`` before every re-set, unset and stop and closes the armed window with those
 hits. Hits that happen between that read and the PUT/DELETE (traffic running across a re-set)
-are not counted: the figures are exact when nothing hits the failpoint at that moment.
-
-    with recording(Client(endpoint), "run.jsonl", process="kv") as client:
-        client.enable("afterCommit", "panic")
+are not counted: the figures are exact when nothing hits the failpoint at that moment. A client
+records through it when given a journal; gofail_py.recording.view wraps any client.
 """
 
 from __future__ import annotations
@@ -16,26 +14,35 @@ import fcntl
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from gofail_py.errors import (
     ClientError, ConnectionDropped, EndpointTimeout, EndpointUnreachable, JournalError, LockHeld, NotGofailEndpoint,
-    TermSyntaxError,
 )
 from gofail_py.recording.events import Crash, Event, FailpointWindow, ProcessEvent, RunStarted, Step, to_line
-from gofail_py.recording.panics import Panic, attribute, parse_panic
-from gofail_py.terms import Terms, normalize_terms, parse_terms
-from typing import TYPE_CHECKING
+from gofail_py.recording.panics import Panic, attribute, hits_at_panic, panics, parse_panic
+from gofail_py.terms import Terms, normalize_terms
 
-if TYPE_CHECKING:  # types only: the rewriter (tree-sitter) is imported when an inventory is read;
-    # the client imports this module for Client(journal=), so its class is named for type checking only
-    from gofail_py.client.client import Client
+if TYPE_CHECKING:  # types only: the rewriter (tree-sitter) is imported when an inventory is read
     from gofail_py.rewriter.gofiles import PathArg
     from gofail_py.rewriter.workspace import LocatedFailpoint
+
+
+class Client(Protocol):
+    """What the recorder asks of a client (gofail_py.client.Client is one). A protocol: the client
+    records through this part (``Client(journal=...)``), so this part does not import it."""
+
+    @property
+    def endpoint(self) -> str: ...
+    def enable(self, name: str, terms: str) -> None: ...
+    def enable_many(self, failpoints: Mapping[str, str]) -> None: ...
+    def disable(self, name: str, *, strict: bool = False) -> bool: ...
+    def count(self, name: str, *, until: float | None = None) -> int: ...
+    def active(self) -> list[str]: ...
+    def wait_count(self, name: str, at_least: int, timeout: float, interval: float = 0.01) -> int: ...
 
 
 @dataclass
@@ -45,24 +52,6 @@ class _Open:
     terms: str
     start: float
     seen: int = 0
-
-
-def hits_at_panic(terms: str) -> int | None:
-    """The count when a panic in these terms fires, when the terms fix it (``2*off->panic``: 3)."""
-    try:
-        chain = parse_terms(terms).terms
-    except TermSyntaxError:
-        return None
-    total = 0
-    for term in chain:
-        if term.percent is not None:
-            return None
-        if term.action == "panic":
-            return total + 1
-        if term.count is None:
-            return None  # this term fires every time: a later panic is never reached
-        total += term.count
-    return None
 
 
 def _signal_name(exit_code: int | None) -> str | None:
@@ -184,7 +173,7 @@ class Recorder:
             return Crash(self.run, process, now, reason=f"exit code {exit_code} without a Go panic in stderr", pid=pid, exit_code=exit_code)
         name, how = attribute(panic, self.inventory)
         if name is None and panic.from_failpoint and not self.inventory:
-            armed = [fp for (owner, fp), window in self._open.items() if owner == process and _panics(window.terms)]
+            armed = [fp for (owner, fp), window in self._open.items() if owner == process and panics(window.terms)]
             if len(armed) == 1:
                 name, how = armed[0], "the only failpoint armed with a panic term (no inventory to match the stack)"
         return Crash(self.run, process, now, failpoint=name, file=panic.file, line=panic.line,
@@ -321,77 +310,7 @@ class Recorder:
                 self._finish(owner, name, now, window.seen, closed_by, exact=False)
 
 
-def _panics(terms: str) -> bool:
-    try:
-        return any(term.action == "panic" for term in parse_terms(terms).terms)
-    except TermSyntaxError:
-        return False
-
-
-class RecordingClient:
-    """A Client whose enable/disable/count go through a Recorder; everything else passes through."""
-
-    def __init__(self, client: Client, recorder: Recorder, process: str | None = None) -> None:
-        self.client = client
-        self.recorder = recorder
-        self.process = process or client.endpoint
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.client, name)
-
-    def enable(self, name: str, terms: str | Terms) -> None:
-        self.recorder.set(self.client, name, terms, self.process)
-
-    def enable_many(self, failpoints: Mapping[str, str | Terms]) -> None:
-        self.recorder.set_many(self.client, failpoints, self.process)
-
-    def disable(self, name: str, *, strict: bool = False) -> bool:
-        return self.recorder.unset(self.client, name, self.process, strict=strict)
-
-    def disable_all(self) -> list[str]:
-        active = self.client.active()  # by name inside the registration window (no GET /)
-        for name in active:
-            self.disable(name)
-        return active
-
-    def count(self, name: str, *, until: float | None = None) -> int:
-        value = self.client.count(name, until=until)
-        self.recorder.observe(self.process, name, value)
-        return value
-
-    def wait_count(self, name: str, at_least: int, timeout: float, interval: float = 0.01) -> int:
-        value = self.client.wait_count(name, at_least, timeout, interval)
-        self.recorder.observe(self.process, name, value)
-        return value
-
-    @contextmanager
-    def failpoint(self, name: str, terms: str | Terms) -> Iterator[RecordingClient]:
-        self.enable(name, terms)
-        try:
-            yield self
-        finally:
-            try:
-                self.disable(name)
-            except ClientError:
-                pass  # already off, or the process is gone (a panic action does that)
-
-
-@contextmanager
-def recording(client: Client, journal: PathArg | Recorder, *, process: str | None = None,
-              name: str = "", source: Sequence[PathArg] = ()) -> Iterator[RecordingClient]:
-    """A recording view of ``client``; at the end its open windows close with their counts read."""
-    recorder = journal if isinstance(journal, Recorder) else Recorder(journal, name=name, source=source)
-    wrapped = RecordingClient(client, recorder, process)
-    try:
-        yield wrapped
-    finally:
-        if isinstance(journal, Recorder):
-            recorder.before_stop(wrapped.process, client, closed_by="end")
-        else:
-            recorder.close({wrapped.process: client})
-
-
-__all__ = ["Recorder", "RecordingClient", "hits_at_panic", "recording"]
+__all__ = ["Client", "Recorder"]
 
 
 def _inventory(source: Sequence[PathArg]) -> list[LocatedFailpoint]:

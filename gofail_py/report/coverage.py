@@ -11,8 +11,7 @@ from pathlib import PurePath
 from typing import Any
 
 from gofail_py.recording.events import Crash, Event, FailpointWindow, ProcessEvent, RunStarted, Step
-from gofail_py.recording.panics import Panic, attribute
-from gofail_py.recording.recorder import hits_at_panic
+from gofail_py.recording.panics import Panic, attribute, hits_at_panic
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the inventory's type only: importing the rewriter would load tree-sitter

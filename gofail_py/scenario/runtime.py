@@ -16,7 +16,8 @@ from gofail_py.errors import (
     ClientError, EndpointUnreachable, ExpectationFailed, GofailError, NotReached, ProcessDied, ProcessStartError,
 )
 from gofail_py.processes.supervisor import Cancelled, Child, Supervisor, free_port, poll_until
-from gofail_py.recording.recorder import Recorder, RecordingClient
+from gofail_py.recording.recorder import Recorder
+from gofail_py.recording.view import RecordingClient
 from gofail_py.scenario.builder import Scenario
 from gofail_py.scenario.journal import Journal, RecordKind, StepRecord
 from gofail_py.scenario.model import Step
