@@ -42,7 +42,6 @@ except ImportError:  # pragma: no cover - a Python built without it
 from gofail_py.resources import resource_dir
 
 if TYPE_CHECKING:
-    from gofail_py.rewriter.gofiles import Found
     from gofail_py.rewriter.rewrite import RewriteResult
 
 _MAGIC = b"gofail-py cache 1\n"
@@ -314,13 +313,15 @@ class Store:
                 pass
 
 
-def save_run(store: Store, index: Index, found: Found, plain: dict[str, bytes],
-             changed: dict[str, list[str]]) -> None:
+def save_run(store: Store, index: Index,
+             scanned: dict[str, tuple[tuple[int, int, int, int], tuple[str, ...], tuple[str, ...], int]],
+             taken: dict[str, tuple[int, int, bytes]], plain: dict[str, bytes], changed: dict[str, list[str]]) -> None:
     """Records a run's listings and plain files, unless they are what the index holds: a
-    directory taken from the index with no file changed is recorded as it was."""
+    directory taken from the index with no file changed is recorded as it was. ``scanned`` and
+    ``taken``: the scan's listings and the directories it took from the index (gofiles.Found's)."""
     old, listings, same = index.listings, {}, True
-    for directory, (signature, subdirs, names, flags) in found.listings.items():
-        reused = found.reused.get(directory)
+    for directory, (signature, subdirs, names, flags) in scanned.items():
+        reused = taken.get(directory)
         if reused is not None and directory not in changed:
             listings[directory] = old[directory]
             continue

@@ -98,7 +98,7 @@ def collect(
         answers = reading.worker.outcomes() if reading.worker is not None else []
         _merge(done, answers, transform, results, failpoints, errors)
         if store is not None and index is not None:
-            result_cache.save_run(store, index, found, plain, changed)
+            result_cache.save_run(store, index, found.listings, found.reused, plain, changed)
         if reading.worker is not None:
             reading.worker.finish()  # it writes its cache entries after its answers: meanwhile
     finally:
