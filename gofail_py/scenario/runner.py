@@ -20,6 +20,7 @@ from gofail_py.scenario.builder import Scenario
 from gofail_py.scenario.journal import Journal, StepRecord
 from gofail_py.scenario.known import check_names
 from gofail_py.scenario.runtime import Runtime, StepFailed
+from gofail_py.scenario.statements import spec_of, walk
 from gofail_py.scenario.targets import Process
 
 if TYPE_CHECKING:  # a type only: gofiles brings the rewriter (tree-sitter)
@@ -105,7 +106,8 @@ def _signals_held() -> Iterator[None]:
 def validate(scenario: Scenario, variables: Mapping[str, str]) -> None:
     """Placeholders and command words, before anything starts; every problem at once."""
     processes = [(decl.name, decl.where, decl.argv + tuple(v for _, v in decl.env)) for decl in scenario.processes.values()]
-    placeholders.check(processes, scenario.steps, set(scenario.processes), set(scenario.endpoints), variables)
+    steps_words = [(spec_of(step).words(step), step.where) for step in walk(scenario.steps)]
+    placeholders.check(processes, steps_words, set(scenario.processes), set(scenario.endpoints), variables)
 
 
 def run_scenario(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -77,6 +77,13 @@ def describe(step: Step) -> str:
 def children(step: Step) -> tuple[Step, ...]:
     """A block's inner steps; () for other statements."""
     return spec_of(step).children(step)
+
+
+def walk(steps: Sequence[Step]) -> Iterator[Step]:
+    """Every step, blocks' inner steps included."""
+    for step in steps:
+        yield step
+        yield from walk(children(step))
 
 
 def keywords() -> list[str]:
