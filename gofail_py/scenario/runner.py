@@ -1,4 +1,4 @@
-"""Runs a Scenario: validates it, executes its steps, and always cleans up in `finally`."""
+"""Runs a scenario: validates it, executes its steps, and always cleans up in `finally`."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from gofail_py.recording.events import Event
 from gofail_py.processes.supervisor import Supervisor, new_token, temp_dir
 from gofail_py.recording.recorder import Recorder
 from gofail_py.scenario import placeholders
-from gofail_py.scenario.builder import Scenario
 from gofail_py.scenario.journal import Journal, StepRecord
+from gofail_py.scenario.model import Plan
 from gofail_py.scenario.known import check_names
 from gofail_py.scenario.runtime import Runtime, StepFailed
 from gofail_py.scenario.statements import spec_of, walk
@@ -103,7 +103,7 @@ def _signals_held() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def validate(scenario: Scenario, variables: Mapping[str, str]) -> None:
+def validate(scenario: Plan, variables: Mapping[str, str]) -> None:
     """Placeholders and command words, before anything starts; every problem at once."""
     processes = [(decl.name, decl.where, decl.argv + tuple(v for _, v in decl.env)) for decl in scenario.processes.values()]
     steps_words = [(spec_of(step).words(step), step.where) for step in walk(scenario.steps)]
@@ -111,7 +111,7 @@ def validate(scenario: Scenario, variables: Mapping[str, str]) -> None:
 
 
 def run_scenario(
-    scenario: Scenario,
+    scenario: Plan,
     *,
     journal: str | Path | None = None,
     variables: Mapping[str, str] | None = None,
@@ -168,7 +168,7 @@ def _inventory(source: Sequence[PathArg]) -> list[LocatedFailpoint] | None:
     return list_failpoints(source) if source else None
 
 
-def _recorder(scenario: Scenario, journal: Path | None, inventory: list[LocatedFailpoint] | None) -> Recorder:
+def _recorder(scenario: Plan, journal: Path | None, inventory: list[LocatedFailpoint] | None) -> Recorder:
     """The run's recorder; a journal file is started afresh (the recorder itself appends)."""
     if journal is not None:
         try:

@@ -18,9 +18,8 @@ from gofail_py.errors import (
 from gofail_py.processes.supervisor import Cancelled, Child, Supervisor, free_port, poll_until
 from gofail_py.recording.recorder import Recorder
 from gofail_py.recording.view import RecordingClient
-from gofail_py.scenario.builder import Scenario
 from gofail_py.scenario.journal import Journal, RecordKind, StepRecord
-from gofail_py.scenario.model import Step
+from gofail_py.scenario.model import Plan, Step
 from gofail_py.scenario.placeholders import PORTS, substitute
 from gofail_py.scenario.statements import describe, spec_of
 from gofail_py.scenario.targets import Process, Target
@@ -41,7 +40,7 @@ class StepFailed(Exception):
 class Runtime:
     """One run of a scenario. Handlers (gofail_py.scenario.statements) get it as their first argument."""
 
-    def __init__(self, scenario: Scenario, journal: Journal, variables: Mapping[str, str], supervisor: Supervisor,
+    def __init__(self, scenario: Plan, journal: Journal, variables: Mapping[str, str], supervisor: Supervisor,
                  tmp: Path, recorder: Recorder | None = None) -> None:
         self.scenario = scenario
         self.journal = journal
