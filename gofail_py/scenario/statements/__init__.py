@@ -19,7 +19,7 @@ from gofail_py.scenario.model import Step
 
 if TYPE_CHECKING:
     from gofail_py.scenario.journal import StepRecord
-    from gofail_py.scenario.parser import Cursor, Token
+    from gofail_py.scenario.cursor import Cursor, Token
     from gofail_py.scenario.runtime import Runtime
 
 S = TypeVar("S", bound=Step)

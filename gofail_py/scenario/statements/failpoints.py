@@ -15,7 +15,7 @@ from gofail_py.terms import normalize_terms
 
 if TYPE_CHECKING:
     from gofail_py.scenario.journal import StepRecord
-    from gofail_py.scenario.parser import Cursor, Token
+    from gofail_py.scenario.cursor import Cursor, Token
     from gofail_py.scenario.runtime import Runtime
     from gofail_py.scenario.targets import Target
 

@@ -15,7 +15,7 @@ from gofail_py.scenario.targets import Process
 
 if TYPE_CHECKING:
     from gofail_py.scenario.journal import StepRecord
-    from gofail_py.scenario.parser import Cursor, Token
+    from gofail_py.scenario.cursor import Cursor, Token
     from gofail_py.scenario.runtime import Runtime
 
 USAGE = "reach TARGET FAILPOINT within DURATION"
