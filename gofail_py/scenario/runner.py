@@ -5,22 +5,25 @@ from __future__ import annotations
 import shutil
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gofail_py.errors import ClientError, GofailError, ScenarioFileError
+from gofail_py.errors import (
+    ClientError, EndpointUnreachable, ExpectationFailed, GofailError, NotReached, ProcessDied, ScenarioFileError,
+)
 from gofail_py.recording.events import Event
-from gofail_py.processes.supervisor import Supervisor, new_token, temp_dir
+from gofail_py.processes.supervisor import Cancelled, Supervisor, new_token, poll_until, temp_dir
 from gofail_py.recording.recorder import Recorder
 from gofail_py.scenario import placeholders
 from gofail_py.scenario.journal import Journal, StepRecord
-from gofail_py.scenario.model import Plan
+from gofail_py.scenario.model import Plan, Step
 from gofail_py.scenario.known import check_names
 from gofail_py.scenario.runtime import Runtime, StepFailed
-from gofail_py.scenario.statements import spec_of, walk
+from gofail_py.scenario.statements import describe, spec_of, walk
 from gofail_py.scenario.targets import Process
 
 if TYPE_CHECKING:  # a type only: gofiles brings the rewriter (tree-sitter)
@@ -89,6 +92,64 @@ def _cleanup(rt: Runtime) -> None:
     rt.recorder.close({name: target.client for name, target in rt.targets.items() if not isinstance(target, Process)})
 
 
+def run_step(rt: Runtime, step: Step, index: str) -> None:
+    """One step by its statement's handler, recorded in the journal; its failure raised as
+    StepFailed. The runtime is given this function (it knows no statement) and blocks run their
+    inner steps through it."""
+    spec = spec_of(step)
+    subjects = spec.subjects(step)
+    record = StepRecord(index, describe(step), str(step.where), subjects[0] if subjects else None, start=rt.now())
+    try:
+        if rt.cancel.is_set():
+            raise Cancelled
+        check_before(rt, step)
+        try:
+            spec.run(rt, step, record, index)
+        except (ClientError, OSError) as error:
+            # the process it talks to died meanwhile: say that, with its exit code and stderr
+            check_before(rt, step, during=error)
+            raise
+    except StepFailed:
+        record.outcome, record.message = "failed", "a step inside failed"
+        rt.finish(record)
+        raise
+    except KeyboardInterrupt:
+        record.outcome, record.message = "interrupted", "interrupted"
+        rt.finish(record)
+        raise
+    except (GofailError, OSError) as error:
+        record.outcome = ("not-reached" if isinstance(error, NotReached)
+                          else "failed" if isinstance(error, ExpectationFailed) else "error")
+        record.message = str(error)
+        rt.finish(record)
+        raise StepFailed(error, record) from error
+    rt.finish(record)
+
+
+def check_before(rt: Runtime, step: Step, during: BaseException | None = None) -> None:
+    """A step about a process that died unaccounted for fails with that death, not its own error.
+
+    A step that ends or expects the end of a process (stop, kill, start, restart, expect exit)
+    accounts for the death instead.
+    """
+    spec = spec_of(step)
+    for name in spec.subjects(step):
+        proc = rt.targets.get(name)
+        if not isinstance(proc, Process) or (spec.accounts_for_exit and during is None):
+            continue
+        if isinstance(during, (EndpointUnreachable, ProcessDied)) and proc.child is not None:
+            # the endpoint failed: the process may be exiting (sockets close before it is reaped)
+            poll_until(proc.child.exit_code, time.monotonic() + 1.0)
+        if proc.child is None or not proc.child.claim_unexpected_exit():
+            continue
+        if during is not None:
+            raise rt.death(proc, f"while `{describe(step)}` ran ({during})") from during
+        raise rt.death(proc, f"before `{describe(step)}`" + (
+            f": it died by a failpoint panic, which no `expect {proc.name} exit` accounted for"
+            if proc.panic_line() else ""
+        ))
+
+
 @contextmanager
 def _signals_held() -> Iterator[None]:
     """Cleanup runs to its end: a second Ctrl-C (or SIGTERM) must not leave processes behind."""
@@ -140,7 +201,7 @@ def run_scenario(
     token = new_token()
     tmp = temp_dir(token)  # named by the token: `gofail-py sweep` removes it if this run is SIGKILLed
     supervisor = Supervisor(tmp, token)
-    runtime = Runtime(scenario, log, variables, supervisor, tmp, recorder)
+    runtime = Runtime(scenario, log, variables, supervisor, tmp, recorder, run_step=run_step)
     try:
         runtime.run_steps(scenario.steps, "")
         runtime.check_end()
@@ -178,4 +239,4 @@ def _recorder(scenario: Plan, journal: Path | None, inventory: list[LocatedFailp
     return Recorder(journal, name=scenario.name, inventory=inventory, exclusive=True)
 
 
-__all__ = ["ScenarioResult", "run_scenario", "validate"]
+__all__ = ["ScenarioResult", "run_scenario", "run_step", "validate"]
