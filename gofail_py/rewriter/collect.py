@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from itertools import accumulate
 from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -15,7 +14,8 @@ from gofail_py.rewriter import cache as result_cache
 from gofail_py.rewriter import rewrite
 from gofail_py.errors import GofailError, MarkerError, MarkerErrors, WorkspaceError
 from gofail_py.rewriter.cache import SIGNATURE
-from gofail_py.rewriter.gofiles import PACKAGE_CLAUSE, READ_FLAGS, PathArg, Found, check_links, find_go_files, is_utf8, may_have_binding, read_source
+from gofail_py.rewriter.gofiles import (PACKAGE_CLAUSE, READ_FLAGS, PathArg, Found, check_links, find_go_files, held_in_joined,
+                                        is_plain, is_text, may_have_binding, read_source)
 from gofail_py.rewriter.markers import MARKER_TEXT, RUNTIME_TEXT, Failpoint
 
 if TYPE_CHECKING:
@@ -28,7 +28,6 @@ FILES_TO_SPLIT = 5000
 # files read before their content checks and search for gofail text run once over them all
 _CHUNK = 256
 _first = itemgetter(0)
-_plus_one = (1).__add__
 _JOIN_BELOW = 4096  # bytes a file on average: chunks of bigger files are checked file by file
 # a file read: its position in the chunk, path, bytes (None: not read), size, signature, stat
 _Read = tuple[int, str, bytes | None, int | None, bytes | None, os.stat_result | None]
@@ -241,7 +240,7 @@ class _Reading:
         found, transform, store, index = self.found, self.transform, self.store, self.index
         cutoff = index.cutoff if index is not None else 0
         source = None
-        if data is not None and size is not None and len(data) <= size and _text(data) and (
+        if data is not None and size is not None and len(data) <= size and is_text(data) and (
                 PACKAGE_CLAUSE.search(data) or not data.strip()):
             source = data
         try:
@@ -299,43 +298,13 @@ def _check_joined(datas: list[bytes], fast: list[_Read], slow: list[_Read], plai
     loop put every file that passed its own checks there). Files of 4 KB and more on average are
     checked one by one instead: copying them costs more than the calls the join saves."""
     if sum(map(len, datas)) > _JOIN_BELOW * len(datas):
-        held: Iterable[int] = [k for k, data in enumerate(datas) if not _plain(data)]
+        held: Iterable[int] = [k for k, data in enumerate(datas) if not is_plain(data)]
     else:
-        held = _held_in_joined(datas)
+        held = held_in_joined(datas)
     for k in sorted(held):
         entry = fast[k]
         plain.pop(entry[1], None)
         slow.append(entry)
-
-
-def _text(data: bytes) -> bool:
-    """No NUL byte, and UTF-8 (gofiles.read_source's checks, which say what is wrong)."""
-    return b"\0" not in data and (data.isascii() or is_utf8(data))
-
-
-def _plain(data: bytes) -> bool:
-    """Text (above) without gofail text (markers.may_hold_markers)."""
-    return _text(data) and MARKER_TEXT not in data and RUNTIME_TEXT not in data
-
-
-def _held_in_joined(datas: list[bytes]) -> Iterable[int]:
-    """The positions of the files that fail a check or hold gofail text, found in their bytes joined."""
-    joined = b"\n".join(datas)
-    if b"\0" in joined or not joined.isascii() and not all(data.isascii() or is_utf8(data) for data in datas):
-        return range(len(datas))  # each checked on its own (a UTF-8 check of the whole would decode it all)
-    from bisect import bisect_right  # here: a warm run with no such chunk imports nothing for it
-
-    held = set()
-    ends = None
-    for text in (MARKER_TEXT, RUNTIME_TEXT):
-        where = joined.find(text)
-        while where >= 0:
-            if ends is None:  # where each file ends in `joined`, its newline included
-                ends = list(accumulate(map(_plus_one, map(len, datas))))
-            k = bisect_right(ends, where)
-            held.add(k)
-            where = joined.find(text, ends[k])
-    return held
 
 
 def _unchanged_left_out(found: Found, changed: dict[str, list[str]]) -> list[str]:

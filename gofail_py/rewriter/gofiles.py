@@ -5,14 +5,15 @@ from __future__ import annotations
 import errno
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from itertools import accumulate
 from pathlib import Path
 
 from gofail_py.rewriter import rewrite
 from gofail_py.rewriter.cache import HAS_BINDING_NAMES, HAS_GO_MOD, NO_SIGNATURE, RACY, RESCAN, SIGNATURE, Index, Listing
 from gofail_py.errors import MarkerError, WorkspaceError
 from gofail_py.rewriter.fileio import dir_prefix, is_regular, read_all
-from gofail_py.rewriter.markers import may_hold_markers
+from gofail_py.rewriter.markers import MARKER_TEXT, RUNTIME_TEXT, may_hold_markers
 
 PathArg = str | os.PathLike[str]
 STALE_TEMP = re.compile(r"^\..+\.gofail-py-[A-Za-z0-9_]+\.tmp$")
@@ -246,6 +247,36 @@ def is_utf8(data: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+def is_text(data: bytes) -> bool:
+    """No NUL byte, and UTF-8 (read_source's checks, which say what is wrong)."""
+    return b"\0" not in data and (data.isascii() or is_utf8(data))
+
+
+def is_plain(data: bytes) -> bool:
+    """Text (above) without gofail text (markers.may_hold_markers)."""
+    return is_text(data) and MARKER_TEXT not in data and RUNTIME_TEXT not in data
+
+
+def held_in_joined(datas: list[bytes]) -> Iterable[int]:
+    """The positions of the files that fail a check or hold gofail text, found in their bytes joined."""
+    joined = b"\n".join(datas)
+    if b"\0" in joined or not joined.isascii() and not all(data.isascii() or is_utf8(data) for data in datas):
+        return range(len(datas))  # each checked on its own (a UTF-8 check of the whole would decode it all)
+    from bisect import bisect_right  # here: a warm run with no such chunk imports nothing for it
+
+    held = set()
+    ends = None
+    for text in (MARKER_TEXT, RUNTIME_TEXT):
+        where = joined.find(text)
+        while where >= 0:
+            if ends is None:  # where each file ends in `joined`, its newline included
+                ends = list(accumulate(map((1).__add__, map(len, datas))))
+            k = bisect_right(ends, where)
+            held.add(k)
+            where = joined.find(text, ends[k])
+    return held
 
 
 def read_source(path: PathArg, size: int | None = None, stat_out: list[os.stat_result] | None = None) -> bytes:
