@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from gofail_py.scenario.model import Step
-from gofail_py.scenario.statements import Spec, describe, register
+from gofail_py.scenario.statements.table import Spec, describe, register
 
 if TYPE_CHECKING:
     from gofail_py.scenario.journal import StepRecord

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from gofail_py.errors import ClientError, EndpointTimeout, ExpectationFailed, TermSyntaxError
 from gofail_py.scenario.model import COMPARISONS, Step, compare, format_duration
-from gofail_py.scenario.statements import Spec, register
+from gofail_py.scenario.statements.table import Spec, register
 from gofail_py.terms import normalize_terms
 
 if TYPE_CHECKING:

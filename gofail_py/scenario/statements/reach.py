@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from gofail_py.errors import ClientError, ExpectationFailed, FailpointDisabled, NotReached
 from gofail_py.processes.supervisor import poll_until
 from gofail_py.scenario.model import Step, format_duration
-from gofail_py.scenario.statements import Spec, register
+from gofail_py.scenario.statements.table import Spec, register
 from gofail_py.scenario.targets import Process
 
 if TYPE_CHECKING:
