@@ -3,6 +3,13 @@
 The public API, imported on first use so that the command line starts fast:
 
     from gofail_py import Client, Cluster, Terms, Scenario, enable, disable, list_failpoints
+
+The package is laid out in parts, one subpackage each, importing one way (docs/architecture.md;
+tests/test_layout.py holds the code to it). Below them all, the shared leaves, which import
+nothing of the package but one another:
+
+Shared leaves: gofail_py.errors, gofail_py.names, gofail_py.argcheck, gofail_py.resources,
+    gofail_py.terms, gofail_py._moved
 """
 
 from __future__ import annotations

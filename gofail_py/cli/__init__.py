@@ -4,7 +4,10 @@ Commands are loaded lazily: ``COMMANDS`` maps each name to the command module th
 (each module has ``register(group)``, adding its click commands) and to its one-line summary, so
 ``gofail-py --help`` imports no command module and ``gofail-py ls`` imports only the client
 (never tree-sitter). A new command is registered by its module as before, plus one row here;
-tests/test_cli_help.py checks the rows against what the modules register.
+tests/test_cli_help.py checks the rows against what the modules register. The CLI is the top of
+the house: it may use every part, and no part uses it.
+
+Must not import: gofail_py.pytest
 
 Exit codes (the same for every command; docs/cli.md has them per command):
   0  success

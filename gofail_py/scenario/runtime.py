@@ -1,5 +1,10 @@
 """The state of one run and what every statement's handler may use: targets, placeholders,
-starting a process, pauses, the journal, and the accounting of process deaths."""
+starting a process, pauses, the journal, and the accounting of process deaths. The statements
+are above it: the runner gives it the function that runs a step by their table.
+
+Must not import: gofail_py.scenario.statements, gofail_py.scenario.builder, gofail_py.scenario.parser,
+    gofail_py.scenario.runner
+"""
 
 from __future__ import annotations
 
