@@ -21,11 +21,11 @@ if TYPE_CHECKING:
 
 _PARTS = {
     "rewriter": ("syntax", "toplevel", "markers", "render", "rewrite", "cache", "gofiles", "collect", "worker", "forked",
-                 "fileio", "gomod", "goproc", "runlock", "modules", "workspace"),
-    "recording": ("events", "panics"),
+                 "fileio", "gomod", "goproc", "runlock", "modules", "workspace", "cachedir", "private"),
+    "recording": ("events", "panics", "outputs"),
     "client": ("transport", "answers", "batch", "cluster"),
     "processes": ("proctable", "procfind"),
-    "report": ("coverage", "timeline"),
+    "report": ("coverage", "timeline", "spans"),
 }
 MOVED = {f"gofail_py.{name}": f"gofail_py.{part}.{name}" for part, names in _PARTS.items() for name in names}
 MOVED.update({

@@ -273,6 +273,25 @@ def test_a_new_fingerprint_folder_prunes_the_ones_unused_for_a_week(tmp_path: Pa
     result = _gofail_py(tree, home, "list", "./...")
     assert result.returncode == 0, result.stderr
     left = sorted(p.name for p in ours.iterdir())
-    assert left == sorted([cache.fingerprint(), recent.name, stranger.name, "notes.txt"]), left
+    assert left == sorted([cache.fingerprint(), recent.name, stranger.name, "notes.txt", "key"]), left  # key: the seal's
     again = _gofail_py(tree, home, "list", "./...")
     assert again.returncode == 0 and sorted(p.name for p in ours.iterdir()) == left
+
+
+def test_a_process_keeps_few_cache_folders_open(tmp_path: Path) -> None:
+    """A program calling the library with one cache after another (a test session) does not keep
+    a descriptor of every one of them: the least recently used are closed."""
+    from gofail_py.rewriter.rewrite import enable_source
+
+    source = b"package p\n\nfunc F() {\n\t// gofail: var x struct{}\n}\n"
+    for n in range(10):
+        store = cache.Store(tmp_path / str(n) / "gofail-py")
+        store.rewrite("enable_source", enable_source, source, "x.go")
+        assert store.cached("enable_source", source) is not None
+
+    def held() -> list[str]:
+        links = [os.readlink(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd") if os.path.exists(f"/proc/self/fd/{fd}")]
+        return [link for link in links if link.startswith(str(tmp_path))]
+
+    assert 0 < len(held()) <= 4 * 4, held()  # at most 4 folders, 4 levels each
+    assert cache.Store(tmp_path / "0" / "gofail-py").cached("enable_source", source) is not None  # opened again

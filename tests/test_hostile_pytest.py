@@ -37,7 +37,7 @@ def test_report_through_a_symlink_keeps_the_link(tmp_path: Path) -> None:
     # the report replaced what the path named: a symlink became a file (and a device node, /dev/full, a file)
     (tmp_path / "site").mkdir()
     target = tmp_path / "site" / "faults.html"
-    target.write_text("old")
+    target.write_text("<title>gofail-py fault coverage</title> an older report")  # only a report is replaced
     (tmp_path / "faults.html").symlink_to(target)
     result = _pytest(tmp_path, "--gofail-report=faults.html")
     assert result.returncode == 0, result.stdout + result.stderr

@@ -76,7 +76,7 @@ def test_output_through_a_symlink_keeps_the_link(tmp_path: Path) -> None:
     journal.write_text(WINDOW)
     (tmp_path / "site").mkdir()
     target = tmp_path / "site" / "coverage.html"
-    target.write_text("old")
+    target.write_text("<title>gofail-py fault coverage</title> an older report")  # only a report is replaced
     link = tmp_path / "report.html"
     link.symlink_to(target)
     result = _report(str(journal), "-o", str(link), cwd=tmp_path)

@@ -185,6 +185,7 @@ def test_tab_space_body_round_trips_through_the_command(tmp_path: Path, testdata
 def test_a_lock_directory_that_cannot_be_made_is_a_message(tmp_path: Path) -> None:
     root = module(tmp_path / "m")
     before = tree_digest(tmp_path)
-    result = gofail_py(root, "enable", ".", env=go_env(XDG_RUNTIME_DIR="/proc"))  # not even root may mkdir there
+    # a runtime folder the XDG rules accept (ours, 0500) where not even root may mkdir
+    result = gofail_py(root, "enable", ".", env=go_env(XDG_RUNTIME_DIR="/proc/self/fd"))
     assert result.returncode == 2 and "cannot create its lock file" in result.stderr
     assert tree_digest(tmp_path) == before

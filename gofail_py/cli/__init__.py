@@ -142,11 +142,23 @@ class GofailGroup(click.Group):
         try:
             return super().invoke(ctx)
         except GofailError as error:
-            message = str(error)
+            from gofail_py.terminal import visible  # messages quote endpoints, files, journals: shown, never obeyed
+
+            message = visible(str(error), lines=True)
             # located errors (path:line:col: ...) stay bare, so editors and CI annotators can read them
             located = isinstance(error, (LocatedError, MarkerErrors))
             click.echo(message if located else f"gofail-py: {message}", err=True)
             sys.exit(error.exit_code)
+        finally:
+            _warn_about_the_cache()
+
+
+def _warn_about_the_cache() -> None:
+    """What the rewriter's cache found wrong with itself (a cache another user could write is not
+    used): the library only collects it, the command says it, once."""
+    cachedir = sys.modules.get("gofail_py.rewriter.cachedir")  # not imported: no rewriter ran
+    for note in cachedir.notices() if cachedir is not None else []:
+        click.echo(f"gofail-py: warning: {note}", err=True)
 
 
 @click.group(cls=GofailGroup, epilog=EXIT_CODES_HELP, invoke_without_command=True,

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import click
 
 from gofail_py.cli.options import Seconds
+from gofail_py.terminal import visible  # names, terms and messages from outside: shown, never obeyed
 
 F = TypeVar("F", bound=Callable[..., Any])
 DOC = "Terms grammar, options and exit codes: docs/client.md."
@@ -66,7 +67,7 @@ def _split_assignment(text: str) -> tuple[str, str]:
 
 
 def _warn(message: str) -> None:
-    click.echo(f"gofail-py: warning: {message}", err=True)
+    click.echo(visible(f"gofail-py: warning: {message}"), err=True)
 
 
 @click.command(name="set", epilog=DOC)
@@ -101,7 +102,7 @@ def set_(assignments: tuple[str, ...], raw: bool, wait_registered: float, endpoi
         click.echo(json.dumps([{"name": n, "terms": t} for n, t in sent.items()]))
         return
     for name, terms in sent.items():
-        click.echo(f"set {name}={terms}")
+        click.echo(visible(f"set {name}={terms}"))
 
 
 @click.command(epilog=DOC)
@@ -129,12 +130,12 @@ def unset(names: tuple[str, ...], all_: bool, endpoint: str | None, timeout: flo
     if as_json:
         click.echo(json.dumps({"disabled": disabled, "already_off": already_off}))
     elif all_:
-        click.echo(f"disabled {len(disabled)} failpoint(s){': ' + ', '.join(disabled) if disabled else ''}")
+        click.echo(visible(f"disabled {len(disabled)} failpoint(s){': ' + ', '.join(disabled) if disabled else ''}"))
     else:
         for name in disabled:
-            click.echo(f"disabled {name}")
+            click.echo(visible(f"disabled {name}"))
         for name in already_off:
-            click.echo(f"{name} was already off")
+            click.echo(visible(f"{name} was already off"))
 
 
 @click.command(epilog=DOC)
@@ -154,11 +155,11 @@ def get(name: str, endpoint: str | None, timeout: float, as_json: bool) -> None:
     except FailpointDisabled:
         terms = None
         if not as_json:
-            click.echo(f"gofail-py: {name} is off (no terms set)", err=True)
+            click.echo(visible(f"gofail-py: {name} is off (no terms set)"), err=True)
     if as_json:
         click.echo(json.dumps({"name": name, "terms": terms, "active": terms is not None}))
     else:
-        click.echo(terms or "")
+        click.echo(visible(terms or ""))
 
 
 @click.command(epilog=DOC)
@@ -191,7 +192,7 @@ def ls(endpoint: str | None, timeout: float, as_json: bool) -> None:
         click.echo(json.dumps([{"name": n, "terms": t, "active": bool(t)} for n, t in failpoints.items()], indent=2))
         return
     for name, terms in failpoints.items():
-        click.echo(f"* {name}={terms}" if terms else f"  {name}")
+        click.echo(visible(f"* {name}={terms}" if terms else f"  {name}"))
 
 
 @click.command(epilog=DOC)
@@ -230,7 +231,7 @@ def ps(timeout: float, as_json: bool, stale: bool, stop: bool) -> None:
     click.echo(f"{'PID':>7}  {'ENDPOINT':<21}  {'STATE':<8}  {'BINARY':<24}  ACTIVE")
     for p in processes:
         active = ", ".join(f"{n}={t}" for n, t in p.active.items()) if p.active else "-"
-        click.echo(f"{p.pid:>7}  {p.endpoint:<21}  {p.state:<8}  {p.binary:<24}  {active}")
+        click.echo(visible(f"{p.pid:>7}  {p.endpoint:<21}  {p.state:<8}  {p.binary:<24}  {active}"))
 
 
 def register(group: click.Group) -> None:

@@ -72,12 +72,15 @@ def explore(template: str, sources: tuple[str, ...], terms: tuple[str, ...], onl
     cells = make_cells(inventory(sources, only), list(terms) or ["panic"], seed, sample)
     for cell in cells:  # every cell must parse before anything runs (bad terms, a broken template)
         load_cell(template, {**values, **cell.variables()})
-    if output is not None and not Path(output).parent.is_dir():
-        raise WorkspaceError(f"-o {output}: the report's directory does not exist")
+    from gofail_py.recording.outputs import JOURNAL, REPORT, resolve, target
+
     if output is not None and Path(output).resolve() == Path(template).resolve():
         raise WorkspaceError(f"-o {output}: is the template; the report would overwrite it")
+    if output is not None and not Path(target(output, REPORT)[0]).parent.is_dir():
+        raise WorkspaceError(f"-o {output}: the report's directory does not exist")
 
     if journal_dir is not None:
+        journal_dir = resolve(journal_dir, JOURNAL)  # each run's journal goes there, never through another user's link
         if os.path.exists(journal_dir) and not os.path.isdir(journal_dir):
             raise WorkspaceError(f"--journal {journal_dir}: not a folder (explore writes one journal per run into it)")
         try:
@@ -103,6 +106,7 @@ def _campaign(template: str, cells: list[Cell], values: dict[str, str], timeout:
     from gofail_py.explore import matrix
     from gofail_py.explore.campaign import Campaign, RunResult, exit_code, summary
     from gofail_py.explore.report import write_report
+    from gofail_py.terminal import visible  # names, terms and messages of the runs: shown, never obeyed
 
     campaign = Campaign(Path(template).resolve(), Path(journal_dir) if journal_dir else None, values, timeout)
     done: list[RunResult] = []
@@ -111,7 +115,7 @@ def _campaign(template: str, cells: list[Cell], values: dict[str, str], timeout:
     def progress(result: RunResult) -> None:
         with lock:
             done.append(result)
-            click.echo(matrix.progress_line(result, len(done), len(cells), summary(done)), err=as_json)
+            click.echo(visible(matrix.progress_line(result, len(done), len(cells), summary(done)), lines=True), err=as_json)
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt)
@@ -128,7 +132,7 @@ def _campaign(template: str, cells: list[Cell], values: dict[str, str], timeout:
     if as_json:
         click.echo(matrix.as_json(results))
     else:
-        click.echo(matrix.matrix_text(results))
+        click.echo(visible(matrix.matrix_text(results), lines=True))
     if as_json and summary(results)["not-reached"] == len(results):
         click.echo("NOTHING WAS REACHED: no run's workload made its failpoint fire", err=True)
     sys.exit(exit_code(results, fail_on_not_reached))

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from gofail_py.terminal import visible  # command output, stderr, command lines of others: shown, never obeyed
+
 if TYPE_CHECKING:
     from gofail_py.recording.events import Event
 
@@ -70,7 +72,7 @@ def run(scenario_file: str, journal: str | None, variables: tuple[str, ...], qui
         _check_report_dir(report)
     scenario = load_cell(scenario_file, values)  # a template's {failpoint} {terms} from --var
     signal.signal(signal.SIGTERM, _interrupt)
-    on_step = None if quiet else (lambda record: click.echo(record.line()))
+    on_step = None if quiet else (lambda record: click.echo(visible(record.line(), lines=True)))
     try:
         result = run_scenario(scenario, journal=journal, variables=values, on_step=on_step, source=sources)
     except KeyboardInterrupt:
@@ -79,13 +81,17 @@ def run(scenario_file: str, journal: str | None, variables: tuple[str, ...], qui
     if report is not None or sources:
         _coverage(result.events, sources, report, journal)
     # the timeline already showed a failing step's whole message; quiet runs get it here
-    click.echo(result.verdict() if quiet else result.verdict().splitlines()[0])
+    click.echo(visible(result.verdict(), lines=True) if quiet else visible(result.verdict().splitlines()[0]))
     sys.exit(result.exit_code)
 
 
 def _check_report_dir(report: str) -> None:
-    """The report's folder exists and is writable, checked before the run rather than after it."""
-    folder = os.path.dirname(os.path.realpath(report))
+    """The report's path may be written (gofail_py.recording.outputs: no other user's link on the way, not
+    over a file that is not a report) and its folder exists and is writable: checked before the
+    run rather than after it."""
+    from gofail_py.recording.outputs import REPORT, target
+
+    folder = os.path.dirname(target(report, REPORT)[0])
     if not os.path.isdir(folder):
         what = "is not a folder" if os.path.exists(folder) else "does not exist"
         raise click.BadParameter(f"{report}: {folder} {what}", param_hint="--report")
@@ -103,8 +109,8 @@ def _coverage(events: list[Event], sources: tuple[str, ...], report: str | None,
         from gofail_py.report.html import render_html, write_report
 
         write_report(report, (journal,) if journal else (), render_html(coverage).encode("utf-8"))
-        click.echo(f"report: {report}")
-    click.echo(f"fault coverage: {coverage.summary()}")
+        click.echo(visible(f"report: {report}"))
+    click.echo(visible(f"fault coverage: {coverage.summary()}"))
 
 
 @click.command(name="sweep")
@@ -137,9 +143,9 @@ def show_stale(stop: bool, as_json: bool) -> None:
                               + [{"pid": None, "run": token, "dir": str(path)} for path, token in dirs], indent=2))
         return
     for process in found:
-        click.echo(f"{process.pid}\t{'stopped' if stop else 'left by'} run {process.token}\t{process.command}")
+        click.echo(f"{process.pid}\t{'stopped' if stop else 'left by'} run {visible(process.token)}\t{visible(process.command)}")
     for path, token in dirs:
-        click.echo(f"-\t{'removed' if stop else 'left by'} run {token}\t{path}")
+        click.echo(visible(f"-\t{'removed' if stop else 'left by'} run {token}\t{path}"))
     if not found and not dirs:
         click.echo("nothing left behind by a finished run")
 

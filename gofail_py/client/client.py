@@ -45,6 +45,7 @@ READINESS_PATH = "/__gofail_py_readiness_probe"
 DEFAULT_REGISTRATION_GRACE = 30.0  # what scenarios and fixtures give a freshly started binary
 _BATCH_UNSAFE = (";", "=")
 _RETRY_PAUSE = 0.02
+_INT64_MAX = 2**63 - 1
 # The runtime's error texts (http.Error bodies): prefix, then the runtime's error.
 _LIST_LINE = re.compile(r"[^=\n]+=[^\n]*")
 
@@ -229,8 +230,10 @@ class Client:
         return value
 
     def _parse_count(self, text: str) -> int:
-        if not text.isascii() or not text.isdigit():
-            raise NotGofailEndpoint(f"{self.endpoint} is not a gofail endpoint: a count of {text[:40]!r}")
+        # the runtime's count is a Go int: at most 19 digits (int() of 4,300 and more raised ValueError)
+        if not text.isascii() or not text.isdigit() or len(text) > 19 or int(text) > _INT64_MAX:
+            shown = f"{text[:40]!r}" + (f" ({len(text)} characters)" if len(text) > 40 else "")
+            raise NotGofailEndpoint(f"{self.endpoint} is not a gofail endpoint: a count of {shown}")
         return int(text)
 
     def _terms(self, name: str, terms: str | Terms, raw: bool) -> str:

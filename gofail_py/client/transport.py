@@ -69,31 +69,36 @@ def parse_endpoint(endpoint: str | None) -> str:
 # --- a deadline for every byte read ----------------------------------------------------------
 
 
-class _DeadlineReader(io.RawIOBase):
+class _DeadlineReader(socket.SocketIO):
     def __init__(self, sock: socket.socket) -> None:
-        self._sock = sock
+        super().__init__(sock, "rb")
+        self._socket = sock
 
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
+    def readinto(self, buffer: Any) -> int | None:
         deadline: float | None = getattr(_call, "deadline", None)
         if deadline is not None:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise TimeoutError("the call's deadline passed while reading the answer")
-            self._sock.settimeout(left)
-        return self._sock.recv_into(buffer)
+            self._socket.settimeout(left)
+        return super().readinto(buffer)
 
 
 class _SocketWithDeadline:
-    """What http.client.HTTPResponse asks of a socket: a file to read the answer from."""
+    """What http.client.HTTPResponse asks of a socket: a file to read the answer from.
+
+    Counted as one of the socket's files, as socket.makefile counts its own: an answer that
+    closes the connection (HTTP/1.0, `Connection: close`) makes http.client close the socket
+    right after the headers, and only the last of its files really closes it; uncounted, a body
+    still on its way was read from a closed descriptor."""
 
     def __init__(self, sock: socket.socket) -> None:
         self._sock = sock
 
     def makefile(self, mode: str) -> io.BufferedReader:
-        return io.BufferedReader(_DeadlineReader(self._sock))
+        reader = _DeadlineReader(self._sock)
+        self._sock._io_refs += 1  # type: ignore[attr-defined]  # what socket.makefile does; SocketIO.close undoes it
+        return io.BufferedReader(reader)
 
 
 class _Response(http.client.HTTPResponse):

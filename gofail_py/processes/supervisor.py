@@ -35,6 +35,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from gofail_py.errors import ProcessStartError
 from gofail_py.processes.proctable import (KILL_WAIT, RUN_ENV, STOP_GRACE, Cancelled, StaleProcess, alive, alive_as, environ_value, explore_temp_dir,
@@ -66,13 +67,29 @@ def free_port() -> int:
         return port
 
 
-def tail(path: Path, lines: int = 8) -> str:
-    """The last lines of a log file ("" when it cannot be read)."""
+TAIL_BYTES = 1 << 20  # of a log read back (a stderr tail, a command's output): the rest stays in its file
+
+
+def tail_bytes(path: Path, limit: int = TAIL_BYTES) -> tuple[bytes, int]:
+    """The last ``limit`` bytes of a file and its size, read without reading the rest
+    (b"", 0 when it cannot be read): a command's 300 MB of output stays on disk."""
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        with open(path, "rb") as file:
+            size = os.fstat(file.fileno()).st_size
+            file.seek(max(0, size - limit))
+            return file.read(limit), size
     except OSError:
-        return ""
-    return "\n".join(text.splitlines()[-lines:])
+        return b"", 0
+
+
+def tail(path: Path, lines: int = 8) -> str:
+    """The last lines of a log file ("" when it cannot be read), from its last TAIL_BYTES."""
+    data, size = tail_bytes(path)
+    text = data.decode("utf-8", errors="replace")
+    kept = text.splitlines()
+    if size > len(data) and kept:
+        kept = kept[1:]  # the first line read is cut
+    return "\n".join(kept[-lines:])
 
 
 def _libc() -> ctypes.CDLL | None:
@@ -199,6 +216,16 @@ class Child:
         return self.popen.returncode
 
 
+class Ran(NamedTuple):
+    """A command run to its end: its exit code, the tails of its output and their whole sizes."""
+
+    code: int
+    stdout: bytes
+    stdout_size: int
+    stderr: bytes
+    stderr_size: int
+
+
 @dataclass
 class Supervisor:
     """Starts processes for one run and, at ``close``, stops every one and all their descendants."""
@@ -247,15 +274,17 @@ class Supervisor:
             self.children.append(child)
         return child
 
-    def run(self, name: str, argv: Sequence[str], timeout: float, cancel: threading.Event | None = None
-            ) -> tuple[int, bytes, bytes]:
-        """Runs a command to its end: (exit code, stdout, stderr). TimeoutExpired, Cancelled."""
+    def run(self, name: str, argv: Sequence[str], timeout: float, cancel: threading.Event | None = None,
+            keep: int = TAIL_BYTES) -> Ran:
+        """Runs a command to its end: its exit code and the last ``keep`` bytes of its stdout and
+        stderr (spooled to the log files: memory does not grow with the output). TimeoutExpired,
+        Cancelled."""
         child = self.start(name, argv, accounted=True)
         try:
             deadline = time.monotonic() + timeout
             if poll_until(child.exit_code, deadline, cancel, interval=0.02) is None:
                 raise subprocess.TimeoutExpired(list(argv), timeout)
-            return child.popen.returncode, child.stdout_path.read_bytes(), child.stderr_path.read_bytes()
+            return Ran(child.popen.returncode, *tail_bytes(child.stdout_path, keep), *tail_bytes(child.stderr_path, keep))
         finally:
             if child.alive():
                 child.stop(kill=True)

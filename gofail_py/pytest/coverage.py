@@ -87,7 +87,13 @@ def _check_report_path(report: str | None) -> None:
     not after them."""
     if not report:
         return
-    target = Path(os.path.realpath(report))
+    from gofail_py.errors import GofailError
+    from gofail_py.recording.outputs import REPORT, target as output_target
+
+    try:
+        target = Path(output_target(report, REPORT)[0])
+    except GofailError as error:  # another user's link on the way, an existing file that is not a report
+        raise pytest.UsageError(f"--gofail-report {error}") from None
     if target.is_dir():
         raise pytest.UsageError(f"--gofail-report {report}: is a directory; name the HTML file")
     if not target.parent.is_dir():
@@ -118,11 +124,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     from gofail_py.report.coverage import build
     from gofail_py.errors import GofailError
-    from gofail_py.recording.events import read_journal
+    from gofail_py.recording.events import read_journals
 
     try:
-        events = [event for path in sorted(Path(directory).glob("*.jsonl")) for event in read_journal(path)]
-        coverage = build(events, SESSION.inventory_of(config))
+        coverage = build(read_journals(sorted(Path(directory).glob("*.jsonl"))), SESSION.inventory_of(config))
         report = config.getoption("gofail_report")
         if report:
             from gofail_py.report.html import render_html, write_report

@@ -91,11 +91,23 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         inventory(_paths(options["source"], base), [only] if isinstance(only, str) else list(only)),
         [terms] if isinstance(terms, str) else list(terms), options.get("seed"), options.get("sample"),
     )
-    journal = metafunc.config.getoption("--gofail-explore-journal")
+    journal = _journal_dir(metafunc.config.getoption("--gofail-explore-journal"))
     template = _paths(options["template"], base)[0].resolve()
     params = [
-        ExploreCell(cell, template, dict(options.get("variables") or {}),
-                    Path(journal).resolve() if journal else None, float(options.get("timeout", 600.0)))
+        ExploreCell(cell, template, dict(options.get("variables") or {}), journal, float(options.get("timeout", 600.0)))
         for cell in cells
     ]
     metafunc.parametrize("gofail_cell", params, ids=[cell.id for cell in cells])
+
+
+def _journal_dir(option: str | None) -> Path | None:
+    """--gofail-explore-journal, its links followed only where they are ours or root's."""
+    if not option:
+        return None
+    from gofail_py.errors import GofailError
+    from gofail_py.recording.outputs import JOURNAL, resolve
+
+    try:
+        return Path(resolve(option, JOURNAL))
+    except GofailError as error:
+        raise pytest.UsageError(f"--gofail-explore-journal {error}") from None

@@ -11,12 +11,15 @@ from __future__ import annotations
 import json
 import os
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, BinaryIO, ClassVar
 
 from gofail_py.errors import JournalError
+
+MAX_LINE = 1 << 20  # bytes of one journal line, newline excluded: the recorder never writes more (to_line)
+_FIELD = 8192  # characters of a field kept in a line that would be longer (6 bytes each at worst, as \\uXXXX)
 
 
 @dataclass(frozen=True)
@@ -118,7 +121,17 @@ def to_dict(event: Event) -> dict[str, Any]:
 
 
 def to_line(event: Event) -> str:
-    return json.dumps(to_dict(event), default=str)
+    """The event's journal line (no newline), at most MAX_LINE bytes: a longer one (a 10 MB
+    command line, a huge answer) has its longest texts cut, saying so."""
+    data = to_dict(event)
+    line = json.dumps(data, default=str)  # ASCII (ensure_ascii): characters are bytes
+    if len(line) <= MAX_LINE:
+        return line
+    for key, value in data.items():
+        text = value if isinstance(value, str) else json.dumps(value, default=str)
+        if key != "event" and len(text) > _FIELD:
+            data[key] = f"{text[:_FIELD]}... [{len(text):,} characters, cut to fit a journal line]"
+    return json.dumps(data, default=str)
 
 
 def from_dict(data: dict[str, Any], default_run: str) -> Event:
@@ -127,12 +140,22 @@ def from_dict(data: dict[str, Any], default_run: str) -> Event:
     cls = _KINDS.get(kind) if isinstance(kind, str) else None
     if cls is None:
         raise ValueError(f"unknown event {kind!r}")
-    types = {f.name: str(f.type) for f in fields(cls)}
-    values = {key: value for key, value in data.items() if key in types}
+    schema = _SCHEMAS[cls]
+    values = {}
+    for key, value in data.items():
+        spec = schema.get(key)
+        if spec is None:
+            continue
+        allowed, annotation = spec
+        if allowed is not None:
+            # exact types: JSON gives no subclasses, and bool (an int subclass) is no number here
+            kind_of = type(value)
+            if kind_of not in allowed or (kind_of is float and not -_INF < value < _INF):
+                raise ValueError(f"{kind} event: {key} is {_shown(value)}, not {annotation}")
+            if (kind_of is int or kind_of is float) and not _in_bounds(key, value):
+                raise ValueError(f"{kind} event: {key} is {_shown(value)}, out of range")
+        values[key] = value
     values.setdefault("run", default_run)
-    for key, value in values.items():
-        if not _fits(value, types[key]):
-            raise ValueError(f"{kind} event: {key} is {json.dumps(value)}, not {types[key]}")
     try:
         event = cls(**values)
     except TypeError as error:  # a required field missing
@@ -143,58 +166,121 @@ def from_dict(data: dict[str, Any], default_run: str) -> Event:
     return event
 
 
-def _fits(value: Any, annotation: str) -> bool:
-    """Whether a JSON value has the field's type ("float", "int | None", "Any"...)."""
-    for name in annotation.split(" | "):
-        if name == "Any" or (name == "None" and value is None) or (name == "bool" and isinstance(value, bool)):
-            return True
-        if isinstance(value, bool):
-            continue
-        if (name == "str" and isinstance(value, str)) or (name == "int" and isinstance(value, int)):
-            return True
-        if name == "float" and isinstance(value, (int, float)) and value == value and abs(value) != float("inf"):
-            return True
-    return False
+def _schema(cls: type[Event]) -> dict[str, tuple[frozenset[type] | None, str]]:
+    """Each field's JSON types (None: any), from its annotation ("float", "int | None", "Any"...)."""
+    out: dict[str, tuple[frozenset[type] | None, str]] = {}
+    for item in fields(cls):
+        names = str(item.type).split(" | ")
+        allowed = None if "Any" in names else frozenset(t for name in names for t in _JSON_TYPES[name])
+        out[item.name] = (allowed, str(item.type))
+    return out
+
+
+_INF = float("inf")
+_JSON_TYPES: dict[str, tuple[type, ...]] = {"str": (str,), "int": (int,), "float": (int, float), "bool": (bool,), "None": (type(None),)}
+_SCHEMAS = {cls: _schema(cls) for cls in _KINDS.values()}
+
+
+# Bounds of the numbers a journal holds: times are seconds since the run began (a monotonic clock,
+# never negative; a run of 30 years is no run), counts and ids are Go or C ints. Bounded, a sum
+# of hits over any number of windows stays far below Python's 4,300-digit int-str limit.
+_INT64 = 2**63
+_BOUNDS = {"time": (0, 1e9), "start": (0, 1e9), "end": (0, 1e9), "started": (0, 1e11), "hits": (0, _INT64 - 1)}
+
+
+def _in_bounds(key: str, value: float) -> bool:
+    low, high = _BOUNDS.get(key, (-_INT64, _INT64 - 1))
+    return low <= value <= high
+
+
+def _shown(value: Any) -> str:
+    text = json.dumps(value) if not isinstance(value, int) or abs(value) < 10**40 else f"a number of about {int(value.bit_length() * 0.30103) + 1} digits"
+    return text if len(text) <= 60 else text[:60] + "..."
 
 
 def read_journal(path: str | Path, on_incomplete: Callable[[str], None] | None = None) -> Iterator[Event]:
-    """The events of a journal file; JournalError (exit 2) names the file and line of a bad one.
+    """The events of a journal file, read line by line (memory: one line, at most MAX_LINE
+    bytes); JournalError (exit 2) names the file and line of a bad one.
 
-    Events without a ``run`` (old journals) belong to a run named after the file.
+    The part after the last newline is a line still being written, or cut by a kill: when it is
+    not a whole event (cut inside a JSON value or inside a UTF-8 sequence alike), it is skipped
+    with a warning to ``on_incomplete``. Events without a ``run`` (old journals) belong to a run
+    named after the file.
     """
     path = Path(path)
     try:
-        text = _read_text(path)
-    except (OSError, UnicodeDecodeError) as error:
-        raise JournalError(f"{path}: cannot read journal: {getattr(error, 'strerror', None) or error}") from None
-    lines = text.split("\n")  # the part after the last newline: a line still being written (or cut by a kill)
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        last = number == len(lines)
+        handle = _open(path)
+    except OSError as error:
+        raise JournalError(f"{path}: cannot read journal: {error.strerror or error}") from None
+    with handle:
+        yield from _events(handle, path, on_incomplete)
+
+
+def read_journals(paths: Iterable[str | Path], on_warning: Callable[[str], None] | None = None) -> Iterator[Event]:
+    """The events of several journals, one after the other. A file given twice (the same path
+    again, or a symbolic or hard link to it: the same device and inode) is read once, with a
+    warning: counted twice, every figure of the report would double."""
+    seen: dict[tuple[int, int], str] = {}
+    for path in paths:
         try:
+            handle = _open(Path(path))
+        except OSError as error:
+            raise JournalError(f"{path}: cannot read journal: {error.strerror or error}") from None
+        with handle:
+            info = os.fstat(handle.fileno())
+            key = (info.st_dev, info.st_ino)
+            if key in seen:
+                if on_warning is not None:
+                    on_warning(f"{path}: the same file as {seen[key]}, counted once")
+                continue
+            seen[key] = str(path)
+            yield from _events(handle, Path(path), on_warning)
+
+
+def _open(path: Path) -> BinaryIO:
+    """A journal opened for reading; a device or socket is refused (/dev/zero would be read
+    forever), a pipe is read (`report <(zcat j.jsonl.gz)`)."""
+    handle = open(path, "rb")
+    mode = os.fstat(handle.fileno()).st_mode
+    if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
+        handle.close()
+        raise JournalError(f"{path}: not a journal file (a device or socket)")
+    return handle
+
+
+def _events(handle: BinaryIO, path: Path, on_incomplete: Callable[[str], None] | None) -> Iterator[Event]:
+    number = 0
+    while True:
+        try:
+            raw = handle.readline(MAX_LINE + 1)
+        except OSError as error:
+            raise JournalError(f"{path}: cannot read journal: {error.strerror or error}") from None
+        if not raw:
+            return
+        number += 1
+        last = not raw.endswith(b"\n")
+        if last and len(raw) > MAX_LINE:
+            raise JournalError(f"{path}:{number}: a line longer than {MAX_LINE:,} bytes (the most a journal line holds): "
+                               "not a journal written by gofail-py")
+        try:
+            line = raw.decode("utf-8")
+            if not line.strip():
+                continue
             data = json.loads(line)
             if not isinstance(data, dict):
                 raise ValueError("not a JSON object")
-            yield from_dict(data, default_run=str(path))
+            event = from_dict(data, default_run=str(path))
         except RecursionError:  # json's decoder recurses once per nesting level
             raise JournalError(f"{path}:{number}: not a journal event: nested too deeply") from None
-        except ValueError as error:
-            if last and isinstance(error, json.JSONDecodeError):
+        except ValueError as error:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+            if last and isinstance(error, (json.JSONDecodeError, UnicodeDecodeError)):
                 if on_incomplete is not None:
                     on_incomplete(f"{path}:{number}: incomplete last line skipped (a run still writing, or killed mid-write)")
                 return
-            raise JournalError(f"{path}:{number}: not a journal event: {error}") from None
+            what = "not UTF-8" if isinstance(error, UnicodeDecodeError) else f"not a journal event: {error}"
+            raise JournalError(f"{path}:{number}: {what}") from None
+        yield event
 
 
-def _read_text(path: Path) -> str:
-    """A journal's text; a device or socket is refused (/dev/zero would be read forever), a pipe
-    is read (`report <(zcat j.jsonl.gz)`)."""
-    with open(path, "rb") as handle:
-        mode = os.fstat(handle.fileno()).st_mode
-        if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
-            raise JournalError(f"{path}: not a journal file (a device or socket)")
-        return handle.read().decode("utf-8")
-
-
-__all__ = ["Crash", "Event", "FailpointWindow", "ProcessEvent", "RunStarted", "Step", "read_journal", "to_dict", "to_line"]
+__all__ = ["MAX_LINE", "Crash", "Event", "FailpointWindow", "ProcessEvent", "RunStarted", "Step", "read_journal", "read_journals",
+           "to_dict", "to_line"]

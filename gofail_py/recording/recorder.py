@@ -88,12 +88,10 @@ class Recorder:
         self._journal = journal
         self.write_error: str | None = None  # why the journal stopped being written, if it did
         if journal is not None:
+            from gofail_py.recording.outputs import open_journal
+
             path = Path(journal)
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                self._file = path.open("a", encoding="utf-8")
-            except OSError as error:
-                raise JournalError(f"cannot write the journal {journal}: {error.strerror or error}") from None
+            self._file = open_journal(path)  # never through another user's link, never over a file that is not a journal
             if exclusive:
                 self._own_journal(path)
         self.emit(RunStarted(self.run, name, started=time.time()))

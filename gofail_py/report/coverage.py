@@ -10,12 +10,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import PurePath
 from typing import Any
 
-from gofail_py.recording.events import Crash, Event, FailpointWindow, ProcessEvent, RunStarted, Step
+from gofail_py.recording.events import Crash, Event, FailpointWindow, ProcessEvent, RunStarted
 from gofail_py.recording.panics import Panic, attribute, hits_at_panic
+from gofail_py.report.spans import MAX_RUNS, PAGE, PER_RUN, Run
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the inventory's type only: importing the rewriter would load tree-sitter
     from gofail_py.rewriter.workspace import LocatedFailpoint
+
+MAX_UNATTRIBUTED = 1_000  # unattributed crashes listed one by one; the rest are counted
+MAX_LATE = 100_000  # crashes attributed afresh whose windows are still to come (a few per run)
 
 
 @dataclass
@@ -41,36 +45,13 @@ class FailpointCoverage:
 
 
 @dataclass
-class Run:
-    """The events of one run, in order, for its timeline."""
-
-    run: str
-    name: str = ""
-    started: float | None = None
-    processes: list[str] = field(default_factory=list)
-    process_events: list[ProcessEvent] = field(default_factory=list)
-    windows: list[FailpointWindow] = field(default_factory=list)
-    crashes: list[Crash] = field(default_factory=list)
-    steps: list[Step] = field(default_factory=list)
-
-    @property
-    def end(self) -> float:
-        times = [0.0]
-        times += [e.time for e in self.process_events] + [c.time for c in self.crashes]
-        times += [w.end for w in self.windows] + [s.end for s in self.steps]
-        return max(times)
-
-    @property
-    def failed_step(self) -> Step | None:
-        return next((s for s in self.steps if s.outcome in ("failed", "not-reached", "error")), None)
-
-
-@dataclass
 class Coverage:
     failpoints: list[FailpointCoverage]
-    runs: list[Run]
+    runs: list[Run]  # the runs drawn (timelines), at most MAX_RUNS
     in_source: int | None
-    unattributed: list[Crash]
+    unattributed: list[Crash]  # the first MAX_UNATTRIBUTED of them
+    run_count: int = 0  # every run, drawn or not
+    unattributed_count: int = 0
 
     @property
     def armed(self) -> int:
@@ -103,7 +84,8 @@ class Coverage:
             "failpoints": [fp.as_dict() for fp in self.failpoints],
             "unattributed_crashes": [{"run": c.run, "process": c.process, "time": c.time, "message": c.message,
                                       "file": c.file, "line": c.line, "reason": c.reason} for c in self.unattributed],
-            "runs": len(self.runs),
+            "unattributed_count": self.unattributed_count,
+            "runs": self.run_count,
         }
 
 
@@ -121,71 +103,107 @@ def _reattribute(crash: Crash, inventory: Sequence[LocatedFailpoint]) -> Crash:
     return replace(crash, failpoint=name, reason=how)
 
 
-def _late_attribution(events: list[Event], inventory: Sequence[LocatedFailpoint]) -> list[Event]:
-    """Crashes the recorder could not attribute, attributed from the inventory; their windows get the panic's hit."""
-    out = [_reattribute(e, inventory) if isinstance(e, Crash) else e for e in events]
-    late = {(c.run, c.process, c.time): c.failpoint for old, c in zip(events, out)
-            if isinstance(old, Crash) and isinstance(c, Crash) and old.failpoint is None and c.failpoint is not None}
-    for i, event in enumerate(out):
-        if isinstance(event, FailpointWindow) and event.closed_by == "crash" and late.get((event.run, event.process, event.end)) == event.failpoint:
-            fixed = hits_at_panic(event.terms)
-            out[i] = replace(event, hits=fixed, exact=True) if fixed is not None else replace(event, hits=event.hits + 1)
-    return out
+class Builder:
+    """Coverage from events streamed in one at a time: what it holds is bounded by what it reports
+    (a row per failpoint, a bounded timeline per drawn run), not by the number of events."""
 
+    def __init__(self, inventory: Sequence[LocatedFailpoint] | None = None) -> None:
+        self.inventory = inventory
+        self.table: dict[str, FailpointCoverage] = {}
+        self.runs: dict[str, Run] = {}  # drawn
+        self.run_ids: set[str] = set()
+        self.unattributed: list[Crash] = []
+        self.unattributed_count = 0
+        # crashes the inventory attributed afresh, by (run, process, time): the window the recorder
+        # closed with that crash (written after it) gets the panic's own hit
+        self.late: dict[tuple[str, str, float], str | None] = {}
 
-def build(events: Iterable[Event], inventory: Sequence[LocatedFailpoint] | None = None) -> Coverage:
-    """Joins the events of any number of runs (and journals) with the inventory."""
-    if inventory:
-        events = _late_attribution(list(events), inventory)
-    runs: dict[str, Run] = {}
-    table: dict[str, FailpointCoverage] = {}
-    unattributed: list[Crash] = []
+    def _entry(self, name: str) -> FailpointCoverage:
+        return self.table.setdefault(name, FailpointCoverage(name))
 
-    def entry(name: str) -> FailpointCoverage:
-        return table.setdefault(name, FailpointCoverage(name))
+    def _run(self, run_id: str) -> Run | None:
+        run = self.runs.get(run_id)
+        if run is None and run_id not in self.run_ids:
+            self.run_ids.add(run_id)
+            if len(self.runs) < MAX_RUNS:
+                run = self.runs[run_id] = Run(run_id)
+                budget = max(1, min(PER_RUN, PAGE // len(self.runs)))
+                for each in self.runs.values():  # the runs share the page: each one's part shrinks
+                    each.budget = budget
+                    each.fit(budget)
+        return run
 
-    for event in events:
-        run = runs.setdefault(event.run, Run(event.run))
+    def add(self, event: Event) -> None:
+        if self.inventory and isinstance(event, Crash):
+            event = self._late_crash(event)
+        if self.inventory and isinstance(event, FailpointWindow) and event.closed_by == "crash":
+            event = self._late_window(event)
+        run = self._run(event.run)
         if isinstance(event, RunStarted):
-            run.name, run.started = event.name, event.started
+            if run is not None:
+                run.name, run.started = event.name, event.started
         elif isinstance(event, ProcessEvent):
-            run.process_events.append(event)
-            if event.process not in run.processes:
-                run.processes.append(event.process)
+            if run is not None:
+                run.add_process(event)
         elif isinstance(event, FailpointWindow):
-            run.windows.append(event)
-            if event.process not in run.processes:
-                run.processes.append(event.process)
-            fp = entry(event.failpoint)
+            if run is not None:
+                run.add_window(event)
+            fp = self._entry(event.failpoint)
             fp.armed += 1
             fp.hits += event.hits
             fp.exact = fp.exact and event.exact
             fp.processes.add(event.process)
             fp.runs.add(event.run)
         elif isinstance(event, Crash):
-            crash = event
-            run.crashes.append(crash)
-            if crash.process not in run.processes:
-                run.processes.append(crash.process)
-            if crash.failpoint is None:
-                unattributed.append(crash)
+            if run is not None:
+                run.add_crash(event)
+            if event.failpoint is None:
+                self.unattributed_count += 1
+                if len(self.unattributed) < MAX_UNATTRIBUTED:
+                    self.unattributed.append(event)
             else:
-                fp = entry(crash.failpoint)
+                fp = self._entry(event.failpoint)
                 fp.crashes += 1
-                fp.processes.add(crash.process)
-                fp.runs.add(crash.run)
-        else:
-            run.steps.append(event)
-    if inventory is not None:
-        names = set()
-        for located in inventory:
-            fp = entry(located.failpoint.name)
-            fp.locations.append(f"{_short_path(located.path)}:{located.failpoint.line}")
-            names.add(located.failpoint.name)
-        for fp in table.values():
-            fp.in_source = fp.name in names
-    failpoints = sorted(table.values(), key=lambda fp: (fp.in_source is False, -fp.hits, -fp.armed, fp.name))
-    return Coverage(failpoints, list(runs.values()), len({fp.failpoint.name for fp in inventory}) if inventory is not None else None, unattributed)
+                fp.processes.add(event.process)
+                fp.runs.add(event.run)
+        elif run is not None:
+            run.add_step(event)
+
+    def _late_crash(self, crash: Crash) -> Crash:
+        assert self.inventory is not None
+        fixed = _reattribute(crash, self.inventory)
+        if crash.failpoint is None and fixed.failpoint is not None and len(self.late) < MAX_LATE:
+            self.late[(fixed.run, fixed.process, fixed.time)] = fixed.failpoint
+        return fixed
+
+    def _late_window(self, window: FailpointWindow) -> FailpointWindow:
+        if self.late.get((window.run, window.process, window.end)) != window.failpoint:
+            return window
+        fixed = hits_at_panic(window.terms)
+        return replace(window, hits=fixed, exact=True) if fixed is not None else replace(window, hits=window.hits + 1)
+
+    def finish(self) -> Coverage:
+        inventory = self.inventory
+        if inventory is not None:
+            names = set()
+            for located in inventory:
+                fp = self._entry(located.failpoint.name)
+                fp.locations.append(f"{_short_path(located.path)}:{located.failpoint.line}")
+                names.add(located.failpoint.name)
+            for fp in self.table.values():
+                fp.in_source = fp.name in names
+        failpoints = sorted(self.table.values(), key=lambda fp: (fp.in_source is False, -fp.hits, -fp.armed, fp.name))
+        in_source = len({located.failpoint.name for located in inventory}) if inventory is not None else None
+        return Coverage(failpoints, list(self.runs.values()), in_source, self.unattributed, len(self.run_ids),
+                        self.unattributed_count)
+
+
+def build(events: Iterable[Event], inventory: Sequence[LocatedFailpoint] | None = None) -> Coverage:
+    """Joins the events of any number of runs (and journals) with the inventory, as they stream."""
+    builder = Builder(inventory)
+    for event in events:
+        builder.add(event)
+    return builder.finish()
 
 
 def _short_path(path: PurePath) -> str:
@@ -193,4 +211,4 @@ def _short_path(path: PurePath) -> str:
     return str(path)
 
 
-__all__ = ["Coverage", "FailpointCoverage", "Run", "build"]
+__all__ = ["Builder", "Coverage", "FailpointCoverage", "Run", "build"]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import stat
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
@@ -42,24 +40,12 @@ def render_html(coverage: Coverage, matrix: Any = None) -> str:
 
 
 def write_report(output: str, journals: Sequence[str], data: bytes) -> None:
-    """Writes the HTML where -o says: through a symbolic link into its target (the link stays),
-    straight into a FIFO or device (`-o /dev/stdout`; a rename would replace the node itself),
-    atomically into a regular file; never over one of the journals just read."""
-    from gofail_py.errors import WorkspaceError
-    from gofail_py.rewriter.fileio import write_atomic
+    """Writes the HTML where -o says (gofail_py.recording.outputs: through the user's own links, into a FIFO
+    or device, atomically into a regular file; never through another user's link, never over a
+    file that is not a report, never over one of the journals just read)."""
+    from gofail_py.recording.outputs import write_report as write
 
-    target = Path(os.path.realpath(output))
-    try:
-        for journal in journals:
-            if target.exists() and target.samefile(journal):
-                raise WorkspaceError(f"{output}: is the journal {journal}; the report would overwrite it")
-        if target.exists() and not stat.S_ISREG(target.stat().st_mode):
-            with open(target, "wb") as out:
-                out.write(data)
-        else:
-            write_atomic(target, data)
-    except OSError as error:
-        raise WorkspaceError(f"{output}: cannot write the report: {error.strerror or error}") from None
+    write(output, data, journals)
 
 
 __all__ = ["render_html", "write_report"]

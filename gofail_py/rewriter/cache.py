@@ -14,8 +14,10 @@ empty folder. Inside:
   file is not read again while its signature (plus size) is unchanged. As git's index does, a
   signature taken too close to the moment it was recorded ("racy") is not trusted.
 
-Every entry carries a checksum: a corrupt or truncated entry is ignored. A cache that cannot be
-read or written (read-only, full, missing) is no cache, never an error. This module imports
+Every entry is sealed with a key only this user can read (gofail_py.rewriter.cachedir keeps it, and uses
+the folder only while it is the user's alone): a corrupt or truncated entry, or one another user
+wrote, is ignored, and nothing but what this user's runs sealed is ever unmarshalled. A cache that
+cannot be read or written (read-only, full, missing) is no cache, never an error. This module imports
 neither tree-sitter nor Jinja2: a warm run needs neither.
 """
 
@@ -23,7 +25,6 @@ from __future__ import annotations
 
 import marshal
 import os
-import stat
 import struct
 import time
 from collections.abc import Callable
@@ -32,20 +33,22 @@ from itertools import repeat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gofail_py.rewriter.fileio import dir_prefix, read_all
+from gofail_py.rewriter import cachedir
+from gofail_py.rewriter.fileio import dir_prefix
 from gofail_py.rewriter.markers import Failpoint, FileMarkers, Label
 
 try:  # hashlib's own blake2b, without hashlib loading OpenSSL (a few ms of every run)
     from _blake2 import blake2b
 except ImportError:  # pragma: no cover - a Python built without it
     from hashlib import blake2b
+from _operator import _compare_digest  # hmac's, without hmac importing hashlib
 from gofail_py.resources import resource_dir
 
 if TYPE_CHECKING:
     from gofail_py.rewriter.rewrite import RewriteResult
 
-_MAGIC = b"gofail-py cache 1\n"
-_DIGEST = 16
+_MAGIC = b"gofail-py cache 2\n"
+_MAC = 32
 # A signature newer than this before the run that takes it is "racy": the file may change again
 # within the file system's timestamp granularity (2 s on FAT) without its mtime moving.
 RACY_NS = 2_000_000_000
@@ -77,7 +80,7 @@ class Index:
 
     __slots__ = ("entry", "listings", "cutoff")
 
-    def __init__(self, entry: Path, listings: dict[str, Listing], cutoff: int) -> None:
+    def __init__(self, entry: str, listings: dict[str, Listing], cutoff: int) -> None:
         self.entry, self.listings, self.cutoff = entry, listings, cutoff
 
     def signatures(self) -> dict[str, tuple[int, int, int, int, int]]:
@@ -131,36 +134,32 @@ def fingerprint() -> str:
     return _hash(*parts)[:24]
 
 
-def _seal(data: Any) -> bytes:
+def _mac(key: bytes, where: str, payload: bytes) -> bytes:
+    """The entry's seal: a BLAKE2b keyed with the user's secret key (BLAKE2's own MAC mode), over
+    its place (``r/KEY``: a result cannot be moved to another source's key) and its payload."""
+    digest = blake2b(key=key, digest_size=_MAC)
+    digest.update(where.encode() + b"\0")
+    digest.update(payload)
+    return digest.digest()
+
+
+def _seal(data: Any, key: bytes, where: str) -> bytes:
     payload = marshal.dumps(data)
-    return _MAGIC + blake2b(payload, digest_size=_DIGEST).digest() + payload
+    return _MAGIC + _mac(key, where, payload) + payload
 
 
-def _unseal(blob: bytes) -> Any:
-    """The data of an entry, or None when it is not one we wrote whole."""
+def _unseal(blob: bytes, key: bytes, where: str) -> Any:
+    """The data of an entry, or None when it is not one this user wrote whole, there."""
     head = len(_MAGIC)
-    if not blob.startswith(_MAGIC) or len(blob) < head + _DIGEST:
+    if not blob.startswith(_MAGIC) or len(blob) < head + _MAC:
         return None
-    payload = blob[head + _DIGEST:]
-    if blake2b(payload, digest_size=_DIGEST).digest() != blob[head:head + _DIGEST]:
+    payload = blob[head + _MAC:]
+    if not _compare_digest(_mac(key, where, payload), blob[head:head + _MAC]):
         return None
     try:
-        return marshal.loads(payload)
+        return marshal.loads(payload)  # only what the key sealed: marshal is not safe on anything else
     except (ValueError, EOFError, TypeError):
         return None
-
-
-def _read_regular(entry: Path) -> bytes:
-    """An entry's bytes; b"" for anything but a regular file (O_NONBLOCK: a FIFO put in the
-    cache is not waited on forever)."""
-    fd = os.open(entry, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            return b""
-        return read_all(fd, info.st_size)
-    finally:
-        os.close(fd)
 
 
 def _markers_data(markers: FileMarkers) -> tuple[object, ...]:
@@ -181,44 +180,12 @@ def _markers_from(data: Any) -> FileMarkers:
     return FileMarkers(package, tuple(Failpoint(*fp) for fp in failpoints), tuple(Label(*label) for label in labels))
 
 
-_UNUSED_FOR = 7 * 86400  # seconds without a write before another version's run removes a folder
-
-
-def _prune_unused(keep: Path) -> None:
-    """Removes the fingerprint folders beside keep that no run wrote to for _UNUSED_FOR (an entry
-    written, an index replaced: the folder, r/ or s/ moves its mtime); nothing else is touched."""
-    import shutil
-
-    cutoff = time.time() - _UNUSED_FOR
-    try:
-        siblings = list(os.scandir(keep.parent))
-    except OSError:
-        return
-    for sibling in siblings:
-        if sibling.name == keep.name or len(sibling.name) != len(keep.name) or not all(c in "0123456789abcdef" for c in sibling.name):
-            continue
-        try:
-            if sibling.is_dir(follow_symlinks=False) and _last_write(sibling.path) < cutoff:
-                shutil.rmtree(sibling.path, ignore_errors=True)
-        except OSError:
-            continue
-
-
-def _last_write(folder: str) -> float:
-    times = [os.lstat(folder).st_mtime]
-    for sub in ("r", "s"):
-        try:
-            times.append(os.lstat(os.path.join(folder, sub)).st_mtime)
-        except FileNotFoundError:
-            pass
-    return max(times)
-
-
 class Store:
-    """One run's view of the cache; every failure to read or write it is swallowed."""
+    """One run's view of the cache; every failure to read or write it is swallowed, and a cache
+    that is not the user's alone is not used (gofail_py.rewriter.cachedir)."""
 
     def __init__(self, root: Path | None = None) -> None:
-        self.root = (root or cache_dir()) / fingerprint()
+        self.folder = cachedir.folder(os.fspath(root or cache_dir()), fingerprint())
         self.started_ns = time.time_ns()
         self.writable = True
 
@@ -235,7 +202,7 @@ class Store:
 
     def cached(self, op: str, source: bytes) -> RewriteResult | None:
         """The result of op on these exact bytes, if a run saved it."""
-        found = self._load(self.root / "r" / _hash(op.encode(), source))
+        found = self._load("r", _hash(op.encode(), source))
         if found is not None:
             try:
                 return self.result_from(found, source)
@@ -244,7 +211,7 @@ class Store:
         return None
 
     def remember(self, op: str, source: bytes, result: RewriteResult) -> None:
-        self._save(self.root / "r" / _hash(op.encode(), source), result_data(result))
+        self._save("r", _hash(op.encode(), source), result_data(result))
 
     @staticmethod
     def result_from(data: Any, source: bytes) -> RewriteResult:
@@ -260,57 +227,35 @@ class Store:
 
     def load_index(self, key: str) -> Index:
         """The index for a command line (empty when there is none or it is not ours)."""
-        entry = self.root / "s" / _hash(key.encode())
-        data = self._load(entry)
+        entry = _hash(key.encode())
+        data = self._load("s", entry)
         cutoff = self.started_ns - RACY_NS
         if not isinstance(data, tuple) or len(data) != 2 or data[0] != _INDEX_FORMAT or not isinstance(data[1], dict):
             return Index(entry, {}, cutoff)
         return Index(entry, data[1], cutoff)
 
     def save_index(self, index: Index, listings: dict[str, Listing]) -> None:
-        self._save(index.entry, (_INDEX_FORMAT, listings), replace=True)
+        self._save("s", index.entry, (_INDEX_FORMAT, listings), replace=True)
 
     # --- disk ----------------------------------------------------------------------------------
 
-    def _load(self, entry: Path) -> Any:
-        try:
-            data = _unseal(_read_regular(entry))
-        except OSError:
+    def _load(self, sub: str, name: str) -> Any:
+        blob = self.folder.read(sub, name)
+        if blob is None:
             return None
-        if data is None:  # damaged (say, a run killed while writing it): made again by this run
-            try:
-                os.unlink(entry)
-            except OSError:
-                pass
+        key = self.folder.secret(create=False)
+        data = None if key is None else _unseal(blob, key, f"{sub}/{name}")
+        if data is None:  # damaged (a run killed while writing it), or not sealed with this key: made again
+            self.folder.remove(sub, name)
         return data
 
-    def _save(self, entry: Path, data: Any, replace: bool = False) -> None:
-        """Writes an entry; a result entry is created once (O_EXCL: its content can only be the
-        same), so there is no temp file to rename; a reader checks the checksum in any case."""
+    def _save(self, sub: str, name: str, data: Any, replace: bool = False) -> None:
+        """Writes an entry (an index replaces the one before; a result is created once)."""
         if not self.writable:
             return
-        target = entry.with_name(f".{entry.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp") if replace else entry
-        try:
-            try:
-                file = open(target, "xb")
-            except FileNotFoundError:
-                fresh = not self.root.exists()
-                entry.parent.mkdir(parents=True, exist_ok=True)
-                if fresh:  # a new version's first run: the folders of versions unused for a week go
-                    _prune_unused(self.root)
-                file = open(target, "xb")
-            with file:
-                file.write(_seal(data))
-            if replace:
-                os.replace(target, entry)
-        except FileExistsError:
-            pass  # another run wrote it
-        except OSError:
-            self.writable = False  # read-only or full: no cache for the rest of this run
-            try:
-                os.unlink(target)
-            except OSError:
-                pass
+        key = self.folder.secret(create=True)
+        if key is None or not self.folder.write(sub, name, _seal(data, key, f"{sub}/{name}"), replace):
+            self.writable = False  # not ours, read-only or full: no cache for the rest of this run
 
 
 def save_run(store: Store, index: Index,

@@ -26,7 +26,7 @@ import re
 import shlex
 from pathlib import Path
 
-from gofail_py.errors import NoEndpoint, ScenarioFileError, ScenarioSyntaxError, located_errors
+from gofail_py.errors import NoEndpoint, ScenarioFileError, ScenarioSyntaxError, TermSyntaxError, located_errors
 from gofail_py.scenario.builder import Scenario
 from gofail_py.scenario.cursor import Cursor, Line, Token
 from gofail_py.scenario.model import Location, Step
@@ -181,10 +181,21 @@ class _Parser:
             if not sep or not key:
                 raise self.error(line, column, f"{word!r}: expected KEY=VALUE")
             values[key] = self._env_part(line, value, column + len(key) + 1) if word == match.group(0) else value
+            if key == "GOFAIL_FAILPOINTS" and "{" not in values[key]:  # with a placeholder: checked at start
+                self._check_failpoints_env(line, values[key], column)
         name = tokens[1].text
         if name not in self.scenario.processes:
             raise self.error(line, tokens[1].column, f"no process {name!r} declared")
         self.scenario.env(name, **values)
+
+    def _check_failpoints_env(self, line: Line, value: str, column: int) -> None:
+        from gofail_py.terms import failpoints_env
+
+        try:
+            failpoints_env(value)
+        except TermSyntaxError as error:
+            entry = f"{error.name}={error.text}" if error.name else error.text
+            raise self.error(line, column, f"GOFAIL_FAILPOINTS: entry {entry!r}: {error.message}") from None
 
     def _env_part(self, line: Line, text: str, column: int) -> str:
         """A word or a value as written, or read like one shell word when it starts with a quote:

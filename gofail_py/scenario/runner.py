@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gofail_py.errors import (
-    ClientError, EndpointUnreachable, ExpectationFailed, GofailError, NotReached, ProcessDied, ScenarioFileError,
+    ClientError, EndpointUnreachable, ExpectationFailed, GofailError, JournalError, NotReached, ProcessDied, ScenarioFileError,
 )
-from gofail_py.recording.events import Event
 from gofail_py.processes.supervisor import Cancelled, Supervisor, new_token, poll_until, temp_dir
+from gofail_py.recording.events import Event
 from gofail_py.recording.recorder import Recorder
 from gofail_py.scenario import placeholders
 from gofail_py.scenario.journal import Journal, StepRecord
@@ -230,13 +230,12 @@ def _inventory(source: Sequence[PathArg]) -> list[LocatedFailpoint] | None:
 
 
 def _recorder(scenario: Plan, journal: Path | None, inventory: list[LocatedFailpoint] | None) -> Recorder:
-    """The run's recorder; a journal file is started afresh (the recorder itself appends)."""
-    if journal is not None:
-        try:
-            journal.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise ScenarioFileError(f"cannot write the journal {journal}: {error.strerror or error}") from error
-    return Recorder(journal, name=scenario.name, inventory=inventory, exclusive=True)
+    """The run's recorder; a journal file is started afresh (the recorder itself appends; its
+    folders are made by gofail_py.recording.outputs, after the path is checked)."""
+    try:
+        return Recorder(journal, name=scenario.name, inventory=inventory, exclusive=True)
+    except JournalError as error:  # a path refused, or a journal that cannot be written: the scenario's file error
+        raise ScenarioFileError(str(error)) from error
 
 
 __all__ = ["ScenarioResult", "run_scenario", "run_step", "validate"]

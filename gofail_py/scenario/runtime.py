@@ -153,6 +153,10 @@ class Runtime:
         decl = self.scenario.processes[proc.name]
         argv = [self.substitute(word, proc) for word in decl.argv]
         env = {key: self.substitute(value, proc) for key, value in decl.env}
+        if "GOFAIL_FAILPOINTS" in env:  # as the runtime will split it: no entry smuggled in by a value
+            from gofail_py.terms import failpoints_env
+
+            failpoints_env(env["GOFAIL_FAILPOINTS"])
         record.sent = {"argv": argv, "GOFAIL_HTTP": proc.client.endpoint, **({"env": env} if env else {})}
         began = time.monotonic()
         child = self.supervisor.start(proc.name, argv, {**env, "GOFAIL_HTTP": proc.client.endpoint})
