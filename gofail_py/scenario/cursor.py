@@ -13,7 +13,7 @@ from typing import Protocol
 
 from gofail_py.errors import ScenarioSyntaxError
 from gofail_py.names import is_go_identifier
-from gofail_py.scenario.model import Location, Plan, Step, parse_duration
+from gofail_py.scenario.model import Location, Plan, Step, parse_duration, whole_number
 
 
 class Reader(Protocol):
@@ -72,11 +72,11 @@ class Cursor:
             raise self.error(token.column, f"{name!r} is not a failpoint name (a Go identifier)")
         return name
 
-    def integer(self, token: Token, what: str, text: str | None = None) -> int:
-        text = token.text if text is None else text
-        if not text.isdigit():
-            raise self.error(token.column, f"{what} must be a whole number, not {text!r}")
-        return int(text)
+    def integer(self, token: Token, what: str, low: int, high: int, text: str | None = None) -> int:
+        try:
+            return whole_number(token.text if text is None else text, what, low, high)
+        except ValueError as error:
+            raise self.error(token.column, str(error)) from None
 
     def process(self, token: Token) -> str:
         """A declared process's name."""
