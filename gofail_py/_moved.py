@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 _PARTS = {
     "rewriter": ("syntax", "toplevel", "markers", "render", "rewrite", "cache", "gofiles", "collect", "worker", "forked",
-                 "fileio", "gomod", "goproc", "runlock", "modules", "workspace", "cachedir", "private"),
+                 "fileio", "gomod", "goproc", "runlock", "modules", "workspace", "cachedir", "private", "buildtags"),
     "recording": ("events", "panics", "outputs"),
     "client": ("transport", "answers", "batch", "cluster"),
     "processes": ("proctable", "procfind"),

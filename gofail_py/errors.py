@@ -60,6 +60,13 @@ class GoToolError(GofailError):
     exit_code = 2
 
 
+class ConcurrentEdit(WorkspaceError):
+    """A file changed while enable or disable worked (an edit saved meanwhile); nothing was
+    changed (what the run had written is put back): running it again is the remedy, as for a lock."""
+
+    exit_code = 3
+
+
 class GoModUndoError(GofailError):
     """disable could not safely undo what `enable --go-get` did to go.mod; go.mod is left as it is."""
 

@@ -116,7 +116,7 @@ def test_one_classifier_decides_outcomes(code: int, records: list[dict[str, obje
     assert classify(code, records, Cell("fp", "struct{}", "panic")) == outcome
 
 
-TEMPLATES = sorted(REPO.joinpath("examples").rglob("*.gofail")) + sorted(REPO.joinpath("testdata", "explore").glob("*.gofail"))
+TEMPLATES = sorted(REPO.joinpath("examples").rglob("*.gofail"))
 
 
 @pytest.mark.parametrize("path", [p for p in TEMPLATES if template_names(p.read_text())], ids=lambda p: p.stem)

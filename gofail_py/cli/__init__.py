@@ -108,7 +108,8 @@ Exit codes:
   0  success
   1  failpoint/term problem, failed expectation, or `--check` found enabled code
   2  usage error or bad input (marker, path, scenario file)
-  3  endpoint or process unreachable or answering nonsense, or another run holds the lock
+  3  endpoint or process unreachable or answering nonsense, another run holds the lock,
+     or a file changed while enable/disable wrote (run it again)
 
 Run `gofail-py COMMAND -h` for a command's options; docs/cli.md lists each command's exit codes.
 """

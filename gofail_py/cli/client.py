@@ -56,6 +56,8 @@ def _past_registration(client: Any, timeout: float) -> None:
             f"{client.endpoint}: its process (pid {pid}) started {age:.1f} s ago and may still be registering "
             f"failpoints (asking for the list then can kill it); nothing was sent. Try again in "
             f"{STARTING_FOR - age:.1f} s, or give --timeout {STARTING_FOR:g} to wait")
+    click.echo(f"gofail-py: {client.endpoint}: its process (pid {pid}) started {age:.1f} s ago and may still be "
+               f"registering failpoints (asking for the list then can kill it): waiting {STARTING_FOR - age:.1f} s", err=True)
     time.sleep(STARTING_FOR - age)
 
 
@@ -148,14 +150,9 @@ def get(name: str, endpoint: str | None, timeout: float, as_json: bool) -> None:
     Example:
       gofail-py get raftAfterSave
     """
-    from gofail_py.errors import FailpointDisabled
-
-    try:
-        terms: str | None = _client(endpoint, timeout).get(name)
-    except FailpointDisabled:
-        terms = None
-        if not as_json:
-            click.echo(visible(f"gofail-py: {name} is off (no terms set)"), err=True)
+    terms: str | None = _client(endpoint, timeout).get(name) or None
+    if terms is None and not as_json:
+        click.echo(visible(f"gofail-py: {name} is off (no terms set)"), err=True)
     if as_json:
         click.echo(json.dumps({"name": name, "terms": terms, "active": terms is not None}))
     else:

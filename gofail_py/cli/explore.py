@@ -59,6 +59,13 @@ def explore(template: str, sources: tuple[str, ...], terms: tuple[str, ...], onl
     failpoint fired), not-reached (the failpoint never fired), error (template or environment
     broken). Exit 0 nothing failed or errored, 1 a run failed, 3 runs errored and none failed,
     2 bad input (nothing ran).
+
+    \b
+    Examples:
+      gofail-py explore examples/explore/kv.gofail --source examples/kvserver --var kvserver=./kvserver
+      gofail-py explore t.gofail --source ./server/... --terms panic --terms 'sleep("100ms")' -j 2 -o explore.html
+
+    Templates and the campaign: docs/explore.md.
     """
     from gofail_py.explore.cells import inventory, make_cells
     from gofail_py.explore.template import load_cell

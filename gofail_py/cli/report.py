@@ -44,6 +44,14 @@ def _table(coverage: Coverage) -> str:
 def report(journals: tuple[str, ...], sources: tuple[str, ...], as_json: bool, output: str | None, fail_under: float | None) -> None:
     """Fault coverage of any number of journals: which failpoints were armed, hit, crashed a process.
 
+    \b
+    Examples:
+      gofail-py report timeline.jsonl --source ./examples/kvserver
+      gofail-py report journals/*.jsonl --source ./server/... -o coverage.html --fail-under 50
+
+    The journals come from `gofail-py run --journal`, `explore --journal`, pytest's
+    --gofail-journal or Client(journal=); docs/coverage.md.
+
     Journals are read line by line (a line holds at most 1 MiB; a longer one is refused at its
     FILE:LINE); a journal given twice is counted once. Memory and the HTML stay bounded: past a
     size a browser can show, timelines are aggregated and the page says so (docs/coverage.md).

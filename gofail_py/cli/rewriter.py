@@ -108,6 +108,12 @@ def enable(paths: tuple[str, ...], dry_run: bool, check: bool, go_get: bool, qui
         enabled = workspace.enabled_files(paths, cache=not no_cache)
         for path in enabled:
             click.echo(visible(f"{path}: enabled"))
+        where = " ".join(paths) or "."
+        if enabled:
+            click.echo(visible(f"gofail-py: {len(enabled)} file(s) under {where} hold enabled failpoint code or are binding "
+                       "files: `gofail-py disable` turns them back"), err=True)
+        elif not quiet:
+            click.echo(visible(f"clean: no enabled failpoint code and no binding file under {where}"))
         sys.exit(1 if enabled else 0)
     plan = workspace.enable(paths, dry_run=dry_run, go_get=go_get, cache=not no_cache)
     notes = [f"required go.etcd.io/gofail {workspace.RUNTIME_VERSION} in {root / 'go.mod'}" for root in plan.module_roots]

@@ -74,7 +74,8 @@ def run(scenario_file: str, journal: str | None, variables: tuple[str, ...], qui
     signal.signal(signal.SIGTERM, _interrupt)
     on_step = None if quiet else (lambda record: click.echo(visible(record.line(), lines=True)))
     try:
-        result = run_scenario(scenario, journal=journal, variables=values, on_step=on_step, source=sources)
+        result = run_scenario(scenario, journal=journal, variables=values, on_step=on_step, source=sources,
+                              on_notice=lambda text: click.echo(f"gofail-py: {text}", err=True))
     except KeyboardInterrupt:
         click.echo("interrupted: processes stopped and failpoints disabled", err=True)
         sys.exit(130)
@@ -133,20 +134,39 @@ def sweep(stop: bool, as_json: bool) -> None:
 
 
 def show_stale(stop: bool, as_json: bool) -> None:
-    """`sweep` and `ps --stale`: what dead runs left behind, stopped with ``stop``."""
-    from gofail_py.processes.supervisor import stale_processes, stale_temp_dirs, stop_stale
+    """`sweep` and `ps --stale`: what dead runs left behind, stopped with ``stop``. Only what was
+    really stopped or removed is said to be; this command and its ancestors are never signalled
+    (a shell that inherited a dead run's token is named, with the remedy)."""
+    from gofail_py.processes.proctable import spared
+    from gofail_py.processes.supervisor import RUN_ENV, stale_processes, stale_temp_dirs, stop_stale
 
-    dirs = stale_temp_dirs()  # before stop_stale removes them
-    found = stop_stale() if stop else stale_processes()
+    if stop:
+        result = stop_stale()
+        rows = ([(p, "stopped", "stopped") for p in result.stopped]
+                + [(p, "spared", f"spared ({why})") for p, why in result.spared]
+                + [(p, "still-running", "could not be stopped") for p in result.still_running])
+        dirs = [(path, token, "removed", "removed") for path, token in result.removed]
+        dirs += [(path, token, "kept", f"not removed ({why})") for path, token, why in result.kept]
+    else:
+        why = spared()
+        rows = [(p, "left", "left by") if p.pid not in why else (p, "spared", f"carries the token ({why[p.pid]}) of")
+                for p in stale_processes()]
+        dirs = [(path, token, "left", "left by") for path, token in stale_temp_dirs()]
+    rows = [row for row in rows if row[0].pid != os.getpid()]  # itself: it inherited the token, said below
     if as_json:
-        click.echo(json.dumps([{"pid": p.pid, "run": p.token, "command": p.command} for p in found]
-                              + [{"pid": None, "run": token, "dir": str(path)} for path, token in dirs], indent=2))
+        click.echo(json.dumps([{"pid": p.pid, "run": p.token, "command": p.command, "status": status} for p, status, _ in rows]
+                              + [{"pid": None, "run": token, "dir": str(path), "status": status} for path, token, status, _ in dirs],
+                              indent=2))
         return
-    for process in found:
-        click.echo(f"{process.pid}\t{'stopped' if stop else 'left by'} run {visible(process.token)}\t{visible(process.command)}")
-    for path, token in dirs:
-        click.echo(visible(f"-\t{'removed' if stop else 'left by'} run {token}\t{path}"))
-    if not found and not dirs:
+    for process, _, said in rows:
+        click.echo(f"{process.pid}\t{said} run {visible(process.token)}\t{visible(process.command)}")
+    for path, token, _, said in dirs:
+        click.echo(visible(f"-\t{said} run {token}\t{path}"))
+    if any(status == "spared" for _, status, _ in rows):
+        click.echo(f"gofail-py: this command runs from a shell that carries {RUN_ENV} of a run that is gone (a shell "
+                   f"started from that run inherits it), which {'was' if stop else 'is'} not signalled: "
+                   f"`unset {RUN_ENV}` there", err=True)
+    if not rows and not dirs:
         click.echo("nothing left behind by a finished run")
 
 

@@ -10,11 +10,11 @@ The functions use the client's request helpers: they are the client's, kept apar
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
 from gofail_py.client.transport import Answer
-from gofail_py.errors import ClientError, FailpointDisabled, FailpointNotFound
+from gofail_py.errors import ClientError, EndpointTimeout, FailpointDisabled, FailpointNotFound
 
 
 class Client(Protocol):
@@ -22,6 +22,12 @@ class Client(Protocol):
     itself): its request helpers and what it keeps of the process's failpoints. A protocol, so that
     this module, below the client, does not import it."""
 
+    endpoint: str
+    timeout: float
+    registration_grace: float
+    started_at: float
+    inventory: frozenset[str] | None
+    on_wait: Callable[[str], None] | None
     armed: set[str]
     disarmed: set[str]
     env_failpoints: list[str]
@@ -32,6 +38,8 @@ class Client(Protocol):
     def _raise_for(self, answer: Answer, name: str | None, *expected: int) -> str: ...
     def registering(self) -> bool: ...
     def get(self, name: str, *, wait_registered: float | None = None) -> str: ...
+    def _list_before(self, deadline: float) -> dict[str, str]: ...
+
 
 RETRY_PAUSE = 0.02
 NOT_REGISTERED = None  # an entry's state before the batch: its terms, "" when off, None when unknown
@@ -42,6 +50,7 @@ def send(client: Client, bodies: dict[str, str], before: dict[str, str | None], 
     """PUT /failpoints, sent again while a name may still be registering (``before`` gets the
     state of a name that registered meanwhile, read before the batch can touch it)."""
     text = ";".join(f"{n}={b}" for n, b in bodies.items())
+    waiting = Waiting(client, [name for name, terms in before.items() if terms is NOT_REGISTERED], window_end)
     while True:
         try:
             client._raise_for(client._request("PUT", "/failpoints", text, min(client._deadline(), deadline)), None, 204)
@@ -50,6 +59,7 @@ def send(client: Client, bodies: dict[str, str], before: dict[str, str | None], 
         except FailpointNotFound:
             if time.monotonic() + RETRY_PAUSE >= window_end:
                 raise
+            waiting.tick()
             time.sleep(RETRY_PAUSE)
             for name in [n for n, terms in before.items() if terms is NOT_REGISTERED]:
                 before[name] = state(client, name, client._deadline())
@@ -143,10 +153,75 @@ def _has_terms(client: Client, name: str) -> bool | None:
     it, this client has not turned it off since, and the process is still registering (it may be
     in the gap: ask again)."""
     try:
-        client.get(name)
-        return True
+        if client.get(name):
+            return True
     except FailpointNotFound:
         return False
-    except FailpointDisabled:
-        waiting = name in client.env_failpoints and name not in client.disarmed and client.registering()
-        return None if waiting else False
+    waiting = name in client.env_failpoints and name not in client.disarmed and client.registering()
+    return None if waiting else False
+
+
+# --- waiting for names to register -----------------------------------------------------------
+
+NOTICE_AFTER = 3.0  # seconds of waiting for a name before the client's on_wait is told why
+LOOKUP = 1.0  # seconds the close-name lookup (GET /) may take once the window is over
+
+
+def call_deadline(client: Client, now: float, window_end: float, until: float | None = None) -> float:
+    """The deadline of a whole named call: the client's timeout, or the window's end and then
+    the close-name lookup of a name that never registered (``until``: the caller's own, final)."""
+    deadline = max(now + client.timeout, window_end + min(client.timeout, LOOKUP) if window_end > now else now)
+    return deadline if until is None else min(deadline, max(until, now))
+
+
+class Waiting:
+    """Tells the client's ``on_wait``, once a call has waited NOTICE_AFTER s for names to
+    register, what it waits for and why (a misspelt name is asked for until the window ends)."""
+
+    def __init__(self, client: Client, names: Iterable[str], window_end: float) -> None:
+        self.client, self.names, self.window_end = client, list(names), window_end
+        self.began = time.monotonic()
+        self.told = client.on_wait is None
+
+    def tick(self) -> None:
+        now = time.monotonic()
+        if self.told or now - self.began < NOTICE_AFTER:
+            return
+        self.told = True
+        assert self.client.on_wait is not None
+        names = ", ".join(self.names) or "the failpoints"
+        self.client.on_wait(
+            f"{names} not registered at {self.client.endpoint} yet: asking again for {self.window_end - now:.0f} s more "
+            f"(a started program registers its failpoints after its endpoint answers, up to "
+            f"{self.client.registration_grace:g} s after its start); a misspelt name waits all that time, a "
+            "source inventory (`run --source`) has names checked before anything starts"
+        )
+
+
+def not_found_message(client: Client, name: str, waited: bool, deadline: float) -> str:
+    """A name the endpoint does not know, with close names: from the source inventory, else from
+    the endpoint's list (GET /) once no grace window is open (fatal during start-up). A call that
+    waited out the window stops a moment before its end: it waits for that moment, then lists."""
+    import difflib
+
+    note = " (not registered within the grace window)" if waited else ""
+    if client.inventory is not None and name not in client.inventory:
+        close = difflib.get_close_matches(name, sorted(client.inventory), n=3)
+        return f"no failpoint {name} at {client.endpoint}, nor in the source{f' (did you mean {close[0]}?)' if close else ''}"
+    left = client.started_at + client.registration_grace - time.monotonic()
+    if waited and 0 < left <= 2 * RETRY_PAUSE:
+        time.sleep(left)
+    if client.registering():
+        return (f"no failpoint {name} at {client.endpoint}{note}; its failpoints are not listed while it may still be "
+                "registering them (GET / then can kill it): `gofail-py ls` lists them once it has started")
+    try:
+        if deadline <= time.monotonic():
+            raise EndpointTimeout("no time left to ask")  # the caller's deadline is the whole call's
+        known = list(client._list_before(deadline))
+    except ClientError:
+        return f"no failpoint {name} at {client.endpoint}{note}"
+    if name in known:
+        return f"no failpoint {name} at {client.endpoint}{note}; it is registered now: the program was still starting"
+    close = difflib.get_close_matches(name, [k for k in known if k != name], n=3)
+    hint = f"; did you mean {', '.join(close)}?" if close else f"; it has {len(known)} failpoint(s): `gofail-py ls`"
+    return f"no failpoint {name} at {client.endpoint}{note}{hint}"

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import builtins
-import difflib
 import re
 import time
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -68,14 +67,16 @@ class Client:
     def __init__(self, endpoint: str | None = None, *, timeout: float = 5.0, registration_grace: float = 0.0,
                  started_at: float | None = None, trust_env: bool = False,
                  journal: str | os.PathLike[str] | Recorder | None = None, process: str | None = None,
-                 inventory: Collection[str] | None = None) -> None:
+                 inventory: Collection[str] | None = None, on_wait: Callable[[str], None] | None = None) -> None:
         given = None  # a Recorder given as the journal
         if journal is not None:
             from gofail_py.recording.recorder import Recorder  # the recording part only where a journal is given
 
             given = journal if isinstance(journal, Recorder) else None
         self.endpoint = parse_endpoint(argcheck.client(endpoint, timeout, registration_grace, started_at,
-                                                       journal if given is None else None, process, inventory))
+                                                       journal if given is None else None, process, inventory, on_wait))
+        # told once per call, a few seconds into a wait for a name to register, what it waits for
+        self.on_wait = on_wait
         # the failpoint names of the program's source, when known: a name it lacks is asked once
         self.inventory = frozenset(inventory) if inventory is not None else None
         self.armed: set[str] = set()  # names set through this client (disable_all in the window)
@@ -94,7 +95,7 @@ class Client:
             self.recorder = journal if isinstance(journal, Recorder) else Recorder(journal, name=self.process)
             # the recorder talks to the runtime through a client that does not record
             self.unrecorded = Client(self.endpoint, timeout=timeout, registration_grace=registration_grace,
-                                     started_at=self.started_at, trust_env=trust_env, inventory=inventory)
+                                     started_at=self.started_at, trust_env=trust_env, inventory=inventory, on_wait=on_wait)
             self.unrecorded.armed = self.armed  # one record of what was set, whichever object set it
             self.unrecorded.disarmed = self.disarmed
 
@@ -157,7 +158,8 @@ class Client:
         window_end = self._window_end(now, wait_registered, (name,))
         if until is not None:
             window_end = min(window_end, until)
-        deadline = max(self._deadline(), window_end)
+        deadline = batch.call_deadline(self, now, window_end, until)
+        waiting = batch.Waiting(self, (name,), window_end)
         while True:
             try:
                 # each request gets the timeout; the window only lets the call ask again
@@ -171,9 +173,10 @@ class Client:
                 return text
             except FailpointNotFound:
                 if time.monotonic() + _RETRY_PAUSE < window_end:
+                    waiting.tick()
                     time.sleep(_RETRY_PAUSE)
                     continue
-                raise FailpointNotFound(self._not_found_message(name, waited=window_end > now)) from None
+                raise FailpointNotFound(batch.not_found_message(self, name, window_end > now, deadline)) from None
 
     def _window_end(self, now: float, wait_registered: float | None, names: Iterable[str]) -> float:
         """Until when a missing name is asked again: never for one the source inventory lacks."""
@@ -181,28 +184,14 @@ class Client:
             return now
         return now + wait_registered if wait_registered is not None else self.started_at + self.registration_grace
 
-    def _not_found_message(self, name: str, waited: bool = False) -> str:
-        """With close names: from the source inventory, else by GET / once no grace window is open
-        (fatal during start-up)."""
-        note = " (not registered within the grace window)" if waited else ""
-        if self.inventory is not None and name not in self.inventory:
-            close = difflib.get_close_matches(name, sorted(self.inventory), n=3)
-            return f"no failpoint {name} at {self.endpoint}, nor in the source{f' (did you mean {close[0]}?)' if close else ''}"
-        try:
-            known = [] if self.registering() else list(self.list())
-        except ClientError:
-            known = []
-        if name in known:
-            return f"no failpoint {name} at {self.endpoint}{note}; it is registered now: the program was still starting"
-        close = difflib.get_close_matches(name, [k for k in known if k != name], n=3)
-        hint = f"; did you mean {', '.join(close)}?" if close else f"; it has {len(known)} failpoint(s): `gofail-py ls`"
-        return f"no failpoint {name} at {self.endpoint}{note}{hint}"
-
     # --- the API ------------------------------------------------------------------------------
 
     def list(self) -> dict[str, str]:
         """Every registered failpoint, sorted, with its terms ("" when off). Not while the binary starts."""
-        answer = self._request("GET", "/")
+        return self._list_before(self._deadline())
+
+    def _list_before(self, deadline: float) -> dict[str, str]:
+        answer = self._request("GET", "/", None, deadline)
         text = self._raise_for(answer, None, 200)
         lines = text.split("\n")
         if not text.endswith("\n") or not all(_LIST_LINE.fullmatch(line) for line in lines[:-1] if line):
@@ -215,8 +204,12 @@ class Client:
         return failpoints
 
     def get(self, name: str, *, wait_registered: float | None = None) -> str:
-        """The terms a failpoint is set to; FailpointDisabled when it has none."""
-        text = self._named("GET", name, "", None, 200, wait_registered)
+        """The terms a failpoint is set to; "" when it is off, as ``list()`` and `gofail-py get` say
+        (FailpointNotFound for a name the program does not have)."""
+        try:
+            text = self._named("GET", name, "", None, 200, wait_registered)
+        except FailpointDisabled:
+            return ""
         if not text.endswith("\n"):
             raise NotGofailEndpoint(f"{self.endpoint} is not a gofail endpoint: terms {text[:40]!r} without a newline")
         return text.removesuffix("\n")
@@ -270,7 +263,7 @@ class Client:
         bodies = {self._path(name)[1:]: self._terms(name, terms, raw) for name, terms in failpoints.items()}
         now = time.monotonic()
         window_end = self._window_end(now, wait_registered, bodies)
-        deadline = max(self._deadline(), window_end)
+        deadline = batch.call_deadline(self, now, window_end)
         before = batch.snapshot(self, bodies, self._deadline())
         try:
             if any(char in body for body in bodies.values() for char in _BATCH_UNSAFE):
@@ -282,7 +275,8 @@ class Client:
             restored = batch.roll_back(self, before, self._deadline())
             if isinstance(refused, FailpointNotFound):
                 missing = [name for name, terms in before.items() if terms is batch.NOT_REGISTERED] or [*bodies]
-                refused = FailpointNotFound("; ".join(self._not_found_message(name, window_end > now) for name in missing))
+                refused = FailpointNotFound("; ".join(batch.not_found_message(self, name, window_end > now, deadline)
+                                                      for name in missing))
             raise type(refused)(batch.refused_message(refused, restored, len(bodies))) from None
 
     def disable(self, name: str, *, strict: bool = False, wait_registered: float | None = None) -> bool:

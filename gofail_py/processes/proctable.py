@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import secrets
 import signal
+import stat as stat_module
+import sys
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping
@@ -196,13 +198,59 @@ def stale_processes() -> list[StaleProcess]:
     return found
 
 
-def stop_stale(grace: float = STOP_GRACE) -> list[StaleProcess]:
-    """Stops what ``stale_processes`` finds (TERM, then KILL) and removes dead runs' temp dirs."""
+def spared() -> dict[int, str]:
+    """Processes a sweep never signals, with why: this process, its ancestors (a shell that
+    inherited a dead run's token is not something that run left; signalling it would end the
+    command and the shell it runs in), and the members of its process group when that group holds
+    an ancestor (a script run without job control shares its group with everything it started)."""
+    why = {os.getpid(): "this command"}
+    groups = set()
+    pid = os.getppid()
+    while pid > 1 and pid not in why:  # to init, or to the edge of a pid namespace (ppid 0)
+        fields = stat(pid)
+        if fields is None:
+            break
+        why[pid] = "an ancestor of this command"
+        groups.add(fields[2])
+        pid = int(fields[1])
+    own_group = str(os.getpgrp())
+    if own_group in groups:
+        for other in pids():
+            fields = stat(other)
+            if other not in why and fields is not None and fields[2] == own_group:
+                why[other] = "in this command's process group, with its shell"
+    return why
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """What `stop_stale` did: only what it really stopped and removed is in ``stopped`` and ``removed``."""
+
+    stopped: list[StaleProcess]
+    spared: list[tuple[StaleProcess, str]]  # not signalled, with why (this command, an ancestor...)
+    still_running: list[StaleProcess]  # signalled, but alive after the sweep (another user's, say)
+    removed: list[tuple[Path, str]]  # temp dirs removed, with their run's token
+    kept: list[tuple[Path, str, str]]  # temp dirs not removed: path, token, why
+
+
+def stop_stale(grace: float = STOP_GRACE) -> SweepResult:
+    """Stops what ``stale_processes`` finds (TERM, then KILL), never this process or an ancestor
+    (``spared``), and removes dead runs' temp dirs; says what it really did."""
     stale = stale_processes()
-    sweep(lambda: [p.pid for p in stale], grace)
-    for directory, _ in stale_temp_dirs():
-        _remove_tree(directory)
-    return stale
+    why = spared()
+    targets = [process for process in stale if process.pid not in why]
+    started = identify(process.pid for process in targets)
+    sweep(lambda: list(started), grace)
+    stopped = [process for process in targets if not alive_as(process.pid, started[process.pid])]
+    result = SweepResult(stopped, [(process, why[process.pid]) for process in stale if process.pid in why],
+                         [process for process in targets if process not in stopped], [], [])
+    for directory, token in stale_temp_dirs():
+        problem = _remove_tree(directory)
+        if problem is None:
+            result.removed.append((directory, token))
+        else:
+            result.kept.append((directory, token, problem))
+    return result
 
 
 TEMP_PREFIX = "gofail-py-run-"
@@ -235,12 +283,38 @@ def stale_temp_dirs() -> list[tuple[Path, str]]:
     for prefix in (TEMP_PREFIX, EXPLORE_PREFIX):
         for path in sorted(root.glob(f"{prefix}*")):
             token = path.name[len(prefix):].rpartition("-")[0]
-            if token.partition(".")[0].isdigit() and path.is_dir() and not token_alive(token):
+            if token.partition(".")[0].isdigit() and _own_dir(path) and not token_alive(token):
                 found.append((path, token))
     return found
 
 
-def _remove_tree(path: Path) -> None:
+def _own_dir(path: Path) -> bool:
+    """A real directory (not a link to one) of this user: another user's dir named like a run's,
+    in the shared temp dir, is not this user's to remove (nor to list as left by a run)."""
+    try:
+        info = path.lstat()
+    except OSError:
+        return False
+    return stat_module.S_ISDIR(info.st_mode) and info.st_uid == os.geteuid()
+
+
+def _remove_tree(path: Path) -> str | None:
+    """Removes a dead run's temp dir (shutil's rmtree works through directory fds and never
+    follows a link); None when it is gone, else what stopped it."""
     import shutil
 
-    shutil.rmtree(path, ignore_errors=True)
+    errors: list[str] = []
+
+    def on_error(function: object, name: str, info: object) -> None:
+        error = info[1] if isinstance(info, tuple) else info  # onerror gets exc_info, onexc the exception
+        errors.append(f"{name}: {getattr(error, 'strerror', None) or error}")
+
+    if not _own_dir(path):
+        return "not a directory of this user"
+    if sys.version_info >= (3, 12):
+        shutil.rmtree(path, onexc=on_error)
+    else:
+        shutil.rmtree(path, onerror=on_error)
+    if os.path.lexists(path):
+        return errors[0] if errors else "still there"
+    return None

@@ -55,7 +55,7 @@ RACY_NS = 2_000_000_000
 # ... and the scan and read loop, which decide what the stat index records and how it is used (an
 # index is as much their result as a rewrite is the rewriter's)
 _CODE = ("rewriter/cache.py", "rewriter/markers.py", "rewriter/render.py", "rewriter/rewrite.py", "rewriter/syntax.py",
-         "resources.py", "rewriter/toplevel.py", "rewriter/gofiles.py", "rewriter/collect.py")
+         "resources.py", "rewriter/toplevel.py", "rewriter/gofiles.py", "rewriter/collect.py", "rewriter/buildtags.py")
 
 _INDEX_FORMAT = 3
 # A file's stat signature, packed (one bytes object per directory unmarshals far faster than a

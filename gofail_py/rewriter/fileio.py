@@ -5,14 +5,19 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple, NoReturn
 
-from gofail_py.errors import WorkspaceError
+from gofail_py.errors import ConcurrentEdit, WorkspaceError
 
 TEMP_INFIX = ".gofail-py-"
 _FULL = (errno.ENOSPC, errno.EDQUOT)
+_READ = os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK  # never blocks on a FIFO put in place
+# a file whose mtime or ctime is this recent may change again without either moving (timestamps
+# are coarse: a clock tick, 2 s on FAT): its bytes are compared again before its rename
+RACY_NS = 2_000_000_000
 
 
 class FileChange(NamedTuple):  # not a dataclass: ~0.5 ms less of every run
@@ -171,50 +176,191 @@ def discard(staged: dict[Path, str]) -> None:
     staged.clear()
 
 
-def _undo(done: list[FileChange]) -> list[str]:
-    """Puts back what a failed run wrote, newest first; new files go first as they free space."""
-    failures = []
+def _undo(done: list[FileChange]) -> tuple[list[str], list[str]]:
+    """Puts back what a failed run wrote, newest first; new files go first as they free space.
+    A file edited since this run wrote it is left as it is (putting back the old bytes would lose
+    that edit). Returns the files that could not be put back, and those left as edited."""
+    failures, edited = [], []
     ordered = [c for c in reversed(done) if c.old is None] + [c for c in reversed(done) if c.old is not None]
     for change in ordered:
         try:
-            if change.old is None:
+            if _current(change.path) != change.new:
+                edited.append(str(change.path))
+            elif change.old is None:
                 change.path.unlink(missing_ok=True)
             else:
                 write_atomic(change.path, change.old)
         except OSError as error:
             failures.append(f"{change.path} ({error.strerror})")
-    return failures
+    return failures, edited
+
+
+def _current(path: Path) -> bytes | None:
+    """A file's bytes now; None when there is none (or it is not a regular file)."""
+    try:
+        fd = os.open(path, _READ)
+    except FileNotFoundError:
+        return None
+    try:
+        info = os.fstat(fd)
+        return read_all(fd, info.st_size) if stat.S_ISREG(info.st_mode) else None
+    finally:
+        os.close(fd)
+
+
+class FileChanged(Exception):
+    """A file changed since the run read it; ``now``: its bytes when the run already replaced it
+    (written in place between the last check and the rename), to be put back."""
+
+    def __init__(self, path: Path, now: bytes | None = None) -> None:
+        super().__init__(path)
+        self.path, self.now = path, now
+
+
+def check_unchanged(changes: Sequence[FileChange]) -> dict[Path, tuple[tuple[int, ...], bool]]:
+    """Every file a change replaces or deletes holds the bytes the run read, and every file it
+    creates is still absent: checked for all before any is renamed (an edit saved while the run
+    worked must not be lost). Returns each file's identity as checked and whether its timestamps
+    are too recent to tell a later same-size edit ("racy", as in git: its bytes are compared
+    again before its rename). ConcurrentEdit naming every changed file."""
+    seen: dict[Path, tuple[tuple[int, ...], bool]] = {}
+    changed = []
+    racy_from = time.time_ns() - RACY_NS
+    for change in changes:
+        if change.old is None:
+            if os.path.lexists(change.path):
+                changed.append(str(change.path))
+            continue
+        try:
+            fd = os.open(change.path, _READ)
+        except FileNotFoundError:
+            changed.append(str(change.path))
+            continue
+        except OSError as error:
+            raise WorkspaceError(f"{change.path}: cannot read: {error.strerror}; nothing was changed") from error
+        try:
+            info = os.fstat(fd)
+            same = stat.S_ISREG(info.st_mode) and read_all(fd, info.st_size) == change.old
+        finally:
+            os.close(fd)
+        if not same:
+            changed.append(str(change.path))
+            continue
+        seen[change.path] = (_identity(info), info.st_mtime_ns >= racy_from or info.st_ctime_ns >= racy_from)
+    if changed:
+        raise ConcurrentEdit(
+            f"{_names(changed)}: changed since gofail-py read {'it' if len(changed) == 1 else 'them'} (saved while the "
+            "run worked?); nothing was changed: run the command again"
+        )
+    return seen
+
+
+def _names(paths: list[str]) -> str:
+    return ", ".join(paths[:5]) + (f" and {len(paths) - 5} more" if len(paths) > 5 else "")
+
+
+def _identity(info: os.stat_result) -> tuple[int, ...]:
+    return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns
+
+
+def _rename(temp: str, path: Path) -> None:
+    os.replace(temp, path)
+
+
+def _carry_out(change: FileChange, temp: str | None, seen: tuple[tuple[int, ...], bool] | None) -> None:
+    """Renames the change's temp file over its file (or deletes it) if the file is still as
+    check_unchanged saw it; FileChanged if not. The file stays open across the rename: a write
+    into it after this check lands in the replaced file, which this then sees (FileChanged with
+    its bytes, as nothing else holds them any more)."""
+    path = change.path
+    if seen is None:  # a new file: still absent (an lstat: a link(2) instead of the rename costs twice its time)
+        if os.path.lexists(path):
+            raise FileChanged(path)
+        assert temp is not None
+        _rename(temp, path)
+        return
+    try:
+        fd = os.open(path, _READ)
+    except FileNotFoundError:
+        raise FileChanged(path) from None
+    try:
+        before = os.fstat(fd)
+        identity, racy = seen
+        if _identity(before) != identity or racy:
+            if not stat.S_ISREG(before.st_mode) or read_all(fd, before.st_size) != change.old:
+                raise FileChanged(path)
+        if temp is None:
+            path.unlink()
+        else:
+            _rename(temp, path)
+        after = os.fstat(fd)  # its ctime moved with its link count: size and mtime tell a write
+        if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns) or racy:
+            os.lseek(fd, 0, os.SEEK_SET)
+            now = read_all(fd, after.st_size)
+            if now != change.old:
+                raise FileChanged(path, now)
+    finally:
+        os.close(fd)
 
 
 def apply_changes(changes: Sequence[FileChange], staged: dict[Path, str] | None = None) -> None:
     """Writes every change, or none (staged: what stage_changes made of them, if called already).
     Every new file is first written whole to a temp file beside it, then all are renamed in order:
     a full disk stops the run before any file is replaced, and SIGKILL leaves each file old or new
-    (stale temp files go at the next run). A failed rename puts back what this run had replaced.
+    (stale temp files go at the next run). Each file is checked to hold what the run read, all of
+    them before the first rename and each again just before its own: a file edited meanwhile stops
+    the run (ConcurrentEdit), and what the run had replaced is put back, as after a failed rename.
     No fsync, like the Go gofail: safe against the process being killed, not against power loss
     (an fsync per file cost more than the rest of a big run)."""
     if staged is None:
         staged = stage_changes(changes)
     try:
+        seen = check_unchanged(changes)
         done: list[FileChange] = []
         for change in changes:
             try:
-                if change.new is None:
-                    change.path.unlink(missing_ok=True)
-                else:
-                    os.replace(staged.pop(change.path), change.path)
+                _carry_out(change, staged.get(change.path), seen.get(change.path))
+                staged.pop(change.path, None)  # renamed: no longer a temp file to remove
+            except FileChanged as late:
+                _late_change(late, change, done)
             except OSError as error:
-                failures = _undo(done)
+                failures, edited = _undo(done)
                 what = f"{change.path}: cannot write: {error.strerror}"
                 if failures:
                     raise WorkspaceError(
                         f"{what}; could not put back {len(failures)} file(s) this run had written: "
                         + ", ".join(failures) + "; free space and run the command again"
                     ) from error
-                raise WorkspaceError(f"{what}; the {len(done)} file(s) this run had written were put back, nothing was changed") from error
+                raise WorkspaceError(f"{what}; the {len(done) - len(edited)} file(s) this run had written were put back, "
+                                     f"nothing was changed{_left_as_edited(edited)}") from error
             done.append(change)
     finally:
         discard(staged)
+
+
+def _late_change(late: FileChanged, change: FileChange, done: list[FileChange]) -> NoReturn:
+    """A file changed after the first check: its edit is kept (put back if the rename had already
+    gone through), the run's other files are put back; ConcurrentEdit."""
+    problems = []
+    if late.now is not None:
+        try:
+            write_atomic(change.path, late.now)
+        except OSError as error:
+            problems.append(f"{change.path} ({error.strerror}; its edit is lost)")
+    failures, edited = _undo(done)
+    problems += failures
+    if problems:
+        raise ConcurrentEdit(f"{change.path}: changed while gofail-py was writing; could not put back "
+                             f"{len(problems)} file(s): {', '.join(problems)}")
+    raise ConcurrentEdit(
+        f"{change.path}: changed while gofail-py was writing (saved while the run worked?); its edit is kept, "
+        f"the {len(done) - len(edited)} file(s) this run had written were put back, nothing was changed"
+        f"{_left_as_edited(edited)}: run the command again"
+    )
+
+
+def _left_as_edited(edited: list[str]) -> str:
+    return f" (but {_names(edited)}, edited since this run wrote {'it' if len(edited) == 1 else 'them'}, left as edited)" if edited else ""
 
 
 def dir_prefix(directory: str) -> str:

@@ -85,7 +85,7 @@ def enable_source(source: bytes, path: str = "<source>", *, partial: bool = True
     plain_labels = [label for label in markers.labels if not label.enabled]
     # like gofail, labels are only rewritten in files that hold failpoints
     if not plain and not (plain_labels and markers.failpoints):
-        return RewriteResult(source, markers, changed=False, binding=binding_source(markers))
+        return RewriteResult(source, markers, changed=False, binding=binding_source(markers, source))
     lines = split if split is not None else Lines(source)
     errors: list[MarkerError] = []
     enabled = [enabled_lines(fp) for fp in plain]
@@ -106,7 +106,7 @@ def enable_source(source: bytes, path: str = "<source>", *, partial: bool = True
     for label in plain_labels:
         row = label.line - 1
         lines.set_content(row, lines.content(row).replace(prefix, label_code, 1))
-    return RewriteResult(lines.join(), markers, changed=True, binding=binding_source(markers))
+    return RewriteResult(lines.join(), markers, changed=True, binding=binding_source(markers, source))
 
 
 def disable_source(source: bytes, path: str = "<source>", *, partial: bool = True) -> RewriteResult:
@@ -141,11 +141,18 @@ def binding_file_name(go_file_name: str) -> str:
     return go_file_name.split(".go")[0] + ".fail.go"
 
 
-def binding_source(markers: FileMarkers) -> bytes | None:
-    """The binding file for a file's failpoints (all of them, in source order), or None."""
+def binding_source(markers: FileMarkers, source: bytes = b"") -> bytes | None:
+    """The binding file for a file's failpoints (all of them, in source order), or None. It gets
+    the source's build constraints: it then builds exactly when its source may (a binding of a
+    `//go:build ignore` file of `package main` broke `go build ./...` of its directory)."""
     if not markers.failpoints:
         return None
-    return render.binding(markers.package or "main", [fp.name for fp in markers.failpoints])
+    constraints: tuple[str, ...] = ()
+    if b"build" in source:  # no `//go:build` or `// +build` line: the header is not read
+        from gofail_py.rewriter.buildtags import constraint_lines
+
+        constraints = constraint_lines(source)
+    return render.binding(markers.package or "main", [fp.name for fp in markers.failpoints], constraints)
 
 
 def is_binding_file(source: bytes) -> bool:

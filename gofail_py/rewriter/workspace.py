@@ -69,27 +69,38 @@ def _collect(
     return Plan(failpoints=failpoints, files_scanned=len(found.files), stale_temp_files=found.stale), results
 
 
-def _check_unique_names(failpoints: Iterable[LocatedFailpoint]) -> None:
-    """The runtime registers names binary-wide and panics at start-up on a duplicate."""
-    first: dict[str, LocatedFailpoint] = {}
+def _check_unique_names(failpoints: Iterable[LocatedFailpoint], sources: dict[Path, bytes] | None = None) -> None:
+    """The runtime registers names binary-wide and panics at start-up on a duplicate; one name
+    may stand in two files that never build together (`//go:build linux` and `!linux`): their
+    bindings carry those constraints (sources: the files' bytes, to read them from)."""
+    seen: dict[str, list[LocatedFailpoint]] = {}
     errors = []
     for located in failpoints:
         fp = located.failpoint
-        if fp.name in first:
-            other = first[fp.name]
+        others = seen.setdefault(fp.name, [])
+        clash = next((other for other in others if not _apart(other.path, located.path, sources)), None)
+        others.append(located)
+        if clash is not None:
             errors.append(
                 MarkerError(
                     str(located.path),
                     fp.line,
                     fp.column,
-                    f"failpoint name {fp.name!r} is used twice (also at {other.path}:{other.failpoint.line}:"
-                    f"{other.failpoint.column}); the gofail runtime panics at start-up on a duplicate name",
+                    f"failpoint name {fp.name!r} is used twice (also at {clash.path}:{clash.failpoint.line}:"
+                    f"{clash.failpoint.column}); the gofail runtime panics at start-up on a duplicate name",
                 )
             )
-        else:
-            first[fp.name] = located
     if errors:
         raise MarkerErrors(errors)
+
+
+def _apart(first: Path, second: Path, sources: dict[Path, bytes] | None) -> bool:
+    """Whether two files' build constraints never hold together (never for one file with itself)."""
+    if first == second or sources is None or first not in sources or second not in sources:
+        return False
+    from gofail_py.rewriter.buildtags import apart, file_constraint
+
+    return apart(file_constraint(sources[first], first.name), file_constraint(sources[second], second.name))
 
 
 def _read_optional(path: Path) -> bytes | None:
@@ -107,7 +118,7 @@ def _read_optional(path: Path) -> bytes | None:
 def plan_enable(paths: Sequence[PathArg], cache: bool = True, found: Found | None = None) -> Plan:
     """Every change enabling the failpoints under the paths; raises before anything is written."""
     plan, results = _collect(paths, rewrite.enable_source, cache, found)
-    _check_unique_names(plan.failpoints)
+    _check_unique_names(plan.failpoints, {path: source for path, source, _ in results})
     bindings, sources = [], []
     for path, source, result in results:
         binding = result.binding

@@ -62,13 +62,23 @@ def _exit_code(error: BaseException) -> int:
     return error.exit_code if isinstance(error, GofailError) else 1
 
 
-def _cleanup(rt: Runtime) -> None:
-    """Timers, failpoints the scenario set, processes and commands it started; in that order."""
+def _cleanup(rt: Runtime, passed: bool) -> tuple[StepRecord, GofailError] | None:
+    """Timers, failpoints the scenario set, processes and commands it started; in that order.
+    A process that ended on its own after the end check, before the cleanup stopped it, fails a
+    run that had passed (its crash is in the journal: the verdict must say it too): the failed
+    `end` record and the error, written before the recorder closes."""
     rt.cancel.set()
     for timer in rt.timers:
         timer.cancel()
+    died: list[Process] = []
+
+    def ended_on_its_own(target: Process) -> None:
+        if target.child is not None and target.child.claim_unexpected_exit():
+            died.append(target)
+
     for target in rt.targets.values():
         if isinstance(target, Process) and not target.alive():
+            ended_on_its_own(target)
             continue
         with rt.lock:
             armed = list(target.armed)
@@ -82,6 +92,8 @@ def _cleanup(rt: Runtime) -> None:
                 record.outcome, record.message = "error", str(error)
             rt.finish(record)
     for target in rt.targets.values():
+        if isinstance(target, Process):
+            ended_on_its_own(target)  # the last look before it is stopped: exited since the unsets
         if isinstance(target, Process) and target.alive():
             record = rt.record("cleanup", f"stop {target.name}", target.name)
             record.answer = {"exit_code": rt.stop(target)}
@@ -89,7 +101,15 @@ def _cleanup(rt: Runtime) -> None:
         target.client.close()
     rt.supervisor.close()  # commands, and every descendant that left a group or a session
     rt.join_watchers()  # their exit events are written before the recorder closes
+    late = None
+    if passed and died:
+        death = rt.death(died[0], "after the last step, before the cleanup stopped it")
+        final = rt.record("end", "end of scenario")
+        final.outcome, final.message = "failed", str(death)
+        rt.finish(final)
+        late = (final, death)
     rt.recorder.close({name: target.client for name, target in rt.targets.items() if not isinstance(target, Process)})
+    return late
 
 
 def run_step(rt: Runtime, step: Step, index: str) -> None:
@@ -178,12 +198,14 @@ def run_scenario(
     variables: Mapping[str, str] | None = None,
     on_step: Callable[[StepRecord], None] | None = None,
     source: Sequence[PathArg] = (),
+    on_notice: Callable[[str], None] | None = None,
 ) -> ScenarioResult:
     """Runs a scenario to its end or first failure; cleans up always; never raises on failure.
 
     The journal (and ``result.events``) holds the events of gofail_py.recording.events: the run, each
     process's start/restart/stop/exit, each armed window with its hits, crashes (attributed from
-    the panic's stack with the inventory of ``source``, when given) and every step.
+    the panic's stack with the inventory of ``source``, when given) and every step. ``on_notice``
+    is told what a step waits for when it waits long (a failpoint name to register, after a few s).
 
     Bad input raises before anything starts: ScenarioSyntaxError(s) for an unknown placeholder, a
     NUL byte or (with ``source``) a failpoint name the source does not have, ScenarioFileError for a journal that cannot be written, a WorkspaceError for a bad
@@ -201,11 +223,12 @@ def run_scenario(
     token = new_token()
     tmp = temp_dir(token)  # named by the token: `gofail-py sweep` removes it if this run is SIGKILLed
     supervisor = Supervisor(tmp, token)
-    runtime = Runtime(scenario, log, variables, supervisor, tmp, recorder, run_step=run_step)
+    runtime = Runtime(scenario, log, variables, supervisor, tmp, recorder, on_notice, run_step=run_step)
+    passed, late = False, None
     try:
         runtime.run_steps(scenario.steps, "")
         runtime.check_end()
-        return ScenarioResult(True, 0, log.records, journal=log.path, events=recorder.events)
+        passed = True
     except StepFailed as failure:
         return ScenarioResult(False, _exit_code(failure.error), log.records, failure.record, str(failure.error), log.path,
                               recorder.events)
@@ -217,10 +240,14 @@ def run_scenario(
     finally:
         with _signals_held():
             try:
-                _cleanup(runtime)
+                late = _cleanup(runtime, passed)
             finally:
                 recorder.close()
                 shutil.rmtree(tmp, ignore_errors=True)
+    if late is not None:
+        end, death = late
+        return ScenarioResult(False, _exit_code(death), log.records, end, str(death), log.path, recorder.events)
+    return ScenarioResult(True, 0, log.records, journal=log.path, events=recorder.events)
 
 
 def _inventory(source: Sequence[PathArg]) -> list[LocatedFailpoint] | None:

@@ -43,7 +43,8 @@ class Runtime:
     """One run of a scenario. Handlers (gofail_py.scenario.statements) get it as their first argument."""
 
     def __init__(self, scenario: Plan, journal: Journal, variables: Mapping[str, str], supervisor: Supervisor,
-                 tmp: Path, recorder: Recorder | None = None, *, run_step: Callable[[Runtime, Step, str], None]) -> None:
+                 tmp: Path, recorder: Recorder | None = None, on_notice: Callable[[str], None] | None = None, *,
+                 run_step: Callable[[Runtime, Step, str], None]) -> None:
         self.scenario = scenario
         self._run_step = run_step
         self.journal = journal
@@ -64,7 +65,7 @@ class Runtime:
             # a started binary registers its failpoints after its endpoint answers: the client
             # asks again for a name not registered yet until DEFAULT_REGISTRATION_GRACE after start
             client = Client(f"127.0.0.1:{free_port()}", timeout=5.0, registration_grace=DEFAULT_REGISTRATION_GRACE,
-                            inventory=inventory)
+                            inventory=inventory, on_wait=on_notice)
             self.targets[name] = Process(name, client, ports=tuple(free_port() for _ in PORTS))
         for name, endpoint in scenario.endpoints.items():
             self.targets[name] = Target(name, Client(endpoint.endpoint, timeout=5.0))
