@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from gofail_py import workspace
+from gofail_py.rewriter import workspace
 from gofail_py.errors import MarkerErrors
 from tests.conftest import tree_digest
 from tests.support.goprog import go_env

@@ -132,7 +132,7 @@ def test_ps_lists_only_processes_serving_their_own_endpoint(kv: KV) -> None:
     import subprocess
     import sys
 
-    from gofail_py.procfind import gofail_processes
+    from gofail_py.processes.procfind import gofail_processes
 
     kv.client.enable("slowWrite", "sleep(1)")
     env = {**os.environ, "GOFAIL_HTTP": kv.client.endpoint}

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from gofail_py.client import Client
-from gofail_py.cluster import Cluster
+from gofail_py.client.cluster import Cluster
 from gofail_py.errors import (
     EndpointTimeout,
     EndpointUnreachable,

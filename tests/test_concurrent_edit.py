@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from gofail_py import fileio, workspace
+from gofail_py.rewriter import fileio, workspace
 from gofail_py.errors import ConcurrentEdit
 from tests.conftest import tree_digest
 from tests.support.hostile import GOFAIL_PY, SOURCE
@@ -182,7 +182,7 @@ def test_a_binding_file_edited_before_disable_deletes_it_is_kept(tmp_path: Path,
 def test_the_cli_says_which_file_and_exits_3(tmp_path: Path) -> None:
     root = tmp_path / "tree"
     paths = make_tree(root, 2)
-    code = ("import sys\nfrom pathlib import Path\nfrom gofail_py import fileio\nfrom gofail_py.cli import main\n"
+    code = ("import sys\nfrom pathlib import Path\nfrom gofail_py.rewriter import fileio\nfrom gofail_py.cli import main\n"
             "real = fileio._rename\n"
             "def rename(temp, path):\n"
             f"    if path.name == 'f000.fail.go':\n"

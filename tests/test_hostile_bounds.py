@@ -185,7 +185,7 @@ def test_a_bad_lock_wait_is_a_usage_error_when_the_lock_is_taken(tmp_path: Path,
 
 
 def test_a_nan_lock_wait_never_waits_forever_on_a_held_lock(tmp_path: Path) -> None:
-    from gofail_py.runlock import key_for, lock_path
+    from gofail_py.rewriter.runlock import key_for, lock_path
 
     root = module(tmp_path / "m")
     path = lock_path(key_for(root))
@@ -202,7 +202,7 @@ def test_an_empty_or_plain_lock_wait_is_taken(tmp_path: Path, value: str) -> Non
 
 
 def test_a_good_lock_wait_is_used(tmp_path: Path) -> None:
-    from gofail_py.runlock import key_for, lock_path
+    from gofail_py.rewriter.runlock import key_for, lock_path
 
     root = module(tmp_path / "m")
     with open(lock_path(key_for(root)), "a") as held:

@@ -18,7 +18,7 @@ import pytest
 
 from benchmarks.gen_journal import generate
 
-MAX_LINE = 1 << 20  # the documented limit of a journal line (docs/coverage.md; gofail_py.events.MAX_LINE)
+MAX_LINE = 1 << 20  # the documented limit of a journal line (docs/coverage.md; gofail_py.recording.events.MAX_LINE)
 
 pytestmark = pytest.mark.hostile
 
@@ -92,7 +92,7 @@ def test_a_journal_of_nul_bytes_is_refused_at_its_line_without_reading_it_whole(
 
 
 def test_the_line_limit_is_exact(tmp_path: Path) -> None:
-    from gofail_py import events
+    from gofail_py.recording import events
 
     assert getattr(events, "MAX_LINE", None) == MAX_LINE
     line = WINDOW.rstrip("\n")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from gofail_py import render
+from gofail_py.rewriter import render
 
 CASES = [
     ("failpoint_open.go.j2", {"indent": "\t\t", "name": "fpé", "type": "map[string]int", "value_var": "_"}),

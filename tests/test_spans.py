@@ -1,13 +1,13 @@
-"""The bounded timeline of a run (gofail_py.spans): what merging keeps, whatever the number of events."""
+"""The bounded timeline of a run (gofail_py.report.spans): what merging keeps, whatever the number of events."""
 
 from __future__ import annotations
 
 import random
 
-from gofail_py.coverage import build
-from gofail_py.events import Crash, FailpointWindow, ProcessEvent, RunStarted, Step
-from gofail_py.spans import OTHER_FAILPOINTS, OTHER_PROCESSES, PAGE, PER_RUN, Run
-from gofail_py.timeline import layout
+from gofail_py.report.coverage import build
+from gofail_py.recording.events import Crash, FailpointWindow, ProcessEvent, RunStarted, Step
+from gofail_py.report.spans import OTHER_FAILPOINTS, OTHER_PROCESSES, PAGE, PER_RUN, Run
+from gofail_py.report.timeline import layout
 
 
 def _windows(count: int, seed: int = 1) -> list[FailpointWindow]:

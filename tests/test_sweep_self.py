@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from gofail_py.processes import RUN_ENV
-from gofail_py.proctable import alive, start_time
+from gofail_py.processes.supervisor import RUN_ENV
+from gofail_py.processes.proctable import alive, start_time
 from tests.support.hostile import GOFAIL_PY
 
 

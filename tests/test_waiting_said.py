@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from gofail_py import batch
+from gofail_py.client import batch
 from gofail_py.client import Client
 from gofail_py.errors import FailpointNotFound
 from tests.support.goprog import start
@@ -89,7 +89,7 @@ def test_ls_right_after_start_says_why_it_waits(command: list[str], young_kv: tu
     # whatever the load (the real command, in this process: no start-up time in between)
     from click.testing import CliRunner
 
-    from gofail_py import procfind
+    from gofail_py.processes import procfind
     from gofail_py.cli import main
 
     endpoint, _ = young_kv

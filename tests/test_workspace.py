@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from gofail_py import workspace
+from gofail_py.rewriter import workspace
 from gofail_py.cli import main
 from tests.conftest import tree_digest
 from tests.support.goprog import REPO, TESTDATA, go_env
@@ -167,6 +167,6 @@ def test_list_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ],
 )
 def test_drop_runtime_from_go_mod_text(before: str, after: str) -> None:
-    from gofail_py.gomod import drop_runtime
+    from gofail_py.rewriter.gomod import drop_runtime
 
     assert drop_runtime(before.encode()).decode() == after

@@ -33,7 +33,7 @@ def endpoint_options(command: F) -> F:
 
 
 def _client(endpoint: str | None, timeout: float) -> Any:
-    from gofail_py.client import Client  # imported here so the rewriter commands start fast
+    from gofail_py.client.client import Client  # imported here so the rewriter commands start fast
 
     return Client(endpoint, timeout=timeout)
 
@@ -45,7 +45,7 @@ def _past_registration(client: Any, timeout: float) -> None:
     import time
 
     from gofail_py.errors import EndpointTimeout
-    from gofail_py.procfind import STARTING_FOR, listener_age
+    from gofail_py.processes.procfind import STARTING_FOR, listener_age
 
     found = listener_age(client.endpoint)
     if found is None or found[1] >= STARTING_FOR:
@@ -219,7 +219,7 @@ def ps(timeout: float, as_json: bool, stale: bool, stop: bool) -> None:
 
         show_stale(stop, as_json)
         return
-    from gofail_py.procfind import gofail_processes
+    from gofail_py.processes.procfind import gofail_processes
 
     processes = gofail_processes(timeout=timeout)
     if as_json:

@@ -79,7 +79,7 @@ def explore(template: str, sources: tuple[str, ...], terms: tuple[str, ...], onl
     cells = make_cells(inventory(sources, only), list(terms) or ["panic"], seed, sample)
     for cell in cells:  # every cell must parse before anything runs (bad terms, a broken template)
         load_cell(template, {**values, **cell.variables()})
-    from gofail_py.outputs import JOURNAL, REPORT, resolve, target
+    from gofail_py.recording.outputs import JOURNAL, REPORT, resolve, target
 
     if output is not None and Path(output).resolve() == Path(template).resolve():
         raise WorkspaceError(f"-o {output}: is the template; the report would overwrite it")
@@ -95,7 +95,7 @@ def explore(template: str, sources: tuple[str, ...], terms: tuple[str, ...], onl
         except OSError as error:
             raise WorkspaceError(f"--journal {journal_dir}: {error.strerror}") from error
     # the report draws each run's timeline from its journal: kept for it until it is written
-    from gofail_py.processes import explore_temp_dir
+    from gofail_py.processes.supervisor import explore_temp_dir
 
     kept = explore_temp_dir() if output is not None and journal_dir is None else None
     try:
@@ -109,7 +109,7 @@ def explore(template: str, sources: tuple[str, ...], terms: tuple[str, ...], onl
 def _campaign(template: str, cells: list[Cell], values: dict[str, str], timeout: float, jobs: int,
               journal_dir: str | Path | None, as_json: bool, output: str | None, sources: tuple[str, ...],
               fail_on_not_reached: bool, forget_journals: bool) -> None:
-    from gofail_py import workspace
+    from gofail_py.rewriter import workspace
     from gofail_py.explore import matrix
     from gofail_py.explore.campaign import Campaign, RunResult, exit_code, summary
     from gofail_py.explore.report import write_report

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:  # imported when the command runs: coverage pulls in the HTTP client (requests)
-    from gofail_py.coverage import Coverage
+    from gofail_py.report.coverage import Coverage
 
 
 def _shown(text: str) -> str:
@@ -58,9 +58,9 @@ def report(journals: tuple[str, ...], sources: tuple[str, ...], as_json: bool, o
 
     Exit 0, or 1 when --fail-under is not met; 2 for a journal or path that cannot be read.
     """
-    from gofail_py.coverage import build
-    from gofail_py.events import read_journals
-    from gofail_py.workspace import list_failpoints
+    from gofail_py.recording.events import read_journals
+    from gofail_py.report.coverage import build
+    from gofail_py.rewriter.workspace import list_failpoints
 
     if fail_under is not None and not sources:
         raise click.UsageError("--fail-under needs --source: without the inventory there is nothing to divide by")
@@ -70,7 +70,7 @@ def report(journals: tuple[str, ...], sources: tuple[str, ...], as_json: bool, o
 
     coverage = build(read_journals(journals, warn), inventory)  # streamed: memory is what the report holds
     if output is not None:
-        from gofail_py.report_html import render_html, write_report
+        from gofail_py.report.html import render_html, write_report
 
         write_report(output, journals, render_html(coverage).encode("utf-8"))
     if as_json:

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from gofail_py import workspace
+from gofail_py.rewriter import workspace
 
 PATHS = click.argument("paths", nargs=-1, metavar="[PATH]...")
 NO_CACHE = click.option("--no-cache", is_flag=True, help="Neither read nor write the cache (~/.cache/gofail-py, see docs/speed.md).")

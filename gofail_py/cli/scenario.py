@@ -14,7 +14,7 @@ import click
 from gofail_py.terminal import visible  # command output, stderr, command lines of others: shown, never obeyed
 
 if TYPE_CHECKING:
-    from gofail_py.events import Event
+    from gofail_py.recording.events import Event
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -87,10 +87,10 @@ def run(scenario_file: str, journal: str | None, variables: tuple[str, ...], qui
 
 
 def _check_report_dir(report: str) -> None:
-    """The report's path may be written (gofail_py.outputs: no other user's link on the way, not
+    """The report's path may be written (gofail_py.recording.outputs: no other user's link on the way, not
     over a file that is not a report) and its folder exists and is writable: checked before the
     run rather than after it."""
-    from gofail_py.outputs import REPORT, target
+    from gofail_py.recording.outputs import REPORT, target
 
     folder = os.path.dirname(target(report, REPORT)[0])
     if not os.path.isdir(folder):
@@ -102,12 +102,12 @@ def _check_report_dir(report: str) -> None:
 
 def _coverage(events: list[Event], sources: tuple[str, ...], report: str | None, journal: str | None) -> None:
     """The summary line, and the HTML report when asked for."""
-    from gofail_py.coverage import build
-    from gofail_py.workspace import list_failpoints
+    from gofail_py.report.coverage import build
+    from gofail_py.rewriter.workspace import list_failpoints
 
     coverage = build(events, list_failpoints(sources) if sources else None)
     if report is not None:
-        from gofail_py.report_html import render_html, write_report
+        from gofail_py.report.html import render_html, write_report
 
         write_report(report, (journal,) if journal else (), render_html(coverage).encode("utf-8"))
         click.echo(visible(f"report: {report}"))
@@ -137,8 +137,8 @@ def show_stale(stop: bool, as_json: bool) -> None:
     """`sweep` and `ps --stale`: what dead runs left behind, stopped with ``stop``. Only what was
     really stopped or removed is said to be; this command and its ancestors are never signalled
     (a shell that inherited a dead run's token is named, with the remedy)."""
-    from gofail_py.processes import RUN_ENV, stale_processes, stale_temp_dirs, stop_stale
-    from gofail_py.proctable import spared
+    from gofail_py.processes.proctable import spared
+    from gofail_py.processes.supervisor import RUN_ENV, stale_processes, stale_temp_dirs, stop_stale
 
     if stop:
         result = stop_stale()

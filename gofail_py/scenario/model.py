@@ -1,4 +1,5 @@
-"""The scenario model's plain parts: locations, declarations, the Step base, durations.
+"""The scenario model's plain parts: locations, declarations, the Step base, durations, and Plan,
+what running a scenario reads of one.
 
 The statement classes live in gofail_py.scenario.statements (one module per family, each with
 its syntax, description and behaviour); the builder in gofail_py.scenario.builder.
@@ -8,8 +9,10 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Protocol
 
 _DURATION = re.compile(r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(ms|s|m|h)")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -130,3 +133,19 @@ class Step:
     """Base of every statement class (see gofail_py.scenario.statements): where it was written."""
 
     where: Location = field(default=Location(), kw_only=True)
+
+
+class Plan(Protocol):
+    """What running a scenario reads of it: its name, folder, declarations and steps. The builder's
+    Scenario is one; the runner knows it by this protocol, since the builder runs scenarios."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def directory(self) -> str: ...
+    @property
+    def processes(self) -> Mapping[str, ProcessDecl]: ...
+    @property
+    def endpoints(self) -> Mapping[str, EndpointDecl]: ...
+    @property
+    def steps(self) -> Sequence[Step]: ...

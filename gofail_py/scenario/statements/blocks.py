@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from gofail_py.scenario.model import MAX_REPEAT, MAX_SEED, Step
-from gofail_py.scenario.statements import Spec, describe, register
+from gofail_py.scenario.statements.table import Spec, describe, register
 
 if TYPE_CHECKING:
     from gofail_py.scenario.journal import StepRecord
-    from gofail_py.scenario.parser import Cursor, Token
+    from gofail_py.scenario.cursor import Cursor, Token
     from gofail_py.scenario.runtime import Runtime
 
 

@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING
 
 from gofail_py.errors import ExpectationFailed, ProcessStartError
 from gofail_py.scenario.model import Step, format_duration, quote_word
-from gofail_py.scenario.statements import Spec, register
+from gofail_py.scenario.statements.table import Spec, register
 
 if TYPE_CHECKING:
     from gofail_py.scenario.journal import StepRecord
-    from gofail_py.scenario.parser import Cursor, Token
+    from gofail_py.scenario.cursor import Cursor, Token
     from gofail_py.scenario.runtime import Runtime
 
 COMMAND_TIMEOUT = 120.0

@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING
 
 from gofail_py.errors import ClientError, EndpointTimeout, ExpectationFailed, TermSyntaxError
 from gofail_py.scenario.model import COMPARISONS, MAX_COUNT, Step, compare, format_duration
-from gofail_py.scenario.statements import Spec, register
+from gofail_py.scenario.statements.table import Spec, register
 from gofail_py.terms import normalize_terms
 
 if TYPE_CHECKING:
     from gofail_py.scenario.journal import StepRecord
-    from gofail_py.scenario.parser import Cursor, Token
+    from gofail_py.scenario.cursor import Cursor, Token
     from gofail_py.scenario.runtime import Runtime
     from gofail_py.scenario.targets import Target
 
