@@ -136,7 +136,8 @@ run sleep 301
     # the server that left the session is found later by its run token
     listed = subprocess.run([*CLI, "sweep", "--json"], capture_output=True, text=True, timeout=60)
     assert listed.returncode == 0 and servers[2] in [p["pid"] for p in json.loads(listed.stdout)], listed.stdout
-    stopped = subprocess.run([*CLI, "sweep", "--stop"], capture_output=True, text=True, timeout=60)
+    # --run: only this run's leftovers (an unscoped --stop would also stop what other tests left on purpose)
+    stopped = subprocess.run([*CLI, "sweep", "--stop", "--run", str(runner.pid)], capture_output=True, text=True, timeout=60)
     assert stopped.returncode == 0, stopped.stderr
     assert gone(servers), "sweep --stop left a server running"
     assert not tmp_dirs[0].exists(), "sweep --stop removes the dead run's temp dir"
