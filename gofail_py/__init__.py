@@ -3,6 +3,13 @@
 The public API, imported on first use so that the command line starts fast:
 
     from gofail_py import Client, Cluster, Terms, Scenario, enable, disable, list_failpoints
+
+The package is laid out in parts, one subpackage each, importing one way (docs/architecture.md;
+tests/test_layout.py holds the code to it). Below them all, the shared leaves, which import
+nothing of the package but one another:
+
+Shared leaves: gofail_py.errors, gofail_py.names, gofail_py.argcheck, gofail_py.resources,
+    gofail_py.terms, gofail_py.terminal, gofail_py._moved
 """
 
 from __future__ import annotations
@@ -10,11 +17,14 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
+from gofail_py import _moved
+
 __version__ = "0.1.0"
+_moved.install()  # the module paths of 0.1 still import, for one release (with a DeprecationWarning)
 
 _EXPORTS = {
-    "Client": "gofail_py.client",
-    "Cluster": "gofail_py.cluster",
+    "Client": "gofail_py.client.client",
+    "Cluster": "gofail_py.client.cluster",
     "Terms": "gofail_py.terms",
     "parse_terms": "gofail_py.terms",
     "normalize_terms": "gofail_py.terms",
@@ -23,12 +33,12 @@ _EXPORTS = {
     "load_scenario": "gofail_py.scenario",
     "parse_scenario": "gofail_py.scenario",
     "run_scenario": "gofail_py.scenario",
-    "enable": "gofail_py.workspace",
-    "disable": "gofail_py.workspace",
-    "list_failpoints": "gofail_py.workspace",
-    "enable_source": "gofail_py.rewrite",
-    "disable_source": "gofail_py.rewrite",
-    "find_markers": "gofail_py.markers",
+    "enable": "gofail_py.rewriter.workspace",
+    "disable": "gofail_py.rewriter.workspace",
+    "list_failpoints": "gofail_py.rewriter.workspace",
+    "enable_source": "gofail_py.rewriter.rewrite",
+    "disable_source": "gofail_py.rewriter.rewrite",
+    "find_markers": "gofail_py.rewriter.markers",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -65,19 +65,19 @@ def path(value: Any, name: str) -> None:
         raise TypeError(f"{name} must be a path (str or os.PathLike), not {_kind(value)}")
 
 
-def client(endpoint_: Any, timeout: Any, registration_grace: Any, started_at: Any, journal: Any, process: Any,
-           inventory: Any) -> str | None:
-    """Client's arguments checked; its endpoint argument back."""
+def client(endpoint_: Any, timeout: Any, registration_grace: Any, started_at: Any, journal_path: Any, process: Any,
+           inventory: Any, on_wait: Any = None) -> str | None:
+    """Client's arguments checked (``journal_path``: its journal argument unless that is a Recorder,
+    which the client tells: these checks know no part of the package); its endpoint argument back."""
+    if on_wait is not None and not callable(on_wait):
+        raise TypeError(f"on_wait must be a function taking a str, or None, not {_kind(on_wait)}")
     seconds(timeout, "timeout", positive=True)
     seconds(registration_grace, "registration_grace")
     seconds(started_at, "started_at", optional=True, negative_ok=True)
     text(process, "process", optional=True)
     names(inventory, "inventory")
-    if journal is not None:
-        from gofail_py.recording import Recorder
-
-        if not isinstance(journal, Recorder):
-            path(journal, "journal")
+    if journal_path is not None:
+        path(journal_path, "journal")
     return endpoint(endpoint_)
 
 

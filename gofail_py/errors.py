@@ -60,6 +60,13 @@ class GoToolError(GofailError):
     exit_code = 2
 
 
+class ConcurrentEdit(WorkspaceError):
+    """A file changed while enable or disable worked (an edit saved meanwhile); nothing was
+    changed (what the run had written is put back): running it again is the remedy, as for a lock."""
+
+    exit_code = 3
+
+
 class GoModUndoError(GofailError):
     """disable could not safely undo what `enable --go-get` did to go.mod; go.mod is left as it is."""
 
@@ -70,6 +77,12 @@ class LockHeld(GofailError):
     """Another gofail-py run holds the module's rewrite lock."""
 
     exit_code = 3
+
+
+class SettingError(GofailError):
+    """An environment setting gofail-py cannot use (``GOFAIL_PY_LOCK_WAIT=abc``): bad input."""
+
+    exit_code = 2
 
 
 # --- terms and the client -------------------------------------------------------------------
@@ -89,9 +102,11 @@ class TermSyntaxError(GofailError):
         return f"{type(self).__name__}({self.text!r}, {self.column!r}, {self.message!r}, name={self.name!r})"
 
     def __str__(self) -> str:
-        caret = " " * (self.column - 1) + "^"
+        from gofail_py.terminal import visible  # terms may hold a newline or an escape: shown, not obeyed
+
+        caret = " " * len(visible(self.text[: self.column - 1])) + "^"
         where = f" for {self.name}" if self.name else ""
-        return f"bad terms{where} at column {self.column}: {self.message}\n  {self.text}\n  {caret}"
+        return f"bad terms{where} at column {self.column}: {self.message}\n  {visible(self.text)}\n  {caret}"
 
 
 class ClientError(GofailError):

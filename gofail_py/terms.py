@@ -16,7 +16,23 @@ _FRIENDLY_SLEEP = re.compile(r"sleep\(((?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:ns|us|
 _INT64_MAX = 2**63 - 1
 _UNIT_TAIL = re.compile(r"([^\W\d]+)(\)?)")
 _DURATION_UNITS = ("ns", "us", "µs", "μs", "ms", "s", "m", "h")
+_LINE_BREAK = re.compile("[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 _BOOL_VALUE = re.compile(r"([tT](?![rR])|[tT][rR][uU][eE])|[fF](?![aA])|[fF][aA][lL][sS][eE]")
+
+
+def _int64(digits: str) -> int | None:
+    """The value of `[+-]?[0-9]+` when a Go int holds it, else None. Never int() of thousands of
+    digits: Python refuses more than 4,300 with a ValueError."""
+    sign = -1 if digits.startswith("-") else 1
+    body = digits.lstrip("+-").lstrip("0") or "0"
+    if len(body) > 19:
+        return None
+    value = sign * int(body)
+    return value if -(2**63) <= value <= _INT64_MAX else None
+
+
+def _shown_number(digits: str) -> str:
+    return digits if len(digits) <= 24 else f"{digits[:12]}... ({len(digits)} digits)"
 
 
 class _NoValue:
@@ -112,9 +128,9 @@ class _Parser:
                     )
                 if self.text[end] != "*":
                     raise self.fail(f"expected `*` after the count {number!r}", end)
-                if int(number) > _INT64_MAX:
-                    raise self.fail(f"count {number} is too large", self.pos)
-                count = int(number)
+                count = _int64(number)
+                if count is None:
+                    raise self.fail(f"count {_shown_number(number)} is too large (at most {_INT64_MAX})", self.pos)
             self.pos = end + 1
 
     def value(self, action: str) -> Value:
@@ -133,9 +149,10 @@ class _Parser:
         else:
             number = _INT_VALUE.match(text, inner)
             if number is not None:
-                value = int(number.group(1))
-                if not -(2**63) <= value <= _INT64_MAX:
-                    raise self.fail(f"integer {number.group(1)} does not fit in an int", inner)
+                fits = _int64(number.group(1))
+                if fits is None:
+                    raise self.fail(f"integer {_shown_number(number.group(1))} does not fit in an int", inner)
+                value = fits
                 if number.group(0) != str(value):
                     raise self.fail(f"write the integer as {value}: the runtime takes only canonical integers", inner)
                 width = len(str(value))
@@ -203,12 +220,59 @@ def parse_terms(text: str, *, runtime_exact: bool = False) -> ParsedTerms:
 def normalize_terms(text: str | Terms, *, raw: bool = False) -> str:
     """The string to send: `sleep(1s)` becomes `sleep("1s")`, the rest is unchanged but checked.
 
-    ``raw=True`` returns the text unchanged and unchecked, for the runtime's own reading.
+    ``raw=True`` returns the text unchanged and unchecked by the grammar, for the runtime's own
+    reading; a line break is refused all the same (``one_entry``).
     """
     if not isinstance(text, (str, Terms)):
         raise TypeError(f"terms must be a str or gofail_py.Terms, not {type(text).__name__} {text!r}"[:120])
-    text = str(text)
+    text = one_entry(str(text))
     return text if raw else _normalized(text)
+
+
+def one_entry(text: str) -> str:
+    """``text`` unless a reader of the runtime's answers would take it for more than one failpoint.
+
+    The runtime stores a PUT body whole, but lists failpoints one per line (`GET /`, as `ls` and
+    ``Client.list`` read it): terms holding a newline show, after it, a failpoint nobody set (the
+    rest of the value reads `slowWrite=sleep(99999)`). Every character some reader breaks lines
+    at (str.splitlines) is refused, in raw terms too. `;` and `=` split only a PUT /failpoints body
+    and GOFAIL_FAILPOINTS: the client sends terms holding them one by one (Client.enable_many).
+    """
+    found = _LINE_BREAK.search(text)
+    if found is not None:
+        raise TermSyntaxError(
+            text, found.start() + 1,
+            f"a newline or other line break ({found.group(0)!r}) in terms: the runtime lists one failpoint per line, "
+            "so the text after it would read as another failpoint",
+        )
+    return text
+
+
+def failpoints_env(value: str) -> dict[str, str]:
+    """GOFAIL_FAILPOINTS (`a=terms;b=terms`) read as runtime v0.2.0 reads it at start-up, checked.
+
+    The runtime splits at every `;` first, then each entry at `=`: a `;` or `=` inside one
+    entry's value makes the text after it an entry of its own (`a=return(5x;b=panic;c=)` arms
+    b). An entry that is not NAME=TERMS ends the process at start; terms it cannot parse are
+    ignored silently, or crash it (a cut string). TermSyntaxError names the entry.
+    """
+    from gofail_py.names import is_go_identifier
+
+    entries: dict[str, str] = {}
+    for entry in value.split(";"):
+        if not entry:
+            continue
+        parts = entry.split("=")
+        if len(parts) != 2 or not is_go_identifier(parts[0]):
+            raise TermSyntaxError(entry, 1, "not NAME=TERMS (the runtime splits GOFAIL_FAILPOINTS at every `;`, "
+                                            "then at `=`: neither may appear inside terms there)", None)
+        try:
+            normalize_terms(parts[1])
+        except TermSyntaxError as error:
+            raise TermSyntaxError(error.text, error.column, error.message + " (the runtime splits GOFAIL_FAILPOINTS "
+                                  "at every `;`: one may not appear inside terms there)", parts[0]) from None
+        entries[parts[0]] = parts[1]
+    return entries
 
 
 @functools.lru_cache(maxsize=1024)
@@ -313,4 +377,5 @@ class Terms:
         return "->".join(spec.render() for spec in self.chain)
 
 
-__all__ = ["ACTIONS", "NO_VALUE", "ParsedTerms", "Term", "Terms", "normalize_terms", "parse_terms"]
+__all__ = ["ACTIONS", "NO_VALUE", "ParsedTerms", "Term", "Terms", "failpoints_env", "normalize_terms", "one_entry",
+           "parse_terms"]

@@ -32,3 +32,14 @@ install_into_venv() {
     "$venv/bin/python" -m pip install --disable-pip-version-check --progress-bar off -e "$spec"
   export PATH="$venv/bin:$PATH"
 }
+
+# install_reference: the Go gofail v0.2.0, the reference of the differential tests, into the tests'
+# cache (go install with GOBIN set to a folder there), where the tests look for it: never into your
+# GOBIN or $(go env GOPATH)/bin, where it would replace a gofail of yours. Run from the clone's root
+# with the virtualenv's python first on PATH.
+install_reference() {
+  phase "Go gofail v0.2.0, the reference the differential tests compare with (go install into the test cache)"
+  local bin
+  bin="$(python -c 'from tests.support.gotools import gofail_binary; print(gofail_binary())')"
+  echo "   $bin"
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command README gives: installs gofail-py with its test extras into the clone's own
 # virtualenv (.venv/, never your Python), the Go gofail v0.2.0 (the reference of the differential
-# tests) into $(go env GOPATH)/bin, type-checks, runs the default suite. A line per phase, with
+# tests) into the tests' cache (${GOFAIL_PY_TEST_CACHE:-~/.cache/gofail-py-tests}), type-checks,
+# runs the default suite. A line per phase, with
 # what pip and go are doing; the full pip log is shown when pip fails.
 # Extra arguments go to pytest (e.g. `bash scripts/test.sh -m etcd` for the real-etcd run).
 set -euo pipefail
@@ -16,13 +17,7 @@ command -v go >/dev/null || { echo "scripts/test.sh: the go command is needed (h
 
 install_into_venv "$venv" '.[test]'  # gofail-py, tree-sitter, click, jinja2, requests; pytest, hypothesis, mypy, build
 
-gofail_bin="$(go env GOPATH)/bin/gofail"
-if [ -x "$gofail_bin" ]; then
-  phase "Go gofail v0.2.0, the reference the differential tests compare with: $gofail_bin (already there)"
-else
-  phase "go install go.etcd.io/gofail@v0.2.0 into $gofail_bin (the reference the differential tests compare with)"
-  summarised '.' env GOFLAGS= go install -v go.etcd.io/gofail@v0.2.0
-fi
+install_reference
 
 phase "mypy (strict) on gofail_py"
 python -m mypy

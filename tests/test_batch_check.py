@@ -6,8 +6,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gofail_py import syntax
-from gofail_py.rewrite import _all_enabled_code_valid
+from gofail_py.rewriter import syntax
+from gofail_py.rewriter.rewrite import _all_enabled_code_valid
 
 FRAGMENTS = ["x := 1", "}", "{", "if x {", "func y() {", "}\nfunc z() {", "return", "var v int", ")", "(", "/*", "*/",
              "`", '"', "// c", "package q", "import \"os\"", "type T struct {", "case 1:", "default:", "go f()", ""]

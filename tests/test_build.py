@@ -6,7 +6,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from gofail_py import workspace
+from gofail_py.rewriter import workspace
 from tests.support.goprog import REPO, TESTDATA, go_env
 
 GO_MOD = "module example.com/golden\n\ngo 1.21\n\nrequire go.etcd.io/gofail v0.2.0\n"

@@ -62,6 +62,7 @@ def test_unset_is_idempotent_get_and_count_of_an_inactive_failpoint(kv: KV) -> N
     assert json.loads(gofail(kv, "unset", "--json", "writeError").stdout) == {"disabled": [], "already_off": ["writeError"]}
     result = gofail(kv, "get", "writeError")
     assert (result.exit_code, result.stdout) == (0, "\n") and "writeError is off" in result.stderr
+    assert kv.client.get("writeError") == ""  # the Python API says the same (it raised FailpointDisabled)
     assert json.loads(gofail(kv, "get", "--json", "writeError").stdout) == {"name": "writeError", "terms": None, "active": False}
     result = gofail(kv, "count", "writeError")
     assert result.exit_code == 1 and "is off" in result.stderr
@@ -131,7 +132,7 @@ def test_ps_lists_only_processes_serving_their_own_endpoint(kv: KV) -> None:
     import subprocess
     import sys
 
-    from gofail_py.procfind import gofail_processes
+    from gofail_py.processes.procfind import gofail_processes
 
     kv.client.enable("slowWrite", "sleep(1)")
     env = {**os.environ, "GOFAIL_HTTP": kv.client.endpoint}

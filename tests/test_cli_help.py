@@ -62,6 +62,13 @@ def test_dash_h_works_for_every_command(name: str) -> None:
     assert "-h, --help" in done.stdout
 
 
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_every_command_shows_an_example_command_line(name: str) -> None:
+    lines = gofail_py_cli(name, "-h").stdout.splitlines()
+    examples = [line.strip() for line in lines if line.strip().startswith(("gofail-py ", "GOFAIL_HTTP="))]
+    assert any(f"gofail-py {name}" in line for line in examples), f"`gofail-py {name} -h` shows no example"
+
+
 def registered_by(module_name: str) -> dict[str, click.Command]:
     """The commands a command module's register(group) adds, in a group of their own."""
     group = click.Group()

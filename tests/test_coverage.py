@@ -12,7 +12,7 @@ import requests
 
 from gofail_py.client import Client
 from gofail_py.errors import FailpointDisabled
-from gofail_py.events import Crash, FailpointWindow, ProcessEvent, read_journal
+from gofail_py.recording.events import Crash, FailpointWindow, ProcessEvent, read_journal
 from gofail_py.recording import Recorder, RecordingClient, hits_at_panic, recording
 from tests.support.goprog import KV_FAILPOINTS, REPO, free_port, marker_line, start
 
@@ -278,8 +278,8 @@ def test_a_window_disabled_behind_the_recorders_back_is_a_lower_bound(kvserver_b
 
 
 def test_attribution_by_path_tail_and_its_refusals() -> None:
-    from gofail_py.panics import Panic, attribute, parse_panic
-    from gofail_py.workspace import list_failpoints
+    from gofail_py.recording.panics import Panic, attribute, parse_panic
+    from gofail_py.rewriter.workspace import list_failpoints
 
     inventory = list_failpoints([KVSERVER_SRC])
     line = marker_line("beforeCommit")

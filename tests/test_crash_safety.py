@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from gofail_py import workspace
+from gofail_py.rewriter import workspace
 from tests.conftest import tree_digest
 from tests.support.hostile import SOURCE
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import filecmp
 from pathlib import Path
 
-from gofail_py import workspace
+from gofail_py.rewriter import workspace
 from tests.conftest import tree_digest
 from tests.support.goprog import REPO
 from tests.support.gotools import (

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from gofail_py import cache
-from gofail_py.gofiles import find_go_files
+from gofail_py.rewriter import cache
+from gofail_py.rewriter.gofiles import find_go_files
 from tests.support.goprog import REPO
 
 pytestmark = pytest.mark.slow

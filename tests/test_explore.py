@@ -1,6 +1,6 @@
 """`gofail-py explore` against real processes: examples/kvserver built with its failpoints enabled.
 
-One template (testdata/explore/kv.gofail, with `reach` and `recover`) for every kind of fault:
+One template (examples/explore/kv.gofail, with `reach` and `recover`) for every kind of fault:
 `return(2)` (truncateValue then stores two bytes of an acknowledged write: a robustness bug made
 on purpose, `failed`), `0*return(2)` (terms that never fire: `not-reached` on purpose), and
 `panic`, which kills the server on every failpoint; every acknowledged write reads back after it
@@ -27,7 +27,7 @@ from tests.support.goprog import REPO
 # real processes and Go builds for seconds a test: in the default suite, not the `-m "not slow"` loop
 pytestmark = pytest.mark.slow
 
-EXPLORE = REPO / "testdata" / "explore"
+EXPLORE = REPO / "examples" / "explore"
 KVSERVER = REPO / "examples" / "kvserver"
 # the write path's failpoints (the template's writes reach them; the seeded bugs have tests of their own)
 FAILPOINTS = ["slowWrite", "readOnly", "writeError", "truncateValue", "flakyDisk", "beforeCommit", "afterCommit"]
@@ -40,8 +40,18 @@ def explore(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str
                           capture_output=True, text=True, timeout=timeout)
 
 
+# Every process this test worker starts carries this tag, and so do their descendants (the
+# environment is inherited): survivors() counts only those. Another pytest-xdist worker runs tests
+# with the same kvserver binary at the same time; its servers are not this test's survivors (the
+# two cases of test_pytest_xdist_gives_the_outcomes_of_explore failed side by side under -n 2).
+_TAG_NAME = "GOFAIL_PY_TEST_WORKER"
+os.environ[_TAG_NAME] = f"{os.getpid()}.{os.urandom(6).hex()}"
+_TAG = f"{_TAG_NAME}={os.environ[_TAG_NAME]}".encode()
+
+
 def survivors(*needles: str, first: bool = False) -> list[str]:
-    """Command lines of live processes (not zombies) that mention any needle (``first``: as argv[0])."""
+    """Command lines of this worker's live processes (not zombies) that mention any needle
+    (``first``: as argv[0])."""
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
@@ -49,6 +59,8 @@ def survivors(*needles: str, first: bool = False) -> list[str]:
         try:
             cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
             state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            if _TAG not in (entry / "environ").read_bytes().split(b"\0"):
+                continue
         except OSError:
             continue
         if state != "Z" and any(cmdline.startswith(needle) if first else needle in cmdline for needle in needles):
@@ -155,9 +167,14 @@ def test_a_port_always_taken_is_reported_after_the_retries(tmp_path: Path) -> No
 
 
 def test_a_real_server_losing_its_port_is_recognised(kvserver_binary: Path, tmp_path: Path) -> None:
-    # the port is held by this test for the whole campaign: every attempt of the real server fails to bind
+    # the port is held by this test for the whole campaign: every attempt of the real server fails to bind.
+    # The server can only find that out after its gofail endpoint answered (`start` waits for that):
+    # with nothing after `set`, a run whose server died a few ms after the end check passed (1 in 6),
+    # its crash in the journal. `reach` waits for its failpoint, which nothing fires: it ends when the
+    # server dies, with the death and its stderr, every time.
     template = tmp_path / "busy.gofail"
-    template.write_text("process kv: {kvserver} --listen 127.0.0.1:{busy} --data {tmp}/kv\nstart kv\nset kv {failpoint}={terms}\n")
+    template.write_text("process kv: {kvserver} --listen 127.0.0.1:{busy} --data {tmp}/kv\nstart kv\n"
+                        "reach kv {failpoint} within 60s\nset kv {failpoint}={terms}\n")
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
         holder.listen()
@@ -181,19 +198,19 @@ def test_a_run_over_its_timeout_is_stopped_and_an_error(tmp_path: Path) -> None:
 
 def test_a_journal_dir_that_cannot_be_made_is_bad_input(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("")
-    result = explore("testdata/explore/kv.gofail", "--source", "examples/kvserver",
+    result = explore("examples/explore/kv.gofail", "--source", "examples/kvserver",
                      "--journal", str(tmp_path / "file" / "j"), "--var", "kvserver=/bin/false")
     assert result.returncode == 2 and "--journal" in result.stderr and "Traceback" not in result.stderr
 
 
 @pytest.mark.parametrize(("args", "message"), [
     (["missing.gofail", "--source", "examples/kvserver"], "missing.gofail: no such file"),
-    (["testdata/explore/kv.gofail", "--source", "examples/kvserver", "--only", "nope*"], "no failpoints matching nope*"),
-    (["testdata/explore/kv.gofail", "--source", "examples/kvserver", "--terms", "explode"], "bad terms"),
-    (["testdata/explore/kv.gofail", "--source", "examples/kvserver", "--var", "failpoint=x"], "set per run"),
-    (["testdata/explore/kv.gofail", "--source", "examples/kvserver", "--seed", "1"], "--sample"),
-    (["testdata/explore/kv.gofail", "--source", "nowhere"], "nowhere"),
-    (["testdata/scenarios/../explore/kvwork.py", "--source", "examples/kvserver"], "unknown statement"),
+    (["examples/explore/kv.gofail", "--source", "examples/kvserver", "--only", "nope*"], "no failpoints matching nope*"),
+    (["examples/explore/kv.gofail", "--source", "examples/kvserver", "--terms", "explode"], "bad terms"),
+    (["examples/explore/kv.gofail", "--source", "examples/kvserver", "--var", "failpoint=x"], "set per run"),
+    (["examples/explore/kv.gofail", "--source", "examples/kvserver", "--seed", "1"], "--sample"),
+    (["examples/explore/kv.gofail", "--source", "nowhere"], "nowhere"),
+    (["testdata/scenarios/../../examples/explore/kvwork.py", "--source", "examples/kvserver"], "unknown statement"),
 ])
 def test_bad_input_exits_2_before_anything_runs(args: list[str], message: str, tmp_path: Path) -> None:
     result = explore(*args, "--journal", str(tmp_path / "j"), "--var", "kvserver=/bin/false")
@@ -310,3 +327,24 @@ def test_marker_misuse_is_a_usage_error(marker: str, signature: str, message: st
     run = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", str(test_file)],
                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert run.returncode != 0 and message in run.stdout + run.stderr
+
+
+DOC = (REPO / "docs" / "explore.md").read_text(encoding="utf-8")
+
+
+def test_the_docs_template_is_the_shipped_one() -> None:
+    shipped = "".join(line for line in (EXPLORE / "kv.gofail").read_text().splitlines(keepends=True) if not line.startswith("#"))
+    assert f"```\n{shipped}```\n" in DOC
+    assert (EXPLORE / "kvwork.py").is_file()  # beside it, where {dir} points
+
+
+@pytest.mark.explore
+def test_the_docs_commands_run_as_written(tmp_path: Path) -> None:
+    block = DOC.split("tests/test_explore.py runs these lines", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    script = "set -euo pipefail\n" + block.replace("/tmp/kv", str(tmp_path / "kv"))
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", GOFLAGS="-mod=mod")
+    done = subprocess.run(["bash", "-c", script], cwd=REPO, env=env, capture_output=True, text=True, timeout=1200)
+    assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]  # the documented failure
+    assert "truncateValue" in done.stdout and (tmp_path / "kv" / "explore.html").is_file()
+    assert len(list((tmp_path / "kv" / "journals").glob("*.jsonl"))) == 2 * len(FAILPOINTS)
+    assert survivors(str(tmp_path / "kv" / "kvserver")) == []

@@ -56,7 +56,7 @@ class Page(HTMLParser):
 def test_the_report_links_every_cell_to_its_timeline(kvserver_binary: Path, tmp_path: Path) -> None:
     page = tmp_path / "report.html"
     result = subprocess.run(
-        [sys.executable, "-m", "gofail_py.cli", "explore", str(REPO / "testdata" / "explore" / "kv.gofail"),
+        [sys.executable, "-m", "gofail_py.cli", "explore", str(REPO / "examples" / "explore" / "kv.gofail"),
          "--source", str(REPO / "examples" / "kvserver"), "--only", "truncateValue", "--only", "afterCommit",
          "--terms", "return(2)", "--terms", "0*return(2)", "--terms", "panic", "-j", "2", "--json",
          "--var", f"kvserver={kvserver_binary}", "-o", str(page)],

@@ -116,7 +116,7 @@ def test_one_classifier_decides_outcomes(code: int, records: list[dict[str, obje
     assert classify(code, records, Cell("fp", "struct{}", "panic")) == outcome
 
 
-TEMPLATES = sorted(REPO.joinpath("examples").rglob("*.gofail")) + sorted(REPO.joinpath("testdata", "explore").glob("*.gofail"))
+TEMPLATES = sorted(REPO.joinpath("examples").rglob("*.gofail"))
 
 
 @pytest.mark.parametrize("path", [p for p in TEMPLATES if template_names(p.read_text())], ids=lambda p: p.stem)
@@ -128,7 +128,7 @@ def test_bundled_templates_parse_for_every_kind_of_terms(path: Path, terms: str)
 
 
 def test_steps_give_a_timeline_only_to_journals_without_events() -> None:
-    from gofail_py.events import Crash, FailpointWindow, ProcessEvent, Step
+    from gofail_py.recording.events import Crash, FailpointWindow, ProcessEvent, Step
     from gofail_py.explore.derive import derive
 
     steps = [Step("r", "1", "start kv", target="kv", start=0.0, end=0.1, answer={"pid": 7}),

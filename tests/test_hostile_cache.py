@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.gen_tree import generate_tree
-from gofail_py import cache, workspace
+from gofail_py.rewriter import cache, workspace
 from tests.support.goprog import REPO
 from tests.support.hostile import GOFAIL_PY
 
@@ -53,7 +53,7 @@ def _alive(pid: int) -> bool:
 # here it tells the test its pid and then waits; the main process is meanwhile waiting for it.
 _BUSY_RUN = """
 import os, sys, time
-from gofail_py import collect, rewrite
+from gofail_py.rewriter import collect, rewrite
 main, ready = os.getpid(), sys.argv[1]
 def enable_source(source, path):
     if os.getpid() != main:
@@ -249,7 +249,7 @@ def test_a_new_version_of_the_scan_does_not_reuse_the_old_ones_listings(tmp_path
         for folder in ("grammars", "templates"):
             shutil.copytree(REPO / folder, root / folder)
         versions.append(root)
-    gofiles = versions[1] / "gofail_py" / "gofiles.py"
+    gofiles = versions[1] / "gofail_py" / "rewriter" / "gofiles.py"
     text = gofiles.read_text()
     assert '_SKIPPED_DIRS = ("vendor", "testdata")' in text
     gofiles.write_text(text.replace('_SKIPPED_DIRS = ("vendor", "testdata")', '_SKIPPED_DIRS = ("vendor",)'))

@@ -212,7 +212,7 @@ def test_a_readable_key_is_replaced(shared_tmp: Path) -> None:
     assert _forge(home, "replace", into=loot) > 0
     assert _gofail_py(tree, home, "list", "./...").returncode == 0  # the run that finds the key readable
     assert key.read_bytes() != old and key.stat().st_mode & 0o777 == 0o600
-    from gofail_py import cache
+    from gofail_py.rewriter import cache
 
     for entry in loot.iterdir():
         shutil.copy(entry, home / "gofail-py" / cache.fingerprint() / "r" / entry.name)
@@ -224,7 +224,7 @@ def test_a_link_inside_the_cache_is_not_followed(shared_tmp: Path, level: str) -
     """A folder of the cache replaced by a link to another user's folder of entries sealed with
     the real key (left from a time others could write the cache): not followed, and said."""
     tree, home, original, enabled = _warm_cache(shared_tmp)
-    from gofail_py import cache
+    from gofail_py.rewriter import cache
 
     folder = home / "gofail-py" / cache.fingerprint()
     planted = shared_tmp / "planted"
@@ -242,7 +242,7 @@ def test_an_entry_moved_to_another_source_s_key_is_not_used(tmp_path: Path) -> N
     """An entry sealed for one source, copied over the entry of another (same user, same key):
     each seal covers its own name, so the copy is not taken for the other file's result."""
     tree, home, original, enabled = _warm_cache(tmp_path)
-    from gofail_py import cache
+    from gofail_py.rewriter import cache
 
     entries = sorted((home / "gofail-py" / cache.fingerprint() / "r").iterdir())
     assert len(entries) >= 4
@@ -274,7 +274,7 @@ def test_the_library_collects_the_warning_and_prints_nothing(shared_tmp: Path, c
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """In a program that calls the rewriter, the warning is the caller's to show (once, however
     many runs and Stores saw it); nothing is printed."""
-    from gofail_py import cachedir, workspace
+    from gofail_py.rewriter import cachedir, workspace
 
     tree, home, original, enabled = _warm_cache(shared_tmp)
     subprocess.run(["chmod", "-R", "777", str(home)], check=True)

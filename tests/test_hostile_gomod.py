@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from gofail_py.workspace import GO_MOD_STATE
+from gofail_py.rewriter.workspace import GO_MOD_STATE
 from tests.conftest import tree_digest
 from tests.support.hostile import GOFAIL_PY, PROBING, SOURCE, SlowProxy, go, go_children, go_env, gofail_py, module
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from gofail_py import runlock
+from gofail_py.rewriter import runlock
 from tests.conftest import tree_digest
 from tests.support.hostile import GOFAIL_PY, go_env, module
 from tests.support.otheruser import OTHER, SYSTEM_PYTHON, modes, needs_root, shared_tmp, sticky_dir

@@ -242,7 +242,7 @@ def test_a_folder_made_a_link_between_the_check_and_the_open_is_refused(shared_t
     """--journal /tmp/new/j.jsonl, `new` missing: another user makes it a link to a folder of root's
     the moment after gofail-py made it (played here at that moment, from inside makedirs): the
     open itself (O_NOFOLLOW sees only the last step) would land in root's folder."""
-    from gofail_py import outputs
+    from gofail_py.recording import outputs
     from gofail_py.errors import JournalError
 
     folder = sticky_dir(shared_tmp)

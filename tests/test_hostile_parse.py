@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gofail_py import syntax, toplevel
+from gofail_py.rewriter import syntax, toplevel
 from gofail_py.errors import GofailError
-from gofail_py.markers import find_markers, find_markers_and_lines, parse_for_markers
-from gofail_py.rewrite import enable_source
+from gofail_py.rewriter.markers import find_markers, find_markers_and_lines, parse_for_markers
+from gofail_py.rewriter.rewrite import enable_source
 from tests.test_partial_parse import assert_same
 
 pytestmark = pytest.mark.hostile  # a suite of its own: .ci/run runs it, `pytest -m hostile`

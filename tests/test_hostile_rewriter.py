@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from gofail_py import runlock
+from gofail_py.rewriter import runlock
 from tests.conftest import tree_digest
 from tests.support.hostile import GOFAIL_PY, SOURCE, go_env, gofail_py, module
 

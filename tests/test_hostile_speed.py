@@ -56,7 +56,7 @@ _MANY_DESCRIPTORS = """
 import os, resource, sys
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
 resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 4096), hard))
-from gofail_py import workspace
+from gofail_py.rewriter import workspace
 keep = []
 while True:
     fd = os.open(os.devnull, os.O_RDONLY)
@@ -140,7 +140,7 @@ def test_a_stopped_warm_helper_leaves_its_half_to_the_caller() -> None:
     """The warm runs' helper stopped (SIGSTOP) before it hands back its half: `result` says it has
     none (the caller checks that half itself) and the helper is killed and reaped; it used to be
     waited for forever."""
-    from gofail_py.forked import Forked
+    from gofail_py.rewriter.forked import Forked
 
     helper = Forked(_stop_self)
     pid = helper.pid
@@ -175,7 +175,7 @@ def test_disable_all_waits_once_for_every_name_armed_at_start_that_is_off(kvserv
     7 s); it is one, shared. (A bound with a margin of 2x against the 7 s, not a measurement.)"""
     import time
 
-    from gofail_py import batch
+    from gofail_py.client import batch
 
     with _armed_at_start(kvserver_binary, tmp_path) as (_, client, _env):
         other = Client(client.endpoint, registration_grace=60)
@@ -253,7 +253,7 @@ def test_same_size_edits_in_both_halves_of_a_warm_run_are_seen(big: Path, tmp_pa
 # A warm run whose helper is busy (a slow file system): it tells the test its pid, then waits.
 _BUSY_HELPER = """
 import os, sys, time
-from gofail_py import collect, workspace
+from gofail_py.rewriter import collect, workspace
 workspace.list_failpoints(["./..."])  # the index, for the warm run below
 main, ready, original = os.getpid(), sys.argv[1], collect._changed_files
 def changed_files(files, reused):

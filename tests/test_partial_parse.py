@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from gofail_py import toplevel
+from gofail_py.rewriter import toplevel
 from gofail_py.errors import GofailError
-from gofail_py.markers import find_markers_and_lines, may_hold_markers, parse_for_markers
-from gofail_py.rewrite import disable_source, enable_source
+from gofail_py.rewriter.markers import find_markers_and_lines, may_hold_markers, parse_for_markers
+from gofail_py.rewriter.rewrite import disable_source, enable_source
 from tests.support.gogen import files_with_declarations
 from tests.support.goprog import TESTDATA
 from tests.support.gotools import ETCD_SERVER, ETCD_VERSION, module_dir

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gofail_py import syntax, workspace
-from gofail_py.rewrite import disable_source, enable_source
+from gofail_py.rewriter import syntax, workspace
+from gofail_py.rewriter.rewrite import disable_source, enable_source
 from tests.support.gogen import go_files
 from tests.support.goprog import go_env
 

@@ -1,4 +1,4 @@
-"""The read loop checks files in chunks (gofail_py/collect.py): the content checks and the search for
+"""The read loop checks files in chunks (gofail_py/rewriter/collect.py): the content checks and the search for
 gofail text run once over a chunk's bytes joined. Whatever the chunk boundaries, every file must
 come out as if checked alone: the same failpoints in the same order, the same errors in file order,
 and only files without gofail text recorded as plain in the stat index."""
@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from gofail_py import cache, rewrite, workspace
+from gofail_py.rewriter import cache, rewrite, workspace
 from gofail_py.cli import main
-from gofail_py.collect import _CHUNK
+from gofail_py.rewriter.collect import _CHUNK
 from tests.conftest import tree_digest
 
 PLAIN = "package p\n\n// F{n} has no failpoint.\nfunc F{n}() {{}}\n{pad}"

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from gofail_py import render
+from gofail_py.rewriter import render
 
 CASES = [
     ("failpoint_open.go.j2", {"indent": "\t\t", "name": "fpé", "type": "map[string]int", "value_var": "_"}),
     ("failpoint_close.go.j2", {"name": "fp1", "type": "struct{}"}),
     ("failpoint_comment.go.j2", {"indent": "  ", "name": "fp", "type": "string"}),
-    ("binding.go.j2", {"package": "main", "names": ["a", "bé", 'q"uote']}),
-    ("binding.go.j2", {"package": "p", "names": []}),
+    ("binding.go.j2", {"package": "main", "names": ["a", "bé", 'q"uote'], "constraints": ()}),
+    ("binding.go.j2", {"package": "p", "names": [], "constraints": ()}),
+    ("binding.go.j2", {"package": "p", "names": ["a"], "constraints": ("//go:build linux && !cgo", "// +build linux,!cgo")}),
     ("marker_prefix.go.j2", {}),
     ("label_enabled.go.j2", {}),
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gofail_py.rewrite import binding_file_name, disable_source, enable_source
+from gofail_py.rewriter.rewrite import binding_file_name, disable_source, enable_source
 from tests.support.goprog import TESTDATA
 from tests.support.rewrite_check import assert_rewrite, golden_cases
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from gofail_py import modules, workspace
-from gofail_py.gofiles import find_go_files
-from gofail_py.gomod import module_root
+from gofail_py.rewriter import modules, workspace
+from gofail_py.rewriter.gofiles import find_go_files
+from gofail_py.rewriter.gomod import module_root
 
 MARKED = "package {p}\n\nfunc F() {{\n\t// gofail: var {p}Fp struct{{}}\n}}\n"
 

@@ -123,6 +123,23 @@ def test_the_docs_table_of_statements_is_the_registry() -> None:
     assert grammar_table() in docs, "regenerate: python -c 'from gofail_py.scenario.statements import grammar_table; print(grammar_table())'"
 
 
+def test_the_docs_grammar_has_a_rule_for_every_statement() -> None:
+    """Every keyword of the registry is a quoted word of a rule in the grammar block (reach and
+    recover were missing), and every rule the statement line names is defined."""
+    import re
+
+    from gofail_py.scenario.statements import REGISTRY
+
+    docs = (REPO / "docs" / "scenario.md").read_text()
+    grammar = docs.split("## Grammar", 1)[1].split("```", 2)[1]
+    rules = dict(re.findall(r"^(\w+)\s+=\s+(.*?);", grammar, re.S | re.M))
+    for keyword in {k for spec in REGISTRY.values() for k in spec.keywords}:
+        quoted = f'"{keyword.rstrip(":?")}'
+        assert any(quoted in body for body in rules.values()), f"{keyword} has no rule in docs/scenario.md's grammar"
+    named = {word for word in re.findall(r"\b[a-z]+\b", rules["statement"])}
+    assert named <= set(rules), f"undefined rules: {sorted(named - set(rules))}"
+
+
 def test_log_writes_its_message_to_the_timeline_and_the_journal(tmp_path: Path) -> None:
     journal = tmp_path / "j.jsonl"
     result = gofail_run(tmp_path, "log before   the {x} step # not part of it\nsleep 1ms\n", "--var", "x=first",

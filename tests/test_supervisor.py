@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from gofail_py.processes import RUN_ENV, Cancelled, Supervisor, poll_until, stale_processes
+from gofail_py.processes.supervisor import RUN_ENV, Cancelled, Supervisor, poll_until, stale_processes
 from tests.support.goprog import REPO
 
 # real processes and Go builds for seconds a test: in the default suite, not the `-m "not slow"` loop
@@ -136,7 +136,8 @@ run sleep 301
     # the server that left the session is found later by its run token
     listed = subprocess.run([*CLI, "sweep", "--json"], capture_output=True, text=True, timeout=60)
     assert listed.returncode == 0 and servers[2] in [p["pid"] for p in json.loads(listed.stdout)], listed.stdout
-    stopped = subprocess.run([*CLI, "sweep", "--stop"], capture_output=True, text=True, timeout=60)
+    # --run: only this run's leftovers (an unscoped --stop would also stop what other tests left on purpose)
+    stopped = subprocess.run([*CLI, "sweep", "--stop", "--run", str(runner.pid)], capture_output=True, text=True, timeout=60)
     assert stopped.returncode == 0, stopped.stderr
     assert gone(servers), "sweep --stop left a server running"
     assert not tmp_dirs[0].exists(), "sweep --stop removes the dead run's temp dir"
@@ -285,7 +286,7 @@ def test_stop_returns_once_everything_the_process_started_is_gone(tmp_path: Path
 def test_a_program_whose_main_thread_exited_is_alive_until_its_last_thread_ends(tmp_path: Path) -> None:
     """/proc shows the main thread of such a process as a zombie while its other threads still run
     (and hold its sockets): the supervisor must not take it for gone."""
-    from gofail_py.proctable import alive as supervisor_alive
+    from gofail_py.processes.proctable import alive as supervisor_alive
 
     release = tmp_path / "release"
     code = ("import ctypes, os, threading, time\n"
@@ -308,7 +309,7 @@ def test_a_program_whose_main_thread_exited_is_alive_until_its_last_thread_ends(
 def test_free_port_never_hands_out_the_same_port_twice_in_a_process() -> None:
     """The kernel's bind(0) returns recently freed ports again (149 repeats in 2,000 calls here):
     a process's {port} and its GOFAIL_HTTP port must not be the same port."""
-    from gofail_py.processes import free_port
+    from gofail_py.processes.supervisor import free_port
 
     ports = [free_port() for _ in range(2000)]
     assert len(set(ports)) == len(ports)

@@ -239,7 +239,7 @@ def test_a_target_that_never_answers(tmp_path: Path) -> None:
 
 INNER = '''
 import json
-from gofail_py.pytest_check import assert_linearizable
+from gofail_py.pytest.check import assert_linearizable
 
 def write(path, read_revision):
     lines = [{"gofail_py_history": 1, "model": "kv"},

@@ -35,7 +35,7 @@ def gofail_run(tmp_path: Path, text: str, *args: str, timeout: float = 120) -> s
     ("traffic kvserver 127.0.0.1:1 for 0s", "duration must be a finite number of seconds above 0"),
     ("traffic kvserver 127.0.0.1:1 for inf", "3:34: "),
     ("traffic kvserver 127.0.0.1:1 model register", "the model 'register' does not match the traffic"),
-    ("traffic kvserver 127.0.0.1:1 clients 0", "clients must be a whole number from 1"),
+    ("traffic kvserver 127.0.0.1:1 clients 0", "3:38: traffic's clients '0' is out of range: from 1 to 1000"),
     ("traffic kvserver 127.0.0.1:1 speed 3", "3:30: unknown traffic option 'speed'"),
     ("traffic kvserver 127.0.0.1:1 keys", "3:30: expected a value after 'keys'"),
     ("traffic kvserver", "expected `traffic kvserver|etcd ADDRESS"),

@@ -21,11 +21,11 @@ from tests.support.goprog import REPO, TESTDATA
 # tempfile (random, shutil, compressors), the HTTP client, go.mod editing, the diff of --dry-run,
 # json, subprocess, and dataclasses (each class it makes costs 0.4-0.9 ms to create)
 HEAVY = ("tree_sitter", "tree_sitter_go", "jinja2", "requests", "hashlib", "tempfile", "difflib", "json",
-         "subprocess", "dataclasses", "gofail_py.syntax", "gofail_py.goproc")
+         "subprocess", "dataclasses", "gofail_py.rewriter.syntax", "gofail_py.rewriter.goproc")
 # our modules a warm enable may load: the CLI, the rewriter's plumbing, the cache
-ALLOWED_OURS = {"gofail_py", "gofail_py.cli", "gofail_py.cli.rewriter", "gofail_py.errors", "gofail_py.workspace",
-                "gofail_py.collect", "gofail_py.gofiles", "gofail_py.fileio", "gofail_py.cache", "gofail_py.cachedir", "gofail_py.private", "gofail_py.runlock", "gofail_py.modules",
-                "gofail_py.rewrite", "gofail_py.markers", "gofail_py.render", "gofail_py.resources", "gofail_py.names",
+ALLOWED_OURS = {"gofail_py", "gofail_py._moved", "gofail_py.cli", "gofail_py.cli.rewriter", "gofail_py.errors", "gofail_py.rewriter", "gofail_py.rewriter.workspace",
+                "gofail_py.rewriter.collect", "gofail_py.rewriter.gofiles", "gofail_py.rewriter.fileio", "gofail_py.rewriter.cache", "gofail_py.rewriter.cachedir", "gofail_py.rewriter.private", "gofail_py.rewriter.runlock", "gofail_py.rewriter.modules",
+                "gofail_py.rewriter.rewrite", "gofail_py.rewriter.markers", "gofail_py.rewriter.render", "gofail_py.resources", "gofail_py.names",
                 "gofail_py.argcheck"}
 
 _PROBE = (
@@ -75,7 +75,7 @@ def test_a_warm_enable_and_disable_import_nothing_they_do_not_use(tmp_path: Path
         assert not heavy, f"a warm {verb} imported {sorted(heavy)}"
         ours = {name for name in loaded if name.startswith("gofail_py")}
         # go.mod is read by every disable (to undo --go-get) and by enable's note on a missing requirement
-        allowed = ALLOWED_OURS if verb == "enable" and quiet else ALLOWED_OURS | {"gofail_py.gomod"}
+        allowed = ALLOWED_OURS if verb == "enable" and quiet else ALLOWED_OURS | {"gofail_py.rewriter.gomod"}
         assert ours <= allowed, f"a warm {verb} imported {sorted(ours - allowed)}"
         assert "gofail_py.cli.rewriter" in ours  # the probe saw a real run
 
@@ -89,8 +89,8 @@ def test_ls_imports_neither_the_rewriter_nor_the_terms_grammar(kvserver_binary: 
         loaded = _loaded(tmp_path, tmp_path / "cache", "ls", "-e", kv.client.endpoint, "--timeout", "30")
     finally:
         kv.stop()
-    unwanted = {"gofail_py.terms", "gofail_py.rewrite", "gofail_py.workspace", "tree_sitter", "jinja2"}
-    assert "gofail_py.client" in loaded and not loaded & unwanted, sorted(loaded & unwanted)
+    unwanted = {"gofail_py.terms", "gofail_py.rewriter.rewrite", "gofail_py.rewriter.workspace", "tree_sitter", "jinja2"}
+    assert "gofail_py.client.client" in loaded and not loaded & unwanted, sorted(loaded & unwanted)
 
 
 @pytest.mark.parametrize("collecting", [True, False])

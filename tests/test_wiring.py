@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from gofail_py.client import Client
-from gofail_py.events import Crash, FailpointWindow, ProcessEvent, read_journal
+from gofail_py.recording.events import Crash, FailpointWindow, ProcessEvent, read_journal
 from tests.support.goprog import REPO, TESTDATA, build_enabled, free_port, marker_line, start
 
 # real processes and Go builds for seconds a test: in the default suite, not the `-m "not slow"` loop
@@ -203,7 +203,7 @@ def test_the_pytest_plugin_collects_the_sessions_coverage(kvserver_binary: Path,
 
 
 def test_ps_stale_lists_and_stops_what_a_dead_run_left(tmp_path: Path) -> None:
-    from gofail_py.processes import RUN_ENV, _start_time
+    from gofail_py.processes.supervisor import RUN_ENV, _start_time
 
     gone = subprocess.Popen(["true"])
     started = _start_time(gone.pid)
@@ -220,7 +220,8 @@ def test_ps_stale_lists_and_stops_what_a_dead_run_left(tmp_path: Path) -> None:
         assert [p["pid"] for p in listed] == [left.pid]
         misuse = subprocess.run([*CLI, "ps", "--stop"], capture_output=True, text=True, timeout=60)
         assert misuse.returncode == 2 and "--stale" in misuse.stderr
-        stopped = subprocess.run([*CLI, "ps", "--stale", "--stop"], capture_output=True, text=True, timeout=60)
+        stopped = subprocess.run([*CLI, "ps", "--stale", "--stop", "--run", token], capture_output=True, text=True,
+                                 timeout=60)
         assert stopped.returncode == 0 and f"{left.pid}\tstopped" in stopped.stdout
         assert left.wait(timeout=10) is not None
     finally:

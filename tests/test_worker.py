@@ -1,4 +1,4 @@
-"""The forked worker of big cold runs (gofail_py/worker.py): what it hands back is what the main
+"""The forked worker of big cold runs (gofail_py/rewriter/worker.py): what it hands back is what the main
 process would have made, in the same order (results, failpoints, every marker error), anything
 it cannot do the main process does, and it never outlives the run."""
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from gofail_py import collect, rewrite, workspace
+from gofail_py.rewriter import collect, rewrite, workspace
 from gofail_py.errors import MarkerErrors
 from benchmarks.gen_tree import generate_tree
 from tests.support.procs import children
@@ -44,7 +44,7 @@ def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     the fork is allowed here (the child only transforms and exits; CPython resets its import lock
     in it), and the tests check that one was made. test_the_worker_takes_the_files_with_gofail_text
     checks the real guard, in a one-thread process."""
-    from gofail_py import worker
+    from gofail_py.rewriter import worker
 
     made: list[int] = []
     original = worker.Worker.__init__
@@ -107,7 +107,7 @@ def test_what_the_worker_cannot_do_the_main_process_does(tree: Path, forks: list
 
 _COUNTED = """
 import os, sys
-from gofail_py import collect, rewrite
+from gofail_py.rewriter import collect, rewrite
 main, calls, original = os.getpid(), [], rewrite.enable_source
 def enable_source(source, path):
     if os.getpid() == main:
@@ -149,7 +149,7 @@ def test_a_worker_that_dies_leaves_its_files_to_the_main_process(tree: Path, for
 def test_a_dead_worker_is_no_sigpipe_for_a_process_that_takes_the_default(tree: Path, forks: list[int], monkeypatch: pytest.MonkeyPatch) -> None:
     """A caller may have SIGPIPE at its default (end the process): writing to a dead worker's pipe
     must still be an error the run handles, and the caller's setting comes back after the run."""
-    from gofail_py import worker
+    from gofail_py.rewriter import worker
 
     expected = workspace.plan_enable(["./..."], cache=False).changes
     monkeypatch.setattr(collect, "FILES_FOR_A_WORKER", 1)
@@ -184,7 +184,7 @@ def test_a_worker_stuck_in_its_cache_writes_is_killed(tree: Path, tmp_path: Path
     reaps it; the results are all there."""
     import time
 
-    from gofail_py import worker
+    from gofail_py.rewriter import worker
 
     def stopped(*args: Any) -> None:
         os.kill(os.getpid(), signal.SIGSTOP)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from gofail_py import workspace
+from gofail_py.rewriter import workspace
 from gofail_py.cli import main
 from tests.conftest import tree_digest
 from tests.support.goprog import REPO, TESTDATA, go_env
@@ -61,11 +61,15 @@ def test_check_exit_codes_and_idempotence_message(tmp_path: Path, monkeypatch: p
     _package(tmp_path, "p")
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
-    assert runner.invoke(main, ["enable", "--check", "./..."]).exit_code == 0
+    clean = runner.invoke(main, ["enable", "--check", "./..."])
+    assert clean.exit_code == 0 and clean.output == "clean: no enabled failpoint code and no binding file under ./...\n"
+    assert runner.invoke(main, ["enable", "--check", "-q", "./..."]).output == ""
     first = runner.invoke(main, ["enable", "./..."])
     assert first.exit_code == 0 and first.output.startswith("enabled 1 failpoint in 1 file: 1 file rewritten, 1 binding file written (1 file scanned)")
     check = runner.invoke(main, ["enable", "--check", "./..."])
     assert check.exit_code == 1 and "p/x.go: enabled" in check.output and "p/x.fail.go: enabled" in check.output
+    assert check.stderr == "gofail-py: 2 file(s) under ./... hold enabled failpoint code or are binding files: " \
+                           "`gofail-py disable` turns them back\n"
     enabled = tree_digest(tmp_path)
     again = runner.invoke(main, ["enable", "./..."])
     assert again.exit_code == 0 and again.output == "nothing to enable: 1 failpoint in 1 file (2 files scanned) already enabled\n"
@@ -163,6 +167,6 @@ def test_list_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ],
 )
 def test_drop_runtime_from_go_mod_text(before: str, after: str) -> None:
-    from gofail_py.gomod import drop_runtime
+    from gofail_py.rewriter.gomod import drop_runtime
 
     assert drop_runtime(before.encode()).decode() == after

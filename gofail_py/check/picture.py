@@ -97,7 +97,7 @@ def write_picture(path: str, result: CheckResult) -> None:
     import os
 
     from gofail_py.errors import WorkspaceError
-    from gofail_py.report_html import write_report
+    from gofail_py.recording.outputs import write_report
 
     for history in result.files:
         try:
@@ -106,7 +106,7 @@ def write_picture(path: str, result: CheckResult) -> None:
             same = False
         if same:
             raise WorkspaceError(f"{path}: is the history {history}; the picture would overwrite it")
-    write_report(path, result.files, render_picture(result).encode("utf-8"))
+    write_report(path, render_picture(result).encode("utf-8"), result.files)
 
 
 __all__ = ["history_fragment", "render_picture", "write_picture"]

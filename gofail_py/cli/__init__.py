@@ -4,7 +4,10 @@ Commands are loaded lazily: ``COMMANDS`` maps each name to the command module th
 (each module has ``register(group)``, adding its click commands) and to its one-line summary, so
 ``gofail-py --help`` imports no command module and ``gofail-py ls`` imports only the client
 (never tree-sitter). A new command is registered by its module as before, plus one row here;
-tests/test_cli_help.py checks the rows against what the modules register.
+tests/test_cli_help.py checks the rows against what the modules register. The CLI is the top of
+the house: it may use every part, and no part uses it.
+
+Must not import: gofail_py.pytest
 
 Exit codes (the same for every command; docs/cli.md has them per command):
   0  success
@@ -109,7 +112,8 @@ Exit codes:
   0  success
   1  failpoint/term problem, failed expectation, or `--check` found enabled code
   2  usage error or bad input (marker, path, scenario file)
-  3  endpoint or process unreachable or answering nonsense, or another run holds the lock
+  3  endpoint or process unreachable or answering nonsense, another run holds the lock,
+     or a file changed while enable/disable wrote (run it again)
 
 Run `gofail-py COMMAND -h` for a command's options; docs/cli.md lists each command's exit codes.
 """
@@ -143,7 +147,9 @@ class GofailGroup(click.Group):
         try:
             return super().invoke(ctx)
         except GofailError as error:
-            message = str(error)
+            from gofail_py.terminal import visible  # messages quote endpoints, files, journals: shown, never obeyed
+
+            message = visible(str(error), lines=True)
             # located errors (path:line:col: ...) stay bare, so editors and CI annotators can read them
             located = isinstance(error, (LocatedError, MarkerErrors))
             click.echo(message if located else f"gofail-py: {message}", err=True)
@@ -155,7 +161,7 @@ class GofailGroup(click.Group):
 def _warn_about_the_cache() -> None:
     """What the rewriter's cache found wrong with itself (a cache another user could write is not
     used): the library only collects it, the command says it, once."""
-    cachedir = sys.modules.get("gofail_py.cachedir")  # not imported: no rewriter ran
+    cachedir = sys.modules.get("gofail_py.rewriter.cachedir")  # not imported: no rewriter ran
     for note in cachedir.notices() if cachedir is not None else []:
         click.echo(f"gofail-py: warning: {note}", err=True)
 

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import click
 
 from gofail_py.cli.options import Seconds
+from gofail_py.terminal import visible  # names, terms and messages from outside: shown, never obeyed
 
 F = TypeVar("F", bound=Callable[..., Any])
 DOC = "Terms grammar, options and exit codes: docs/client.md."
@@ -32,7 +33,7 @@ def endpoint_options(command: F) -> F:
 
 
 def _client(endpoint: str | None, timeout: float) -> Any:
-    from gofail_py.client import Client  # imported here so the rewriter commands start fast
+    from gofail_py.client.client import Client  # imported here so the rewriter commands start fast
 
     return Client(endpoint, timeout=timeout)
 
@@ -44,7 +45,7 @@ def _past_registration(client: Any, timeout: float) -> None:
     import time
 
     from gofail_py.errors import EndpointTimeout
-    from gofail_py.procfind import STARTING_FOR, listener_age
+    from gofail_py.processes.procfind import STARTING_FOR, listener_age
 
     found = listener_age(client.endpoint)
     if found is None or found[1] >= STARTING_FOR:
@@ -55,6 +56,8 @@ def _past_registration(client: Any, timeout: float) -> None:
             f"{client.endpoint}: its process (pid {pid}) started {age:.1f} s ago and may still be registering "
             f"failpoints (asking for the list then can kill it); nothing was sent. Try again in "
             f"{STARTING_FOR - age:.1f} s, or give --timeout {STARTING_FOR:g} to wait")
+    click.echo(f"gofail-py: {client.endpoint}: its process (pid {pid}) started {age:.1f} s ago and may still be "
+               f"registering failpoints (asking for the list then can kill it): waiting {STARTING_FOR - age:.1f} s", err=True)
     time.sleep(STARTING_FOR - age)
 
 
@@ -66,7 +69,7 @@ def _split_assignment(text: str) -> tuple[str, str]:
 
 
 def _warn(message: str) -> None:
-    click.echo(f"gofail-py: warning: {message}", err=True)
+    click.echo(visible(f"gofail-py: warning: {message}"), err=True)
 
 
 @click.command(name="set", epilog=DOC)
@@ -101,7 +104,7 @@ def set_(assignments: tuple[str, ...], raw: bool, wait_registered: float, endpoi
         click.echo(json.dumps([{"name": n, "terms": t} for n, t in sent.items()]))
         return
     for name, terms in sent.items():
-        click.echo(f"set {name}={terms}")
+        click.echo(visible(f"set {name}={terms}"))
 
 
 @click.command(epilog=DOC)
@@ -129,12 +132,12 @@ def unset(names: tuple[str, ...], all_: bool, endpoint: str | None, timeout: flo
     if as_json:
         click.echo(json.dumps({"disabled": disabled, "already_off": already_off}))
     elif all_:
-        click.echo(f"disabled {len(disabled)} failpoint(s){': ' + ', '.join(disabled) if disabled else ''}")
+        click.echo(visible(f"disabled {len(disabled)} failpoint(s){': ' + ', '.join(disabled) if disabled else ''}"))
     else:
         for name in disabled:
-            click.echo(f"disabled {name}")
+            click.echo(visible(f"disabled {name}"))
         for name in already_off:
-            click.echo(f"{name} was already off")
+            click.echo(visible(f"{name} was already off"))
 
 
 @click.command(epilog=DOC)
@@ -147,18 +150,13 @@ def get(name: str, endpoint: str | None, timeout: float, as_json: bool) -> None:
     Example:
       gofail-py get raftAfterSave
     """
-    from gofail_py.errors import FailpointDisabled
-
-    try:
-        terms: str | None = _client(endpoint, timeout).get(name)
-    except FailpointDisabled:
-        terms = None
-        if not as_json:
-            click.echo(f"gofail-py: {name} is off (no terms set)", err=True)
+    terms: str | None = _client(endpoint, timeout).get(name) or None
+    if terms is None and not as_json:
+        click.echo(visible(f"gofail-py: {name} is off (no terms set)"), err=True)
     if as_json:
         click.echo(json.dumps({"name": name, "terms": terms, "active": terms is not None}))
     else:
-        click.echo(terms or "")
+        click.echo(visible(terms or ""))
 
 
 @click.command(epilog=DOC)
@@ -191,7 +189,7 @@ def ls(endpoint: str | None, timeout: float, as_json: bool) -> None:
         click.echo(json.dumps([{"name": n, "terms": t, "active": bool(t)} for n, t in failpoints.items()], indent=2))
         return
     for name, terms in failpoints.items():
-        click.echo(f"* {name}={terms}" if terms else f"  {name}")
+        click.echo(visible(f"* {name}={terms}" if terms else f"  {name}"))
 
 
 @click.command(epilog=DOC)
@@ -200,7 +198,8 @@ def ls(endpoint: str | None, timeout: float, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")
 @click.option("--stale", is_flag=True, help="List processes left behind by scenario runs or fixtures that no longer exist (as `gofail-py sweep`).")
 @click.option("--stop", is_flag=True, help="With --stale: stop them (SIGTERM, SIGKILL after 3 s) and remove dead runs' temp dirs.")
-def ps(timeout: float, as_json: bool, stale: bool, stop: bool) -> None:
+@click.option("--run", "run", metavar="TOKEN", help="With --stale: only what this dead run left (its token, or its PID).")
+def ps(timeout: float, as_json: bool, stale: bool, stop: bool, run: str | None) -> None:
     """List local gofail binaries: those listening on their own GOFAIL_HTTP endpoint.
 
     A process started less than a few seconds ago shows as "starting" (it is not asked for its
@@ -214,14 +213,14 @@ def ps(timeout: float, as_json: bool, stale: bool, stop: bool) -> None:
       gofail-py ps --json
       gofail-py ps --stale --stop
     """
-    if stop and not stale:
-        raise click.UsageError("--stop goes with --stale: `gofail-py ps --stale --stop`")
+    if (stop or run is not None) and not stale:
+        raise click.UsageError("--stop and --run go with --stale: `gofail-py ps --stale --stop`")
     if stale:
         from gofail_py.cli.scenario import show_stale
 
-        show_stale(stop, as_json)
+        show_stale(stop, as_json, run)
         return
-    from gofail_py.procfind import gofail_processes
+    from gofail_py.processes.procfind import gofail_processes
 
     processes = gofail_processes(timeout=timeout)
     if as_json:
@@ -230,7 +229,7 @@ def ps(timeout: float, as_json: bool, stale: bool, stop: bool) -> None:
     click.echo(f"{'PID':>7}  {'ENDPOINT':<21}  {'STATE':<8}  {'BINARY':<24}  ACTIVE")
     for p in processes:
         active = ", ".join(f"{n}={t}" for n, t in p.active.items()) if p.active else "-"
-        click.echo(f"{p.pid:>7}  {p.endpoint:<21}  {p.state:<8}  {p.binary:<24}  {active}")
+        click.echo(visible(f"{p.pid:>7}  {p.endpoint:<21}  {p.state:<8}  {p.binary:<24}  {active}"))
 
 
 def register(group: click.Group) -> None:

@@ -59,6 +59,13 @@ def explore(template: str, sources: tuple[str, ...], terms: tuple[str, ...], onl
     failpoint fired), not-reached (the failpoint never fired), error (template or environment
     broken). Exit 0 nothing failed or errored, 1 a run failed, 3 runs errored and none failed,
     2 bad input (nothing ran).
+
+    \b
+    Examples:
+      gofail-py explore examples/explore/kv.gofail --source examples/kvserver --var kvserver=./kvserver
+      gofail-py explore t.gofail --source ./server/... --terms panic --terms 'sleep("100ms")' -j 2 -o explore.html
+
+    Templates and the campaign: docs/explore.md.
     """
     from gofail_py.explore.cells import inventory, make_cells
     from gofail_py.explore.template import load_cell
@@ -72,7 +79,7 @@ def explore(template: str, sources: tuple[str, ...], terms: tuple[str, ...], onl
     cells = make_cells(inventory(sources, only), list(terms) or ["panic"], seed, sample)
     for cell in cells:  # every cell must parse before anything runs (bad terms, a broken template)
         load_cell(template, {**values, **cell.variables()})
-    from gofail_py.outputs import JOURNAL, REPORT, resolve, target
+    from gofail_py.recording.outputs import JOURNAL, REPORT, resolve, target
 
     if output is not None and Path(output).resolve() == Path(template).resolve():
         raise WorkspaceError(f"-o {output}: is the template; the report would overwrite it")
@@ -88,7 +95,7 @@ def explore(template: str, sources: tuple[str, ...], terms: tuple[str, ...], onl
         except OSError as error:
             raise WorkspaceError(f"--journal {journal_dir}: {error.strerror}") from error
     # the report draws each run's timeline from its journal: kept for it until it is written
-    from gofail_py.processes import explore_temp_dir
+    from gofail_py.processes.supervisor import explore_temp_dir
 
     kept = explore_temp_dir() if output is not None and journal_dir is None else None
     try:
@@ -102,10 +109,11 @@ def explore(template: str, sources: tuple[str, ...], terms: tuple[str, ...], onl
 def _campaign(template: str, cells: list[Cell], values: dict[str, str], timeout: float, jobs: int,
               journal_dir: str | Path | None, as_json: bool, output: str | None, sources: tuple[str, ...],
               fail_on_not_reached: bool, forget_journals: bool) -> None:
-    from gofail_py import workspace
+    from gofail_py.rewriter import workspace
     from gofail_py.explore import matrix
     from gofail_py.explore.campaign import Campaign, RunResult, exit_code, summary
     from gofail_py.explore.report import write_report
+    from gofail_py.terminal import visible  # names, terms and messages of the runs: shown, never obeyed
 
     campaign = Campaign(Path(template).resolve(), Path(journal_dir) if journal_dir else None, values, timeout)
     done: list[RunResult] = []
@@ -114,7 +122,7 @@ def _campaign(template: str, cells: list[Cell], values: dict[str, str], timeout:
     def progress(result: RunResult) -> None:
         with lock:
             done.append(result)
-            click.echo(matrix.progress_line(result, len(done), len(cells), summary(done)), err=as_json)
+            click.echo(visible(matrix.progress_line(result, len(done), len(cells), summary(done)), lines=True), err=as_json)
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt)
@@ -131,7 +139,7 @@ def _campaign(template: str, cells: list[Cell], values: dict[str, str], timeout:
     if as_json:
         click.echo(matrix.as_json(results))
     else:
-        click.echo(matrix.matrix_text(results))
+        click.echo(visible(matrix.matrix_text(results), lines=True))
     if as_json and summary(results)["not-reached"] == len(results):
         click.echo("NOTHING WAS REACHED: no run's workload made its failpoint fire", err=True)
     sys.exit(exit_code(results, fail_on_not_reached))

@@ -9,13 +9,15 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:  # imported when the command runs: coverage pulls in the HTTP client (requests)
-    from gofail_py.coverage import Coverage
+    from gofail_py.report.coverage import Coverage
 
 
 def _shown(text: str) -> str:
-    """A journal's text as one printable line: a newline or a terminal escape in a hand-made or
-    damaged journal would forge table rows or drive the terminal."""
-    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
+    """A journal's text as one line: a newline or a terminal escape in a hand-made or damaged
+    journal would forge table rows or drive the terminal."""
+    from gofail_py.terminal import visible
+
+    return visible(text).replace("\t", "\\t")  # a tab would shift the table's columns
 
 
 def _table(coverage: Coverage) -> str:
@@ -42,22 +44,33 @@ def _table(coverage: Coverage) -> str:
 def report(journals: tuple[str, ...], sources: tuple[str, ...], as_json: bool, output: str | None, fail_under: float | None) -> None:
     """Fault coverage of any number of journals: which failpoints were armed, hit, crashed a process.
 
+    \b
+    Examples:
+      gofail-py report timeline.jsonl --source ./examples/kvserver
+      gofail-py report journals/*.jsonl --source ./server/... -o coverage.html --fail-under 50
+
+    The journals come from `gofail-py run --journal`, `explore --journal`, pytest's
+    --gofail-journal or Client(journal=); docs/coverage.md.
+
+    Journals are read line by line (a line holds at most 1 MiB; a longer one is refused at its
+    FILE:LINE); a journal given twice is counted once. Memory and the HTML stay bounded: past a
+    size a browser can show, timelines are aggregated and the page says so (docs/coverage.md).
+
     Exit 0, or 1 when --fail-under is not met; 2 for a journal or path that cannot be read.
     """
-    from gofail_py.coverage import build
-    from gofail_py.events import read_journal
-    from gofail_py.workspace import list_failpoints
+    from gofail_py.recording.events import read_journals
+    from gofail_py.report.coverage import build
+    from gofail_py.rewriter.workspace import list_failpoints
 
     if fail_under is not None and not sources:
         raise click.UsageError("--fail-under needs --source: without the inventory there is nothing to divide by")
     inventory = list_failpoints(sources) if sources else None
     def warn(message: str) -> None:
-        click.echo(f"gofail-py: warning: {message}", err=True)
+        click.echo(_shown(f"gofail-py: warning: {message}"), err=True)
 
-    events = [event for path in journals for event in read_journal(path, warn)]
-    coverage = build(events, inventory)
+    coverage = build(read_journals(journals, warn), inventory)  # streamed: memory is what the report holds
     if output is not None:
-        from gofail_py.report_html import render_html, write_report
+        from gofail_py.report.html import render_html, write_report
 
         write_report(output, journals, render_html(coverage).encode("utf-8"))
     if as_json:
@@ -66,6 +79,8 @@ def report(journals: tuple[str, ...], sources: tuple[str, ...], as_json: bool, o
         click.echo(_table(coverage))
         for crash in coverage.unattributed:
             click.echo(_shown(f"unattributed crash of {crash.process} at {crash.time:.3f}s: {crash.message or '-'} ({crash.reason})"))
+        if coverage.unattributed_count > len(coverage.unattributed):
+            click.echo(f"and {coverage.unattributed_count - len(coverage.unattributed):,} more unattributed crashes, not listed")
         click.echo(coverage.summary())
     if fail_under is not None:
         hit = coverage.percent(coverage.hit) or 0.0

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from gofail_py import workspace
+from gofail_py.rewriter import workspace
 
 PATHS = click.argument("paths", nargs=-1, metavar="[PATH]...")
 NO_CACHE = click.option("--no-cache", is_flag=True, help="Neither read nor write the cache (~/.cache/gofail-py, see docs/speed.md).")
@@ -45,13 +45,24 @@ def _summary(verb: str, plan: workspace.Plan) -> str:
     )
 
 
+def visible(text: str) -> str:
+    """Paths, names and bodies of a repository: shown, never obeyed. Everything gofail_py.terminal
+    escapes is unprintable to str.isprintable, so printable text is shown as it is without
+    loading it (a warm run loads nothing it does not use: tests/test_warm_imports.py)."""
+    if text.isprintable():
+        return text
+    from gofail_py.terminal import visible as escaped
+
+    return escaped(text)
+
+
 def _report(verb: str, plan: workspace.Plan, dry_run: bool, quiet: bool, go_mod_notes: list[str]) -> None:
     if dry_run:
         click.echo(plan.diff() + plan.go_mod_diff, nl=False)
     elif not quiet:
         click.echo(_summary(verb, plan))
         for note in go_mod_notes:
-            click.echo(note)
+            click.echo(visible(note))
 
 
 EXAMPLES_ENABLE = """\b
@@ -96,17 +107,23 @@ def enable(paths: tuple[str, ...], dry_run: bool, check: bool, go_get: bool, qui
     if check:
         enabled = workspace.enabled_files(paths, cache=not no_cache)
         for path in enabled:
-            click.echo(f"{path}: enabled")
+            click.echo(visible(f"{path}: enabled"))
+        where = " ".join(paths) or "."
+        if enabled:
+            click.echo(visible(f"gofail-py: {len(enabled)} file(s) under {where} hold enabled failpoint code or are binding "
+                       "files: `gofail-py disable` turns them back"), err=True)
+        elif not quiet:
+            click.echo(visible(f"clean: no enabled failpoint code and no binding file under {where}"))
         sys.exit(1 if enabled else 0)
     plan = workspace.enable(paths, dry_run=dry_run, go_get=go_get, cache=not no_cache)
     notes = [f"required go.etcd.io/gofail {workspace.RUNTIME_VERSION} in {root / 'go.mod'}" for root in plan.module_roots]
     _report("enable", plan, dry_run, quiet, notes)
     if not go_get and not quiet:
         for root in workspace.unrequired_modules(plan):
-            click.echo(
+            click.echo(visible(
                 f"note: {root / 'go.mod'} does not require go.etcd.io/gofail: the build will need it; run "
                 f"`go get go.etcd.io/gofail@{workspace.RUNTIME_VERSION}` in {root}, or enable with --go-get "
-                "(which disable undoes)",
+                "(which disable undoes)"),
                 err=True,
             )
 
@@ -137,9 +154,10 @@ def list_(paths: tuple[str, ...], as_json: bool, no_cache: bool) -> None:
     for located in failpoints:
         fp = located.failpoint
         state = "enabled" if fp.enabled else "disabled"
-        click.echo(f"{fp.name}\t{fp.type}\t{located.path}:{fp.line}\t{located.package}\t{state}")
+        fields = (fp.name, fp.type, f"{located.path}:{fp.line}", located.package, state)
+        click.echo("\t".join(visible(field).replace("\t", "\\t") for field in fields))  # a tab in a path would shift columns
         for line in fp.body:
-            click.echo(f"\t| {line}")
+            click.echo(f"\t| {visible(line)}")
 
 
 def register(group: click.Group) -> None:

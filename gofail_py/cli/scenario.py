@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING
 
 import click
 
+from gofail_py.terminal import visible  # command output, stderr, command lines of others: shown, never obeyed
+
 if TYPE_CHECKING:
-    from gofail_py.events import Event
+    from gofail_py.recording.events import Event
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -72,13 +74,14 @@ def run(scenario_file: str, journal: str | None, variables: tuple[str, ...], qui
         _check_report_dir(report)
     scenario = load_cell(scenario_file, values)  # a template's {failpoint} {terms} from --var
     signal.signal(signal.SIGTERM, _interrupt)
-    on_step = None if quiet else (lambda record: click.echo(record.line()))
+    on_step = None if quiet else (lambda record: click.echo(visible(record.line(), lines=True)))
     # a report without a journal: the run still writes one, in a folder of its own removed after the
     # report, so that what the run keeps beside its journal (traffic histories) reaches the report
     kept = tempfile.mkdtemp(prefix="gofail-py-report-") if report is not None and journal is None else None
     try:
         result = run_scenario(scenario, journal=journal or (kept and os.path.join(kept, "journal.jsonl")),
-                              variables=values, on_step=on_step, source=sources)
+                              variables=values, on_step=on_step, source=sources,
+                              on_notice=lambda text: click.echo(f"gofail-py: {text}", err=True))
         if report is not None or sources:
             _coverage(result.events, sources, report, journal)
     except KeyboardInterrupt:
@@ -88,15 +91,15 @@ def run(scenario_file: str, journal: str | None, variables: tuple[str, ...], qui
         if kept is not None:
             shutil.rmtree(kept, ignore_errors=True)
     # the timeline already showed a failing step's whole message; quiet runs get it here
-    click.echo(result.verdict() if quiet else result.verdict().splitlines()[0])
+    click.echo(visible(result.verdict(), lines=True) if quiet else visible(result.verdict().splitlines()[0]))
     sys.exit(result.exit_code)
 
 
 def _check_report_dir(report: str) -> None:
-    """The report's path may be written (gofail_py.outputs: no other user's link on the way, not
+    """The report's path may be written (gofail_py.recording.outputs: no other user's link on the way, not
     over a file that is not a report) and its folder exists and is writable: checked before the
     run rather than after it."""
-    from gofail_py.outputs import REPORT, target
+    from gofail_py.recording.outputs import REPORT, target
 
     folder = os.path.dirname(target(report, REPORT)[0])
     if not os.path.isdir(folder):
@@ -108,22 +111,23 @@ def _check_report_dir(report: str) -> None:
 
 def _coverage(events: list[Event], sources: tuple[str, ...], report: str | None, journal: str | None) -> None:
     """The summary line, and the HTML report when asked for."""
-    from gofail_py.coverage import build
-    from gofail_py.workspace import list_failpoints
+    from gofail_py.report.coverage import build
+    from gofail_py.rewriter.workspace import list_failpoints
 
     coverage = build(events, list_failpoints(sources) if sources else None)
     if report is not None:
-        from gofail_py.report_html import render_html, write_report
+        from gofail_py.report.html import render_html, write_report
 
         write_report(report, (journal,) if journal else (), render_html(coverage).encode("utf-8"))
-        click.echo(f"report: {report}")
-    click.echo(f"fault coverage: {coverage.summary()}")
+        click.echo(visible(f"report: {report}"))
+    click.echo(visible(f"fault coverage: {coverage.summary()}"))
 
 
 @click.command(name="sweep")
 @click.option("--stop", "stop", is_flag=True, help="Stop them (SIGTERM, SIGKILL after 3 s) and remove dead runs' temp dirs.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def sweep(stop: bool, as_json: bool) -> None:
+@click.option("--run", "run", metavar="TOKEN", help="Only what this dead run left: its token, or its first fields (PID).")
+def sweep(stop: bool, as_json: bool, run: str | None) -> None:
     """List (or --stop) processes left behind by scenario runs that no longer exist.
 
     Every process a run starts carries the run's token in its environment (GOFAIL_PY_RUN), and so
@@ -133,27 +137,47 @@ def sweep(stop: bool, as_json: bool) -> None:
     Example:
       gofail-py sweep            # what a killed run left behind
       gofail-py sweep --stop     # stop it
+      gofail-py sweep --stop --run 4242   # only what the run of pid 4242 left (other jobs' are theirs)
 
     The same as `gofail-py ps --stale [--stop]`.
     """
-    show_stale(stop, as_json)
+    show_stale(stop, as_json, run)
 
 
-def show_stale(stop: bool, as_json: bool) -> None:
-    """`sweep` and `ps --stale`: what dead runs left behind, stopped with ``stop``."""
-    from gofail_py.processes import stale_processes, stale_temp_dirs, stop_stale
+def show_stale(stop: bool, as_json: bool, run: str | None = None) -> None:
+    """`sweep` and `ps --stale`: what dead runs left behind, stopped with ``stop``. Only what was
+    really stopped or removed is said to be; this command and its ancestors are never signalled
+    (a shell that inherited a dead run's token is named, with the remedy)."""
+    from gofail_py.processes.proctable import spared
+    from gofail_py.processes.supervisor import RUN_ENV, stale_processes, stale_temp_dirs, stop_stale
 
-    dirs = stale_temp_dirs()  # before stop_stale removes them
-    found = stop_stale() if stop else stale_processes()
+    if stop:
+        result = stop_stale(run=run)
+        rows = ([(p, "stopped", "stopped") for p in result.stopped]
+                + [(p, "spared", f"spared ({why})") for p, why in result.spared]
+                + [(p, "still-running", "could not be stopped") for p in result.still_running])
+        dirs = [(path, token, "removed", "removed") for path, token in result.removed]
+        dirs += [(path, token, "kept", f"not removed ({why})") for path, token, why in result.kept]
+    else:
+        why = spared()
+        rows = [(p, "left", "left by") if p.pid not in why else (p, "spared", f"carries the token ({why[p.pid]}) of")
+                for p in stale_processes(run)]
+        dirs = [(path, token, "left", "left by") for path, token in stale_temp_dirs(run)]
+    rows = [row for row in rows if row[0].pid != os.getpid()]  # itself: it inherited the token, said below
     if as_json:
-        click.echo(json.dumps([{"pid": p.pid, "run": p.token, "command": p.command} for p in found]
-                              + [{"pid": None, "run": token, "dir": str(path)} for path, token in dirs], indent=2))
+        click.echo(json.dumps([{"pid": p.pid, "run": p.token, "command": p.command, "status": status} for p, status, _ in rows]
+                              + [{"pid": None, "run": token, "dir": str(path), "status": status} for path, token, status, _ in dirs],
+                              indent=2))
         return
-    for process in found:
-        click.echo(f"{process.pid}\t{'stopped' if stop else 'left by'} run {process.token}\t{process.command}")
-    for path, token in dirs:
-        click.echo(f"-\t{'removed' if stop else 'left by'} run {token}\t{path}")
-    if not found and not dirs:
+    for process, _, said in rows:
+        click.echo(f"{process.pid}\t{said} run {visible(process.token)}\t{visible(process.command)}")
+    for path, token, _, said in dirs:
+        click.echo(visible(f"-\t{said} run {token}\t{path}"))
+    if any(status == "spared" for _, status, _ in rows):
+        click.echo(f"gofail-py: this command runs from a shell that carries {RUN_ENV} of a run that is gone (a shell "
+                   f"started from that run inherits it), which {'was' if stop else 'is'} not signalled: "
+                   f"`unset {RUN_ENV}` there", err=True)
+    if not rows and not dirs:
         click.echo("nothing left behind by a finished run")
 
 

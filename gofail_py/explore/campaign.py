@@ -22,7 +22,7 @@ from typing import Any
 
 from gofail_py.errors import GofailError
 from gofail_py.explore.cells import Cell
-from gofail_py.processes import Child, Supervisor, explore_temp_dir, new_token, temp_dir
+from gofail_py.processes.supervisor import Child, Supervisor, explore_temp_dir, new_token, temp_dir
 
 PASSED, FAILED, NOT_REACHED, ERROR = "passed", "failed", "not-reached", "error"
 OUTCOMES = (PASSED, FAILED, NOT_REACHED, ERROR)

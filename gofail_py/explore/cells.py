@@ -42,7 +42,7 @@ def inventory(sources: Sequence[str | Path], only: Sequence[str] = ()) -> list[t
     ``only`` keeps the names matching any of the globs. A name found twice (two packages) is one
     cell: the runtime's HTTP endpoint addresses failpoints by name alone.
     """
-    from gofail_py import workspace
+    from gofail_py.rewriter import workspace
 
     seen: dict[str, str] = {}
     for located in workspace.list_failpoints(list(sources)):

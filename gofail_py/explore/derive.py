@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from gofail_py.events import Crash, Event, FailpointWindow, ProcessEvent, Step
+from gofail_py.recording.events import Crash, Event, FailpointWindow, ProcessEvent, Step
 
 
 @dataclass

@@ -11,15 +11,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from gofail_py.coverage import build
+from gofail_py.report.coverage import build
 from gofail_py.errors import JournalError
-from gofail_py.events import Event, read_journal
+from gofail_py.recording.events import Event, read_journal
 from gofail_py.explore.campaign import RunResult, summary
 from gofail_py.explore.derive import derive
 from gofail_py.explore.matrix import counts_line
-from gofail_py.report_html import render_html
-from gofail_py.report_html import write_report as write_html
-from gofail_py.workspace import LocatedFailpoint
+from gofail_py.report.html import render_html
+from gofail_py.report.html import write_report as write_html
+from gofail_py.rewriter.workspace import LocatedFailpoint
 
 
 @dataclass(frozen=True)

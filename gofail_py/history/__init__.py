@@ -2,7 +2,11 @@
 
     from gofail_py.history import Recorder, read_history
 
-The format is in docs/check.md."""
+The format is in docs/check.md.
+
+Must not import: gofail_py.check, gofail_py.rewriter, gofail_py.client, gofail_py.processes,
+    gofail_py.recording, gofail_py.report, gofail_py.scenario, gofail_py.explore, gofail_py.pytest, gofail_py.cli, gofail_py.traffic
+"""
 
 from __future__ import annotations
 

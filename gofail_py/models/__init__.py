@@ -1,4 +1,8 @@
-"""The models a history is checked against: `kv` (etcd), `register`, or your own (docs/check.md)."""
+"""The models a history is checked against: `kv` (etcd), `register`, or your own (docs/check.md).
+
+Must not import: gofail_py.history, gofail_py.check, gofail_py.rewriter, gofail_py.client,
+    gofail_py.processes, gofail_py.recording, gofail_py.report, gofail_py.scenario, gofail_py.explore, gofail_py.pytest, gofail_py.cli, gofail_py.traffic
+"""
 
 from __future__ import annotations
 

@@ -8,10 +8,11 @@ never changed in place (the search keeps them and compares them); equal states m
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeVar
 
-if TYPE_CHECKING:
-    from gofail_py.history.operation import Operation
+# an operation of a history (gofail_py.history.Operation): a type variable, not an import, since
+# the history's recorder imports the models (a type import would make the two parts a circle)
+Op = TypeVar("Op")
 
 
 class Model:
@@ -39,7 +40,7 @@ class Model:
             return f"expected an operation of the {self.name} model ({', '.join(sorted(self.operations))}), not {op!r}"
         return None
 
-    def partition(self, ops: Sequence[Operation]) -> list[list[Operation]]:
+    def partition(self, ops: Sequence[Op]) -> list[list[Op]]:
         """Independent parts of a history: the history is linearizable exactly when every part is
         (e.g. one part per key when no operation reads or writes two keys). Default: one part."""
         return [list(ops)]

@@ -13,7 +13,19 @@ from typing import TYPE_CHECKING
 from gofail_py.errors import ScenarioSyntaxError
 from gofail_py.names import is_go_identifier
 from gofail_py import argcheck
-from gofail_py.scenario.model import COMPARISONS, EndpointDecl, Location, ProcessDecl, Step, check_duration, quote_word
+from gofail_py.scenario.model import (
+    COMPARISONS,
+    MAX_COUNT,
+    MAX_REPEAT,
+    MAX_SEED,
+    EndpointDecl,
+    Location,
+    ProcessDecl,
+    Step,
+    check_duration,
+    check_number,
+    quote_word,
+)
 from gofail_py.scenario.statements import children, describe, spec_of
 from gofail_py.scenario.statements.blocks import Choose, Parallel, Repeat
 from gofail_py.scenario.statements.commands import RunCommand, Sleep
@@ -114,6 +126,7 @@ class Scenario:
                    where: Location = Location()) -> Scenario:
         self._target(target, where)
         self._failpoint(failpoint, where)
+        value = self._number(value, "a count", 0, MAX_COUNT, where)
         return self._add(WaitCount(target, failpoint, self._op(op, where), value, self._duration(within, where), where=where))
 
     def expect_exit(self, process: str, panic: bool = False, within: float = 5.0,
@@ -127,6 +140,7 @@ class Scenario:
                      where: Location = Location()) -> Scenario:
         self._target(target, where)
         self._failpoint(failpoint, where)
+        value = self._number(value, "a count", 0, MAX_COUNT, where)
         return self._add(ExpectCount(target, failpoint, self._op(op, where), value, where=where))
 
     @contextmanager
@@ -137,14 +151,15 @@ class Scenario:
 
     @contextmanager
     def repeat(self, times: int, where: Location = Location()) -> Iterator[Scenario]:
-        if times < 1:
-            raise ScenarioSyntaxError(where.path, where.line, where.column, f"repeat needs a count of at least 1, not {times}")
+        times = self._number(times, "repeat's count", 1, MAX_REPEAT, where)
         with self._block(where) as steps:
             yield self
         self._add(Repeat(times, tuple(steps), where=where))
 
     @contextmanager
     def choose(self, seed: int | None = None, where: Location = Location()) -> Iterator[Scenario]:
+        if seed is not None:
+            seed = self._number(seed, "the seed", 0, MAX_SEED, where)
         with self._block(where) as steps:
             yield self
         self._add(Choose(tuple(steps), seed, where=where))
@@ -179,6 +194,13 @@ class Scenario:
         except ValueError as error:
             raise ScenarioSyntaxError(where.path, where.line, where.column, str(error)) from error
         return seconds
+
+    @staticmethod
+    def _number(value: int, what: str, low: int, high: int, where: Location) -> int:
+        try:
+            return check_number(value, what, low, high)
+        except ValueError as error:
+            raise ScenarioSyntaxError(where.path, where.line, where.column, str(error)) from None
 
     @contextmanager
     def _block(self, where: Location) -> Iterator[list[Step]]:

@@ -50,7 +50,7 @@ def _short(value: Any, limit: int = 120) -> str:
 @dataclass
 class Journal:
     """Collects records and hands each to ``on_record``. The file at ``path`` is written by the
-    run's Recorder (gofail_py.recording): step records there are `step` events among the others."""
+    run's Recorder (gofail_py.recording.recorder): step records there are `step` events among the others."""
 
     path: Path | None = None
     on_record: Callable[[StepRecord], None] | None = None

@@ -9,7 +9,7 @@ from collections.abc import Collection, Iterator, Sequence
 
 from gofail_py.errors import ScenarioSyntaxError, located_errors
 from gofail_py.scenario.model import Step
-from gofail_py.scenario.placeholders import walk
+from gofail_py.scenario.statements import walk
 from gofail_py.scenario.statements.failpoints import ExpectCount, SetFailpoints, UnsetFailpoints, WaitCount
 
 

@@ -24,14 +24,12 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
-from gofail_py.errors import NoEndpoint, ScenarioFileError, ScenarioSyntaxError, located_errors
-from gofail_py.names import is_go_identifier
+from gofail_py.errors import NoEndpoint, ScenarioFileError, ScenarioSyntaxError, TermSyntaxError, located_errors
 from gofail_py.scenario.builder import Scenario
-from gofail_py.scenario.model import Location, Step, parse_duration
+from gofail_py.scenario.cursor import Cursor, Line, Token
+from gofail_py.scenario.model import Location, Step
 from gofail_py.scenario.statements import REGISTRY, Spec, keywords
 
 DECLARATIONS = ("process", "env", "endpoint")
@@ -54,80 +52,6 @@ def strip_comment(raw: str) -> str:
         elif char == "#" and (index == 0 or raw[index - 1] in " \t"):
             return raw[:index]
     return raw
-
-
-@dataclass(frozen=True)
-class Line:
-    number: int
-    indent: int
-    text: str  # without indentation and comment
-    offset: int  # column (0-based) where text starts
-
-
-@dataclass(frozen=True)
-class Token:
-    text: str
-    column: int  # 1-based
-
-
-class Cursor:
-    """One line being parsed: what a statement's ``parse`` uses to read and check its words."""
-
-    def __init__(self, parser: _Parser, line: Line, depth: int) -> None:
-        self.parser = parser
-        self.line = line
-        self.depth = depth
-
-    def error(self, column: int, message: str) -> ScenarioSyntaxError:
-        return ScenarioSyntaxError(self.parser.path, self.line.number, column, message)
-
-    def where(self, token: Token | None = None) -> Location:
-        return Location(self.parser.path, self.line.number, token.column if token else self.line.offset + 1)
-
-    def arity(self, tokens: Sequence[Token], count: int, usage: str) -> None:
-        if len(tokens) != count:
-            column = tokens[count].column if len(tokens) > count else tokens[-1].column + len(tokens[-1].text)
-            raise self.error(column, f"expected `{usage}`")
-
-    def duration(self, token: Token) -> float:
-        try:
-            return parse_duration(token.text)
-        except ValueError as error:
-            raise self.error(token.column, str(error)) from error
-
-    def failpoint(self, token: Token, name: str | None = None) -> str:
-        name = token.text if name is None else name
-        if not is_go_identifier(name):
-            raise self.error(token.column, f"{name!r} is not a failpoint name (a Go identifier)")
-        return name
-
-    def integer(self, token: Token, what: str, text: str | None = None) -> int:
-        text = token.text if text is None else text
-        if not text.isdigit():
-            raise self.error(token.column, f"{what} must be a whole number, not {text!r}")
-        return int(text)
-
-    def process(self, token: Token) -> str:
-        """A declared process's name."""
-        scenario = self.parser.scenario
-        if token.text not in scenario.processes:
-            hint = " (an endpoint can only be set, unset, waited on and counted)" if token.text in scenario.endpoints else ""
-            raise self.error(token.column, f"no process {token.text!r} declared{hint}")
-        return token.text
-
-    def target(self, token: Token) -> str:
-        """A declared process's or endpoint's name."""
-        if token.text not in self.parser.scenario.processes and token.text not in self.parser.scenario.endpoints:
-            raise self.error(token.column, f"no process or endpoint {token.text!r} declared")
-        return token.text
-
-    def command(self, first: Token) -> tuple[str, ...]:
-        """The rest of the line from ``first``, split like a POSIX shell."""
-        return tuple(self.parser.split_command(self.line, self.line.text[first.column - self.line.offset - 1:], first.column))
-
-    def children(self) -> tuple[Step, ...]:
-        """The indented block below this line (a block statement's steps)."""
-        return self.parser.children(self.line, self.depth)
 
 
 class _Reported(Exception):
@@ -257,10 +181,21 @@ class _Parser:
             if not sep or not key:
                 raise self.error(line, column, f"{word!r}: expected KEY=VALUE")
             values[key] = self._env_part(line, value, column + len(key) + 1) if word == match.group(0) else value
+            if key == "GOFAIL_FAILPOINTS" and "{" not in values[key]:  # with a placeholder: checked at start
+                self._check_failpoints_env(line, values[key], column)
         name = tokens[1].text
         if name not in self.scenario.processes:
             raise self.error(line, tokens[1].column, f"no process {name!r} declared")
         self.scenario.env(name, **values)
+
+    def _check_failpoints_env(self, line: Line, value: str, column: int) -> None:
+        from gofail_py.terms import failpoints_env
+
+        try:
+            failpoints_env(value)
+        except TermSyntaxError as error:
+            entry = f"{error.name}={error.text}" if error.name else error.text
+            raise self.error(line, column, f"GOFAIL_FAILPOINTS: entry {entry!r}: {error.message}") from None
 
     def _env_part(self, line: Line, text: str, column: int) -> str:
         """A word or a value as written, or read like one shell word when it starts with a quote:
@@ -274,7 +209,7 @@ class _Parser:
 
     def declare_endpoint(self, line: Line, tokens: list[Token]) -> None:
         name, address = self._named_colon(line, tokens, "HOST:PORT")
-        from gofail_py.client import parse_endpoint
+        from gofail_py.client.client import parse_endpoint
 
         try:
             parse_endpoint(address)

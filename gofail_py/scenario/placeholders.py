@@ -3,28 +3,22 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from gofail_py.errors import ScenarioSyntaxError, located_errors
-from gofail_py.scenario.model import Location, Step
-from gofail_py.scenario.statements import children, spec_of
+from gofail_py.scenario.model import Location
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)\}")
 PORTS = ("port", "port2", "port3")  # a process gets three free ports, e.g. client and peer
 BUILT_IN = ("tmp", "dir")
 
 
-def walk(steps: Sequence[Step]) -> Iterator[Step]:
-    """Every step, blocks' inner steps included."""
-    for step in steps:
-        yield step
-        yield from walk(children(step))
-
-
-def check(scenario_processes: Sequence[tuple[str, Location, Sequence[str]]], steps: Sequence[Step],
+def check(scenario_processes: Sequence[tuple[str, Location, Sequence[str]]],
+          steps_words: Iterable[tuple[Sequence[str], Location]],
           processes: set[str], endpoints: set[str], variables: Mapping[str, str]) -> None:
     """Every {placeholder} resolvable and no NUL byte anywhere, or every problem at once
-    (ScenarioSyntaxError or ScenarioSyntaxErrors)."""
+    (ScenarioSyntaxError or ScenarioSyntaxErrors). ``steps_words``: each step's words that hold
+    placeholders, with where it stands (the runner reads them from the statements' table)."""
     errors: list[ScenarioSyntaxError] = []
 
     def known(name: str, own: str | None) -> bool:
@@ -50,8 +44,8 @@ def check(scenario_processes: Sequence[tuple[str, Location, Sequence[str]]], ste
 
     for name, where, words in scenario_processes:
         check_words(words, where, name)
-    for step in walk(steps):
-        check_words(spec_of(step).words(step), step.where, None)
+    for words, where in steps_words:
+        check_words(words, where, None)
     if errors:
         raise located_errors(errors)
 

@@ -1,30 +1,34 @@
-"""Runs a Scenario: validates it, executes its steps, and always cleans up in `finally`."""
+"""Runs a scenario: validates it, executes its steps, and always cleans up in `finally`."""
 
 from __future__ import annotations
 
 import shutil
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gofail_py.errors import ClientError, GofailError, JournalError, ScenarioFileError
-from gofail_py.events import Event
-from gofail_py.processes import Supervisor, new_token, temp_dir
-from gofail_py.recording import Recorder
+from gofail_py.errors import (
+    ClientError, EndpointUnreachable, ExpectationFailed, GofailError, JournalError, NotReached, ProcessDied, ScenarioFileError,
+)
+from gofail_py.processes.supervisor import Cancelled, Supervisor, new_token, poll_until, temp_dir
+from gofail_py.recording.events import Event
+from gofail_py.recording.recorder import Recorder
 from gofail_py.scenario import placeholders
-from gofail_py.scenario.builder import Scenario
 from gofail_py.scenario.journal import Journal, StepRecord
+from gofail_py.scenario.model import Plan, Step
 from gofail_py.scenario.known import check_names
 from gofail_py.scenario.runtime import Runtime, StepFailed
+from gofail_py.scenario.statements import describe, spec_of, walk
 from gofail_py.scenario.targets import Process
 
 if TYPE_CHECKING:  # a type only: gofiles brings the rewriter (tree-sitter)
-    from gofail_py.gofiles import PathArg
-    from gofail_py.workspace import LocatedFailpoint
+    from gofail_py.rewriter.gofiles import PathArg
+    from gofail_py.rewriter.workspace import LocatedFailpoint
 
 
 @dataclass
@@ -37,7 +41,7 @@ class ScenarioResult:
     failed_step: StepRecord | None = None
     error: str | None = None
     journal: Path | None = None
-    events: list[Event] = field(default_factory=list)  # what the recorder wrote (gofail_py.events)
+    events: list[Event] = field(default_factory=list)  # what the recorder wrote (gofail_py.recording.events)
 
     def verdict(self) -> str:
         """The last word: `PASSED: N statement(s)` or `FAILED at FILE:LINE:COL (statement): error`."""
@@ -58,16 +62,25 @@ def _exit_code(error: BaseException) -> int:
     return error.exit_code if isinstance(error, GofailError) else 1
 
 
-def _cleanup(rt: Runtime) -> None:
+def _cleanup(rt: Runtime, passed: bool) -> tuple[StepRecord, GofailError] | None:
     """Background work (traffic: its history closed), timers, failpoints the scenario set,
-    processes and commands it started; in that order."""
+    processes and commands it started; in that order. A process that ended on its own after the end check, before the cleanup stopped it, fails a
+    run that had passed (its crash is in the journal: the verdict must say it too): the failed
+    `end` record and the error, written before the recorder closes."""
     rt.cancel.set()
     for close in rt.closers:
         close()
     for timer in rt.timers:
         timer.cancel()
+    died: list[Process] = []
+
+    def ended_on_its_own(target: Process) -> None:
+        if target.child is not None and target.child.claim_unexpected_exit():
+            died.append(target)
+
     for target in rt.targets.values():
         if isinstance(target, Process) and not target.alive():
+            ended_on_its_own(target)
             continue
         with rt.lock:
             armed = list(target.armed)
@@ -81,6 +94,8 @@ def _cleanup(rt: Runtime) -> None:
                 record.outcome, record.message = "error", str(error)
             rt.finish(record)
     for target in rt.targets.values():
+        if isinstance(target, Process):
+            ended_on_its_own(target)  # the last look before it is stopped: exited since the unsets
         if isinstance(target, Process) and target.alive():
             record = rt.record("cleanup", f"stop {target.name}", target.name)
             record.answer = {"exit_code": rt.stop(target)}
@@ -88,7 +103,73 @@ def _cleanup(rt: Runtime) -> None:
         target.client.close()
     rt.supervisor.close()  # commands, and every descendant that left a group or a session
     rt.join_watchers()  # their exit events are written before the recorder closes
+    late = None
+    if passed and died:
+        death = rt.death(died[0], "after the last step, before the cleanup stopped it")
+        final = rt.record("end", "end of scenario")
+        final.outcome, final.message = "failed", str(death)
+        rt.finish(final)
+        late = (final, death)
     rt.recorder.close({name: target.client for name, target in rt.targets.items() if not isinstance(target, Process)})
+    return late
+
+
+def run_step(rt: Runtime, step: Step, index: str) -> None:
+    """One step by its statement's handler, recorded in the journal; its failure raised as
+    StepFailed. The runtime is given this function (it knows no statement) and blocks run their
+    inner steps through it."""
+    spec = spec_of(step)
+    subjects = spec.subjects(step)
+    record = StepRecord(index, describe(step), str(step.where), subjects[0] if subjects else None, start=rt.now())
+    try:
+        if rt.cancel.is_set():
+            raise Cancelled
+        check_before(rt, step)
+        try:
+            spec.run(rt, step, record, index)
+        except (ClientError, OSError) as error:
+            # the process it talks to died meanwhile: say that, with its exit code and stderr
+            check_before(rt, step, during=error)
+            raise
+    except StepFailed:
+        record.outcome, record.message = "failed", "a step inside failed"
+        rt.finish(record)
+        raise
+    except KeyboardInterrupt:
+        record.outcome, record.message = "interrupted", "interrupted"
+        rt.finish(record)
+        raise
+    except (GofailError, OSError) as error:
+        record.outcome = ("not-reached" if isinstance(error, NotReached)
+                          else "failed" if isinstance(error, ExpectationFailed) else "error")
+        record.message = str(error)
+        rt.finish(record)
+        raise StepFailed(error, record) from error
+    rt.finish(record)
+
+
+def check_before(rt: Runtime, step: Step, during: BaseException | None = None) -> None:
+    """A step about a process that died unaccounted for fails with that death, not its own error.
+
+    A step that ends or expects the end of a process (stop, kill, start, restart, expect exit)
+    accounts for the death instead.
+    """
+    spec = spec_of(step)
+    for name in spec.subjects(step):
+        proc = rt.targets.get(name)
+        if not isinstance(proc, Process) or (spec.accounts_for_exit and during is None):
+            continue
+        if isinstance(during, (EndpointUnreachable, ProcessDied)) and proc.child is not None:
+            # the endpoint failed: the process may be exiting (sockets close before it is reaped)
+            poll_until(proc.child.exit_code, time.monotonic() + 1.0)
+        if proc.child is None or not proc.child.claim_unexpected_exit():
+            continue
+        if during is not None:
+            raise rt.death(proc, f"while `{describe(step)}` ran ({during})") from during
+        raise rt.death(proc, f"before `{describe(step)}`" + (
+            f": it died by a failpoint panic, which no `expect {proc.name} exit` accounted for"
+            if proc.panic_line() else ""
+        ))
 
 
 @contextmanager
@@ -105,25 +186,28 @@ def _signals_held() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def validate(scenario: Scenario, variables: Mapping[str, str]) -> None:
+def validate(scenario: Plan, variables: Mapping[str, str]) -> None:
     """Placeholders and command words, before anything starts; every problem at once."""
     processes = [(decl.name, decl.where, decl.argv + tuple(v for _, v in decl.env)) for decl in scenario.processes.values()]
-    placeholders.check(processes, scenario.steps, set(scenario.processes), set(scenario.endpoints), variables)
+    steps_words = [(spec_of(step).words(step), step.where) for step in walk(scenario.steps)]
+    placeholders.check(processes, steps_words, set(scenario.processes), set(scenario.endpoints), variables)
 
 
 def run_scenario(
-    scenario: Scenario,
+    scenario: Plan,
     *,
     journal: str | Path | None = None,
     variables: Mapping[str, str] | None = None,
     on_step: Callable[[StepRecord], None] | None = None,
     source: Sequence[PathArg] = (),
+    on_notice: Callable[[str], None] | None = None,
 ) -> ScenarioResult:
     """Runs a scenario to its end or first failure; cleans up always; never raises on failure.
 
-    The journal (and ``result.events``) holds the events of gofail_py.events: the run, each
+    The journal (and ``result.events``) holds the events of gofail_py.recording.events: the run, each
     process's start/restart/stop/exit, each armed window with its hits, crashes (attributed from
-    the panic's stack with the inventory of ``source``, when given) and every step.
+    the panic's stack with the inventory of ``source``, when given) and every step. ``on_notice``
+    is told what a step waits for when it waits long (a failpoint name to register, after a few s).
 
     Bad input raises before anything starts: ScenarioSyntaxError(s) for an unknown placeholder, a
     NUL byte or (with ``source``) a failpoint name the source does not have, ScenarioFileError for a journal that cannot be written, a WorkspaceError for a bad
@@ -141,11 +225,12 @@ def run_scenario(
     token = new_token()
     tmp = temp_dir(token)  # named by the token: `gofail-py sweep` removes it if this run is SIGKILLed
     supervisor = Supervisor(tmp, token)
-    runtime = Runtime(scenario, log, variables, supervisor, tmp, recorder)
+    runtime = Runtime(scenario, log, variables, supervisor, tmp, recorder, on_notice, run_step=run_step)
+    passed, late = False, None
     try:
         runtime.run_steps(scenario.steps, "")
         runtime.check_end()
-        return ScenarioResult(True, 0, log.records, journal=log.path, events=recorder.events)
+        passed = True
     except StepFailed as failure:
         return ScenarioResult(False, _exit_code(failure.error), log.records, failure.record, str(failure.error), log.path,
                               recorder.events)
@@ -157,25 +242,29 @@ def run_scenario(
     finally:
         with _signals_held():
             try:
-                _cleanup(runtime)
+                late = _cleanup(runtime, passed)
             finally:
                 recorder.close()
                 shutil.rmtree(tmp, ignore_errors=True)
+    if late is not None:
+        end, death = late
+        return ScenarioResult(False, _exit_code(death), log.records, end, str(death), log.path, recorder.events)
+    return ScenarioResult(True, 0, log.records, journal=log.path, events=recorder.events)
 
 
 def _inventory(source: Sequence[PathArg]) -> list[LocatedFailpoint] | None:
-    from gofail_py.workspace import list_failpoints
+    from gofail_py.rewriter.workspace import list_failpoints
 
     return list_failpoints(source) if source else None
 
 
-def _recorder(scenario: Scenario, journal: Path | None, inventory: list[LocatedFailpoint] | None) -> Recorder:
+def _recorder(scenario: Plan, journal: Path | None, inventory: list[LocatedFailpoint] | None) -> Recorder:
     """The run's recorder; a journal file is started afresh (the recorder itself appends; its
-    folders are made by gofail_py.outputs, after the path is checked)."""
+    folders are made by gofail_py.recording.outputs, after the path is checked)."""
     try:
         return Recorder(journal, name=scenario.name, inventory=inventory, exclusive=True)
     except JournalError as error:  # a path refused, or a journal that cannot be written: the scenario's file error
         raise ScenarioFileError(str(error)) from error
 
 
-__all__ = ["ScenarioResult", "run_scenario", "validate"]
+__all__ = ["ScenarioResult", "run_scenario", "run_step", "validate"]

@@ -1,5 +1,10 @@
 """The state of one run and what every statement's handler may use: targets, placeholders,
-starting a process, pauses, the journal, and the accounting of process deaths."""
+starting a process, pauses, the journal, and the accounting of process deaths. The statements
+are above it: the runner gives it the function that runs a step by their table.
+
+Must not import: gofail_py.scenario.statements, gofail_py.scenario.builder, gofail_py.scenario.parser,
+    gofail_py.scenario.runner
+"""
 
 from __future__ import annotations
 
@@ -11,17 +16,14 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from gofail_py.client import DEFAULT_REGISTRATION_GRACE, Client
-from gofail_py.errors import (
-    ClientError, EndpointUnreachable, ExpectationFailed, GofailError, NotReached, ProcessDied, ProcessStartError,
-)
-from gofail_py.processes import Cancelled, Child, Supervisor, free_port, poll_until
-from gofail_py.recording import Recorder, RecordingClient
-from gofail_py.scenario.builder import Scenario
+from gofail_py.client.client import DEFAULT_REGISTRATION_GRACE, Client
+from gofail_py.errors import ExpectationFailed, ProcessStartError
+from gofail_py.processes.supervisor import Cancelled, Child, Supervisor, free_port, poll_until
+from gofail_py.recording.recorder import Recorder
+from gofail_py.recording.view import RecordingClient
 from gofail_py.scenario.journal import Journal, RecordKind, StepRecord
-from gofail_py.scenario.model import Step
+from gofail_py.scenario.model import Plan, Step
 from gofail_py.scenario.placeholders import PORTS, substitute
-from gofail_py.scenario.statements import describe, spec_of
 from gofail_py.scenario.targets import Process, Target
 
 START_TIMEOUT = 15.0  # seconds for a started process to answer on its gofail endpoint
@@ -40,9 +42,11 @@ class StepFailed(Exception):
 class Runtime:
     """One run of a scenario. Handlers (gofail_py.scenario.statements) get it as their first argument."""
 
-    def __init__(self, scenario: Scenario, journal: Journal, variables: Mapping[str, str], supervisor: Supervisor,
-                 tmp: Path, recorder: Recorder | None = None) -> None:
+    def __init__(self, scenario: Plan, journal: Journal, variables: Mapping[str, str], supervisor: Supervisor,
+                 tmp: Path, recorder: Recorder | None = None, on_notice: Callable[[str], None] | None = None, *,
+                 run_step: Callable[[Runtime, Step, str], None]) -> None:
         self.scenario = scenario
+        self._run_step = run_step
         self.journal = journal
         self.recorder = recorder or Recorder(name=scenario.name)  # process, window, crash and step events
         self._stopping: set[int] = set()  # pids we stop: their exit is a `stop`, not an `exit`
@@ -63,7 +67,7 @@ class Runtime:
             # a started binary registers its failpoints after its endpoint answers: the client
             # asks again for a name not registered yet until DEFAULT_REGISTRATION_GRACE after start
             client = Client(f"127.0.0.1:{free_port()}", timeout=5.0, registration_grace=DEFAULT_REGISTRATION_GRACE,
-                            inventory=inventory)
+                            inventory=inventory, on_wait=on_notice)
             self.targets[name] = Process(name, client, ports=tuple(free_port() for _ in PORTS))
         for name, endpoint in scenario.endpoints.items():
             self.targets[name] = Target(name, Client(endpoint.endpoint, timeout=5.0))
@@ -152,6 +156,10 @@ class Runtime:
         decl = self.scenario.processes[proc.name]
         argv = [self.substitute(word, proc) for word in decl.argv]
         env = {key: self.substitute(value, proc) for key, value in decl.env}
+        if "GOFAIL_FAILPOINTS" in env:  # as the runtime will split it: no entry smuggled in by a value
+            from gofail_py.terms import failpoints_env
+
+            failpoints_env(env["GOFAIL_FAILPOINTS"])
         record.sent = {"argv": argv, "GOFAIL_HTTP": proc.client.endpoint, **({"env": env} if env else {})}
         began = time.monotonic()
         child = self.supervisor.start(proc.name, argv, {**env, "GOFAIL_HTTP": proc.client.endpoint})
@@ -183,34 +191,9 @@ class Runtime:
             self.run_step(step, f"{prefix}{number}")
 
     def run_step(self, step: Step, index: str) -> None:
-        spec = spec_of(step)
-        subjects = spec.subjects(step)
-        record = StepRecord(index, describe(step), str(step.where), subjects[0] if subjects else None, start=self.now())
-        try:
-            if self.cancel.is_set():
-                raise Cancelled
-            self.check_before(step)
-            try:
-                spec.run(self, step, record, index)
-            except (ClientError, OSError) as error:
-                # the process it talks to died meanwhile: say that, with its exit code and stderr
-                self.check_before(step, during=error)
-                raise
-        except StepFailed:
-            record.outcome, record.message = "failed", "a step inside failed"
-            self.finish(record)
-            raise
-        except KeyboardInterrupt:
-            record.outcome, record.message = "interrupted", "interrupted"
-            self.finish(record)
-            raise
-        except (GofailError, OSError) as error:
-            record.outcome = ("not-reached" if isinstance(error, NotReached)
-                              else "failed" if isinstance(error, ExpectationFailed) else "error")
-            record.message = str(error)
-            self.finish(record)
-            raise StepFailed(error, record) from error
-        self.finish(record)
+        """Runs one step, recorded in the journal: by the statements' table, through the function
+        the runner gave (this module knows no statement: the statements' handlers use it)."""
+        self._run_step(self, step, index)
 
     # --- deaths ---------------------------------------------------------------------------------
     # A process death is reported at the first later step that talks to that process, or at the
@@ -223,29 +206,6 @@ class Runtime:
         if panic is not None and panic not in excerpt:
             excerpt = excerpt.replace(":\n", f":\n{panic}\n...\n", 1)  # a Go panic's first line says more than its stack's end
         return ExpectationFailed(f"process {proc.name} died unexpectedly (exit code {proc.exit_code()}) {why}; {excerpt}")
-
-    def check_before(self, step: Step, during: BaseException | None = None) -> None:
-        """A step about a process that died unaccounted for fails with that death, not its own error.
-
-        A step that ends or expects the end of a process (stop, kill, start, restart, expect exit)
-        accounts for the death instead.
-        """
-        spec = spec_of(step)
-        for name in spec.subjects(step):
-            proc = self.targets.get(name)
-            if not isinstance(proc, Process) or (spec.accounts_for_exit and during is None):
-                continue
-            if isinstance(during, (EndpointUnreachable, ProcessDied)) and proc.child is not None:
-                # the endpoint failed: the process may be exiting (sockets close before it is reaped)
-                poll_until(proc.child.exit_code, time.monotonic() + 1.0)
-            if proc.child is None or not proc.child.claim_unexpected_exit():
-                continue
-            if during is not None:
-                raise self.death(proc, f"while `{describe(step)}` ran ({during})") from during
-            raise self.death(proc, f"before `{describe(step)}`" + (
-                f": it died by a failpoint panic, which no `expect {proc.name} exit` accounted for"
-                if proc.panic_line() else ""
-            ))
 
     def check_end(self) -> None:
         """At the end, every exit must have been accounted for, panics included."""

@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gofail_py.client import Client
-from gofail_py.processes import Child, tail
+from gofail_py.client.client import Client
+from gofail_py.processes.supervisor import Child, tail
 
 PANIC_MARK = "failpoint panic"  # what the runtime's `panic` action writes to stderr
 _NAMED = re.compile(re.escape(PANIC_MARK) + r": ([A-Za-z_][A-Za-z0-9_]*)")

@@ -16,7 +16,7 @@ from typing import Any
 
 from gofail_py.errors import ClientError, EndpointTimeout, EndpointUnreachable, TrafficError
 from gofail_py.traffic.wire import Wire
-from gofail_py.transport import parse_endpoint
+from gofail_py.client.transport import parse_endpoint
 
 
 KV_OPERATIONS = frozenset(("put", "get", "delete", "txn"))

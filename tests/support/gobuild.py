@@ -76,7 +76,7 @@ def built(name: str, module_src: Path, package: str = ".", enabled: bool = False
     roots = [module_src] + ([REPO / "gofail_py", REPO / "templates", REPO / "grammars"] if enabled else [])
 
     def build(workdir: Path, output: Path) -> None:
-        from gofail_py import workspace
+        from gofail_py.rewriter import workspace
 
         module = workdir / module_src.name
         shutil.copytree(module_src, module)  # a copy: the build may touch go.mod/go.sum

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import requests
 
-from gofail_py.processes import free_port  # the one helper; tests import it from here too
+from gofail_py.processes.supervisor import free_port  # the one helper; tests import it from here too
 
 REPO = Path(__file__).resolve().parents[2]
 TESTDATA = REPO / "testdata"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -19,13 +20,22 @@ ETCD_VERSION = os.environ.get("GOFAIL_PY_ETCD_VERSION", "v3.6.16")
 
 @cache
 def gofail_binary() -> Path:
-    """The Go gofail v0.2.0, installed with `go install` if it is not there yet."""
-    gopath_bin = Path(subprocess.run(["go", "env", "GOPATH"], capture_output=True, text=True, check=True).stdout.strip()) / "bin"
-    candidate = gopath_bin / "gofail"
-    if not candidate.exists():
-        env = dict(go_env(), GOFLAGS="")
-        subprocess.run(["go", "install", f"go.etcd.io/gofail@{GOFAIL_VERSION}"], env=env, check=True, capture_output=True)
-    return candidate
+    """The Go gofail v0.2.0, built once into the test cache (tests/support/gobuild.py) by `go install`
+    with GOBIN set to a folder of its own: never into the user's Go bin dir (GOBIN or GOPATH/bin),
+    where it would replace a gofail of theirs, and found where it was put whatever GOBIN says."""
+    from tests.support.gobuild import cached_binary, go_version
+
+    def build(workdir: Path, output: Path) -> None:
+        workdir.mkdir(parents=True)
+        env = dict(go_env(), GOFLAGS="", GOBIN=str(workdir))  # GOFLAGS: -mod=mod is refused by `go install X@v`
+        done = subprocess.run(["go", "install", f"go.etcd.io/gofail@{GOFAIL_VERSION}"], cwd=workdir, env=env,
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"go install go.etcd.io/gofail@{GOFAIL_VERSION} failed:\n{done.stdout}{done.stderr}")
+        (workdir / "gofail").rename(output)
+
+    key = hashlib.sha256(f"{go_version()}\0{GOFAIL_VERSION}".encode()).hexdigest()[:20]
+    return cached_binary("gofail", key, build)
 
 
 @cache

@@ -5,8 +5,8 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
-from gofail_py import syntax
-from gofail_py.rewrite import binding_file_name, binding_source, disable_source, enable_source
+from gofail_py.rewriter import syntax
+from gofail_py.rewriter.rewrite import binding_file_name, binding_source, disable_source, enable_source
 from tests.support.goprog import TESTDATA
 
 GOLDEN = TESTDATA / "rewrite"

@@ -1,103 +1,31 @@
-"""The one table of statements: ``{StepClass: Spec}``.
+"""The statements of the scenario language, one module per family (lifecycle, failpoints, commands,
+expect, blocks, ...), and their one table (table.py), which this package hands on with every
+statement loaded: importing it loads every module of the package. Modules are found by listing
+the package: nothing else names them, so a new statement is one new module here.
 
-Each module of this package defines a family of statements: the frozen dataclass of each, and
-one ``Spec`` with its keywords, usage line, meaning, parse function, describe function and run
-handler. The parser, ``describe``, the runner's dispatch and the grammar table of
-docs/scenario.md are all derived from the table, so a new statement is one new module here.
-Modules are found by listing the package: nothing else names them.
+A statement knows the run's state (runtime) its handler is given, never who parses or runs it:
+
+Must not import: gofail_py.scenario.parser, gofail_py.scenario.builder, gofail_py.scenario.runner
 """
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from gofail_py.scenario.model import Step
-
-if TYPE_CHECKING:
-    from gofail_py.scenario.journal import StepRecord
-    from gofail_py.scenario.parser import Cursor, Token
-    from gofail_py.scenario.runtime import Runtime
-
-S = TypeVar("S", bound=Step)
-
-
-def _always(tokens: Sequence[Token]) -> bool:
-    return True
-
-
-def _nobody(step: Any) -> tuple[str, ...]:
-    return ()
-
-
-def _leaf(step: Any) -> tuple[Step, ...]:
-    return ()
-
-
-@dataclass(frozen=True)
-class Spec(Generic[S]):
-    """Everything about one statement class."""
-
-    step: type[S]
-    keywords: tuple[str, ...]  # first words that introduce it
-    usage: str  # the line as the grammar table writes it
-    meaning: str  # what it does, for the docs table
-    parse: Callable[[Cursor, Sequence[Token]], S]
-    describe: Callable[[S], str]  # the statement back in the text format's words (a block's header only)
-    run: Callable[[Runtime, S, StepRecord, str], None]  # (runtime, step, its journal record, its index)
-    accepts: Callable[[Sequence[Token]], bool] = _always  # which of the specs sharing a keyword parses the line
-    subjects: Callable[[S], tuple[str, ...]] = _nobody  # the processes or endpoints it talks to
-    words: Callable[[S], tuple[str, ...]] = _nobody  # words holding {placeholders}, substituted when it runs
-    accounts_for_exit: bool = False  # after it, a process's exit is expected (stop, start, expect exit...)
-    children: Callable[[S], tuple[Step, ...]] = _leaf  # a block's inner steps
-
-
-REGISTRY: dict[type[Step], Spec[Any]] = {}
-
-
-def register(spec: Spec[S]) -> Spec[S]:
-    if spec.step in REGISTRY:
-        raise RuntimeError(f"{spec.step.__name__} is registered twice")
-    REGISTRY[spec.step] = spec
-    return spec
-
-
-def spec_of(step: Step) -> Spec[Any]:
-    return REGISTRY[type(step)]
-
-
-def describe(step: Step) -> str:
-    """A statement in the text format's words (one line; a block's header only)."""
-    return spec_of(step).describe(step)
-
-
-def children(step: Step) -> tuple[Step, ...]:
-    """A block's inner steps; () for other statements."""
-    return spec_of(step).children(step)
-
-
-def keywords() -> list[str]:
-    """Every keyword a step statement may start with, in table order."""
-    return list(dict.fromkeys(word for spec in REGISTRY.values() for word in spec.keywords))
-
-
-def grammar_table() -> str:
-    """The docs' table of statements (docs/scenario.md must hold it as is; a test checks)."""
-    rows = ["| statement | meaning |", "|---|---|"]
-    rows += [f"| `{spec.usage}` | {spec.meaning} |" for spec in REGISTRY.values()]
-    return "\n".join(rows)
-
+from gofail_py.scenario.statements.table import (
+    REGISTRY, Spec, children, describe, grammar_table, keywords, register, spec_of, walk,
+)
 
 _FIRST = ("lifecycle", "failpoints", "commands", "expect", "blocks")  # the docs table's order
 
 
 def _load_all() -> None:
-    names = {module.name for module in pkgutil.iter_modules(__path__)}
+    names = {module.name for module in pkgutil.iter_modules(__path__)} - {"table"}
     for name in [*(n for n in _FIRST if n in names), *sorted(names - set(_FIRST))]:
         importlib.import_module(f"{__name__}.{name}")
 
 
 _load_all()
+
+__all__ = ["REGISTRY", "Spec", "children", "describe", "grammar_table", "keywords", "register", "spec_of", "walk"]

@@ -8,12 +8,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from gofail_py.scenario.model import Step
-from gofail_py.scenario.statements import Spec, describe, register
+from gofail_py.scenario.model import MAX_REPEAT, MAX_SEED, Step
+from gofail_py.scenario.statements.table import Spec, describe, register
 
 if TYPE_CHECKING:
     from gofail_py.scenario.journal import StepRecord
-    from gofail_py.scenario.parser import Cursor, Token
+    from gofail_py.scenario.cursor import Cursor, Token
     from gofail_py.scenario.runtime import Runtime
 
 
@@ -70,9 +70,7 @@ register(Spec(
 def _parse_repeat(cursor: Cursor, tokens: Sequence[Token]) -> Repeat:
     if len(tokens) != 2 or not tokens[1].text.endswith(":"):
         raise cursor.error(tokens[0].column, "expected `repeat N:`")
-    times = cursor.integer(tokens[1], "repeat's count", tokens[1].text[:-1])
-    if times < 1:
-        raise cursor.error(tokens[1].column, f"repeat needs a count of at least 1, not {times}")
+    times = cursor.integer(tokens[1], "repeat's count", 1, MAX_REPEAT, tokens[1].text[:-1])
     return Repeat(times, cursor.children(), where=cursor.where())
 
 
@@ -93,7 +91,7 @@ def _parse_choose(cursor: Cursor, tokens: Sequence[Token]) -> Choose:
     if tokens[0].text != "choose:":
         if len(tokens) != 3 or tokens[1].text != "seed" or not tokens[2].text.endswith(":"):
             raise cursor.error(tokens[0].column, "expected `choose:` or `choose seed N:`")
-        seed = cursor.integer(tokens[2], "the seed", tokens[2].text[:-1])
+        seed = cursor.integer(tokens[2], "the seed", 0, MAX_SEED, tokens[2].text[:-1])
     return Choose(cursor.children(), seed, where=cursor.where())
 
 

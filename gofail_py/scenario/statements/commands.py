@@ -10,14 +10,18 @@ from typing import TYPE_CHECKING
 
 from gofail_py.errors import ExpectationFailed, ProcessStartError
 from gofail_py.scenario.model import Step, format_duration, quote_word
-from gofail_py.scenario.statements import Spec, register
+from gofail_py.scenario.statements.table import Spec, register
 
 if TYPE_CHECKING:
     from gofail_py.scenario.journal import StepRecord
-    from gofail_py.scenario.parser import Cursor, Token
+    from gofail_py.scenario.cursor import Cursor, Token
     from gofail_py.scenario.runtime import Runtime
 
 COMMAND_TIMEOUT = 120.0
+# a command's output goes to a file of the run; only its end is read back (memory does not grow
+# with it), and the journal keeps the last ANSWER_TAIL characters of each stream with their sizes
+OUTPUT_TAIL = 16384
+ANSWER_TAIL = 2000
 _REFERENCE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_-]*)\.")
 
 
@@ -69,7 +73,7 @@ def _run(rt: Runtime, step: RunCommand, record: StepRecord, index: str) -> None:
         if step.background:
             record.answer = {"pid": rt.supervisor.start(f"background-{index}", argv, merge_stderr=True, accounted=True).pid}
             return
-        code, out, err = rt.supervisor.run(f"run-{index}", argv, COMMAND_TIMEOUT, rt.cancel)
+        ran = rt.supervisor.run(f"run-{index}", argv, COMMAND_TIMEOUT, rt.cancel, keep=OUTPUT_TAIL)
     except ProcessStartError as error:
         if step.allow_failure and not step.background:
             record.answer = {"error": str(error)}
@@ -77,10 +81,11 @@ def _run(rt: Runtime, step: RunCommand, record: StepRecord, index: str) -> None:
         raise ExpectationFailed(str(error)) from error
     except subprocess.TimeoutExpired as error:
         raise ExpectationFailed(f"command did not finish within {COMMAND_TIMEOUT:g} s") from error
-    stderr = err.decode("utf-8", "replace")
-    record.answer = {"exit_code": code, "stdout": out.decode("utf-8", "replace")[-2000:], "stderr": stderr[-2000:]}
-    if code != 0 and not step.allow_failure:
-        raise ExpectationFailed(f"command exited with {code} (use `run?` to allow that); stderr: {stderr.strip()[-500:]}")
+    stderr = ran.stderr.decode("utf-8", "replace")
+    record.answer = {"exit_code": ran.code, "stdout": ran.stdout.decode("utf-8", "replace")[-ANSWER_TAIL:],
+                     "stderr": stderr[-ANSWER_TAIL:], "stdout_bytes": ran.stdout_size, "stderr_bytes": ran.stderr_size}
+    if ran.code != 0 and not step.allow_failure:
+        raise ExpectationFailed(f"command exited with {ran.code} (use `run?` to allow that); stderr: {stderr.strip()[-500:]}")
 
 
 register(Spec(

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from gofail_py.errors import ClientError, EndpointTimeout, ExpectationFailed, TermSyntaxError
-from gofail_py.scenario.model import COMPARISONS, Step, compare, format_duration
-from gofail_py.scenario.statements import Spec, register
+from gofail_py.scenario.model import COMPARISONS, MAX_COUNT, Step, compare, format_duration
+from gofail_py.scenario.statements.table import Spec, register
 from gofail_py.terms import normalize_terms
 
 if TYPE_CHECKING:
     from gofail_py.scenario.journal import StepRecord
-    from gofail_py.scenario.parser import Cursor, Token
+    from gofail_py.scenario.cursor import Cursor, Token
     from gofail_py.scenario.runtime import Runtime
     from gofail_py.scenario.targets import Target
 
@@ -167,7 +167,7 @@ def _comparison(cursor: Cursor, tokens: Sequence[Token], usage: str) -> tuple[st
     if len(tokens) < 6 or tokens[3].text != "count" or tokens[4].text not in COMPARISONS:
         culprit = 4 if len(tokens) > 4 and tokens[3].text == "count" else 3
         raise cursor.error(tokens[min(culprit, len(tokens) - 1)].column, f"expected `{usage}` with one of {' '.join(COMPARISONS)}")
-    return tokens[4].text, cursor.integer(tokens[5], "a count")
+    return tokens[4].text, cursor.integer(tokens[5], "a count", 0, MAX_COUNT)
 
 
 def _parse_wait(cursor: Cursor, tokens: Sequence[Token]) -> WaitCount:

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 
 from gofail_py.errors import ExpectationFailed
 from gofail_py.scenario.model import Step
-from gofail_py.scenario.statements import Spec, register
+from gofail_py.scenario.statements.table import Spec, register
 
 if TYPE_CHECKING:
     from gofail_py.scenario.journal import StepRecord
-    from gofail_py.scenario.parser import Cursor, Token
+    from gofail_py.scenario.cursor import Cursor, Token
     from gofail_py.scenario.runtime import Runtime
 
 

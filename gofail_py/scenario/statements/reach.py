@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from gofail_py.errors import ClientError, ExpectationFailed, FailpointDisabled, NotReached
-from gofail_py.processes import poll_until
+from gofail_py.processes.supervisor import poll_until
 from gofail_py.scenario.model import Step, format_duration
-from gofail_py.scenario.statements import Spec, register
+from gofail_py.scenario.statements.table import Spec, register
 from gofail_py.scenario.targets import Process
 
 if TYPE_CHECKING:
     from gofail_py.scenario.journal import StepRecord
-    from gofail_py.scenario.parser import Cursor, Token
+    from gofail_py.scenario.cursor import Cursor, Token
     from gofail_py.scenario.runtime import Runtime
 
 USAGE = "reach TARGET FAILPOINT within DURATION"

@@ -18,16 +18,19 @@ from typing import TYPE_CHECKING, Any
 
 from gofail_py.errors import CheckUndecided, ExpectationFailed, GofailError, TrafficError
 from gofail_py.scenario.model import Step, format_duration
-from gofail_py.scenario.statements import Spec, register
+from gofail_py.scenario.statements.table import Spec, register
 
 if TYPE_CHECKING:
     from gofail_py.scenario.journal import StepRecord
-    from gofail_py.scenario.parser import Cursor, Token
+    from gofail_py.scenario.cursor import Cursor, Token
     from gofail_py.scenario.runtime import Runtime
     from gofail_py.traffic import Target, Traffic, TrafficStats
 
 KINDS = ("kvserver", "etcd")
 _OPTIONS = ("clients", "for", "keys", "rate", "timeout", "mix", "seed", "history", "model")
+# (the traffic package is imported when a traffic runs, not by every scenario's parse: its config
+# checks clients against traffic.config.MAX_CLIENTS again)
+_BOUNDS = {"clients": (1, 1000), "keys": (1, 1_000_000), "rate": (1, 1_000_000), "seed": (0, 2**63 - 1)}
 CHECK_TIMEOUT = 120.0
 
 
@@ -89,7 +92,8 @@ def _parse_traffic(cursor: Cursor, tokens: Sequence[Token]) -> TrafficStep:
             elif name.text in ("history", "model"):
                 values[name.text] = value.text
             else:
-                values[name.text] = cursor.integer(value, f"traffic's {name.text}")
+                low, high = _BOUNDS[name.text]
+                values[name.text] = cursor.integer(value, f"traffic's {name.text}", low, high)
         except TrafficError as error:
             raise cursor.error(value.column, str(error)) from None
     if len(rest) % 2:
