@@ -29,6 +29,10 @@ def check(histories: tuple[str, ...], model: str | None, timeout: float | None, 
           as_json: bool, output: str | None) -> None:
     """Check that a recorded history of operations is linearizable (the files together are one history).
 
+    \b
+    Example (a history a scenario's `traffic` recorded beside its journal):
+      gofail-py check run/j.traffic-2.jsonl --timeout 60 -o picture.html
+
     Exit 0 linearizable, 1 not linearizable (the explanation says why), 3 unknown (the
     --timeout deadline came first); 2 for a file that cannot be read or a bad line (FILE:LINE).
     """
