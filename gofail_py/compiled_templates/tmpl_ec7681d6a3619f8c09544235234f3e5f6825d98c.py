@@ -45,8 +45,8 @@ def root(context, missing=missing):
         yield str(environment.getattr(l_1_lane, 'height'))
         yield '"/><text class="hlane-name" x="6" y="'
         yield str((environment.getattr(l_1_lane, 'y') + 15))
-        yield '">client '
-        yield str(environment.getattr(l_1_lane, 'client'))
+        yield '">'
+        yield str(environment.getattr(l_1_lane, 'name'))
         yield '</text></g>\n'
     l_1_lane = missing
     yield '\n'
