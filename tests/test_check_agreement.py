@@ -11,27 +11,32 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from gofail_py.check import check
 from gofail_py.history.operation import Operation
-from tests.support.histories import kv_brute_force, random_kv, random_register, register_brute_force
+from tests.support.histories import (Registers, kv_brute_force, random_kv, random_register, random_registers,
+                                     register_brute_force, registers_brute_force)
 
 HISTORIES = 3000
+
+# seconds of CPU: in the default suite, out of the developer loop `-m "not slow"`
+pytestmark = pytest.mark.slow
 
 
 def _shown(seed: int, ops: list[Operation]) -> str:
     return f"seed {seed}:\n" + "\n".join(json.dumps(op.to_dict()) for op in ops)
 
 
-def _agree(make: Callable[[int], list[Operation]], brute: Callable[[list[Operation]], bool], model: str,
+def _agree(make: Callable[[int], list[Operation]], brute: Callable[[list[Operation]], bool], model: Any,
            method: str) -> Counter[str]:
     verdicts: Counter[str] = Counter()
     for seed in range(HISTORIES):
         ops = make(seed)
         expected = "linearizable" if brute(ops) else "not linearizable"
-        got = check(ops, model, method=method).verdict
+        got = check(ops, model() if callable(model) else model, method=method).verdict
         assert got == expected, f"{method} said {got}, brute force {expected}; {_shown(seed, ops)}"
         verdicts[got] += 1
         verdicts["unanswered"] += any(op.ret is None for op in ops)
@@ -62,3 +67,9 @@ def test_kv_histories_exercise_the_revision_checks_choices() -> None:
 
 def test_register_search_agrees_with_brute_force() -> None:
     _agree(random_register, register_brute_force, "register", "search")
+
+
+def test_a_model_of_ones_own_split_into_parts_agrees_with_brute_force() -> None:
+    """The registers of docs/check.md, split by name (P-compositionality), against the brute force
+    over the whole history with a reference of all registers together."""
+    _agree(random_registers, registers_brute_force, Registers, "search")

@@ -18,6 +18,9 @@ from tests.support.histories import explosive_kv
 GOFAIL_PY = str(Path(sys.executable).parent / "gofail-py")
 LIMIT = 256 << 20  # address space of the whole run: the interpreter, the history, the search
 
+# seconds of CPU: in the default suite, out of the developer loop `-m "not slow"`
+pytestmark = pytest.mark.slow
+
 
 def _write(path: Path) -> Path:
     path.write_text("".join(json.dumps(op.to_dict()) + "\n" for op in explosive_kv()))

@@ -146,6 +146,8 @@ BAD_LINES: list[tuple[Any, str]] = [
     (b"[1, 2]", "expected one JSON object (an operation)"),
     (b'{"id": 1} {"id": 2}', "expected one JSON object: Extra data"),
     (b"\xff\xfe{}", "expected UTF-8 text"),
+    (b"[" * 100000 + b"]" * 100000, "it nests too deep"),
+    (b'{"id": ' + b"9" * 5000 + b"}", "Exceeds the limit (4300 digits)"),
     (_with(call=...), "missing call"),
     (_with(colour="red"), "unknown colour"),
     (_with(id="1"), 'expected id to be an integer, not "1"'),

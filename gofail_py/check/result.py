@@ -105,7 +105,8 @@ class CheckResult:
 def describe(op: Operation) -> str:
     """One operation on one line: where, client, what it asked and what it got."""
     output = "no answer" + (f" ({op.error})" if op.error else "") if op.ret is None else _compact(op.output)
-    return f"{op.where()}  client {op.client}  {op.op} {_compact(op.input)} -> {output}"
+    line = f"{op.where()}  client {op.client}  {op.op} {_compact(op.input)} -> {output}"
+    return line if line.isprintable() else line.encode("unicode_escape").decode("ascii")
 
 
 def _compact(value: Any) -> str:

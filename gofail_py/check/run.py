@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any, Union
 
 from gofail_py.check.result import LINEARIZABLE, NOT_LINEARIZABLE, UNKNOWN, CheckResult, PartResult, Violation
-from gofail_py.check.search import search
+from gofail_py.check.parallel import check_in_parallel, worth_it
+from gofail_py.check.search import Outcome, search
 from gofail_py.errors import GofailError, HistoryError, ModelError
 from gofail_py.history.operation import Operation
 from gofail_py.history.reader import read_history
@@ -114,25 +115,35 @@ def _check(history: History, model: str | Model | None, timeout: float | None, m
 
 def _check_parts(model: Model, ops: Sequence[Operation], deadline: float | None,
                  memo_bytes: int) -> tuple[str, list[PartResult], Violation | None]:
-    """Each independent part alone; the first violation settles the verdict (later parts are not checked)."""
+    """Each independent part alone (in parallel when that pays); the first violation settles the verdict
+    (parts not checked by then are left so)."""
     try:
         pieces = model.partition(ops)
     except GofailError:
         raise
     except Exception as error:
         raise ModelError(f"the {model.name} model's partition failed: {type(error).__name__}: {error}") from error
+    if sum(map(len, pieces)) != len(ops) or len({id(op) for piece in pieces for op in piece}) != len(ops):
+        raise ModelError(f"the {model.name} model's partition must put every operation in exactly one part")
+    outcomes: dict[int, Outcome] = {}
+    if worth_it(pieces):
+        outcomes.update(check_in_parallel(model, pieces, deadline, memo_bytes))
+    else:
+        for number, piece in enumerate(pieces):
+            outcomes[number] = search(model, piece, deadline, number, memo_bytes)
+            if outcomes[number].verdict == NOT_LINEARIZABLE:
+                break
     results: list[PartResult] = []
     verdict, violation = LINEARIZABLE, None
     for number, piece in enumerate(pieces):
-        label = _label(piece, number, len(pieces))
-        if violation is not None:
-            results.append(PartResult(label, len(piece), None, "search"))
+        outcome = outcomes.get(number)
+        results.append(PartResult(_label(piece, number, len(pieces)), len(piece),
+                                  None if outcome is None else outcome.verdict, "search"))
+        if outcome is None:
             continue
-        outcome = search(model, piece, deadline, number, memo_bytes)
-        results.append(PartResult(label, len(piece), outcome.verdict, "search"))
-        if outcome.verdict == NOT_LINEARIZABLE:
+        if outcome.verdict == NOT_LINEARIZABLE and violation is None:
             verdict, violation = NOT_LINEARIZABLE, outcome.violation
-        elif outcome.verdict == UNKNOWN:
+        elif outcome.verdict == UNKNOWN and violation is None:
             verdict = UNKNOWN
     return verdict, results, violation
 

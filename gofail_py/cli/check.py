@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import TYPE_CHECKING
 
@@ -14,13 +15,20 @@ if TYPE_CHECKING:  # imported when the command runs
     from gofail_py.check import CheckResult
 
 SHOWN_PREFIX = 5  # the last operations of the linearizable prefix printed by the text output
+SHOWN_STATE = 2000  # characters of the state printed (a store of 10k keys is for --json)
+
+
+def _printable(text: str) -> str:
+    """One printable line (a history's strings could hold terminal escapes), cut to SHOWN_STATE."""
+    text = text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
+    return text if len(text) <= SHOWN_STATE else f"{text[:SHOWN_STATE]}... ({len(text)} characters; --json has it whole)"
 
 
 def explain(result: CheckResult) -> str:
     """The verdict, and for a violation its explanation, as the text output prints them."""
     from gofail_py.check.result import describe
 
-    files = ", ".join(result.files) or "the history"
+    files = _printable(", ".join(result.files)) or "the history"
     counts = f"{result.operations} operations, {result.indeterminate} without an answer"
     lines = [f"{files}: {result.verdict} ({result.model} model, {counts}; {result.elapsed:.2f} s)"]
     if result.verdict == "unknown":
@@ -35,11 +43,11 @@ def explain(result: CheckResult) -> str:
         lines.append(f"the longest linearizable prefix: {len(prefix)} operation{'s' if len(prefix) != 1 else ''}"
                      + (f", the last {SHOWN_PREFIX}:" if len(prefix) > SHOWN_PREFIX else ":" if prefix else ""))
         lines.extend(f"  {describe(op)}" for op in prefix[-SHOWN_PREFIX:])
-        lines.append(f"the state at its end: {json.dumps(violation.state, ensure_ascii=False)}")
+        lines.append(f"the state at its end: {_printable(json.dumps(violation.state, ensure_ascii=False))}")
         lines.append("could not be placed next:")
         for item in violation.unplaced:
             lines.append(f"  {describe(item.op)}")
-            lines.append(f"    {item.reason}")
+            lines.append(f"    {_printable(item.reason)}")
     return "\n".join(lines)
 
 
@@ -86,7 +94,20 @@ def check(histories: tuple[str, ...], model: str | None, timeout: float | None, 
             raise click.UsageError("-o: this build of gofail-py cannot draw histories yet") from None
         picture.write_picture(output, result)
     click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False) if as_json else explain(result))
-    sys.exit(result.exit_code)
+    _exit(result.exit_code)
+
+
+def _exit(code: int) -> None:
+    """Ends the program at once when this is the `gofail-py` process: freeing a big history's
+    objects one by one at exit costs a tenth of a second per 50k operations, for nothing. In a
+    process that imported the CLI (tests, a host program) it is an ordinary exit."""
+    from gofail_py import cli
+
+    if cli._PROGRAM:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 def register(group: click.Group) -> None:

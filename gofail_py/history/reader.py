@@ -74,6 +74,10 @@ def _parse(path: str, number: int, text: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as error:
         raise HistoryError(path, number, f"expected one JSON object: {error.msg} at column {error.colno}") from None
+    except ValueError as error:  # an integer of thousands of digits
+        raise HistoryError(path, number, f"expected one JSON object: {error}") from None
+    except RecursionError:
+        raise HistoryError(path, number, "expected one JSON object: it nests too deep") from None
 
 
 class HistoryReader:
@@ -158,7 +162,7 @@ class HistoryReader:
             for number, text in self._lines():
                 try:
                     line, end = scan(text, 0)
-                except (StopIteration, ValueError):
+                except (StopIteration, ValueError, RecursionError):  # _parse words what is wrong
                     line, end = None, -1
                 if end != len(text):  # not one object alone on the line (or spaces, or a blank line)
                     if not text.strip():

@@ -215,7 +215,7 @@ def mutate(rng: random.Random, ops: list[Operation]) -> None:
     if not answered:
         return
     op = rng.choice(answered)
-    if rng.random() < 0.25:  # move the operation in time
+    if rng.random() < 0.25 or op.output == {}:  # move the operation in time
         shift = rng.randint(-10, 10)
         op.call, op.ret = op.call + shift, op.ret + shift  # type: ignore[operator]
         return
@@ -281,3 +281,57 @@ def explosive_kv(writes: int = 40, keys: int = 2000) -> list[Operation]:
                          {"revision": top, "kvs": [{"key": "zz", "value": "nobody", "create_revision": top,
                                                     "mod_revision": top, "version": 1}]}))
     return ops
+
+
+# --- a model of one's own: named registers (as in docs/check.md), split by name ------------------
+
+from gofail_py.models import Model  # noqa: E402
+
+
+class Registers(Model):
+    """read {"name"} -> {"value"}; write {"name", "value"} -> {}; every register starts at 0."""
+
+    name = "registers"
+    operations = frozenset({"read", "write"})
+
+    def init(self) -> int:
+        return 0
+
+    def step(self, state: Any, op: str, input: Any, output: Any) -> Any:
+        if op == "write":
+            return input["value"]
+        return state if output is None or output["value"] == state else None
+
+    def partition(self, ops: Any) -> list[list[Operation]]:
+        parts: dict[str, list[Operation]] = {}
+        for op in ops:
+            parts.setdefault(op.input["name"], []).append(op)
+        return list(parts.values())
+
+
+def registers_apply(state: dict[str, int], op: str, input: dict[str, Any]) -> tuple[dict[str, int], dict[str, Any]]:
+    if op == "read":
+        return state, {"value": state.get(input["name"], 0)}
+    return {**state, input["name"]: input["value"]}, {}
+
+
+def registers_input(rng: random.Random, counter: list[int]) -> tuple[str, dict[str, Any]]:
+    name = rng.choice(("x", "y"))
+    return ("read", {"name": name}) if rng.random() < 0.5 else ("write", {"name": name, "value": rng.randint(0, 2)})
+
+
+def registers_step(state: dict[str, int], op: Operation) -> Any:
+    after, answer = registers_apply(state, op.op, op.input)
+    return after if op.output is None or answer == op.output else None
+
+
+def random_registers(seed: int) -> list[Operation]:
+    rng = random.Random(seed)
+    ops = generate(rng, registers_input, registers_apply, {}, ops=rng.randint(2, 7), clients=rng.randint(1, 4))
+    if rng.random() < 0.8:
+        mutate(rng, ops)
+    return ops
+
+
+def registers_brute_force(ops: list[Operation]) -> bool:
+    return brute_force(ops, {}, registers_step)
