@@ -17,8 +17,8 @@ import pytest
 
 from gofail_py.check import check
 from gofail_py.history.operation import Operation
-from tests.support.histories import (Registers, kv_brute_force, random_kv, random_register, random_registers,
-                                     register_brute_force, registers_brute_force)
+from tests.support.histories import (Registers, bigger_kv, kv_brute_force, random_kv, random_register,
+                                     random_registers, register_brute_force, registers_brute_force)
 
 HISTORIES = 3000
 
@@ -63,6 +63,21 @@ def test_kv_histories_exercise_the_revision_checks_choices() -> None:
             with_gaps += 1
             linearizable_with_gaps += kv_brute_force(ops)
     assert with_gaps >= HISTORIES // 5 and linearizable_with_gaps >= HISTORIES // 20, (with_gaps, linearizable_with_gaps)
+
+
+def test_kv_revision_check_agrees_with_the_general_search_on_bigger_histories() -> None:
+    """Histories too big for the brute force, half their operations unanswered deletes, txns and
+    puts: the revision check's choices (and its stopping at the first operation that returned too
+    early) against the general search, itself checked against the brute force above. Checking a
+    gap's write against later returns (kvprep's bound) or stopping at a wrong answer fails this."""
+    verdicts: Counter[str] = Counter()
+    for seed in range(1000):
+        ops = bigger_kv(seed)
+        expected = check(ops, "kv", method="search").verdict
+        got = check(ops, "kv", method="revisions").verdict
+        assert got == expected, f"revisions said {got}, search {expected}; {_shown(seed, ops)}"
+        verdicts[got] += 1
+    assert min(verdicts["linearizable"], verdicts["not linearizable"]) >= 200, verdicts
 
 
 def test_register_search_agrees_with_brute_force() -> None:

@@ -1,4 +1,5 @@
-"""The kv model's own check, driven by the revisions in the answers (docs/check.md, "How kv is checked").
+"""The kv model's own check, driven by the revisions in the answers (docs/check.md, "How a history
+is checked").
 
 kvprep.plan fixes each answered operation's place by its revision; this module walks the
 revisions in order on one store changed in place, checking each answer against the store and
@@ -10,7 +11,14 @@ order, and reads of one revision never need ordering among themselves, so the on
 the gaps: which unanswered write created a revision no answer claims. Only there does the check
 branch (depth first, undoing the store's changes on the way back), trying pinned writes alone,
 interchangeable ones once per class, and remembering (revision, store, used writes) with the
-earliest point it was reached at: a later arrival no earlier is dominated (Lowe's memo, bounded)."""
+earliest point it was reached at: a later arrival no earlier is dominated (Lowe's memo, bounded).
+
+A gap's write is only tried when it was called before every later-placed operation returned
+(kvprep's bound), so ``point`` is never pushed past an operation's return by a gap's choice:
+only by an answered operation's call, the same in every order. So an operation that returns
+before ``point`` fails in every order: the history is not linearizable, at once, without trying
+the other choices of the gaps before (a stale read near the end of a history full of lost writes
+made the search try them all)."""
 
 from __future__ import annotations
 
@@ -19,7 +27,7 @@ from collections.abc import Callable, Sequence
 from itertools import islice
 from typing import Any
 
-from gofail_py.check import kvprep
+from gofail_py.check import kvexplain, kvlocal, kvprep
 from gofail_py.check.result import LINEARIZABLE, NOT_LINEARIZABLE, UNKNOWN, Unplaced, Violation
 from gofail_py.check.search import Outcome
 from gofail_py.history.operation import Operation
@@ -34,7 +42,8 @@ class _Gap:
 
     __slots__ = ("revision", "point", "candidates", "next", "mark", "placed", "chosen", "chosen_class")
 
-    def __init__(self, revision: int, point: float, candidates: list[tuple[int, Operation]], mark: int, placed: int) -> None:
+    def __init__(self, revision: int, point: float, candidates: list[tuple[int, Operation]], mark: int,
+                 placed: int) -> None:
         self.revision = revision
         self.point = point  # the point before its write: after the reads of revision - 1
         self.candidates = candidates  # (class number, or -1 for the pinned op; the op)
@@ -45,33 +54,11 @@ class _Gap:
         self.chosen_class = -1
 
 
-class _Best:
-    """The deepest place the check reached before it could not go on, to explain a violation:
-    the prefix is every write up to ``revision`` with the reads of each revision after it (those
-    of ``revision`` itself only when ``reads_at_end``), less the ``excluded`` ones."""
-
-    __slots__ = ("placed", "revision", "reads_at_end", "excluded", "choices", "unplaced", "store")
-
-    def __init__(self) -> None:
-        self.placed = -1
-        self.revision = 1
-        self.reads_at_end = True
-        self.excluded: set[int] = set()  # ids of reads left out of the prefix
-        self.choices: dict[int, Operation] = {}
-        self.unplaced: list[Unplaced] = []
-        self.store: Store = {}
-
-
-def _short(value: Any) -> str:
-    import json
-
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=repr)
-    return text if len(text) <= 300 else text[:300] + "..."
-
-
 class _Check:
-    def __init__(self, plan: kvprep.Plan, deadline: float | None, memo_bytes: int) -> None:
+    def __init__(self, plan: kvprep.Plan, ops: list[Operation], deadline: float | None, memo_bytes: int) -> None:
         self.plan = plan
+        self.ops = ops
+        self._local: kvlocal.Local | None = None
         self.deadline = deadline
         self.memo_bytes = memo_bytes
         self.store: Store = {}
@@ -80,14 +67,20 @@ class _Check:
         self.used = [0] * len(plan.classes)
         self.pins_used: set[int] = set()
         self.memo: dict[tuple[Any, ...], float] = {}
-        self.best = _Best()
+        self.best = kvexplain.Best()
+        self.certain = False  # after a failure: no order at all gets past it
 
-    # -- failures ---------------------------------------------------------------------------
+    def local(self) -> kvlocal.Local:
+        if self._local is None:
+            self._local = kvlocal.Local(self.plan, self.ops)
+        return self._local
 
-    def _fail(self, revision: int, reads_at_end: bool, placed: int, unplaced: Callable[[], list[Unplaced]]) -> None:
-        """Records a dead end when it is the deepest yet (only then are its reasons worded); the
-        store is the prefix's end state."""
-        if placed > self.best.placed:
+    def _fail(self, revision: int, reads_at_end: bool, placed: int, unplaced: Callable[[], list[Unplaced]],
+              certain: bool = False) -> None:
+        """Records a dead end (``certain``: every order fails there) and, when it is the deepest
+        yet or certain, why (only then are its reasons worded); the store is the prefix's end state."""
+        self.certain = certain
+        if placed > self.best.placed or certain:
             best = self.best
             best.placed, best.revision, best.reads_at_end, best.unplaced = placed, revision, reads_at_end, unplaced()
             best.excluded = {id(item.op) for item in best.unplaced}
@@ -99,53 +92,36 @@ class _Check:
         reads = self.plan.reads[revision]
         if reads is None:
             return True
-        store, failed = self.store, list[Operation]()
+        store, late, wrong = self.store, list[Operation](), list[Operation]()
         for read in reads:
             if read.ret < point:  # type: ignore[operator]
-                failed.append(read)
+                late.append(read)
             elif read.op == "get":  # its revision is this one: only the kvs are left to compare
                 input = read.input
                 if input.get("prefix"):
                     if read.output["kvs"] != read_range(store, input["key"], True):  # type: ignore[index]
-                        failed.append(read)
+                        wrong.append(read)
                 else:
                     entry = store.get(input["key"])
                     if read.output["kvs"] != ([] if entry is None else [entry]):  # type: ignore[index]
-                        failed.append(read)
+                        wrong.append(read)
             else:  # a delete of nothing or a txn that wrote nothing: it must change nothing here either
                 undo: Undo = []
                 out = execute(store, revision, read.op, read.input, undo)[1]
                 rollback(store, undo)
                 if out != read.output:
-                    failed.append(read)
-        if not failed:
+                    wrong.append(read)
+        if not late and not wrong:
             return True
-
-        def reasons() -> list[Unplaced]:
-            unplaced = []
-            for read in failed:
-                if read.ret < point:  # type: ignore[operator]
-                    unplaced.append(Unplaced(read, self._stale(read, revision, point)))
-                    continue
-                undo: Undo = []
-                out = execute(store, revision, read.op, read.input, undo)[1]
-                rollback(store, undo)
-                unplaced.append(Unplaced(read, f"its answer is not the store's at revision {revision}, which would "
-                                               f"answer {_short(out)}"))
-            return unplaced
-
-        self._fail(revision, True, placed + len(reads) - len(failed), reasons)
+        failed = late + wrong
+        claimed = self.plan.writers[revision]
+        writer = claimed[0] if claimed else next((gap.chosen for gap in self.gaps if gap.revision == revision), None)
+        # a read too late fails in every order, and so does an answer no choice can explain; any
+        # other wrong answer may be another choice's to fix
+        certain = bool(late) or (bool(self.gaps) and any(self.local().impossible(read) for read in wrong))
+        self._fail(revision, True, placed + len(reads) - len(failed),
+                   lambda: kvexplain.wrong_reads(self.plan, store, revision, point, failed, writer), certain)
         return False
-
-    def _stale(self, read: Operation, revision: int, point: float) -> str:
-        writers = self.plan.writers[revision] or []
-        chosen = next((gap.chosen for gap in self.gaps if gap.revision == revision), None)
-        writer = writers[0] if writers else chosen
-        if writer is not None and writer.call > read.ret:  # type: ignore[operator]
-            return (f"it saw revision {revision}, written by {writer.where()}, which was called only after "
-                    "this read returned")
-        return (f"it saw revision {revision}, but returned before the write of revision {revision} could take "
-                "effect (the operations that must come before that write had not all been called)")
 
     # -- the walk ---------------------------------------------------------------------------
 
@@ -176,23 +152,25 @@ class _Check:
                     gap = self._open_gap(revision + 1, after, placed)
                     if gap is not None:
                         self.gaps.append(gap)
-            # try the next candidate of the innermost gap, backing out of exhausted ones
+            if self.certain:
+                return Outcome(NOT_LINEARIZABLE, kvexplain.violation(plan, self.best))
             moved = self._next_candidate()
             if moved is None:
-                return Outcome(NOT_LINEARIZABLE, self._explain())
+                return Outcome(NOT_LINEARIZABLE, kvexplain.violation(plan, self.best))
             revision, point, placed = moved
             steps += 1
             if steps & 63 == 0 and deadline is not None and time.monotonic() > deadline:
                 return Outcome(UNKNOWN)
 
     def _write(self, claimed: list[Operation], revision: int, point: float, after: float, placed: int) -> float | None:
-        """Applies the answered write of revision + 1 and gives the moment it took effect, or
-        records why it cannot be placed (None). ``point``: when the write of ``revision`` took
-        effect; ``after``: when the reads of ``revision`` were all called too."""
+        """Applies the answered write of revision + 1: the moment it took effect, or None (the
+        failure recorded). ``point``: when the write of ``revision`` took effect; ``after``: when
+        the reads of ``revision`` were all called too."""
         new, writer, store, undo = revision + 1, claimed[0], self.store, self.undo
         if len(claimed) > 1:
             self._fail(revision, True, placed, lambda: [Unplaced(other, f"it answered revision {new}, which "
-                                                                        f"{writer.where()} answered too") for other in claimed[1:]])
+                                                                        f"{writer.where()} answered too") for other in claimed[1:]],
+                       True)
             return None
         mark = len(undo)
         if writer.op == "put":  # its answer is its revision, which is this one: nothing left to compare
@@ -204,22 +182,21 @@ class _Check:
         if out != writer.output:
             rollback(store, undo, mark)
             self._fail(revision, True, placed, lambda: [Unplaced(writer, f"its answer is not possible at revision "
-                                                                         f"{revision}, where the store would answer {_short(out)}")])
+                                                                         f"{revision}, where the store would answer "
+                                                                         f"{kvexplain.short(out)}")])
             return None
         moment = max(after, writer.call)
         if moment <= writer.ret:  # type: ignore[operator]
             return moment
-        reads = self.plan.reads[revision] or []
-        stale = [read for read in reads if read.call > writer.ret]  # type: ignore[operator]
-        if stale and point <= writer.ret:  # type: ignore[operator]
-            # in time for the writes before it: the reads that saw the older revision came too late
+        stale = [read for read in self.plan.reads[revision] or () if read.call > writer.ret]  # type: ignore[operator]
+        if stale:  # the reads that saw the older revision were called after this write returned: certain
             reason = f"it saw revision {revision}, but was called after {writer.where()} had returned revision {new}"
-            self._fail(new, False, placed - len(stale) + 1, lambda: [Unplaced(read, reason) for read in stale])
+            self._fail(new, False, placed - len(stale) + 1, lambda: [Unplaced(read, reason) for read in stale], True)
         else:
             rollback(store, undo, mark)
             self._fail(revision, True, placed, lambda: [Unplaced(writer, (
                 f"it created revision {new}, but returned before it could: the writes before it cannot all have "
-                f"taken effect before its return (not before {point:.0f}; it returned at {writer.ret})"))])
+                f"taken effect before its return (not before {point:.0f}; it returned at {writer.ret})"))], True)
             return None
         rollback(store, undo, mark)
         return None
@@ -242,12 +219,13 @@ class _Check:
                     candidates.append((number, members[count]))
             candidates.sort(key=lambda item: item[1].call)
         if not candidates:
-            self._fail(revision - 1, True, placed, lambda: self._no_writer(revision))
+            self._fail(revision - 1, True, placed, lambda: kvexplain.no_writer(plan, revision))
             return None
         key = (revision, frozenset((name, e["value"], e["create_revision"], e["mod_revision"], e["version"])
                                    for name, e in self.store.items()), tuple(self.used))
         seen = self.memo.get(key)
         if seen is not None and seen <= point:
+            self.certain = False
             return None
         # an entry's size: the key's tuples (store entries and used counts) and the dict's slot
         if len(self.memo) * (200 + 150 * len(self.store) + 8 * len(self.used)) >= self.memo_bytes:
@@ -256,29 +234,22 @@ class _Check:
         self.memo[key] = point
         return _Gap(revision, point, candidates, len(self.undo), placed)
 
-    def _no_writer(self, revision: int) -> list[Unplaced]:
-        """The answers that need revision ``revision`` to exist, when nothing can have created it."""
-        plan = self.plan
-        waiting: list[Operation] = []
-        for later in range(revision, plan.top + 1):
-            waiting = plan.reads[later] or plan.writers[later + 1] or []
-            if waiting:
-                break
-        return [Unplaced(op, f"it answered revision {op.output['revision']}, but no operation can have created "  # type: ignore[index]
-                             f"revision {revision}: no write without an answer fits there") for op in waiting[:10]]
+    def _undo_choice(self, gap: _Gap) -> None:
+        rollback(self.store, self.undo, gap.mark)
+        if gap.chosen_class >= 0:
+            self.used[gap.chosen_class] -= 1
+        elif gap.chosen is not None:
+            self.pins_used.discard(id(gap.chosen))
+        gap.chosen = None
 
     def _next_candidate(self) -> tuple[int, float, int] | None:
-        """Moves to the next untried candidate of the innermost gap: (revision, point, placed)."""
-        plan, store, undo = self.plan, self.store, self.undo
-        while self.gaps:
-            gap = self.gaps[-1]
-            if gap.chosen is not None:  # undo the previous candidate
-                rollback(store, undo, gap.mark)
-                if gap.chosen_class >= 0:
-                    self.used[gap.chosen_class] -= 1
-                else:
-                    self.pins_used.discard(id(gap.chosen))
-                gap.chosen = None
+        """The next untried choice of the innermost gap, backing out of exhausted gaps:
+        (revision, point, placed)."""
+        plan, store, undo, gaps = self.plan, self.store, self.undo, self.gaps
+        while gaps:
+            gap = gaps[-1]
+            if gap.chosen is not None:
+                self._undo_choice(gap)
             while gap.next < len(gap.candidates):
                 number, op = gap.candidates[gap.next]
                 gap.next += 1
@@ -293,37 +264,17 @@ class _Check:
                 else:
                     self.pins_used.add(id(op))
                 return gap.revision, max(gap.point, op.call), gap.placed + 1
-            self.gaps.pop()
+            gaps.pop()
         return None
-
-    # -- the explanation --------------------------------------------------------------------
-
-    def _explain(self) -> Violation:
-        plan, best = self.plan, self.best
-        prefix: list[Operation] = []
-        for revision in range(1, best.revision + 1):
-            claimed = plan.writers[revision]
-            writer = claimed[0] if claimed and revision > 1 else best.choices.get(revision)
-            if writer is not None:
-                prefix.append(writer)
-            if revision < best.revision or best.reads_at_end:
-                prefix.extend(read for read in plan.reads[revision] or () if id(read) not in best.excluded)
-        state = {"revision": best.revision, "kvs": [dict(entry) for _, entry in sorted(best.store.items())]}
-        return Violation(0, prefix, _json_state(state), best.unplaced)
-
-
-def _json_state(state: dict[str, Any]) -> dict[str, Any]:
-    for kv in state["kvs"]:
-        if not isinstance(kv["value"], str):
-            kv["value"] = None  # a value no read saw: the check did not keep it
-    return state
 
 
 def check_revisions(ops: Sequence[Operation], deadline: float | None, memo_bytes: int = MEMO_BYTES) -> Outcome:
     """Whether a kv history is linearizable, using the revisions in its answers."""
     plan = kvprep.plan(ops)
+    if plan.overflow is not None:
+        return Outcome(NOT_LINEARIZABLE, kvexplain.too_many_revisions(plan, list(ops), plan.overflow))
     if plan.bad_writes:
         unplaced = [Unplaced(op, "it answered a write with revision 1 or less: the empty store is revision 1, "
                                  "so the first write creates 2") for op in plan.bad_writes[:10]]
         return Outcome(NOT_LINEARIZABLE, Violation(0, [], {"revision": 1, "kvs": []}, unplaced))
-    return _Check(plan, deadline, memo_bytes).run()
+    return _Check(plan, list(ops), deadline, memo_bytes).run()

@@ -33,6 +33,7 @@ class Plan:
         self.class_inputs: list[tuple[str, dict[str, Any]]] = []  # (op, input) one member stands for
         self.pins: dict[int, Operation | None] = {}  # revision -> the one op that must create it (None: two must)
         self.bad_writes: list[Operation] = []  # answered writes naming revision 1 or less
+        self.overflow: int | None = None  # the highest revision the writes can make, when an answer names more
 
 
 _EARLIEST = float("-inf")
@@ -81,6 +82,11 @@ def plan(ops: Sequence[Operation]) -> Plan:
             reads[revision].append(op)
         else:
             reads[revision] = [op]
+    most = 1 + sum(map(len, writers.values())) + len(open_ops)
+    if top > most + 65536:  # beyond what the writes can make: no lists of a billion revisions for it
+        result = Plan(1)
+        result.overflow = most
+        return result
     result = Plan(top)
     result.bad_writes = bad
     for revision, claimed in writers.items():

@@ -161,6 +161,33 @@ def kv_input(rng: random.Random, counter: list[int]) -> tuple[str, dict[str, Any
                    "failure": [_kv_sub(rng, counter) for _ in range(rng.randint(0, 2))]}
 
 
+def kv_input_two_keys(rng: random.Random, counter: list[int]) -> tuple[str, dict[str, Any]]:
+    """Operations whose effect depends on the state (deletes, txns comparing revisions and
+    versions) on two keys: with many of them unanswered, the revision check's choices matter."""
+    roll = rng.random()
+    key = rng.choice(("a", "b"))
+    if roll < 0.3:
+        return "put", {"key": key, "value": _value(rng, counter)}
+    if roll < 0.5:
+        return "get", {"key": key}
+    if roll < 0.7:
+        return "delete", {"key": key}
+    target = rng.choice(("version", "mod_revision", "create_revision"))
+    return "txn", {"compare": [{"key": key, "target": target, "value": rng.randint(0, 3)}],
+                   "success": [{"op": "put", "key": rng.choice(("a", "b")), "value": _value(rng, counter)}],
+                   "failure": [{"op": "delete", "key": rng.choice(("a", "b"))}] if rng.random() < 0.5 else []}
+
+
+def bigger_kv(seed: int) -> list[Operation]:
+    """8 to 13 operations, half of them unanswered: too many for the brute force."""
+    rng = random.Random(seed)
+    ops = generate(rng, kv_input_two_keys, kv_apply, (1, {}), ops=rng.randint(8, 13), clients=rng.randint(2, 5),
+                   unanswered=0.5)
+    if rng.random() < 0.5:
+        mutate(rng, ops)
+    return ops
+
+
 def register_input(rng: random.Random, counter: list[int]) -> tuple[str, dict[str, Any]]:
     roll = rng.random()
     if roll < 0.4:
@@ -268,18 +295,21 @@ def random_register(seed: int) -> list[Operation]:
 def explosive_kv(writes: int = 40, keys: int = 2000) -> list[Operation]:
     """A history no check can settle quickly, and whose search states are big: ``keys`` answered
     puts (one after the other, a store of that many keys), then ``writes`` unanswered puts to
-    distinct new keys whose values nobody reads, then a read at half as many revisions later of a
-    value nobody wrote. Every way of filling those revisions with unanswered puts (``writes``! /
+    distinct new keys whose values nobody reads, and an unanswered put of zz; then a read of zz,
+    half as many revisions later, whose version (2) no order gives, though nothing in the answers
+    alone rules it out. Every way of filling those revisions with unanswered puts (``writes``! /
     (``writes`` / 2)! of them, each leaving a different store) fails only at that last read."""
     ops = [Operation(i, 0, "put", {"key": f"f{i:05d}", "value": f"w{i}"}, 10 * i, 10 * i + 5, {"revision": i + 2})
            for i in range(keys)]
     start = 10 * keys
     ops += [Operation(keys + i, 1 + i, "put", {"key": f"k{i:03d}", "value": f"v{i}"}, start + i, None, None,
                       error="timeout") for i in range(writes)]
-    top = keys + 1 + writes // 2
+    ops.append(Operation(keys + writes + 1, 2 + writes, "put", {"key": "zz", "value": "nobody"}, start, None, None,
+                         error="timeout"))
+    top = keys + 2 + writes // 2
     ops.append(Operation(keys + writes, 1 + writes, "get", {"key": "zz"}, start + 1000, start + 1001,
                          {"revision": top, "kvs": [{"key": "zz", "value": "nobody", "create_revision": top,
-                                                    "mod_revision": top, "version": 1}]}))
+                                                    "mod_revision": top, "version": 2}]}))
     return ops
 
 
