@@ -25,7 +25,7 @@ from typing import Any
 
 from gofail_py.check.result import LINEARIZABLE, NOT_LINEARIZABLE, UNKNOWN, Unplaced, Violation
 from gofail_py.errors import ModelError
-from gofail_py.history.operation import Operation
+from gofail_py.models.operation import Operation
 from gofail_py.models.base import Model
 
 MEMO_BYTES = 256 << 20  # what the memo of one search may hold, roughly

@@ -1,4 +1,13 @@
-"""The models a history is checked against: `kv` (etcd), `register`, or your own (docs/check.md)."""
+"""The models a history is checked against: `kv` (etcd), `register`, or your own (docs/check.md).
+
+It offers the checker and the history reader a Model (initial state, step, split into parts,
+describe a state) by name. A model knows only the Operation it steps through.
+
+Must not import: gofail_py.check, gofail_py.history,
+    gofail_py.client, gofail_py.processes, gofail_py.recording, gofail_py.report,
+    gofail_py.scenario, gofail_py.explore, gofail_py.pytest, gofail_py.cli, gofail_py.traffic,
+    gofail_py.rewriter
+"""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from collections.abc import Hashable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from gofail_py.history.operation import Operation
+    from gofail_py.models.operation import Operation
 
 
 class Model:
