@@ -182,8 +182,8 @@ def markdown(results: dict[str, object]) -> str:
     lines = ["| history | gofail-py check | Porcupine v1.3.1 | ratio wall | ratio cpu | goal | met |",
              "|---|---|---|---|---|---|---|"]
     for key, result in results.items():
-        if not key.startswith("check_") or not isinstance(result, dict):
-            continue
+        if not key.startswith("check_") or not isinstance(result, dict) or "what" not in result:
+            continue  # check_run: when and under what load
         shown = []
         for kind in ("wall", "cpu"):
             ratio = result.get(f"ratio_{kind}")
@@ -210,7 +210,7 @@ def bench_check(work: Path, quick: bool, results: dict[str, object], args: argpa
     porcupine = build_porcupine(work)
     import time
 
-    results["check_started"] = {"time": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "loadavg": os.getloadavg()}
+    run = {"started": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "loadavg_at_start": os.getloadavg()}
     wanted = set(args.check_rows.split(","))
     same = True
     for row in rows(quick):
@@ -218,7 +218,7 @@ def bench_check(work: Path, quick: bool, results: dict[str, object], args: argpa
             result = bench_row(row, args.keep or work, porcupine, args)
             results[f"check_{row.name}"] = result
             same = same and not result["disagree"]
-    results["check_ended"] = {"time": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "loadavg": os.getloadavg()}
+    results["check_run"] = {**run, "ended": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "loadavg_at_end": os.getloadavg()}
     return same
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from gofail_py.check import check
-from gofail_py.history.operation import Operation
+from gofail_py.models.operation import Operation
 from tests.support.histories import (Registers, bigger_kv, kv_brute_force, random_kv, random_register,
                                      random_registers, register_brute_force, registers_brute_force)
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from gofail_py.check import check
-from gofail_py.history.operation import Operation
+from gofail_py.models.operation import Operation
 from tests.support.histories import kv_brute_force
 
 _ids = iter(range(1, 1 << 30))

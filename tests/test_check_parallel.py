@@ -8,7 +8,7 @@ import random
 import pytest
 
 from gofail_py.check import check, parallel
-from gofail_py.history.operation import Operation
+from gofail_py.models.operation import Operation
 from tests.support.histories import Registers, generate, registers_apply, registers_input
 
 

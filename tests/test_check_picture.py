@@ -195,3 +195,20 @@ def test_the_docs_picture_commands_run_as_written(tmp_path: Path) -> None:
                           timeout=300, env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
     assert (tmp_path / "report.html").exists(), done.stdout + done.stderr
     assert "not linearizable" in done.stdout
+
+
+def test_past_a_hundred_clients_a_lane_holds_several_and_says_so(tmp_path: Path) -> None:
+    """A history where every operation has a client of its own (valid: none has two open at once)
+    would make a page thousands of lanes tall."""
+    history = tmp_path / "h.jsonl"
+    lines = [{"id": n, "client": n, "op": "put", "input": {"key": "k", "value": f"v{n}"}, "call": 10 * n,
+              "return": 10 * n + 5, "output": {"revision": n + 2}} for n in range(250)]
+    history.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    result = check(str(history))
+    assert result.verdict == "linearizable"
+    page = Page()
+    page.feed(render_picture(result))
+    (overview,) = page.svgs
+    assert len(overview["lanes"]) == 84 and len(overview["ops"]) == 250  # 3 clients a lane
+    assert "250 clients: more than 100 lanes, so a lane holds 3 clients" in "".join(page.text)
+    assert "clients 0–2" in page.text and "clients 249–249" not in page.text

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from gofail_py import fileio, workspace
+from gofail_py.rewriter import fileio, workspace
 from gofail_py.errors import ConcurrentEdit
 from gofail_py.processes.proctable import start_time
 from tests.conftest import tree_digest

@@ -114,7 +114,7 @@ def test_ls_with_a_short_timeout_says_the_binary_is_starting(slowinit_binary: Pa
     # once took over 3 s to start the CLI in a subprocess, and the binary was no longer young then
     from click.testing import CliRunner
 
-    from gofail_py import procfind
+    from gofail_py.processes import procfind
     from gofail_py.cli import main
 
     proc, endpoint = start(slowinit_binary, env={"SLOWINIT_MS": "60000"})

@@ -9,7 +9,7 @@ from typing import Any
 
 from gofail_py.check import kvprep
 from gofail_py.check.result import Unplaced, Violation
-from gofail_py.history.operation import Operation
+from gofail_py.models.operation import Operation
 from gofail_py.models.kvstore import Store, Undo, execute, rollback
 
 

@@ -30,7 +30,7 @@ from typing import Any
 from gofail_py.check import kvexplain, kvlocal, kvprep
 from gofail_py.check.result import LINEARIZABLE, NOT_LINEARIZABLE, UNKNOWN, Unplaced, Violation
 from gofail_py.check.search import Outcome
-from gofail_py.history.operation import Operation
+from gofail_py.models.operation import Operation
 from gofail_py.models.kvstore import Store, Undo, execute, put, read_range, rollback
 
 MEMO_BYTES = 256 << 20  # what the memo of configurations at gaps may hold, roughly; the older half is forgotten beyond

@@ -15,7 +15,7 @@ from bisect import bisect_right
 from typing import Any
 
 from gofail_py.check.kvprep import Plan
-from gofail_py.history.operation import Operation
+from gofail_py.models.operation import Operation
 
 
 def _left(op: Operation) -> dict[str, Any]:

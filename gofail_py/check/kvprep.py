@@ -13,7 +13,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from gofail_py.history.operation import Operation
+from gofail_py.models.operation import Operation
 from gofail_py.models.kvstore import UNSEEN
 
 NEVER = float("inf")  # the return time of an indeterminate operation

@@ -13,7 +13,7 @@ from typing import Any
 
 from gofail_py.check.result import NOT_LINEARIZABLE, Unplaced, Violation
 from gofail_py.check.search import Outcome, search
-from gofail_py.history.operation import Operation
+from gofail_py.models.operation import Operation
 from gofail_py.models.base import Model
 
 PAYS_FROM = 20_000  # operations: below it a worker's start-up costs more than it saves

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from gofail_py.check.picture_layout import NUMBERED, Bar, detail_range, layout, span
 from gofail_py.check.result import CheckResult, Violation, describe
-from gofail_py.history.operation import Operation
+from gofail_py.models.operation import Operation
 from gofail_py.resources import resource_dir
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from gofail_py.check.result import Violation, describe
-from gofail_py.history.operation import Operation
+from gofail_py.models.operation import Operation
 
 LEFT = 150  # room for the lane names, as in the failpoint timeline
 WIDTH = 900
@@ -31,6 +31,7 @@ MAX_BARS = 2500
 NUMBERED = 40  # the last this many operations of the prefix carry their number
 CELL = 3  # px per column of a lane's density
 MAX_LOST = 500  # in density mode, operations without an answer drawn one by one up to this many
+MAX_LANES = 100  # past this many clients, a lane holds several (a page a few thousand lanes tall is no use)
 
 
 @dataclass
@@ -60,9 +61,10 @@ class Cell:
 
 @dataclass
 class Lane:
-    client: int
+    client: int  # its first client
     y: float
     height: float
+    name: str = ""
 
 
 @dataclass
@@ -164,6 +166,8 @@ def layout(ops: Sequence[Operation], violation: Violation | None, start: int, en
     origin = start if origin is None else origin
     roles = Roles(violation)
     lane_order = sorted({op.client for op in ops}) if clients is None else list(clients)
+    per_lane = -(-len(lane_order) // MAX_LANES)  # clients a lane holds: 1 up to MAX_LANES of them
+    lane_index = {client: rank // per_lane for rank, client in enumerate(lane_order)}
     visible = [op for op in ops if op.call <= end and (op.ret is None or op.ret >= start)]
     # an indeterminate operation called before the range is open across it: counted, not drawn
     # (a row of its own for a bar that starts off screen), unless the violation names it
@@ -178,18 +182,21 @@ def layout(ops: Sequence[Operation], violation: Violation | None, start: int, en
     lost_rows: dict[int, int] = {}
     lost = sorted((op for op in visible if op.ret is None), key=lambda op: op.call)
     drawn_lost = len(lost) <= MAX_LOST or not dense
-    for op in lost:  # dense: one row a lane, the bars overlap (each still has its title)
-        row = 0 if dense else min(lost_rows.get(op.client, 0), LOST_ROWS - 1)
+    for op in (op for op in lost if op.client in lane_index):  # dense: one row a lane, the bars overlap
+        index = lane_index[op.client]
+        row = 0 if dense else min(lost_rows.get(index, 0), LOST_ROWS - 1)
         if drawn_lost or roles.marked(op):
             lost_row[id(op)] = row
-            lost_rows[op.client] = 1 if dense else lost_rows.get(op.client, 0) + 1
+            lost_rows[index] = 1 if dense else lost_rows.get(index, 0) + 1
     lanes: list[Lane] = []
     y = 4.0
-    for client in lane_order:
-        height = LANE_PAD * 2 + ROW + LOST_ROW * min(lost_rows.get(client, 0), LOST_ROWS)
-        lanes.append(Lane(client, y, height))
+    for index in range(-(-len(lane_order) // per_lane)):
+        group = lane_order[index * per_lane:(index + 1) * per_lane]
+        height = LANE_PAD * 2 + ROW + LOST_ROW * min(lost_rows.get(index, 0), LOST_ROWS)
+        name = f"client {group[0]}" if len(group) == 1 else f"clients {group[0]}–{group[-1]}"
+        lanes.append(Lane(group[0], y, height, name))
         y += height + 2
-    lane_y = {lane.client: lane.y for lane in lanes}
+    lane_y = {client: lanes[index].y for client, index in lane_index.items()}
 
     def bar(op: Operation) -> Bar:
         top = lane_y[op.client] + LANE_PAD
@@ -203,32 +210,34 @@ def layout(ops: Sequence[Operation], violation: Violation | None, start: int, en
              and (not dense or roles.marked(op) or (op.ret is None and drawn_lost))]
     bars = [bar(op) for op in shown]
     bars.sort(key=lambda b: ("prefix" in b.kind or "unplaced" in b.kind, "unplaced" in b.kind))  # marked ones on top
-    cells = _density(visible, lanes, start, end, origin, left, width) if dense else []
+    cells = _density(visible, lanes, lane_index, start, end, origin, left, width) if dense else []
     note = _note(len(visible), len(earlier_open), dense, max_bars, (end - start) / 1e9 * CELL / width,
                  0 if drawn_lost else len(lost))
+    if per_lane > 1:
+        note = "; ".join(filter(None, [f"{len(lane_order):,} clients: more than {MAX_LANES} lanes, so a lane holds "
+                                       f"{per_lane} clients and their bars may overlap", note]))
     return View(start, end, left, width, y + AXIS, lanes, bars, cells, ticks(start, end, origin, left, width),
                 len(visible), dense, note)
 
 
-def _density(ops: Sequence[Operation], lanes: list[Lane], start: int, end: int, origin: int,
-             left: float, width: float) -> list[Cell]:
+def _density(ops: Sequence[Operation], lanes: list[Lane], lane_index: dict[int, int], start: int, end: int,
+             origin: int, left: float, width: float) -> list[Cell]:
     columns = max(int(width // CELL), 1)
     counts: dict[tuple[int, int], int] = {}
     for op in ops:
-        column = min(max((op.call - start) * columns // (end - start), 0), columns - 1)
-        counts[(op.client, column)] = counts.get((op.client, column), 0) + 1
+        index = lane_index.get(op.client)
+        if index is not None:
+            column = min(max((op.call - start) * columns // (end - start), 0), columns - 1)
+            counts[(index, column)] = counts.get((index, column), 0) + 1
     most = max(counts.values(), default=1)
-    by_client = {lane.client: lane for lane in lanes}
     cells = []
-    for (client, column), count in sorted(counts.items()):
-        lane = by_client.get(client)
-        if lane is None:
-            continue
+    for (index, column), count in sorted(counts.items()):
+        lane = lanes[index]
         h = max(ROW * count / most, 1.5)
         t0 = start + (end - start) * column / columns
         t1 = start + (end - start) * (column + 1) / columns
         cells.append(Cell(left + column * CELL, lane.y + LANE_PAD + ROW - h, CELL - 0.5, round(h, 2),
-                          f"client {client}: {count} operation{'s' if count != 1 else ''} called "
+                          f"{lane.name}: {count} operation{'s' if count != 1 else ''} called "
                           f"{(t0 - origin) / 1e9:.3f}–{(t1 - origin) / 1e9:.3f} s"))
     return cells
 

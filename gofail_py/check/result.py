@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from gofail_py.history.operation import Operation
+from gofail_py.models.operation import Operation
 
 LINEARIZABLE = "linearizable"
 NOT_LINEARIZABLE = "not linearizable"

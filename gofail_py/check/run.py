@@ -13,7 +13,7 @@ from gofail_py.check.result import LINEARIZABLE, NOT_LINEARIZABLE, UNKNOWN, Chec
 from gofail_py.check.parallel import check_in_parallel, worth_it
 from gofail_py.check.search import Outcome, search
 from gofail_py.errors import GofailError, HistoryError, ModelError
-from gofail_py.history.operation import Operation
+from gofail_py.models.operation import Operation
 from gofail_py.history.reader import read_history
 from gofail_py.models import Model, get_model
 

@@ -24,7 +24,8 @@ from itertools import islice
 from typing import Any
 
 from gofail_py.check.result import LINEARIZABLE, NOT_LINEARIZABLE, UNKNOWN, Unplaced, Violation
-from gofail_py.history.operation import Operation
+from gofail_py.errors import ModelError
+from gofail_py.models.operation import Operation
 from gofail_py.models.base import Model
 
 MEMO_BYTES = 256 << 20  # what the memo of one search may hold, roughly
@@ -60,9 +61,14 @@ def search(model: Model, ops: Sequence[Operation], deadline: float | None = None
     remaining = sum(answered)
     step, changes, names, inputs, outputs = model.step, model.changes, [op.op for op in ops], [op.input for op in ops], [op.output for op in ops]
 
+    state: Any = model.init()
+    try:
+        hash(state)
+    except TypeError:
+        raise ModelError(f"the {model.name} model's states must be hashable (a tuple, a frozenset...), "
+                         f"not {type(state).__name__}") from None
     memo: dict[tuple[int, Any], None] = {}
     memo_limit = 0  # entries: the budget over the size of an entry, sampled as the memo fills
-    state: Any = model.init()
     linearized = 0
     stack: list[tuple[int, Any, int]] = []  # (call entry, state before, linearized before)
     path: tuple[Any, ...] | None = None  # persistent list: (op index, state after, depth, parent)

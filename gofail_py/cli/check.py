@@ -30,8 +30,9 @@ def check(histories: tuple[str, ...], model: str | None, timeout: float | None, 
     """Check that a recorded history of operations is linearizable (the files together are one history).
 
     \b
-    Example (a history a scenario's `traffic` recorded beside its journal):
-      gofail-py check run/j.traffic-2.jsonl --timeout 60 -o picture.html
+    Examples:
+      gofail-py check examples/check/stale-read.jsonl
+      gofail-py check history.jsonl --model kv --timeout 60 -o history.html
 
     Exit 0 linearizable, 1 not linearizable (the explanation says why), 3 unknown (the
     --timeout deadline came first); 2 for a file that cannot be read or a bad line (FILE:LINE).

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 from gofail_py.errors import HistoryError
-from gofail_py.history.operation import Operation
+from gofail_py.models.operation import Operation
 from gofail_py.models import Model, get_model
 
 FORMAT_VERSION = 1

@@ -1,7 +1,12 @@
 """The models a history is checked against: `kv` (etcd), `register`, or your own (docs/check.md).
 
-Must not import: gofail_py.history, gofail_py.check, gofail_py.rewriter, gofail_py.client,
-    gofail_py.processes, gofail_py.recording, gofail_py.report, gofail_py.scenario, gofail_py.explore, gofail_py.pytest, gofail_py.cli, gofail_py.traffic
+It offers the checker and the history reader a Model (initial state, step, split into parts,
+describe a state) by name. A model knows only the Operation it steps through.
+
+Must not import: gofail_py.check, gofail_py.history,
+    gofail_py.client, gofail_py.processes, gofail_py.recording, gofail_py.report,
+    gofail_py.scenario, gofail_py.explore, gofail_py.pytest, gofail_py.cli, gofail_py.traffic,
+    gofail_py.rewriter
 """
 
 from __future__ import annotations

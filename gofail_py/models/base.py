@@ -8,11 +8,10 @@ never changed in place (the search keeps them and compares them); equal states m
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
-# an operation of a history (gofail_py.history.Operation): a type variable, not an import, since
-# the history's recorder imports the models (a type import would make the two parts a circle)
-Op = TypeVar("Op")
+if TYPE_CHECKING:
+    from gofail_py.models.operation import Operation
 
 
 class Model:
@@ -40,7 +39,7 @@ class Model:
             return f"expected an operation of the {self.name} model ({', '.join(sorted(self.operations))}), not {op!r}"
         return None
 
-    def partition(self, ops: Sequence[Op]) -> list[list[Op]]:
+    def partition(self, ops: Sequence[Operation]) -> list[list[Operation]]:
         """Independent parts of a history: the history is linearizable exactly when every part is
         (e.g. one part per key when no operation reads or writes two keys). Default: one part."""
         return [list(ops)]

@@ -13,7 +13,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from gofail_py.history.operation import Operation
+from gofail_py.models.operation import Operation
 
 # --- the kv reference: state = (revision, {key: {"value", "create", "mod", "version"}}) --------
 
