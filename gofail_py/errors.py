@@ -259,3 +259,20 @@ class ModelError(GofailError):
     """An unknown model name, or a model object that does not follow the protocol."""
 
     exit_code = 2
+
+
+# --- traffic ------------------------------------------------------------------------------------
+
+
+class TrafficError(GofailError):
+    """Traffic asked for what cannot run: an unknown target or operation, a duration of zero or
+    infinity, a model the traffic's operations do not fit, a target that is not empty at the start."""
+
+    exit_code = 2
+
+
+class CheckUndecided(GofailError):
+    """A scenario's `check` reached its timeout before a verdict (unknown: never a pass, not a
+    failure of the system either)."""
+
+    exit_code = 3

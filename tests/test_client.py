@@ -24,9 +24,8 @@ from gofail_py.errors import (
     WaitTimeout,
 )
 from gofail_py.terms import Terms
-from tests.support.goprog import free_port, start
+from tests.support.goprog import KV_FAILPOINTS, free_port, start
 
-KV_FAILPOINTS = ["afterCommit", "beforeCommit", "flakyDisk", "readOnly", "slowWrite", "truncateValue", "writeError"]
 
 
 class KV:

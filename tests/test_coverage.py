@@ -14,10 +14,9 @@ from gofail_py.client import Client
 from gofail_py.errors import FailpointDisabled
 from gofail_py.recording.events import Crash, FailpointWindow, ProcessEvent, read_journal
 from gofail_py.recording import Recorder, RecordingClient, hits_at_panic, recording
-from tests.support.goprog import REPO, free_port, start
+from tests.support.goprog import KV_FAILPOINTS, REPO, free_port, marker_line, start
 
 KVSERVER_SRC = REPO / "examples" / "kvserver"
-KV_FAILPOINTS = ["afterCommit", "beforeCommit", "flakyDisk", "readOnly", "slowWrite", "truncateValue", "writeError"]
 
 
 class KV:
@@ -120,7 +119,7 @@ def test_a_panic_that_killed_the_process_is_attributed_from_its_stack(kvserver_b
         assert kv.put("c") == 0  # the third hit panics
         crash = kv.died()
         assert crash is not None and crash.failpoint == "afterCommit" and crash.reason == "stack"
-        assert crash.file is not None and crash.file.endswith("store.go") and crash.line == 125
+        assert crash.file is not None and crash.file.endswith("store.go") and crash.line == marker_line("afterCommit")
         kv.launch()  # a restart, on the same data
         assert kv.put("d") == 204
         kv.stop()
@@ -150,7 +149,7 @@ def test_without_an_inventory_the_report_attributes_the_crash_from_source(kvserv
     recorder.close()
     # two failpoints armed with panic and no inventory: the recorder cannot tell which
     assert crash is not None and crash.failpoint is None and "pass --source" in crash.reason
-    assert crash.line == 118  # but it kept the frame
+    assert crash.line == marker_line("beforeCommit")  # but it kept the frame
     data = report_json(str(journal))
     assert data["unattributed_crashes"] and by_name(data)["beforeCommit"]["crashes"] == 0
     fps = by_name(report_json(str(journal), "--source", str(KVSERVER_SRC)))
@@ -176,8 +175,8 @@ def test_merged_journals_add_up_and_source_finds_the_never_armed(kvserver_binary
         journals.append(str(journal))
     assert [w.closed_by for j in journals for w in windows(Path(j))] == ["end", "end"]
     data = report_json(*journals, "--source", str(KVSERVER_SRC))
-    assert data["coverage"] == {"in_source": 7, "armed": 1, "hit": 1, "crashed": 0,
-                                "armed_percent": pytest.approx(100 / 7), "hit_percent": pytest.approx(100 / 7)}
+    assert data["coverage"] == {"in_source": 11, "armed": 1, "hit": 1, "crashed": 0,
+                                "armed_percent": pytest.approx(100 / 11), "hit_percent": pytest.approx(100 / 11)}
     fps = by_name(data)
     assert fps["writeError"]["hits"] == 5 and fps["writeError"]["armed"] == 2
     assert fps["writeError"]["processes"] == ["kv0", "kv1"] and data["runs"] == 2
@@ -185,11 +184,11 @@ def test_merged_journals_add_up_and_source_finds_the_never_armed(kvserver_binary
     assert all(fp["in_source"] and fp["locations"] for fp in fps.values())
     text = report(*journals, "--source", str(KVSERVER_SRC))
     assert text.returncode == 0
-    assert text.stdout.splitlines()[-1] == "7 failpoints in source, 1 armed (14%), 1 hit (14%), 0 crashed a process"
-    assert "store.go:95" in text.stdout
-    assert report(*journals, "--source", str(KVSERVER_SRC), "--fail-under", "14").returncode == 0
+    assert text.stdout.splitlines()[-1] == "11 failpoints in source, 1 armed (9%), 1 hit (9%), 0 crashed a process"
+    assert f"store.go:{marker_line('writeError')}" in text.stdout
+    assert report(*journals, "--source", str(KVSERVER_SRC), "--fail-under", "9").returncode == 0
     under = report(*journals, "--source", str(KVSERVER_SRC), "--fail-under", "50")
-    assert under.returncode == 1 and "14.3% of the failpoints hit" in under.stderr
+    assert under.returncode == 1 and "9.1% of the failpoints hit" in under.stderr
     no_source = report(*journals)
     assert no_source.returncode == 0 and "never-armed failpoints unknown" in no_source.stdout
     assert report_json(*journals)["coverage"]["in_source"] is None
@@ -283,19 +282,20 @@ def test_attribution_by_path_tail_and_its_refusals() -> None:
     from gofail_py.rewriter.workspace import list_failpoints
 
     inventory = list_failpoints([KVSERVER_SRC])
+    line = marker_line("beforeCommit")
     trimmed = "panic: failpoint panic: {}\n\ngoroutine 18 [running]:\n" \
         "go.etcd.io/gofail/runtime.(*Failpoint).Acquire(0x1?)\n\tgo.etcd.io/gofail@v0.2.0/runtime/failpoint.go:45 +0x6e\n" \
-        "main.(*store).commit(0x1, {0x2, 0x2})\n\texample.com/kvserver/store.go:118 +0x515\n"
+        f"main.(*store).commit(0x1, {{0x2, 0x2}})\n\texample.com/kvserver/store.go:{line} +0x515\n"
     panic = parse_panic(trimmed)
-    assert panic == Panic("failpoint panic: {}", True, "example.com/kvserver/store.go", 118)
+    assert panic == Panic("failpoint panic: {}", True, "example.com/kvserver/store.go", line)
     assert attribute(panic, inventory) == ("beforeCommit", "stack")
-    assert attribute(Panic("x", True, "other.go", 118), inventory)[0] is None
-    assert attribute(Panic("x", True, "store.go", 119), inventory)[0] is None
-    clash = next(fp for fp in inventory if fp.failpoint.line == 118)
+    assert attribute(Panic("x", True, "other.go", line), inventory)[0] is None
+    assert attribute(Panic("x", True, "store.go", line + 1), inventory)[0] is None
+    clash = next(fp for fp in inventory if fp.failpoint.line == line)
     other = clash._replace(path=Path("/elsewhere/store.go"), failpoint=clash.failpoint._replace(name="otherCommit"))
-    assert attribute(Panic("x", True, "/build/store.go", 118), [clash, other]) == (
-        None, "store.go:118 matches several failpoints: beforeCommit, otherCommit")
-    assert attribute(Panic("x", True, "/build/kvserver/store.go", 118), [clash, other])[0] == "beforeCommit"  # longer tail wins
+    assert attribute(Panic("x", True, "/build/store.go", line), [clash, other]) == (
+        None, f"store.go:{line} matches several failpoints: beforeCommit, otherCommit")
+    assert attribute(Panic("x", True, "/build/kvserver/store.go", line), [clash, other])[0] == "beforeCommit"  # longer tail wins
     assert attribute(panic, [])[0] is None and "pass --source" in attribute(panic, [])[1]
     assert parse_panic("panic: boom\n\ngoroutine 1 [running]:\nmain.main()\n\t/x/main.go:3 +0x1\n") == Panic("boom", False)
     assert parse_panic("all fine\n") is None

@@ -58,11 +58,11 @@ def test_the_quick_tour_runs_as_written(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     out = done.stdout
     assert "slowWrite\tstruct{}\tstore.go:" in out  # list
-    assert re.search(r"^enabled 7 failpoint", out, re.M)
+    assert re.search(r"^enabled 11 failpoint", out, re.M)
     assert "  slowWrite" in out and "  writeError" in out  # ls
     assert 'sleep("1s")' in out  # set and get
     assert re.search(r"^disabled 1 failpoint.*slowWrite", out, re.M)  # unset --all
-    assert re.search(r"^disabled 7 failpoint", out, re.M)
+    assert re.search(r"^disabled 11 failpoint", out, re.M)
     after = {name: digest for name, digest in tree_digest(tmp_path / "kv").items()
              if name != "kvserver" and not name.startswith("data")}
     assert after == tree_digest(REPO / "examples" / "kvserver"), "disable gave back the example byte for byte"

@@ -127,7 +127,7 @@ def test_the_report_renders_one_lane_per_process_and_one_bar_per_window(kvserver
     assert shapes.lanes == ["kv1", "kv2"]  # a restart stays in its process's lane
     assert shapes.windows == 3  # slowWrite twice (a re-set), afterCommit once
     assert shapes.failed_steps == 1
-    assert shapes.rows == 7  # every failpoint of the source
+    assert shapes.rows == 11  # every failpoint of the source
     assert 'answered 404 "no such key", expected "x"' in dom.replace("&quot;", '"')
     assert "afterCommit ×1 ✕ crashed it" in dom
 
@@ -150,7 +150,7 @@ def test_the_table_sorts_in_the_browser(kvserver_binary: Path, tmp_path: Path) -
     title = re.search(r"<title>(.*?)</title>", dom)
     assert title is not None
     names = title.group(1).split(",")
-    assert names == sorted(names, key=str.lower) and len(names) == 7
+    assert names == sorted(names, key=str.lower) and len(names) == 11
 
 
 def test_a_console_error_would_be_seen(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ import requests
 
 from gofail_py.client import Client
 from gofail_py.recording.events import Crash, FailpointWindow, ProcessEvent, read_journal
-from tests.support.goprog import REPO, TESTDATA, build_enabled, free_port, start
+from tests.support.goprog import REPO, TESTDATA, build_enabled, free_port, marker_line, start
 
 # real processes and Go builds for seconds a test: in the default suite, not the `-m "not slow"` loop
 pytestmark = pytest.mark.slow
@@ -79,10 +79,10 @@ def test_a_scenarios_windows_equal_the_runtimes_counts_across_reset_unset_stop_a
     ]
     assert [e.action for e in events if isinstance(e, ProcessEvent)] == ["start", "stop", "restart", "exit"]
     [crash] = [e for e in events if isinstance(e, Crash)]
-    assert (crash.failpoint, crash.reason, crash.line) == ("afterCommit", "stack", 125)
+    assert (crash.failpoint, crash.reason, crash.line) == ("afterCommit", "stack", marker_line("afterCommit"))
     steps = [e for e in events if e.kind == "step"]
     assert len(steps) == 20 and all(s.outcome == "ok" for s in steps)
-    assert "fault coverage: 7 failpoints in source, 3 armed (43%), 3 hit (43%), 1 crashed a process" in done.stdout
+    assert "fault coverage: 11 failpoints in source, 3 armed (27%), 3 hit (27%), 1 crashed a process" in done.stdout
     page = html.read_text()
     assert "<svg" in page and "afterCommit" in page
     data = json.loads(subprocess.run([*CLI, "report", "--json", str(journal), "--source", KVSERVER_SRC],
@@ -187,8 +187,8 @@ def test_the_pytest_plugin_collects_the_sessions_coverage(kvserver_binary: Path,
                       f"--gofail-source={KVSERVER_SRC}", f"--gofail-source={TESTDATA / 'slowinit'}/...")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "3 passed" in done.stdout
-    # 7 in kvserver, 1 in slowinit; writeError, afterCommit and lateFailpoint armed and hit
-    line = "gofail-py fault coverage: 8 failpoints in source, 3 armed (38%), 3 hit (38%), 1 crashed a process"
+    # 11 in kvserver, 1 in slowinit; writeError, afterCommit and lateFailpoint armed and hit
+    line = "gofail-py fault coverage: 12 failpoints in source, 3 armed (25%), 3 hit (25%), 1 crashed a process"
     assert line in done.stdout, done.stdout
     page = html.read_text()
     assert "test_inner.py::test_crash" in page and "lateFailpoint" in page

@@ -150,7 +150,7 @@ def test_list_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     by_name = {e["name"]: e for e in entries}
     assert by_name["writeError"]["type"] == "string"
     assert by_name["writeError"]["package"] == "main"
-    assert by_name["writeError"]["body"] == ['if writeError != "" {', "\treturn errors.New(writeError)", "}"]
+    assert by_name["writeError"]["body"] == ['if writeError != "" {', "\treturn result, errors.New(writeError)", "}"]
     assert by_name["writeError"]["file"] == os.path.join("kv", "store.go")
     assert all(not e["enabled"] for e in entries)
 

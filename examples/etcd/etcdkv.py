@@ -1,10 +1,11 @@
 """Talks to etcd through its HTTP/JSON gateway for the scenarios in this folder; exit 0 or 1.
 
-    etcdkv.py ready PORT [--within 30s]             the member answers /health and takes a put
+    etcdkv.py ready PORT [--within 30s] [--read-only]   the member takes a put (--read-only: answers a linearizable read)
     etcdkv.py put PORT KEY VALUE [--at-least 1s] [--at-most 500ms]
     etcdkv.py put-many PORT PREFIX COUNT --record FILE   puts until one fails; acknowledged keys go to FILE
     etcdkv.py check PORT FILE                       every key in FILE reads back with its value
     etcdkv.py make-leader PORT PORT...              moves leadership to the first member
+    etcdkv.py role PORT leader|follower             the member says it is that (asked, not assumed)
     etcdkv.py traffic PORT SECONDS [--max-latency 2s]   puts for that long; every one must succeed
     etcdkv.py behind LEADER_PORT FOLLOWER_PORT [--within 3s]   the follower falls behind the leader
     etcdkv.py caught-up LEADER_PORT FOLLOWER_PORT [--within 15s]   the follower reaches the leader's revision
@@ -55,7 +56,10 @@ def cmd_ready(args: argparse.Namespace) -> int:
     deadline = time.monotonic() + args.within
     while True:
         try:
-            put(args.port, "__ready", "1")
+            if args.read_only:  # a store that traffic will check must stay empty
+                call(args.port, "/v3/kv/range", {"key": b64("__ready")})
+            else:
+                put(args.port, "__ready", "1")
             print(f"member on {args.port} is ready")
             return 0
         except requests.RequestException as error:
@@ -124,6 +128,14 @@ def cmd_make_leader(args: argparse.Namespace) -> int:
     return 1
 
 
+def cmd_role(args: argparse.Namespace) -> int:
+    """Asks the member (/v3/maintenance/status) whether it leads: its own id against the leader's."""
+    answer = status(args.port)
+    leads = answer["header"]["member_id"] == answer["leader"]  # type: ignore[index]
+    print(f"member on {args.port} is the {'leader' if leads else 'follower'} (term {answer.get('raftTerm')})")
+    return 0 if leads == (args.role == "leader") else 1
+
+
 def cmd_traffic(args: argparse.Namespace) -> int:
     deadline = time.monotonic() + args.seconds
     count, slowest = 0, 0.0
@@ -170,7 +182,9 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     commands = parser.add_subparsers(dest="command", required=True)
     p = commands.add_parser("ready"); p.add_argument("port"); p.add_argument("--within", type=seconds, default=30.0)
-    p.set_defaults(run=cmd_ready)
+    p.add_argument("--read-only", action="store_true"); p.set_defaults(run=cmd_ready)
+    p = commands.add_parser("role"); p.add_argument("port"); p.add_argument("role", choices=["leader", "follower"])
+    p.set_defaults(run=cmd_role)
     p = commands.add_parser("put"); p.add_argument("port"); p.add_argument("key"); p.add_argument("value")
     p.add_argument("--at-least", type=seconds); p.add_argument("--at-most", type=seconds); p.set_defaults(run=cmd_put)
     p = commands.add_parser("put-many"); p.add_argument("port"); p.add_argument("prefix"); p.add_argument("count", type=int)

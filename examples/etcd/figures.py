@@ -15,7 +15,15 @@ def figures(records: list[dict[str, object]]) -> list[str]:
         if record.get("event", "step") != "step":
             continue  # process, window, crash events: `gofail-py report` reads those
         statement, answer = str(record["statement"]), record.get("answer")
+        if statement.startswith("check") and isinstance(answer, list):  # the history's verdict
+            lines += [f"history {item['history']}: {item['verdict']} ({item['operations']} operations, "
+                      f"{item['indeterminate']} without an answer; checked in {item['elapsed']} s)" for item in answer]
+            continue
         if not isinstance(answer, dict):
+            continue
+        if record.get("index") == "traffic" and "operations" in answer:
+            lines.append(f"traffic: {answer['operations']} operations from {answer['clients']} clients in "
+                         f"{answer['elapsed']} s ({answer['ops_per_second']}/s), {answer['indeterminate']} without an answer")
             continue
         if "etcdkv.py" in statement and answer.get("stdout"):
             text = str(answer["stdout"]).strip()

@@ -9,38 +9,46 @@ import (
 	"sync"
 )
 
-// store keeps the keys in memory and every write in an append-only, fsynced log. Writes are
-// applied by one committer goroutine, as in a replicated log's apply loop: a panic there takes
-// the whole process down (net/http would recover a panic on a handler's goroutine).
+// store keeps the keys in memory (with their revisions) and every revision in an append-only,
+// fsynced log. Writes are applied by one committer goroutine, as in a replicated log's apply loop:
+// a panic there takes the whole process down (net/http would recover a panic on a handler's
+// goroutine).
 type store struct {
 	mu     sync.Mutex
-	data   map[string]string
+	state  *state
 	log    *os.File
 	writes chan writeRequest
 }
 
 type writeRequest struct {
-	key, value string
-	done       chan error
+	txn  *txnRequest
+	done chan writeResult
 }
 
+type writeResult struct {
+	result txnResult
+	err    error
+}
+
+// record is one line of the log: a revision and what it changed.
 type record struct {
-	Key   string `json:"k"`
-	Value string `json:"v"`
+	Revision int64    `json:"r"`
+	Changes  []change `json:"c"`
 }
 
 var errReadOnly = errors.New("store is read-only")
 
 func openStore(path string) (*store, error) {
-	s := &store{data: map[string]string{}}
+	s := &store{state: newState()}
 	if f, err := os.Open(path); err == nil {
 		scanner := bufio.NewScanner(f)
+		scanner.Buffer(make([]byte, 64*1024), 64*1024*1024)
 		for scanner.Scan() {
 			var rec record
 			if err := json.Unmarshal(scanner.Bytes(), &rec); err != nil {
 				break // a torn last line: the write was never acknowledged
 			}
-			s.data[rec.Key] = rec.Value
+			s.state.apply(rec.Revision, rec.Changes)
 		}
 		f.Close()
 	}
@@ -54,57 +62,89 @@ func openStore(path string) (*store, error) {
 	return s, nil
 }
 
-// put hands a write to the committer and waits for it to be durable.
+// put stores one key (the /kv/ API): a txn of one put.
 func (s *store) put(key, value string) error {
-	done := make(chan error, 1)
-	s.writes <- writeRequest{key: key, value: value, done: done}
-	return <-done
+	_, err := s.write(&txnRequest{Success: []operation{{Op: "put", Key: key, Value: value}}})
+	return err
+}
+
+// write hands a txn to the committer and waits until its writes are durable.
+func (s *store) write(t *txnRequest) (txnResult, error) {
+	done := make(chan writeResult, 1)
+	s.writes <- writeRequest{txn: t, done: done}
+	got := <-done
+	return got.result, got.err
 }
 
 func (s *store) commitLoop() {
 	for req := range s.writes {
-		req.done <- s.commit(req.key, req.value)
+		result, err := s.commit(req.txn)
+		req.done <- writeResult{result, err}
 	}
 }
 
 func (s *store) len() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.data)
+	return len(s.state.kvs)
 }
 
-func (s *store) get(key string) (string, bool) {
+// read answers a get: the keys and the revision they are at.
+func (s *store) read(key string, prefix bool) (int64, []keyValue) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	value, ok := s.data[key]
-	return value, ok
+	rev := s.state.rev
+
+	// Seeded bug: serve the read from a snapshot staleRead revisions old.
+	// gofail: var staleRead int
+	// rev = max(s.state.oldest(), rev-int64(staleRead))
+
+	return rev, s.state.rangeAt(rev, key, prefix)
 }
 
-// commit is the write path the failpoints sit on: validate, append to the log, apply in memory.
-func (s *store) commit(key, value string) error {
+// commit is the write path the failpoints sit on: evaluate the txn, validate, append its
+// revision to the log, apply it in memory. A txn that changes nothing writes nothing.
+func (s *store) commit(t *txnRequest) (txnResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	result, changes := t.evaluate(s.state)
+	if len(changes) == 0 {
+		return result, nil
+	}
 
 	// gofail: var slowWrite struct{}
 
 	// gofail: var readOnly bool
 	// if readOnly {
-	//	return errReadOnly
+	//	return result, errReadOnly
 	// }
 
 	// gofail: var writeError string
 	// if writeError != "" {
-	//	return errors.New(writeError)
+	//	return result, errors.New(writeError)
 	// }
 
 	// gofail: var truncateValue int
-	// if truncateValue < len(value) {
-	//	value = value[:truncateValue]
+	// for i, c := range changes {
+	//	if !c.Delete && truncateValue < len(c.Value) {
+	//		changes[i].Value = c.Value[:truncateValue]
+	//	}
 	// }
 
-	line, err := json.Marshal(record{Key: key, Value: value})
+	rev := s.state.rev + 1
+	result.Revision = rev
+
+	// Seeded bug: acknowledge the write, then forget it (neither logged nor applied).
+	forget := false
+	// gofail: var forgetWrite struct{}
+	// forget = true
+	if forget {
+		return result, nil
+	}
+
+	line, err := json.Marshal(record{Revision: rev, Changes: changes})
 	if err != nil {
-		return err
+		return result, err
 	}
 	attempts := 0
 	// gofail: commitRetry:
@@ -115,16 +155,29 @@ func (s *store) commit(key, value string) error {
 		//	continue commitRetry
 		// }
 
+		durable := true
+		// Seeded bug: acknowledge without writing the log, as a disk that lies about fsync:
+		// the write lives in memory only, and a restart takes the revision back.
+		// gofail: var skipSync struct{}
+		// durable = false
+
 		// gofail: var beforeCommit struct{}
-		if _, err := s.log.Write(append(line, '\n')); err != nil {
-			return err
-		}
-		if err := s.log.Sync(); err != nil {
-			return err
+		if durable {
+			if _, err := s.log.Write(append(line, '\n')); err != nil {
+				return result, err
+			}
+			if err := s.log.Sync(); err != nil {
+				return result, err
+			}
 		}
 		// gofail: var afterCommit struct{}
-		s.data[key] = value
-		return nil
+		s.state.apply(rev, changes)
+
+		// Seeded bug: apply the write a second time, at the next revision.
+		// gofail: var applyTwice struct{}
+		// s.state.apply(rev+1, changes)
+
+		return result, nil
 	}
-	return fmt.Errorf("disk kept failing: gave up after %d attempts", attempts)
+	return result, fmt.Errorf("disk kept failing: gave up after %d attempts", attempts)
 }

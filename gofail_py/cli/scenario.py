@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import sys
+import tempfile
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -73,14 +75,21 @@ def run(scenario_file: str, journal: str | None, variables: tuple[str, ...], qui
     scenario = load_cell(scenario_file, values)  # a template's {failpoint} {terms} from --var
     signal.signal(signal.SIGTERM, _interrupt)
     on_step = None if quiet else (lambda record: click.echo(visible(record.line(), lines=True)))
+    # a report without a journal: the run still writes one, in a folder of its own removed after the
+    # report, so that what the run keeps beside its journal (traffic histories) reaches the report
+    kept = tempfile.mkdtemp(prefix="gofail-py-report-") if report is not None and journal is None else None
     try:
-        result = run_scenario(scenario, journal=journal, variables=values, on_step=on_step, source=sources,
+        result = run_scenario(scenario, journal=journal or (kept and os.path.join(kept, "journal.jsonl")),
+                              variables=values, on_step=on_step, source=sources,
                               on_notice=lambda text: click.echo(f"gofail-py: {text}", err=True))
+        if report is not None or sources:
+            _coverage(result.events, sources, report, journal)
     except KeyboardInterrupt:
         click.echo("interrupted: processes stopped and failpoints disabled", err=True)
         sys.exit(130)
-    if report is not None or sources:
-        _coverage(result.events, sources, report, journal)
+    finally:
+        if kept is not None:
+            shutil.rmtree(kept, ignore_errors=True)
     # the timeline already showed a failing step's whole message; quiet runs get it here
     click.echo(visible(result.verdict(), lines=True) if quiet else visible(result.verdict().splitlines()[0]))
     sys.exit(result.exit_code)

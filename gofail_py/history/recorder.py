@@ -24,8 +24,8 @@ from gofail_py.models import Model, get_model
 CLOSED_OPEN = "recorder closed before it returned"
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+# one encoder for every line: json.dumps with options makes a new one each call (~4 us a line)
+_json: Callable[[Any], str] = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 class Call:
@@ -53,9 +53,13 @@ class Recorder:
     rec.returned(op, {"revision": 5})`` or ``rec.lost(op, "timeout after 0.5s")``."""
 
     def __init__(self, path: str | os.PathLike[str], model: str | Model = "kv",
-                 clock: Callable[[], int] = time.monotonic_ns) -> None:
+                 clock: Callable[[], int] = time.monotonic_ns, trusted: bool = False) -> None:
+        """``trusted``: the caller builds every input and output in the model's shapes itself (the
+        traffic's etcd target does), so they are not checked again one by one (a third of what
+        recording an operation costs); a reader still checks every line."""
         self.path = os.fspath(path)
         self.model = get_model(model)
+        self._trusted = trusted
         self._clock = clock
         self._lock = threading.Lock()
         self._open: dict[int, Call] = {}  # client -> its call in flight
@@ -73,7 +77,7 @@ class Recorder:
     def call(self, client: int, op: str, input: Any, meta: dict[str, Any] | None = None) -> Call:
         """Records that ``client`` calls ``op`` now (just before sending it)."""
         now = self._clock()
-        problem = self.model.validate(op, input, None)
+        problem = None if self._trusted else self.model.validate(op, input, None)
         if problem is not None:
             raise RecorderError(f"{op}: {problem}")
         if type(client) is not int or client < 0:
@@ -92,7 +96,7 @@ class Recorder:
     def returned(self, call: Call, output: Any) -> None:
         """Records ``call``'s answer (just after it came)."""
         now = self._clock()
-        problem = self.model.validate(call.op, call.input, output)
+        problem = None if self._trusted else self.model.validate(call.op, call.input, output)
         if problem is not None:
             raise RecorderError(f"{call.op} (id {call.id}): {problem}")
         self._finish(call, max(now, call.call), _json(output), None)

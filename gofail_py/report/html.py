@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gofail_py.report.coverage import Coverage
+from gofail_py.report.history import history_sections
+from gofail_py.report.timeline import layout, span_of
 from gofail_py.resources import resource_dir
-from gofail_py.report.timeline import layout
 
 if TYPE_CHECKING:
     import jinja2
@@ -28,15 +29,18 @@ def _environment() -> jinja2.Environment:
 
 
 def render_html(coverage: Coverage, matrix: Any = None) -> str:
-    """The report page: a timeline per run, then the sortable coverage table.
+    """The report page: a timeline per run (with the histories its traffic recorded), then the
+    sortable coverage table.
 
     ``matrix`` (an explore campaign's, gofail_py.explore.report.Matrix) goes on top, each of its
     cells linking to its run's timeline by the anchor ``run-N``.
     """
     timelines = [layout(run) for run in coverage.runs]
     anchors = {t.run: f"run-{number}" for number, t in enumerate(timelines, 1)}
+    # the histories of a run's traffic, under its timeline on the same time axis
+    histories = {run.run: history_sections(run, span_of(run)) for run in coverage.runs}
     return _environment().get_template("report/report.html.j2").render(
-        coverage=coverage, timelines=timelines, anchors=anchors, matrix=matrix)
+        coverage=coverage, timelines=timelines, anchors=anchors, matrix=matrix, histories=histories)
 
 
 def write_report(output: str, journals: Sequence[str], data: bytes) -> None:

@@ -20,6 +20,7 @@ MAX_RUNS = 500  # runs drawn; later runs are counted in the table and named in t
 MAX_LANES = 20  # processes drawn per run; the others share the lane OTHER_PROCESSES
 MAX_ROWS = 30  # failpoint rows per process; the others share the row OTHER_FAILPOINTS
 TITLE = 200  # characters of a tooltip kept (a step's message can be a command's whole stderr tail)
+MAX_TRAFFICS = 20  # traffic histories drawn per run
 OTHER_PROCESSES = "(other processes)"
 OTHER_FAILPOINTS = "(other failpoints)"
 FAILED = ("failed", "not-reached", "error")
@@ -98,6 +99,8 @@ class Run:
     size: int = 0  # spans held
     merged: bool = False  # some spans stand for several events
     budget: int = PER_RUN
+    traffics: list[Step] = field(default_factory=list)  # `traffic` steps naming their history (report/history.py)
+    verdicts: dict[str, str] = field(default_factory=dict)  # a history's path -> the `check` step's verdict
 
     def lane(self, process: str) -> str:
         if process in self.processes:
@@ -140,7 +143,23 @@ class Run:
     def add_step(self, step: Step) -> None:
         if self.failed_step is None and step.outcome in FAILED:
             self.failed_step = step
+        self._traffic(step)
+        if step.index == "traffic":  # a background traffic's span: its history is drawn under the timeline
+            self.end = max(self.end, step.end)
+            return
         self._add(self.steps, Span(step.start, step.end, step.outcome, step, step.index, hits=step.outcome != "ok"))
+
+    def _traffic(self, step: Step) -> None:
+        """Keeps what the histories' drawing needs: each traffic's history and clock, each verdict."""
+        answer = step.answer
+        if step.statement.startswith("traffic ") and isinstance(answer, dict) and step.index != "traffic":
+            if isinstance(answer.get("history"), str) and type(answer.get("clock_ns")) is int and \
+                    len(self.traffics) < MAX_TRAFFICS:
+                self.traffics.append(step)
+        elif step.statement.startswith("check") and isinstance(answer, list):
+            for item in answer[:MAX_TRAFFICS]:
+                if isinstance(item, dict) and isinstance(item.get("history"), str) and isinstance(item.get("verdict"), str):
+                    self.verdicts[item["history"]] = item["verdict"]
 
     def add_process(self, event: ProcessEvent) -> None:
         self._add(self.states.setdefault(self.lane(event.process), Spans()), Span(event.time, event.time, event.action, event))

@@ -66,8 +66,13 @@ def _ticks(span: float) -> list[float]:
     return [i * step for i in range(int(span / step) + 1)]
 
 
+def span_of(run: Run) -> float:
+    """The seconds the plotted width stands for (a little past the run's last event)."""
+    return max(run.end, 0.001) * 1.02
+
+
 def layout(run: Run) -> Timeline:
-    span = max(run.end, 0.001) * 1.02
+    span = span_of(run)
 
     def x(t: float) -> float:
         return round(LEFT + WIDTH * max(t, 0.0) / span, 2)
@@ -158,4 +163,4 @@ def _bar(state: str, start: float, end: float, x: Callable[[float], float], y: f
     return Shape(f"state {state}", x(start), y + 3, width, LANE_HEAD - 8, title=f"{state} {start:.3f}s..{end:.3f}s")
 
 
-__all__ = ["Lane", "Shape", "Timeline", "layout"]
+__all__ = ["Lane", "Shape", "Timeline", "layout", "span_of"]

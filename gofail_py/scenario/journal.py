@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 # what a record is: a statement of the scenario, a `for` window's timer, a cleanup action, the
-# end-of-scenario check
-RecordKind = Literal["step", "timer", "cleanup", "end"]
+# end-of-scenario check, the end of a background traffic
+RecordKind = Literal["step", "timer", "cleanup", "end", "traffic"]
 Outcome = Literal["ok", "failed", "not-reached", "error", "interrupted"]  # not-reached: a `reach` timed out
 
 

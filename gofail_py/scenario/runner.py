@@ -63,11 +63,13 @@ def _exit_code(error: BaseException) -> int:
 
 
 def _cleanup(rt: Runtime, passed: bool) -> tuple[StepRecord, GofailError] | None:
-    """Timers, failpoints the scenario set, processes and commands it started; in that order.
-    A process that ended on its own after the end check, before the cleanup stopped it, fails a
+    """Background work (traffic: its history closed), timers, failpoints the scenario set,
+    processes and commands it started; in that order. A process that ended on its own after the end check, before the cleanup stopped it, fails a
     run that had passed (its crash is in the journal: the verdict must say it too): the failed
     `end` record and the error, written before the recorder closes."""
     rt.cancel.set()
+    for close in rt.closers:
+        close()
     for timer in rt.timers:
         timer.cancel()
     died: list[Process] = []

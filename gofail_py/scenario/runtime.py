@@ -56,6 +56,8 @@ class Runtime:
         self.started = time.monotonic()
         self.targets: dict[str, Target] = {}
         self.timers: list[threading.Timer] = []
+        self.closers: list[Callable[[], None]] = []  # run first at cleanup: background work ends (traffic)
+        self.extras: dict[str, object] = {}  # what a family of statements keeps for the run, by its name
         self.rngs: dict[int, random.Random] = {}
         self.lock = threading.RLock()
         self.cancel = threading.Event()  # set on interruption: steps in worker threads stop

@@ -52,3 +52,18 @@ def start(binary: Path, *args: str, env: dict[str, str] | None = None,
             time.sleep(0.02)
     proc.kill()
     raise RuntimeError(f"{binary} never answered on {endpoint}")
+
+
+KVSERVER_STORE = REPO / "examples" / "kvserver" / "store.go"
+# the 7 failpoints of examples/kvserver's write path, and the 4 that are seeded bugs (docs/traffic.md)
+KV_WRITE_PATH = ["afterCommit", "beforeCommit", "flakyDisk", "readOnly", "slowWrite", "truncateValue", "writeError"]
+KV_SEEDED_BUGS = ["applyTwice", "forgetWrite", "skipSync", "staleRead"]
+KV_FAILPOINTS = sorted(KV_WRITE_PATH + KV_SEEDED_BUGS)
+
+
+def marker_line(name: str, source: Path = KVSERVER_STORE) -> int:
+    """The line of ``// gofail: var NAME`` in a source file (enabling keeps line numbers)."""
+    for number, line in enumerate(source.read_text().splitlines(), 1):
+        if line.strip().startswith(f"// gofail: var {name} "):
+            return number
+    raise LookupError(f"no failpoint {name} in {source}")

@@ -1,0 +1,3 @@
+module example.com/gatewayclient
+
+go 1.21

@@ -1,0 +1,210 @@
+"""The traffic client against etcd, side by side with a Go net/http client doing the same gateway
+calls at the same concurrency (issue 20's speed goals; a benchmark, nothing passes or fails).
+
+    python3 benchmarks/traffic_vs_go.py --etcd PATH/TO/etcd [--clients 8] [--seconds 10] [--rounds 3]
+                                        [--check-seconds 60] [--check-clients 10] [--json out.json]
+
+Each round starts a fresh one-member etcd for each of, in turn:
+  go      benchmarks/gatewayclient (built at run time): the same operations (the same mix, keys,
+          compare-and-set and multi-key txns) through the gateway, nothing recorded;
+  python  gofail-py's traffic (gofail_py.traffic, etcd target), every operation recorded;
+  bare    the same traffic with the recording left out (a sink that drops it all);
+each a process of its own, for its ops/s and its cpu: Go's user+sys from wait4, the traffic's
+process_time() from its start to its end (Python's start-up and imports left out). cpu per
+operation, python over bare, is what recording costs. Then one --check-seconds run of
+--check-clients clients is recorded and `gofail-py check` timed on its history.
+
+etcd runs with --unsafe-no-fsync (--fsync to keep it): the disk's fsync would otherwise bound
+both clients alike and hide what the clients cost. Any etcd v3.6 binary does (no failpoints
+needed); examples/etcd/run.sh's first two steps build one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.support.goprog import free_port, go_env  # noqa: E402
+
+
+class NullSink:
+    """Takes every call and answer and keeps none: the traffic without its recording."""
+
+    def call(self, client: int, op: str, input: Any, meta: Any = None) -> object:
+        return client
+
+    def returned(self, call: Any, output: Any) -> None:
+        pass
+
+    def lost(self, call: Any, error: str) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def client_main(argv: list[str]) -> None:
+    """`traffic_vs_go.py client ...`: one traffic run in this process, its stats as JSON."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--endpoint", required=True)
+    parser.add_argument("--clients", type=int, required=True)
+    parser.add_argument("--seconds", type=float, required=True)
+    parser.add_argument("--history", required=True)
+    parser.add_argument("--bare", action="store_true")
+    args = parser.parse_args(argv)
+    from gofail_py.traffic import Etcd, Traffic, TrafficConfig
+
+    config = TrafficConfig(clients=args.clients, duration=args.seconds, op_timeout=5.0)
+    traffic = Traffic(Etcd([args.endpoint]), args.history, config, sink=NullSink() if args.bare else None)
+    began = time.process_time()  # the traffic's own cpu, every thread: start-up and imports left out
+    stats = traffic.start().wait()
+    print(json.dumps({**stats.to_json(), "cpu": time.process_time() - began}))
+
+
+def start_etcd(binary: str, data: Path, fsync: bool) -> tuple[subprocess.Popen[bytes], str]:
+    port, peer = free_port(), free_port()
+    argv = [binary, "--name", "b", "--data-dir", str(data), "--listen-client-urls", f"http://127.0.0.1:{port}",
+            "--advertise-client-urls", f"http://127.0.0.1:{port}", "--listen-peer-urls", f"http://127.0.0.1:{peer}",
+            "--initial-advertise-peer-urls", f"http://127.0.0.1:{peer}", "--initial-cluster", f"b=http://127.0.0.1:{peer}",
+            "--log-level", "error", *([] if fsync else ["--unsafe-no-fsync"])]
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    import requests
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if requests.post(f"http://127.0.0.1:{port}/v3/kv/range", json={"key": "AA=="}, timeout=1).ok:
+                return proc, f"127.0.0.1:{port}"
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("etcd did not answer within 30 s")
+
+
+def timed(argv: list[str]) -> tuple[dict[str, Any], float, float]:
+    """Runs a client process: its JSON line, wall seconds, cpu seconds (user+sys)."""
+    began = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO)
+    out, err = proc.communicate()
+    wall = time.perf_counter() - began
+    # communicate() reaped it: its rusage comes from the children total, taken around the run
+    if proc.returncode != 0:
+        raise RuntimeError(f"{argv[0]}: exit {proc.returncode}: {err.decode(errors='replace')[-2000:]}")
+    return json.loads(out.decode().strip().splitlines()[-1]), wall, 0.0
+
+
+def children_cpu() -> float:
+    usage = os.times()
+    return usage.children_user + usage.children_system
+
+
+def one(kind: str, args: argparse.Namespace, work: Path, goclient: Path, seconds: float, clients: int
+        ) -> dict[str, Any]:
+    data = Path(tempfile.mkdtemp(prefix=f"{kind}-", dir=work))
+    etcd, endpoint = start_etcd(args.etcd, data / "etcd", args.fsync)
+    try:
+        if kind == "go":
+            argv = [str(goclient), "-endpoints", endpoint, "-clients", str(clients), "-duration", f"{seconds}s",
+                    "-timeout", "5s"]
+        else:
+            argv = [sys.executable, __file__, "client", "--endpoint", endpoint, "--clients", str(clients),
+                    "--seconds", str(seconds), "--history", str(data / "h.jsonl"), *(["--bare"] if kind == "bare" else [])]
+        before = children_cpu()
+        answer, wall, _ = timed(argv)
+        cpu = answer.get("cpu", children_cpu() - before)  # Go: the whole process (its start-up is ~1 ms)
+        ops = answer.get("ops", answer.get("operations"))
+        rate = answer.get("ops_per_second")
+        row = {"kind": kind, "ops": ops, "ops_per_second": rate, "cpu": round(cpu, 3), "wall": round(wall, 3),
+               "cpu_per_op_us": round(cpu / max(ops, 1) * 1e6, 1), "history": str(data / "h.jsonl")}
+        if kind == "python":
+            row["indeterminate"] = answer["indeterminate"]
+        return row
+    finally:
+        etcd.terminate()
+        etcd.wait()
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "client":
+        client_main(sys.argv[2:])
+        return
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--etcd", required=True, help="an etcd v3.6 binary")
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--check-seconds", type=float, default=60.0)
+    parser.add_argument("--check-clients", type=int, default=10)
+    parser.add_argument("--fsync", action="store_true", help="let etcd fsync (slower: the disk bounds both clients)")
+    parser.add_argument("--json", help="write the figures here")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="gofail-py-traffic-bench-"))
+    try:
+        goclient = work / "gatewayclient"
+        subprocess.run(["go", "build", "-o", str(goclient), "."], cwd=REPO / "benchmarks" / "gatewayclient",
+                       env=go_env(), check=True)
+        rows: list[dict[str, Any]] = []
+        print(f"== traffic vs Go net/http: {args.clients} clients, {args.seconds:g} s a run, {args.rounds} rounds, "
+              f"one-member etcd{' (fsync)' if args.fsync else ' (--unsafe-no-fsync)'}; load {os.getloadavg()[0]:.1f}")
+        for round_ in range(args.rounds):
+            for kind in ("go", "python", "bare"):
+                row = one(kind, args, work, goclient, args.seconds, args.clients)
+                row["round"] = round_
+                rows.append(row)
+                print(f"  round {round_ + 1} {kind:7} {row['ops_per_second']:8.0f} ops/s  cpu {row['cpu_per_op_us']:7.1f} us/op")
+
+        def median(kind: str, field: str) -> float:
+            return float(statistics.median(r[field] for r in rows if r["kind"] == kind))
+
+        pairs = [(p["ops_per_second"] / g["ops_per_second"], p["cpu_per_op_us"] / b["cpu_per_op_us"])
+                 for g, p, b in zip(*(iter(rows),) * 3)]
+        summary = {
+            "go_ops_per_second": median("go", "ops_per_second"),
+            "python_ops_per_second": median("python", "ops_per_second"),
+            "bare_ops_per_second": median("bare", "ops_per_second"),
+            "python_over_go": round(statistics.median(a for a, _ in pairs), 3),
+            "recording_cpu_overhead": round(statistics.median(b for _, b in pairs) - 1, 3),
+            "python_cpu_per_op_us": median("python", "cpu_per_op_us"),
+            "bare_cpu_per_op_us": median("bare", "cpu_per_op_us"),
+            "go_cpu_per_op_us": median("go", "cpu_per_op_us"),
+        }
+        print(f"  median: go {summary['go_ops_per_second']:.0f} ops/s, traffic {summary['python_ops_per_second']:.0f} "
+              f"ops/s ({summary['python_over_go']:.2f}x go, pair by pair), without recording "
+              f"{summary['bare_ops_per_second']:.0f} ops/s; recording costs {summary['recording_cpu_overhead']:+.1%} "
+              "cpu per operation")
+
+        print(f"\n== a {args.check_seconds:g} s run of {args.check_clients} clients, recorded, then checked")
+        run = one("python", args, work, goclient, args.check_seconds, args.check_clients)
+        began = time.perf_counter()
+        checked = subprocess.run([sys.executable, "-m", "gofail_py.cli", "check", "--json", run["history"]],
+                                 capture_output=True, text=True, cwd=REPO)
+        took = time.perf_counter() - began
+        verdict = json.loads(checked.stdout)["verdict"] if checked.stdout.strip() else f"exit {checked.returncode}"
+        summary.update({"check_recorded_seconds": args.check_seconds, "check_operations": run["ops"],
+                        "check_indeterminate": run["indeterminate"], "check_seconds": round(took, 2),
+                        "check_verdict": verdict})
+        print(f"  recorded {run['ops']} operations ({run['indeterminate']} without an answer) in {args.check_seconds:g} s; "
+              f"gofail-py check: {verdict} in {took:.2f} s ({took / args.check_seconds:.2f}x the recording time)")
+        if args.json:
+            Path(args.json).write_text(json.dumps({"machine": platform.platform(), "cpus": os.cpu_count(),
+                                                   "load": os.getloadavg(), "rows": rows, "summary": summary}, indent=2))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
