@@ -147,14 +147,15 @@ def test_run_report_into_a_missing_dir_is_refused_before_the_run(tmp_path: Path,
 def test_sweep_lists_and_removes_a_killed_explores_temp_dir(tmp_path: Path) -> None:
     template = tmp_path / "t.gofail"
     template.write_text("log {failpoint} {terms}\nrun sleep 300\n")
-    before = set(Path(tempfile.gettempdir()).glob("gofail-py-explore-*"))
     explore = subprocess.Popen([*CLI, "explore", str(template), "--source", str(REPO / "examples" / "kvserver"),
                                 "--only", "slowWrite"], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
         made: set[Path] = set()
         while not made:
-            made = set(Path(tempfile.gettempdir()).glob("gofail-py-explore-*")) - before
+            # this explore's own (its token starts with its pid): under pytest -n another test's
+            # live explore may make one meanwhile, which sweep rightly does not list
+            made = set(Path(tempfile.gettempdir()).glob(f"gofail-py-explore-{explore.pid}.*"))
             assert time.monotonic() < deadline, "explore made no temp dir"
             time.sleep(0.1)
     finally:
