@@ -94,3 +94,75 @@ def same_tree(a: Path, b: Path) -> list[str]:
     differ = sorted(set(left) ^ set(right))
     differ += sorted(name for name in set(left) & set(right) if left[name].read_bytes() != right[name].read_bytes())
     return differ
+
+
+@dataclass
+class Measured:
+    """One whole-process run whose exit code and output matter (a checker's verdict)."""
+
+    wall: float
+    cpu: float
+    peak_rss: int  # bytes: the largest single process (the kernel's ru_maxrss)
+    peak_tree: int  # bytes: the most the process and its children held at once (sampled)
+    exit: int
+    stdout: str
+    stderr: str
+    killed: str = ""  # why the run was ended early, if it was
+
+
+def _tree_rss(pid: int) -> int:
+    """Resident bytes of pid and its descendants now (0 once gone)."""
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            with open(f"/proc/{current}/statm") as statm:
+                total += int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as children:
+                    todo += [int(child) for child in children.read().split()]
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+def measure(argv: Sequence[str], cwd: Path, env: dict[str, str] | None = None, *,
+            deadline: float = 3600.0, kill_above: int = 8 << 30) -> Measured:
+    """Runs argv in its own process group, samples its memory every 100 ms, and kills the group
+    past `deadline` seconds or `kill_above` resident bytes (a shared machine must not swap)."""
+    import signal
+    import tempfile
+    import threading
+
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        began = time.perf_counter()
+        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                start_new_session=True)
+        peak, killed, done = [0], [""], threading.Event()
+
+        def watch() -> None:
+            while not done.wait(0.1):
+                peak[0] = max(peak[0], _tree_rss(proc.pid))
+                reason = ("memory" if peak[0] > kill_above else
+                          "deadline" if time.perf_counter() - began > deadline else "")
+                if reason and not killed[0]:
+                    killed[0] = f"killed: {reason} ({peak[0] / 2**30:.1f} GiB, {time.perf_counter() - began:.0f} s)"
+                    os.killpg(proc.pid, signal.SIGKILL)
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        try:
+            os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)  # exited, not reaped: its pid stays its own
+        except BaseException:  # interrupted (^C, SIGTERM made SystemExit): nothing of it stays running
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            raise
+        wall = time.perf_counter() - began
+        done.set()
+        watcher.join()
+        os.killpg(proc.pid, signal.SIGKILL)  # whatever it left in its group
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0), err.seek(0)
+        return Measured(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, max(peak[0], usage.ru_maxrss * 1024),
+                        proc.returncode, out.read().decode(errors="replace"), err.read().decode(errors="replace"), killed[0])

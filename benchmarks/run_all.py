@@ -1,6 +1,6 @@
 """Every row of the speed table (docs/speed.md), each paired with its anchor in the same run.
 
-    python3 benchmarks/run_all.py [--quick] [--only etcd,tree,client,scenario] [--json PATH]
+    python3 benchmarks/run_all.py [--quick] [--only etcd,tree,client,scenario,check] [--json PATH]
 
 1. etcd:     gofail-py enable on etcd's server module (./...), cold (empty cache) and warm (after
              an enable+disable cycle), paired with the import floor, the click floor and the Go
@@ -12,6 +12,8 @@
              `import click, requests` floor.
 4. scenario: a 1,000-step scenario (set/unset/count) against one process: overhead per step; and
              how long a `set ... for 500ms` window really is, seen from the binary's endpoint.
+5. check:    `gofail-py check` vs Porcupine v1.3.1 on generated kv histories (check_vs_porcupine.py):
+             10k and 50k operations on one hot key, 50k with a late stale read, 50k over 12 keys.
 Whole processes, medians of paired runs (A B A B ...), ranges and ratios pair by pair, wall and
 cpu (user+sys); figures are printed and written as JSON; nothing here passes or fails.
 """
@@ -32,6 +34,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from benchmarks.check_vs_porcupine import add_arguments, bench_check  # noqa: E402
+from benchmarks.check_vs_porcupine import markdown as check_markdown  # noqa: E402
 from benchmarks.harness import Step, describe, paired  # noqa: E402
 from benchmarks.rewriter_rows import GOFAIL_PY, PYTHON, bench_big_tree, bench_etcd, python_env  # noqa: E402
 from tests.support.goprog import build_enabled, free_port, go_env, start  # noqa: E402
@@ -191,10 +195,12 @@ def machine() -> dict[str, object]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer runs and a 10k-file tree")
-    parser.add_argument("--only", default="etcd,tree,client,scenario")
+    parser.add_argument("--only", default="etcd,tree,client,scenario,check")
     parser.add_argument("--json", default=str(REPO / "benchmarks" / "results.json"), help="where to write the figures")
+    add_arguments(parser)
     args = parser.parse_args()
     only = set(args.only.split(","))
+    same_verdicts = True
     runs = 3 if args.quick else 7
     os.environ.setdefault("GOTOOLCHAIN", "local")
     rows: dict[str, object] = {"machine_before": machine()}
@@ -209,10 +215,16 @@ def main() -> None:
             bench_client(work / "client", 300 if args.quick else 2000, runs, rows)
         if "scenario" in only:
             bench_scenario(work / "client", 300 if args.quick else 1000, rows)
+        if "check" in only:
+            same_verdicts = bench_check(work / "check", args.quick, rows, args)
     rows["machine_after"] = machine()
     Path(args.json).write_text(json.dumps(rows, indent=2) + "\n")
     print("\n" + markdown(rows))
+    if "check" in only:
+        print("\n" + check_markdown(rows))
     print(f"\nload average after: {rows['machine_after']['loadavg']}; figures written to {args.json}")  # type: ignore[index]
+    if not same_verdicts:
+        sys.exit("gofail-py check and Porcupine gave different verdicts: see the check rows")
 
 
 if __name__ == "__main__":

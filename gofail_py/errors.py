@@ -232,3 +232,30 @@ class JournalError(GofailError):
     """A journal file that cannot be read or holds a line that is not an event."""
 
     exit_code = 2
+
+
+# --- histories and the linearizability checker -----------------------------------------------
+
+
+class HistoryError(LocatedError):
+    """A history file that cannot be read or holds a line that is not an operation: ``FILE:LINE: ...``."""
+
+    exit_code = 2
+
+    def __init__(self, path: str, line: int, message: str) -> None:
+        super().__init__(path, line, 0, message)
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}" if self.line > 0 else f"{self.path}: {self.message}"
+
+
+class RecorderError(GofailError):
+    """A Recorder used against the contract (an unknown operation, a client with two open calls, closed)."""
+
+    exit_code = 2
+
+
+class ModelError(GofailError):
+    """An unknown model name, or a model object that does not follow the protocol."""
+
+    exit_code = 2

@@ -109,11 +109,21 @@ def test_unset_all_waits_out_a_young_binarys_registration(slowinit_binary: Path)
         proc.communicate()
 
 
-def test_ls_with_a_short_timeout_says_the_binary_is_starting(slowinit_binary: Path) -> None:
+def test_ls_with_a_short_timeout_says_the_binary_is_starting(slowinit_binary: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # in this process, the process counted young for a minute more than its age: a loaded machine
+    # once took over 3 s to start the CLI in a subprocess, and the binary was no longer young then
+    from click.testing import CliRunner
+
+    from gofail_py.processes import procfind
+    from gofail_py.cli import main
+
     proc, endpoint = start(slowinit_binary, env={"SLOWINIT_MS": "60000"})
     try:
-        done = _cli("ls", "--timeout", "0.1", endpoint=endpoint)
-        assert done.returncode == 3 and "Traceback" not in done.stderr, done.stderr
+        found = procfind.listener_age(endpoint)
+        assert found is not None
+        monkeypatch.setattr(procfind, "STARTING_FOR", found[1] + 60.0)
+        done = CliRunner().invoke(main, ["ls", "--timeout", "0.1", "--endpoint", endpoint])
+        assert done.exit_code == 3 and "Traceback" not in done.stderr, done.stderr
         assert f"(pid {proc.pid}) started" in done.stderr and "nothing was sent" in done.stderr
         assert proc.poll() is None
     finally:
@@ -155,7 +165,8 @@ def test_sweep_lists_and_removes_a_killed_explores_temp_dir(tmp_path: Path) -> N
     as_json = subprocess.run([*CLI, "sweep", "--json"], capture_output=True, text=True, timeout=60)
     assert {str(d) for d in made} <= {item.get("dir") for item in json.loads(as_json.stdout)}, as_json.stdout
     assert all(d.exists() for d in made), "sweep without --stop removed something"
-    stopped = subprocess.run([*CLI, "sweep", "--stop"], capture_output=True, text=True, timeout=60)
+    # --run: only this explore's leftovers (an unscoped --stop would also stop what other tests left on purpose)
+    stopped = subprocess.run([*CLI, "sweep", "--stop", "--run", str(explore.pid)], capture_output=True, text=True, timeout=60)
     assert stopped.returncode == 0, stopped.stderr
     assert not any(d.exists() for d in made), "sweep --stop left the dead explore's temp dir"
 
@@ -176,7 +187,7 @@ def test_sweep_lists_a_killed_runs_temp_dir(tmp_path: Path) -> None:
         runner.wait()
     listed = subprocess.run([*CLI, "sweep"], capture_output=True, text=True, timeout=60)
     assert str(made[0]) in listed.stdout, listed.stdout
-    subprocess.run([*CLI, "sweep", "--stop"], capture_output=True, text=True, timeout=60)
+    subprocess.run([*CLI, "sweep", "--stop", "--run", str(runner.pid)], capture_output=True, text=True, timeout=60)
     assert not made[0].exists()
 
 

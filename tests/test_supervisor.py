@@ -136,7 +136,8 @@ run sleep 301
     # the server that left the session is found later by its run token
     listed = subprocess.run([*CLI, "sweep", "--json"], capture_output=True, text=True, timeout=60)
     assert listed.returncode == 0 and servers[2] in [p["pid"] for p in json.loads(listed.stdout)], listed.stdout
-    stopped = subprocess.run([*CLI, "sweep", "--stop"], capture_output=True, text=True, timeout=60)
+    # --run: only this run's leftovers (an unscoped --stop would also stop what other tests left on purpose)
+    stopped = subprocess.run([*CLI, "sweep", "--stop", "--run", str(runner.pid)], capture_output=True, text=True, timeout=60)
     assert stopped.returncode == 0, stopped.stderr
     assert gone(servers), "sweep --stop left a server running"
     assert not tmp_dirs[0].exists(), "sweep --stop removes the dead run's temp dir"
@@ -216,14 +217,20 @@ def test_wrapped(gofail_process):
     assert gone([int(pidfile.read_text())]), "the fixture's teardown left the setsid server running"
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_an_interrupted_run_cleans_up_and_exits_130(kvserver_binary: Path, tmp_path: Path, sig: int) -> None:
     path = tmp_path / "interrupted.gofail"
     path.write_text("process kv: {kvserver} --listen 127.0.0.1:{port} --data {tmp}/kv\n"
                     "start kv\nset kv slowWrite=sleep(1)\nrun background sleep 300\nrun sleep 301\n")
     journal = tmp_path / "j.jsonl"
+    # SIGINT as a terminal would send it: a suite started as a shell's background job (`cmd &`)
+    # inherits SIGINT ignored, and Python then keeps ignoring it (the shell's rule for such jobs)
     runner = subprocess.Popen([*CLI, "run", str(path), "--journal", str(journal), "--var", f"kvserver={kvserver_binary}"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint)
     try:
         sleeps = poll_until(lambda: (lambda found: found if len(found) == 2 else None)(
             [pid for pid in _ours(runner.pid) if _cmdline(pid) in ("sleep 300", "sleep 301")]), time.monotonic() + 60)

@@ -220,7 +220,8 @@ def test_ps_stale_lists_and_stops_what_a_dead_run_left(tmp_path: Path) -> None:
         assert [p["pid"] for p in listed] == [left.pid]
         misuse = subprocess.run([*CLI, "ps", "--stop"], capture_output=True, text=True, timeout=60)
         assert misuse.returncode == 2 and "--stale" in misuse.stderr
-        stopped = subprocess.run([*CLI, "ps", "--stale", "--stop"], capture_output=True, text=True, timeout=60)
+        stopped = subprocess.run([*CLI, "ps", "--stale", "--stop", "--run", token], capture_output=True, text=True,
+                                 timeout=60)
         assert stopped.returncode == 0 and f"{left.pid}\tstopped" in stopped.stdout
         assert left.wait(timeout=10) is not None
     finally:

@@ -71,6 +71,7 @@ class CommandRow(NamedTuple):
 _REWRITER = "Rewrite Go source"
 _CLIENT = "Drive a running binary"
 _SCENARIO = "Script scenarios and report on them"
+_CHECK = "Check what a system answered"
 
 COMMANDS: dict[str, CommandRow] = {
     "list": CommandRow("gofail_py.cli.rewriter",
@@ -101,6 +102,9 @@ COMMANDS: dict[str, CommandRow] = {
                           "Run TEMPLATE once per failpoint found under --source × each --terms.", _SCENARIO),
     "sweep": CommandRow("gofail_py.cli.scenario",
                         "List (or --stop) processes left behind by scenario runs that no longer exist.", _SCENARIO),
+    "check": CommandRow("gofail_py.cli.check",
+                        "Check that a recorded history of operations is linearizable (the files together are one history).",
+                        _CHECK),
 }
 
 EXIT_CODES_HELP = """\b

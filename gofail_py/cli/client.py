@@ -198,7 +198,8 @@ def ls(endpoint: str | None, timeout: float, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")
 @click.option("--stale", is_flag=True, help="List processes left behind by scenario runs or fixtures that no longer exist (as `gofail-py sweep`).")
 @click.option("--stop", is_flag=True, help="With --stale: stop them (SIGTERM, SIGKILL after 3 s) and remove dead runs' temp dirs.")
-def ps(timeout: float, as_json: bool, stale: bool, stop: bool) -> None:
+@click.option("--run", "run", metavar="TOKEN", help="With --stale: only what this dead run left (its token, or its PID).")
+def ps(timeout: float, as_json: bool, stale: bool, stop: bool, run: str | None) -> None:
     """List local gofail binaries: those listening on their own GOFAIL_HTTP endpoint.
 
     A process started less than a few seconds ago shows as "starting" (it is not asked for its
@@ -212,12 +213,12 @@ def ps(timeout: float, as_json: bool, stale: bool, stop: bool) -> None:
       gofail-py ps --json
       gofail-py ps --stale --stop
     """
-    if stop and not stale:
-        raise click.UsageError("--stop goes with --stale: `gofail-py ps --stale --stop`")
+    if (stop or run is not None) and not stale:
+        raise click.UsageError("--stop and --run go with --stale: `gofail-py ps --stale --stop`")
     if stale:
         from gofail_py.cli.scenario import show_stale
 
-        show_stale(stop, as_json)
+        show_stale(stop, as_json, run)
         return
     from gofail_py.processes.procfind import gofail_processes
 

@@ -117,7 +117,8 @@ def _coverage(events: list[Event], sources: tuple[str, ...], report: str | None,
 @click.command(name="sweep")
 @click.option("--stop", "stop", is_flag=True, help="Stop them (SIGTERM, SIGKILL after 3 s) and remove dead runs' temp dirs.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def sweep(stop: bool, as_json: bool) -> None:
+@click.option("--run", "run", metavar="TOKEN", help="Only what this dead run left: its token, or its first fields (PID).")
+def sweep(stop: bool, as_json: bool, run: str | None) -> None:
     """List (or --stop) processes left behind by scenario runs that no longer exist.
 
     Every process a run starts carries the run's token in its environment (GOFAIL_PY_RUN), and so
@@ -127,13 +128,14 @@ def sweep(stop: bool, as_json: bool) -> None:
     Example:
       gofail-py sweep            # what a killed run left behind
       gofail-py sweep --stop     # stop it
+      gofail-py sweep --stop --run 4242   # only what the run of pid 4242 left (other jobs' are theirs)
 
     The same as `gofail-py ps --stale [--stop]`.
     """
-    show_stale(stop, as_json)
+    show_stale(stop, as_json, run)
 
 
-def show_stale(stop: bool, as_json: bool) -> None:
+def show_stale(stop: bool, as_json: bool, run: str | None = None) -> None:
     """`sweep` and `ps --stale`: what dead runs left behind, stopped with ``stop``. Only what was
     really stopped or removed is said to be; this command and its ancestors are never signalled
     (a shell that inherited a dead run's token is named, with the remedy)."""
@@ -141,7 +143,7 @@ def show_stale(stop: bool, as_json: bool) -> None:
     from gofail_py.processes.supervisor import RUN_ENV, stale_processes, stale_temp_dirs, stop_stale
 
     if stop:
-        result = stop_stale()
+        result = stop_stale(run=run)
         rows = ([(p, "stopped", "stopped") for p in result.stopped]
                 + [(p, "spared", f"spared ({why})") for p, why in result.spared]
                 + [(p, "still-running", "could not be stopped") for p in result.still_running])
@@ -150,8 +152,8 @@ def show_stale(stop: bool, as_json: bool) -> None:
     else:
         why = spared()
         rows = [(p, "left", "left by") if p.pid not in why else (p, "spared", f"carries the token ({why[p.pid]}) of")
-                for p in stale_processes()]
-        dirs = [(path, token, "left", "left by") for path, token in stale_temp_dirs()]
+                for p in stale_processes(run)]
+        dirs = [(path, token, "left", "left by") for path, token in stale_temp_dirs(run)]
     rows = [row for row in rows if row[0].pid != os.getpid()]  # itself: it inherited the token, said below
     if as_json:
         click.echo(json.dumps([{"pid": p.pid, "run": p.token, "command": p.command, "status": status} for p, status, _ in rows]

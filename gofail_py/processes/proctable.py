@@ -183,12 +183,18 @@ class StaleProcess:
     command: str
 
 
-def stale_processes() -> list[StaleProcess]:
-    """Every readable process whose run token names a supervisor that no longer runs."""
+def of_run(token: str, run: str | None) -> bool:
+    """Whether a token is the run's: ``run`` is a whole token or its first fields (`PID`, `PID.START`)."""
+    return run is None or token == run or token.startswith(run + ".")
+
+
+def stale_processes(run: str | None = None) -> list[StaleProcess]:
+    """Every readable process whose run token names a supervisor that no longer runs (of the run
+    ``run`` names, when given: see ``of_run``)."""
     found = []
     for pid in pids():
         token = environ_value(pid, RUN_ENV)
-        if token is None or not alive(pid) or token_alive(token):
+        if token is None or not of_run(token, run) or not alive(pid) or token_alive(token):
             continue
         try:
             command = (_PROC / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace").strip()
@@ -233,10 +239,11 @@ class SweepResult:
     kept: list[tuple[Path, str, str]]  # temp dirs not removed: path, token, why
 
 
-def stop_stale(grace: float = STOP_GRACE) -> SweepResult:
+def stop_stale(grace: float = STOP_GRACE, run: str | None = None) -> SweepResult:
     """Stops what ``stale_processes`` finds (TERM, then KILL), never this process or an ancestor
-    (``spared``), and removes dead runs' temp dirs; says what it really did."""
-    stale = stale_processes()
+    (``spared``), and removes dead runs' temp dirs (of the run ``run`` names, when given); says
+    what it really did."""
+    stale = stale_processes(run)
     why = spared()
     targets = [process for process in stale if process.pid not in why]
     started = identify(process.pid for process in targets)
@@ -244,7 +251,7 @@ def stop_stale(grace: float = STOP_GRACE) -> SweepResult:
     stopped = [process for process in targets if not alive_as(process.pid, started[process.pid])]
     result = SweepResult(stopped, [(process, why[process.pid]) for process in stale if process.pid in why],
                          [process for process in targets if process not in stopped], [], [])
-    for directory, token in stale_temp_dirs():
+    for directory, token in stale_temp_dirs(run):
         problem = _remove_tree(directory)
         if problem is None:
             result.removed.append((directory, token))
@@ -273,7 +280,7 @@ def explore_temp_dir() -> Path:
     return Path(tempfile.mkdtemp(prefix=f"{EXPLORE_PREFIX}{new_token()}-"))
 
 
-def stale_temp_dirs() -> list[tuple[Path, str]]:
+def stale_temp_dirs(run: str | None = None) -> list[tuple[Path, str]]:
     """The temp dirs of runs and explore campaigns that are gone, with their tokens (a dir named
     without a token, by an older gofail-py, cannot be told from a live one: left alone)."""
     import tempfile
@@ -283,7 +290,7 @@ def stale_temp_dirs() -> list[tuple[Path, str]]:
     for prefix in (TEMP_PREFIX, EXPLORE_PREFIX):
         for path in sorted(root.glob(f"{prefix}*")):
             token = path.name[len(prefix):].rpartition("-")[0]
-            if token.partition(".")[0].isdigit() and _own_dir(path) and not token_alive(token):
+            if token.partition(".")[0].isdigit() and of_run(token, run) and _own_dir(path) and not token_alive(token):
                 found.append((path, token))
     return found
 

@@ -196,7 +196,8 @@ def apply(plan: Plan) -> None:
 
 
 def enable(paths: Sequence[PathArg], *, dry_run: bool = False, go_get: bool = False, cache: bool = True) -> Plan:
-    """Enables every failpoint under the paths; validates everything before writing anything."""
+    """Enables every failpoint under the paths; validates everything before writing anything. A
+    file edited while it runs stops it with nothing changed and the edit kept (ConcurrentEdit)."""
     found = scan(paths, cache)
     with runlock.hold(modules.lock_keys(paths, found)):
         plan = plan_enable(paths, cache, found)
@@ -223,7 +224,8 @@ def enable(paths: Sequence[PathArg], *, dry_run: bool = False, go_get: bool = Fa
 
 
 def disable(paths: Sequence[PathArg], *, dry_run: bool = False, cache: bool = True) -> Plan:
-    """Disables every failpoint under the paths and undoes what --go-get did to go.mod/go.sum."""
+    """Disables every failpoint under the paths and undoes what --go-get did to go.mod/go.sum
+    (a file edited while it runs: ConcurrentEdit, as for enable)."""
     from gofail_py.rewriter import gomod  # every disable undoes what --go-get did, where it did
 
     found = scan(paths, cache)
