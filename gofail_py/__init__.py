@@ -14,13 +14,32 @@ Shared leaves: gofail_py.errors, gofail_py.names, gofail_py.argcheck, gofail_py.
 
 from __future__ import annotations
 
+import sys
 from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from gofail_py import _moved
+if TYPE_CHECKING:
+    from importlib.machinery import ModuleSpec
 
 __version__ = "0.1.0"
-_moved.install()  # the module paths of 0.1 still import, for one release (with a DeprecationWarning)
+
+
+class _OldPaths:
+    """The module paths of 0.1 still import, for one release, with a DeprecationWarning: last on
+    sys.meta_path, this is asked only for a name no module has; the table (gofail_py._moved) is
+    loaded only then, not by every run."""
+
+    @staticmethod
+    def find_spec(name: str, path: object = None, target: object = None) -> ModuleSpec | None:
+        if not name.startswith("gofail_py."):
+            return None
+        from gofail_py import _moved
+
+        return _moved.find_spec(name)
+
+
+if not any(getattr(finder, "__qualname__", "") == "_OldPaths" for finder in sys.meta_path):  # once, even if reloaded
+    sys.meta_path.append(_OldPaths)
 
 _EXPORTS = {
     "Client": "gofail_py.client.client",

@@ -2,8 +2,9 @@
 
 For one more release each still imports, and gives the module at its new path (the same object:
 a test's monkeypatch on one is seen through the other), with a DeprecationWarning that names the
-new path. No file stands at an old path: a finder, last on sys.meta_path, is asked only for a
-name no module has. `python -m OLD` runs the new module. The names users give pytest's `-p` for
+new path. No file stands at an old path: the finder the package's __init__ puts last on
+sys.meta_path, asked only for a name no module has, hands such a name to ``find_spec`` here (so
+this module is loaded only then). `python -m OLD` runs the new module. The names users give pytest's `-p` for
 the two plugins stay, without a warning.
 """
 
@@ -65,17 +66,18 @@ def forward(module: ModuleType, old: str, name: str) -> Any:
     return getattr(module, name)
 
 
-class _OldPaths:
-    """Finder and loader of the old paths: the module is created as a stand-in, then replaced in
+def find_spec(name: str) -> ModuleSpec | None:
+    """The spec of an old path (its loader: _OldPath), or None for a name that never was one."""
+    if name not in MOVED and name not in PLUGINS:
+        return None
+    from importlib.machinery import ModuleSpec
+
+    return ModuleSpec(name, cast("Loader", _OldPath))
+
+
+class _OldPath:
+    """The loader of an old path: the module is created as a stand-in, then replaced in
     sys.modules by the real one, which the import hands back (the real module's spec untouched)."""
-
-    @classmethod
-    def find_spec(cls, name: str, path: object = None, target: object = None) -> ModuleSpec | None:
-        if name not in MOVED and name not in PLUGINS:
-            return None
-        from importlib.machinery import ModuleSpec
-
-        return ModuleSpec(name, cast("Loader", cls))
 
     @staticmethod
     def create_module(spec: ModuleSpec) -> None:
@@ -96,8 +98,3 @@ class _OldPaths:
         warning = f"warnings.warn({message(name, new)!r}, DeprecationWarning)\n" if name in MOVED else ""
         return compile(f"import runpy, warnings\n{warning}runpy.run_module({new!r}, run_name='__main__', alter_sys=True)\n",
                        f"<{name}>", "exec")
-
-
-def install() -> None:
-    if not any(finder is _OldPaths for finder in sys.meta_path):
-        sys.meta_path.append(_OldPaths)

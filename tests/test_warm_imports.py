@@ -23,7 +23,7 @@ from tests.support.goprog import REPO, TESTDATA
 HEAVY = ("tree_sitter", "tree_sitter_go", "jinja2", "requests", "hashlib", "tempfile", "difflib", "json",
          "subprocess", "dataclasses", "gofail_py.rewriter.syntax", "gofail_py.rewriter.goproc")
 # our modules a warm enable may load: the CLI, the rewriter's plumbing, the cache
-ALLOWED_OURS = {"gofail_py", "gofail_py._moved", "gofail_py.cli", "gofail_py.cli.rewriter", "gofail_py.errors", "gofail_py.rewriter", "gofail_py.rewriter.workspace",
+ALLOWED_OURS = {"gofail_py", "gofail_py.cli", "gofail_py.cli.rewriter", "gofail_py.errors", "gofail_py.rewriter", "gofail_py.rewriter.workspace",
                 "gofail_py.rewriter.collect", "gofail_py.rewriter.gofiles", "gofail_py.rewriter.fileio", "gofail_py.rewriter.cache", "gofail_py.rewriter.cachedir", "gofail_py.rewriter.private", "gofail_py.rewriter.runlock", "gofail_py.rewriter.modules",
                 "gofail_py.rewriter.rewrite", "gofail_py.rewriter.markers", "gofail_py.rewriter.render", "gofail_py.resources", "gofail_py.names",
                 "gofail_py.argcheck"}
