@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -51,7 +52,9 @@ def test_two_runs_sharing_a_journal_the_second_is_refused(kvserver_binary: Path,
     long = tmp_path / "long.gofail"
     long.write_text(f"process kv: {kvserver_binary} --listen 127.0.0.1:{{port}} --data {{tmp}}/kv\n"
                     "start kv\nset kv slowWrite=print\nrun sleep 60\n")
-    first = subprocess.Popen([sys.executable, "-m", "gofail_py.cli", "run", str(long), "--journal", "j.jsonl"],
+    # -X faulthandler: if it ever hangs after SIGTERM, SIGABRT makes it print where every thread is
+    first = subprocess.Popen([sys.executable, "-X", "faulthandler", "-m", "gofail_py.cli", "run", str(long),
+                              "--journal", "j.jsonl"],
                              cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert first.stdout is not None
@@ -65,7 +68,12 @@ def test_two_runs_sharing_a_journal_the_second_is_refused(kvserver_binary: Path,
         assert '"event": "run"' in (tmp_path / "j.jsonl").read_text().splitlines()[0]
     finally:
         first.terminate()
-        first.communicate(timeout=60)
+        try:
+            first.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            first.send_signal(signal.SIGABRT)
+            out, err = first.communicate(timeout=30)
+            pytest.fail(f"the first run did not end within 60 s of SIGTERM; stdout:\n{out}\nstderr:\n{err}")
     lines = (tmp_path / "j.jsonl").read_text().splitlines()
     assert '"event": "run"' in lines[0] and len([line for line in lines if '"event": "run"' in line]) == 1
 
