@@ -36,6 +36,12 @@ def serve() -> Iterator[Callable[[Handler], Wire]]:
     listeners: list[socket.socket] = []
 
     def start(handler: Handler) -> Wire:
+        def serve_one(conn: socket.socket) -> None:
+            try:
+                handler(conn)
+            finally:
+                conn.close()
+
         listener = socket.create_server(("127.0.0.1", 0))
         listeners.append(listener)
 
@@ -45,7 +51,7 @@ def serve() -> Iterator[Callable[[Handler], Wire]]:
                     conn, _ = listener.accept()
                 except OSError:
                     return
-                threading.Thread(target=lambda: (handler(conn), conn.close()), daemon=True).start()
+                threading.Thread(target=serve_one, args=(conn,), daemon=True).start()
 
         threading.Thread(target=accept, daemon=True).start()
         return Wire("127.0.0.1", listener.getsockname()[1])
