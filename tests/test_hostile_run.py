@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.support.procs import communicate_or_dump
 
 pytestmark = pytest.mark.hostile
 
@@ -68,12 +69,7 @@ def test_two_runs_sharing_a_journal_the_second_is_refused(kvserver_binary: Path,
         assert '"event": "run"' in (tmp_path / "j.jsonl").read_text().splitlines()[0]
     finally:
         first.terminate()
-        try:
-            first.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            first.send_signal(signal.SIGABRT)
-            out, err = first.communicate(timeout=30)
-            pytest.fail(f"the first run did not end within 60 s of SIGTERM; stdout:\n{out}\nstderr:\n{err}")
+        communicate_or_dump(first, 60, "the first run, after SIGTERM,")
     lines = (tmp_path / "j.jsonl").read_text().splitlines()
     assert '"event": "run"' in lines[0] and len([line for line in lines if '"event": "run"' in line]) == 1
 
