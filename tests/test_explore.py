@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from tests.support.goprog import KV_FAILPOINTS, REPO
+from tests.support.procs import default_sigint
 
 # real processes and Go builds for seconds a test: in the default suite, not the `-m "not slow"` loop
 pytestmark = pytest.mark.slow
@@ -239,7 +240,7 @@ def test_a_signal_stops_every_run(signum: int, kvserver_binary: Path, tmp_path: 
     )
     proc = subprocess.Popen([sys.executable, "-m", "gofail_py.cli", "explore", str(template), "--source", str(KVSERVER),
                              "-j", "2", "--terms", "sleep(1)", "--var", f"kvserver={kvserver_binary}"],
-                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint)
     deadline = time.monotonic() + 60
     while len(survivors(str(kvserver_binary), first=True)) < 2 and time.monotonic() < deadline:
         time.sleep(0.2)

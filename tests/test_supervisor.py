@@ -21,6 +21,7 @@ import pytest
 
 from gofail_py.processes.supervisor import RUN_ENV, Cancelled, Supervisor, poll_until, stale_processes
 from tests.support.goprog import REPO
+from tests.support.procs import default_sigint
 
 # real processes and Go builds for seconds a test: in the default suite, not the `-m "not slow"` loop
 pytestmark = pytest.mark.slow
@@ -217,10 +218,6 @@ def test_wrapped(gofail_process):
     assert gone([int(pidfile.read_text())]), "the fixture's teardown left the setsid server running"
 
 
-def _default_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_an_interrupted_run_cleans_up_and_exits_130(kvserver_binary: Path, tmp_path: Path, sig: int) -> None:
     path = tmp_path / "interrupted.gofail"
@@ -230,7 +227,7 @@ def test_an_interrupted_run_cleans_up_and_exits_130(kvserver_binary: Path, tmp_p
     # SIGINT as a terminal would send it: a suite started as a shell's background job (`cmd &`)
     # inherits SIGINT ignored, and Python then keeps ignoring it (the shell's rule for such jobs)
     runner = subprocess.Popen([*CLI, "run", str(path), "--journal", str(journal), "--var", f"kvserver={kvserver_binary}"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint)
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint)
     try:
         sleeps = poll_until(lambda: (lambda found: found if len(found) == 2 else None)(
             [pid for pid in _ours(runner.pid) if _cmdline(pid) in ("sleep 300", "sleep 301")]), time.monotonic() + 60)

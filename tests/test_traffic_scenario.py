@@ -16,7 +16,7 @@ import pytest
 from gofail_py.history import read_history
 from gofail_py.scenario.parser import parse_scenario
 from gofail_py.scenario.statements import describe
-from tests.support.procs import communicate_or_dump
+from tests.support.procs import communicate_or_dump, default_sigint
 
 CLI = [sys.executable, "-m", "gofail_py.cli"]
 KV = "process kv: {kvserver} --listen 127.0.0.1:{port} --data {tmp}/kv\nstart kv\n"
@@ -86,7 +86,8 @@ def test_ctrl_c_stops_the_traffic_and_flushes_its_history(kvserver_binary: Path,
     path.write_text(f"{KV}traffic kvserver 127.0.0.1:{{kv.port}} clients 2 for 60s history {history}\nsleep 60s\n")
     # -X faulthandler: a run that outlives Ctrl-C by 30 s shows where its threads are (it did once, under load)
     proc = subprocess.Popen([sys.executable, "-X", "faulthandler", *CLI[1:], "run", str(path),
-                             "--var", f"kvserver={kvserver_binary}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             "--var", f"kvserver={kvserver_binary}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=default_sigint)
     deadline = time.monotonic() + 30
     while not list(tmp_path.glob(".h.jsonl.*.recording")) and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -28,3 +28,10 @@ def communicate_or_dump(proc: subprocess.Popen[str], timeout: float, what: str) 
         proc.send_signal(signal.SIGABRT)
         out, err = proc.communicate(timeout=30)
         pytest.fail(f"{what} did not end within {timeout:g} s; stdout:\n{out}\nstderr (its threads):\n{err}")
+
+
+def default_sigint() -> None:
+    """preexec_fn for a child a test sends SIGINT to, as a terminal's Ctrl-C would: a suite started
+    as a shell's background job (`cmd &` without job control) inherits SIGINT ignored, Python then
+    keeps ignoring it (the shell's rule for such jobs), and the child would never see it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
