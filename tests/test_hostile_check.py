@@ -95,3 +95,18 @@ def test_a_history_from_a_pipe_is_read(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "linearizable (kv model, 1 operations" in done.stdout
+
+
+def test_terminal_controls_in_a_history_do_not_reach_the_terminal_through_json(tmp_path: Path) -> None:
+    # JSON escapes C0 controls itself, not C1 (U+009B is CSI on some terminals) nor bidi overrides
+    evil = "k\u202e\u009b2J"
+    ops = [{"id": 1, "client": 0, "op": "put", "input": {"key": evil, "value": evil}, "call": 0, "return": 5,
+            "output": {"revision": 2}},
+           {"id": 2, "client": 1, "op": "get", "input": {"key": evil}, "call": 10, "return": 20,
+            "output": {"revision": 2, "kvs": []}}]
+    path = tmp_path / "h.jsonl"
+    path.write_text("".join(json.dumps(op, ensure_ascii=False) + "\n" for op in ops))
+    done = cli("check", "--json", str(path))
+    assert done.returncode == 1, done.stderr
+    assert "\u202e" not in done.stdout and "\u009b" not in done.stdout
+    assert json.loads(done.stdout)["violation"]["unplaced"][0]["input"] == {"key": evil}

@@ -55,7 +55,8 @@ def check(histories: tuple[str, ...], model: str | None, timeout: float | None, 
         from gofail_py.check.picture import write_picture
 
         write_picture(output, result)
-    click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False) if as_json else explain(result))
+    # ASCII JSON, as every --json of the CLI: a history's C1 controls or bidi overrides stay escaped
+    click.echo(json.dumps(result.to_json(), indent=2) if as_json else explain(result))
     _exit(result.exit_code)
 
 
