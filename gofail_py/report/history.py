@@ -38,7 +38,7 @@ def _looks_like_history(path: str) -> bool:
     named by a journal from elsewhere would hang the report), checked for what it is once open."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a NUL in the name (JSON can carry one)
         return False
     try:
         return stat.S_ISREG(os.fstat(fd).st_mode) and os.read(fd, len(_HEADER)) == _HEADER
