@@ -4,6 +4,7 @@ is a clear message and the right exit code, never a traceback, never unbounded m
 from __future__ import annotations
 
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -67,3 +68,45 @@ def test_a_big_store_prints_a_cut_state(tmp_path: Path) -> None:
     state = next(line for line in done.stdout.splitlines() if line.startswith("the state at its end: "))
     assert len(state) < 2200 and state.endswith("characters; --json has it whole)")
     assert len(json.loads(cli("check", str(path), "--json").stdout)["violation"]["state"]["kvs"]) == 5000
+
+
+def _fifo_with_no_writer(tmp_path: Path) -> Path:
+    fifo = tmp_path / "history.fifo"
+    os.mkfifo(fifo)
+    return fifo
+
+
+@pytest.mark.xfail(strict=True, raises=subprocess.TimeoutExpired,
+                   reason="history/reader.py opens the history with a blocking open(): a FIFO with no writer "
+                          "holds the check past its --timeout (review: the reader should open O_NONBLOCK, "
+                          "fstat, and poll a FIFO for data until the deadline)")
+def test_a_fifo_with_no_writer_does_not_hold_the_check_past_its_deadline(tmp_path: Path) -> None:
+    done = subprocess.run([GOFAIL_PY, "check", str(_fifo_with_no_writer(tmp_path)), "--timeout", "1"],
+                          capture_output=True, text=True, timeout=20)
+    assert "Traceback" not in done.stderr
+    assert done.returncode == 3, done.stderr
+
+
+def test_a_history_from_a_pipe_is_read(tmp_path: Path) -> None:
+    # `gofail-py check <(zcat h.jsonl.gz)` hands over a pipe: read like a file
+    line = {"id": 1, "client": 0, "op": "put", "input": {"key": "k", "value": "v"}, "call": 0, "return": 5,
+            "output": {"revision": 2}}
+    done = subprocess.run(["bash", "-c", f'"$0" check <(printf "%s\\n" "$1")', GOFAIL_PY, json.dumps(line)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "linearizable (kv model, 1 operations" in done.stdout
+
+
+def test_terminal_controls_in_a_history_do_not_reach_the_terminal_through_json(tmp_path: Path) -> None:
+    # JSON escapes C0 controls itself, not C1 (U+009B is CSI on some terminals) nor bidi overrides
+    evil = "k\u202e\u009b2J"
+    ops = [{"id": 1, "client": 0, "op": "put", "input": {"key": evil, "value": evil}, "call": 0, "return": 5,
+            "output": {"revision": 2}},
+           {"id": 2, "client": 1, "op": "get", "input": {"key": evil}, "call": 10, "return": 20,
+            "output": {"revision": 2, "kvs": []}}]
+    path = tmp_path / "h.jsonl"
+    path.write_text("".join(json.dumps(op, ensure_ascii=False) + "\n" for op in ops))
+    done = cli("check", "--json", str(path))
+    assert done.returncode == 1, done.stderr
+    assert "\u202e" not in done.stdout and "\u009b" not in done.stdout
+    assert json.loads(done.stdout)["violation"]["unplaced"][0]["input"] == {"key": evil}

@@ -151,3 +151,38 @@ def test_a_bad_line_in_the_middle_is_still_refused(tmp_path: Path) -> None:
     result = _report(str(journal), cwd=tmp_path)
     assert result.returncode == 2, result.stdout
     assert "mid.jsonl:1:" in result.stderr
+
+
+@pytest.mark.parametrize("planted", ["fifo", "tty"])
+def test_a_history_path_in_a_journal_is_never_waited_on(tmp_path: Path, planted: str) -> None:
+    # a `traffic` step's record names its history, and `report -o` draws it: a journal from
+    # elsewhere naming a FIFO (or a terminal) must not hang the report on reading it
+    if planted == "fifo":
+        target = tmp_path / "history.fifo"
+        os.mkfifo(target)
+    else:
+        target = Path("/dev/tty")
+        if not target.exists():
+            pytest.skip("no /dev/tty here")
+    journal = tmp_path / "j.jsonl"
+    journal.write_text(
+        '{"event": "run", "run": "r1", "name": "x", "time": 0.0}\n'
+        '{"event": "step", "run": "r1", "index": "1", "statement": "traffic kvserver 127.0.0.1:1", "start": 0.0, '
+        f'"end": 0.1, "outcome": "ok", "answer": {{"history": "{target}", "clock_ns": 5}}}}\n')
+    result = _report(str(journal), "-o", str(tmp_path / "out.html"), cwd=tmp_path, timeout=30)
+    _no_traceback(result)
+    assert result.returncode == 0, result.stderr
+    assert "not a history file: not drawn" in (tmp_path / "out.html").read_text()
+
+
+def test_a_history_path_with_a_nul_in_a_journal_is_not_a_traceback(tmp_path: Path) -> None:
+    # JSON can carry "\u0000"; no file name holds one (open() raises ValueError, not OSError)
+    journal = tmp_path / "j.jsonl"
+    journal.write_text(
+        '{"event": "run", "run": "r1", "name": "x", "time": 0.0}\n'
+        '{"event": "step", "run": "r1", "index": "1", "statement": "traffic kvserver 127.0.0.1:1", "start": 0.0, '
+        f'"end": 0.1, "outcome": "ok", "answer": {{"history": "{tmp_path}/h\\u0000.jsonl", "clock_ns": 5}}}}\n')
+    result = _report(str(journal), "-o", str(tmp_path / "out.html"), cwd=tmp_path, timeout=30)
+    _no_traceback(result)
+    assert result.returncode == 0, result.stderr
+    assert 'class="history-note"' in (tmp_path / "out.html").read_text()

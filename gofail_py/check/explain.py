@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 from gofail_py.check.result import CheckResult, describe
+from gofail_py.terminal import visible
 
 SHOWN_PREFIX = 5  # the last operations of the linearizable prefix printed by the text output
 SHOWN_STATE = 2000  # characters of the state printed (a store of 10k keys is for --json)
@@ -14,7 +15,7 @@ SHOWN_STATE = 2000  # characters of the state printed (a store of 10k keys is fo
 
 def _printable(text: str) -> str:
     """One printable line (a history's strings could hold terminal escapes), cut to SHOWN_STATE."""
-    text = text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
+    text = visible(text)
     return text if len(text) <= SHOWN_STATE else f"{text[:SHOWN_STATE]}... ({len(text)} characters; --json has it whole)"
 
 

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from gofail_py.models.operation import Operation
+from gofail_py.terminal import visible
 
 LINEARIZABLE = "linearizable"
 NOT_LINEARIZABLE = "not linearizable"
@@ -103,13 +104,12 @@ class CheckResult:
 
 
 def describe(op: Operation) -> str:
-    """One operation on one line: where, client, what it asked and what it got."""
+    """One operation on one line: where, client, what it asked and what it got (the history's text
+    escaped where it could drive a terminal)."""
     output = "no answer" + (f" ({op.error})" if op.error else "") if op.ret is None else _compact(op.output)
-    line = f"{op.where()}  client {op.client}  {op.op} {_compact(op.input)} -> {output}"
-    return line if line.isprintable() else line.encode("unicode_escape").decode("ascii")
+    return visible(f"{op.where()}  client {op.client}  {op.op} {_compact(op.input)} -> {output}")
 
 
 def _compact(value: Any) -> str:
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    text = text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
     return text if len(text) <= 300 else text[:300] + "..."

@@ -52,14 +52,11 @@ def check(histories: tuple[str, ...], model: str | None, timeout: float | None, 
                    err=True)
         sys.exit(3)
     if output is not None:
-        from importlib import import_module
+        from gofail_py.check.picture import write_picture
 
-        try:
-            picture = import_module("gofail_py.check.picture")
-        except ImportError:
-            raise click.UsageError("-o: this build of gofail-py cannot draw histories yet") from None
-        picture.write_picture(output, result)
-    click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False) if as_json else explain(result))
+        write_picture(output, result)
+    # ASCII JSON, as every --json of the CLI: a history's C1 controls or bidi overrides stay escaped
+    click.echo(json.dumps(result.to_json(), indent=2) if as_json else explain(result))
     _exit(result.exit_code)
 
 

@@ -14,6 +14,9 @@ def _canonical(value: Any) -> str:
 
 
 _NULL = _canonical(None)
+# each operation's input keys and how the message shows them (validate runs once per history line)
+_SHAPES = {"read": (frozenset(), "{}"), "write": (frozenset(("value",)), '{"value": v}'),
+           "cas": (frozenset(("expect", "value")), '{"expect": a, "value": b}')}
 
 
 class RegisterModel(Model):
@@ -37,10 +40,9 @@ class RegisterModel(Model):
         return _canonical(input["value"]) if ok else state
 
     def validate(self, op: str, input: Any, output: Any) -> str | None:
-        shapes = {"read": (set(), "{}"), "write": ({"value"}, '{"value": v}'), "cas": ({"expect", "value"}, '{"expect": a, "value": b}')}
-        if op not in shapes:
+        if op not in _SHAPES:
             return f"expected an operation of the register model (read, write, cas), not {op!r}"
-        keys, shown = shapes[op]
+        keys, shown = _SHAPES[op]
         if not isinstance(input, dict) or input.keys() != keys:
             return f"expected {op}'s input to be {shown}, not {json.dumps(input)}"
         if output is None:

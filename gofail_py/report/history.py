@@ -9,6 +9,7 @@ the report copy some other file's lines into the page."""
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -33,11 +34,18 @@ class HistorySection:
 
 
 def _looks_like_history(path: str) -> bool:
+    """A regular file that starts as a history does: opened without waiting (a FIFO or a terminal
+    named by a journal from elsewhere would hang the report), checked for what it is once open."""
     try:
-        with open(path, "rb") as file:
-            return file.read(len(_HEADER)) == _HEADER
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except (OSError, ValueError):  # ValueError: a NUL in the name (JSON can carry one)
+        return False
+    try:
+        return stat.S_ISREG(os.fstat(fd).st_mode) and os.read(fd, len(_HEADER)) == _HEADER
     except OSError:
         return False
+    finally:
+        os.close(fd)
 
 
 def history_sections(run: Run, span: float) -> list[HistorySection]:

@@ -47,22 +47,30 @@ class _Picker:
         return self.names[bisect.bisect_right(self.bounds, self.rng.randrange(self.bounds[-1]))]
 
 
-class KvWorkload:
-    """etcd-like traffic on ``keys`` keys: put, get, list (a prefix get of them all), delete, cas
-    (a txn: if the key's mod revision is still the one this client last saw, put, else get it)
-    and txn (up to four distinct keys, each a put, get or delete, as etcd's multi-op txn)."""
+class _Workload:
+    """What the built-in workloads share: the mix's picker and written values no other client or
+    write uses (client index and a count of this client's)."""
 
-    def __init__(self, index: int, rng: random.Random, config: TrafficConfig, mix: Mapping[str, int]) -> None:
+    def __init__(self, index: int, rng: random.Random, mix: Mapping[str, int]) -> None:
         self.index, self.rng = index, rng
-        self.prefix = config.key_prefix
-        self.keys = [f"{config.key_prefix}{i}" for i in range(config.keys)]
         self.picker = _Picker(mix, rng)
-        self.seen: dict[str, int] = {}  # key -> the mod revision this client last saw (0: absent)
         self.count = 0
 
     def _value(self) -> str:
         self.count += 1
         return f"c{self.index}.{self.count}"
+
+
+class KvWorkload(_Workload):
+    """etcd-like traffic on ``keys`` keys: put, get, list (a prefix get of them all), delete, cas
+    (a txn: if the key's mod revision is still the one this client last saw, put, else get it)
+    and txn (up to four distinct keys, each a put, get or delete, as etcd's multi-op txn)."""
+
+    def __init__(self, index: int, rng: random.Random, config: TrafficConfig, mix: Mapping[str, int]) -> None:
+        super().__init__(index, rng, mix)
+        self.prefix = config.key_prefix
+        self.keys = [f"{config.key_prefix}{i}" for i in range(config.keys)]
+        self.seen: dict[str, int] = {}  # key -> the mod revision this client last saw (0: absent)
 
     def next(self) -> Request:
         kind = self.picker.pick()
@@ -116,18 +124,12 @@ class KvWorkload:
                     self._saw(result["kvs"], [sub["key"]])
 
 
-class RegisterWorkload:
+class RegisterWorkload(_Workload):
     """One value: write, read, and cas from the value this client last saw to a new one."""
 
     def __init__(self, index: int, rng: random.Random, config: TrafficConfig, mix: Mapping[str, int]) -> None:
-        self.index = index
-        self.picker = _Picker(mix, rng)
+        super().__init__(index, rng, mix)
         self.last: Any = None
-        self.count = 0
-
-    def _value(self) -> str:
-        self.count += 1
-        return f"c{self.index}.{self.count}"
 
     def next(self) -> Request:
         kind = self.picker.pick()
