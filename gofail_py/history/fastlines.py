@@ -46,7 +46,7 @@ _TAILS = {
                       + "|" + _N + r',"output":\{"revision":' + _N + r',"succeeded":(?:true,"results":\[(\{)\}\]|false,'
                       + r'"results":\[\{"kvs":' + _KVS + r"\}\])\}\})"),
 }
-_ENTRIES = re.compile(_ENTRY)
+_ENTRY_TEXTS, _ENTRY_FIELDS = re.compile(_ENTRY_Q), re.compile(_ENTRY)
 
 # what a line gives: id, client, op, input, call, return, output, error (the Operation's fields)
 Line = tuple[int, int, str, dict[str, Any], int, "int | None", "dict[str, Any] | None", "str | None"]
@@ -56,19 +56,19 @@ def line_parser() -> Callable[[str], Line | None]:
     """A parser of one line's text (its caches of kvs live as long as it does): the operation's
     fields, or None when the line is not one of the fast shapes (the general reader takes it)."""
     arrays: dict[str, list[dict[str, Any]]] = {}
-    entries: dict[tuple[str, ...], dict[str, Any]] = {}
+    entries: dict[str, dict[str, Any]] = {}
     head_match, tails = _HEAD.match, {op: tail.fullmatch for op, tail in _TAILS.items()}
 
     def kvs_of(text: str) -> list[dict[str, Any]]:
         kvs = arrays.get(text)
         if kvs is None:
             kvs = []
-            for groups in _ENTRIES.findall(text):
-                entry = entries.get(groups)
+            for entry_text in _ENTRY_TEXTS.findall(text):
+                entry = entries.get(entry_text)
                 if entry is None:
-                    key, value, create, mod, version = groups
-                    entry = entries[groups] = {"key": key, "value": value, "create_revision": int(create),
-                                               "mod_revision": int(mod), "version": int(version)}
+                    key, value, create, mod, version = _ENTRY_FIELDS.fullmatch(entry_text).groups()  # type: ignore[union-attr]
+                    entry = entries[entry_text] = {"key": key, "value": value, "create_revision": int(create),
+                                                     "mod_revision": int(mod), "version": int(version)}
                 kvs.append(entry)
             arrays[text] = kvs
         return kvs
