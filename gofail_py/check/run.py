@@ -6,11 +6,9 @@ import gc
 import os
 import time
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import Any, Union
 
 from gofail_py.check.result import LINEARIZABLE, NOT_LINEARIZABLE, UNKNOWN, CheckResult, PartResult, Violation
-from gofail_py.check.parallel import check_in_parallel, worth_it
 from gofail_py.check.search import Outcome, search
 from gofail_py.errors import GofailError, HistoryError, ModelError
 from gofail_py.models.operation import Operation
@@ -125,6 +123,9 @@ def _check_parts(model: Model, ops: Sequence[Operation], deadline: float | None,
         raise ModelError(f"the {model.name} model's partition failed: {type(error).__name__}: {error}") from error
     if sum(map(len, pieces)) != len(ops) or len({id(op) for piece in pieces for op in piece}) != len(ops):
         raise ModelError(f"the {model.name} model's partition must put every operation in exactly one part")
+    # here, not at the top: multiprocessing is a tenth of the kv check's start-up, which never needs it
+    from gofail_py.check.parallel import check_in_parallel, worth_it
+
     outcomes: dict[int, Outcome] = {}
     if worth_it(pieces):
         outcomes.update(check_in_parallel(model, pieces, deadline, memo_bytes))
