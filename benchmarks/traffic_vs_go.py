@@ -2,17 +2,22 @@
 calls at the same concurrency (issue 20's speed goals; a benchmark, nothing passes or fails).
 
     python3 benchmarks/traffic_vs_go.py --etcd PATH/TO/etcd [--clients 8] [--seconds 10] [--rounds 3]
-                                        [--check-seconds 60] [--check-clients 10] [--json out.json]
+                                        [--v1] [--check-seconds 60] [--check-clients 10] [--json out.json]
 
 Each round starts a fresh one-member etcd for each of, in turn:
   go      benchmarks/gatewayclient (built at run time): the same operations (the same mix, keys,
           compare-and-set and multi-key txns) through the gateway, nothing recorded;
   python  gofail-py's traffic (gofail_py.traffic, etcd target), every operation recorded;
   bare    the same traffic with the recording left out (a sink that drops it all);
+  v1      (with --v1) the same traffic recorded by the Recorder as it was before its per-thread
+          buffers (tests/support/recorder_v1.py): the before of a before/after in one run;
 each a process of its own, for its ops/s and its cpu: Go's user+sys from wait4, the traffic's
-process_time() from its start to its end (Python's start-up and imports left out). cpu per
-operation, python over bare, is what recording costs. Then one --check-seconds run of
---check-clients clients is recorded and `gofail-py check` timed on its history.
+process_time() from its start to its end (Python's start-up and imports left out). Each round
+runs them in another order (rotated by one), so none is always first after a quiet pause. cpu per
+operation, python over bare taken pair by pair (the same round), is what recording costs; the
+median and the range over the rounds are printed, with the load average before and after. Then
+one --check-seconds run of --check-clients clients is recorded and `gofail-py check` timed on its
+history (--check-seconds 0 leaves it out).
 
 etcd runs with --unsafe-no-fsync (--fsync to keep it): the disk's fsync would otherwise bound
 both clients alike and hide what the clients cost. Any etcd v3.6 binary does (no failpoints
@@ -63,12 +68,19 @@ def client_main(argv: list[str]) -> None:
     parser.add_argument("--clients", type=int, required=True)
     parser.add_argument("--seconds", type=float, required=True)
     parser.add_argument("--history", required=True)
-    parser.add_argument("--bare", action="store_true")
+    parser.add_argument("--sink", choices=("recorder", "bare", "v1"), default="recorder")
     args = parser.parse_args(argv)
     from gofail_py.traffic import Etcd, Traffic, TrafficConfig
 
     config = TrafficConfig(clients=args.clients, duration=args.seconds, op_timeout=5.0)
-    traffic = Traffic(Etcd([args.endpoint]), args.history, config, sink=NullSink() if args.bare else None)
+    sink: Any = None  # the Traffic's own Recorder (trusted: the etcd target builds its outputs)
+    if args.sink == "bare":
+        sink = NullSink()
+    elif args.sink == "v1":
+        from tests.support.recorder_v1 import RecorderV1
+
+        sink = RecorderV1(args.history, model="kv", trusted=True)  # as the Traffic makes its own
+    traffic = Traffic(Etcd([args.endpoint]), args.history, config, sink=sink)
     began = time.process_time()  # the traffic's own cpu, every thread: start-up and imports left out
     stats = traffic.start().wait()
     print(json.dumps({**stats.to_json(), "cpu": time.process_time() - began}))
@@ -122,7 +134,8 @@ def one(kind: str, args: argparse.Namespace, work: Path, goclient: Path, seconds
                     "-timeout", "5s"]
         else:
             argv = [sys.executable, __file__, "client", "--endpoint", endpoint, "--clients", str(clients),
-                    "--seconds", str(seconds), "--history", str(data / "h.jsonl"), *(["--bare"] if kind == "bare" else [])]
+                    "--seconds", str(seconds), "--history", str(data / "h.jsonl"),
+                    "--sink", {"python": "recorder", "bare": "bare", "v1": "v1"}[kind]]
         before = children_cpu()
         answer, wall, _ = timed(argv)
         cpu = answer.get("cpu", children_cpu() - before)  # Go: the whole process (its start-up is ~1 ms)
@@ -130,12 +143,47 @@ def one(kind: str, args: argparse.Namespace, work: Path, goclient: Path, seconds
         rate = answer.get("ops_per_second")
         row = {"kind": kind, "ops": ops, "ops_per_second": rate, "cpu": round(cpu, 3), "wall": round(wall, 3),
                "cpu_per_op_us": round(cpu / max(ops, 1) * 1e6, 1), "history": str(data / "h.jsonl")}
-        if kind == "python":
+        if kind in ("python", "v1"):
             row["indeterminate"] = answer["indeterminate"]
         return row
     finally:
         etcd.terminate()
         etcd.wait()
+
+
+def _load(load: tuple[float, float, float]) -> str:
+    return " ".join(f"{value:.1f}" for value in load)
+
+
+def summarize(rows: list[dict[str, Any]], kinds: list[str]) -> dict[str, Any]:
+    """Medians over the rounds; the ratios pair by pair (the kinds of one round against each other)."""
+    def median(kind: str, field: str) -> float:
+        return float(statistics.median(r[field] for r in rows if r["kind"] == kind))
+
+    rounds = sorted({r["round"] for r in rows})
+    of = {(r["round"], r["kind"]): r for r in rows}
+
+    def ratios(a: str, b: str, field: str) -> list[float]:
+        return [of[n, a][field] / of[n, b][field] for n in rounds if (n, a) in of and (n, b) in of]
+
+    summary: dict[str, Any] = {f"{kind}_{field}": median(kind, field) for kind in kinds
+                               for field in ("ops_per_second", "cpu_per_op_us")}
+    summary["python_over_go"] = round(statistics.median(ratios("python", "go", "ops_per_second")), 3)
+    for kind, name in (("python", "recording"), ("v1", "v1")):
+        if kind in kinds:
+            cost = [ratio - 1 for ratio in ratios(kind, "bare", "cpu_per_op_us")]
+            summary.update({f"{name}_cpu_overhead": round(statistics.median(cost), 3),
+                            f"{name}_cpu_overhead_min": round(min(cost), 3),
+                            f"{name}_cpu_overhead_max": round(max(cost), 3)})
+    if "v1" in kinds:
+        summary["python_over_v1_cpu"] = round(statistics.median(ratios("python", "v1", "cpu_per_op_us")), 3)
+    return summary
+
+
+def _save(args: argparse.Namespace, rows: list[dict[str, Any]], summary: dict[str, Any]) -> None:
+    if args.json:
+        Path(args.json).write_text(json.dumps({"machine": platform.platform(), "cpus": os.cpu_count(),
+                                               "load": os.getloadavg(), "rows": rows, "summary": summary}, indent=2))
 
 
 def main() -> None:
@@ -149,6 +197,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--check-seconds", type=float, default=60.0)
     parser.add_argument("--check-clients", type=int, default=10)
+    parser.add_argument("--v1", action="store_true", help="also the recorder as it was before (a before/after in one run)")
     parser.add_argument("--fsync", action="store_true", help="let etcd fsync (slower: the disk bounds both clients)")
     parser.add_argument("--json", help="write the figures here")
     args = parser.parse_args()
@@ -158,35 +207,35 @@ def main() -> None:
         subprocess.run(["go", "build", "-o", str(goclient), "."], cwd=REPO / "benchmarks" / "gatewayclient",
                        env=go_env(), check=True)
         rows: list[dict[str, Any]] = []
+        kinds = ["go", "python", "bare", *(["v1"] if args.v1 else [])]
+        load_before = os.getloadavg()
         print(f"== traffic vs Go net/http: {args.clients} clients, {args.seconds:g} s a run, {args.rounds} rounds, "
-              f"one-member etcd{' (fsync)' if args.fsync else ' (--unsafe-no-fsync)'}; load {os.getloadavg()[0]:.1f}")
+              f"one-member etcd{' (fsync)' if args.fsync else ' (--unsafe-no-fsync)'}; load {_load(load_before)}")
         for round_ in range(args.rounds):
-            for kind in ("go", "python", "bare"):
+            shift = round_ % len(kinds)
+            for kind in kinds[shift:] + kinds[:shift]:
                 row = one(kind, args, work, goclient, args.seconds, args.clients)
                 row["round"] = round_
                 rows.append(row)
                 print(f"  round {round_ + 1} {kind:7} {row['ops_per_second']:8.0f} ops/s  cpu {row['cpu_per_op_us']:7.1f} us/op")
-
-        def median(kind: str, field: str) -> float:
-            return float(statistics.median(r[field] for r in rows if r["kind"] == kind))
-
-        pairs = [(p["ops_per_second"] / g["ops_per_second"], p["cpu_per_op_us"] / b["cpu_per_op_us"])
-                 for g, p, b in zip(*(iter(rows),) * 3)]
-        summary = {
-            "go_ops_per_second": median("go", "ops_per_second"),
-            "python_ops_per_second": median("python", "ops_per_second"),
-            "bare_ops_per_second": median("bare", "ops_per_second"),
-            "python_over_go": round(statistics.median(a for a, _ in pairs), 3),
-            "recording_cpu_overhead": round(statistics.median(b for _, b in pairs) - 1, 3),
-            "python_cpu_per_op_us": median("python", "cpu_per_op_us"),
-            "bare_cpu_per_op_us": median("bare", "cpu_per_op_us"),
-            "go_cpu_per_op_us": median("go", "cpu_per_op_us"),
-        }
+        load_after = os.getloadavg()
+        summary = summarize(rows, kinds)
         print(f"  median: go {summary['go_ops_per_second']:.0f} ops/s, traffic {summary['python_ops_per_second']:.0f} "
               f"ops/s ({summary['python_over_go']:.2f}x go, pair by pair), without recording "
-              f"{summary['bare_ops_per_second']:.0f} ops/s; recording costs {summary['recording_cpu_overhead']:+.1%} "
-              "cpu per operation")
-
+              f"{summary['bare_ops_per_second']:.0f} ops/s")
+        print(f"  cpu per operation (median): go {summary['go_cpu_per_op_us']:.1f} us, traffic recorded "
+              f"{summary['python_cpu_per_op_us']:.1f} us, without recording {summary['bare_cpu_per_op_us']:.1f} us")
+        print(f"  recording costs {summary['recording_cpu_overhead']:+.1%} cpu per operation (recorded over bare, pair "
+              f"by pair; range {summary['recording_cpu_overhead_min']:+.1%} to {summary['recording_cpu_overhead_max']:+.1%})")
+        if args.v1:
+            print(f"  the recorder before (v1): {summary['v1_cpu_per_op_us']:.1f} us per operation, "
+                  f"{summary['v1_cpu_overhead']:+.1%} over bare (range {summary['v1_cpu_overhead_min']:+.1%} to "
+                  f"{summary['v1_cpu_overhead_max']:+.1%}); now over v1: {summary['python_over_v1_cpu']:.3f}x")
+        print(f"  load average (1, 5, 15 min): before {_load(load_before)}, after {_load(load_after)}")
+        summary.update({"load_before": load_before, "load_after": load_after})
+        if args.check_seconds <= 0:
+            _save(args, rows, summary)
+            return
         print(f"\n== a {args.check_seconds:g} s run of {args.check_clients} clients, recorded, then checked")
         run = one("python", args, work, goclient, args.check_seconds, args.check_clients)
         began = time.perf_counter()
@@ -199,9 +248,7 @@ def main() -> None:
                         "check_verdict": verdict})
         print(f"  recorded {run['ops']} operations ({run['indeterminate']} without an answer) in {args.check_seconds:g} s; "
               f"gofail-py check: {verdict} in {took:.2f} s ({took / args.check_seconds:.2f}x the recording time)")
-        if args.json:
-            Path(args.json).write_text(json.dumps({"machine": platform.platform(), "cpus": os.cpu_count(),
-                                                   "load": os.getloadavg(), "rows": rows, "summary": summary}, indent=2))
+        _save(args, rows, summary)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -1,51 +1,127 @@
 """Recording a history while clients run: one Recorder shared by any number of threads.
 
-Each completed operation is one line, appended as it completes (so a long run does not grow in
-memory); the file appears at its path only when the recorder closes (written beside it, then
+Each completed operation is one line. A thread puts its lines in a buffer of its own (behind a
+lock only it and a flush ever take, so client threads never wait on each other); when its buffer
+holds FLUSH_LINES lines or its oldest line is FLUSH_AFTER seconds old, it writes every thread's
+buffered lines at once, in call (id) order, whole lines in one write. So a long run does not grow
+in memory, and a run killed midway leaves a file of whole lines that reads back as far as it
+went. The file appears at its path only when the recorder closes (written beside it, then
 renamed: a reader never sees half a history, and an earlier history at that path stays whole
-until the new one is complete). Times come from one monotonic clock, taken outside the lock:
-the call time before the request is sent, the return time after the answer came, so each
-operation's interval holds its real one (wider is always safe for the check, never narrower)."""
+until the new one is complete); a recorder dropped without close() still writes out what it
+buffered, beside the path. Times come from one monotonic clock: the call time before the request
+is sent, the return time after the answer came, so each operation's interval holds its real one
+(wider is always safe for the check, never narrower)."""
 
 from __future__ import annotations
 
-import json
+import itertools
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from types import TracebackType
-from typing import IO, Any
+from typing import Any
 
 from gofail_py.errors import RecorderError
+from gofail_py.history.lines import _str, json_text, kv_input_text, kv_output_text
 from gofail_py.history.reader import FORMAT_VERSION
 from gofail_py.models import Model, get_model
 
 CLOSED_OPEN = "recorder closed before it returned"
-
-
-# one encoder for every line: json.dumps with options makes a new one each call (~4 us a line)
-_json: Callable[[Any], str] = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+FLUSH_LINES = 64  # a thread's buffered lines that make it write out every thread's
+FLUSH_AFTER = 0.2  # seconds: a thread's oldest buffered line older than this, the same
 
 
 class Call:
     """An operation that was called and has not returned yet (what ``Recorder.call`` gives back)."""
 
-    __slots__ = ("id", "client", "op", "input", "call", "meta", "_input_text", "done")
+    __slots__ = ("id", "client", "op", "input", "call", "meta", "_head")
 
     def __init__(self, id: int, client: int, op: str, input: Any, call: int, meta: Any, input_text: str) -> None:
         self.id, self.client, self.op, self.input, self.call, self.meta = id, client, op, input, call, meta
-        self._input_text = input_text  # taken at call(): a later change to the caller's dict is not recorded
-        self.done = False
+        # the line up to its return, made at call(): a later change to the caller's dict is not recorded
+        self._head = (f'{{"id":{id},"client":{client},"op":{_str(op) if type(op) is str else json_text(op)},"input":{input_text},'
+                      f'"call":{call},"return":')
 
     def line(self, ret: int | None, output_text: str, error: str | None) -> str:
-        text = (f'{{"id":{self.id},"client":{self.client},"op":{_json(self.op)},"input":{self._input_text},'
-                f'"call":{self.call},"return":{"null" if ret is None else ret},"output":{output_text}')
+        text = f'{self._head}{"null" if ret is None else ret},"output":{output_text}'
         if error is not None:
-            text += f',"error":{_json(error)}'
+            text += f',"error":{json_text(error)}'
         if self.meta is not None:
-            text += f',"meta":{_json(self.meta)}'
+            text += f',"meta":{json_text(self.meta)}'
         return text + "}\n"
+
+
+class _Buffer:
+    """One thread's lines not yet written, as (id, line); ``lock`` is taken by its thread and by a flush."""
+
+    __slots__ = ("lock", "lines", "since", "closed")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.lines: list[tuple[int, str]] = []
+        self.since = 0  # the clock when its oldest line was put in
+        self.closed = False
+
+
+class _File:
+    """The temporary file and every thread's buffer: what a flush needs, apart from the Recorder so
+    that a finalizer can flush a recorder dropped without close()."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.lock = threading.Lock()  # buffers' registration, a flush, close
+        self.buffers: list[_Buffer] = []
+        self.error: OSError | None = None  # the first write that failed: close() reports it
+
+    def take(self, close: bool) -> list[tuple[int, str]]:
+        """Every buffered line, in id order (under ``lock``)."""
+        lines: list[tuple[int, str]] = []
+        for buffer in self.buffers:
+            with buffer.lock:
+                lines += buffer.lines
+                buffer.lines = []
+                buffer.closed = buffer.closed or close
+        lines.sort()
+        return lines
+
+    def write(self, lines: list[tuple[int, str]]) -> None:
+        """Whole lines in one write (under ``lock``); after a failed write nothing more is written."""
+        if not lines or self.error is not None:
+            return
+        data = memoryview("".join([line for _, line in lines]).encode("utf-8"))
+        try:
+            while data:
+                data = data[os.write(self.fd, data):]
+        except OSError as error:
+            self.error = error
+            raise
+
+    def flush_at_exit(self) -> None:
+        """A recorder dropped without close(): its buffered lines go to the temporary file."""
+        if not self.lock.acquire(timeout=5.0):  # a thread stopped at exit while it held it
+            return
+        try:
+            if self.fd < 0:
+                return
+            try:
+                self.write(self.take(close=True))
+            except OSError:
+                pass
+            os.close(self.fd)
+            self.fd = -1
+        finally:
+            self.lock.release()
+
+
+def _encodable(text: str) -> bool:
+    """Whether ``text`` is valid UTF-8 once encoded (a lone surrogate is not)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class Recorder:
@@ -61,9 +137,13 @@ class Recorder:
         self.model = get_model(model)
         self._trusted = trusted
         self._clock = clock
-        self._lock = threading.Lock()
-        self._open: dict[int, Call] = {}  # client -> its call in flight
-        self._next_id = 0
+        kv = self.model.name == "kv" and type(self.model).__module__ == "gofail_py.models.kv"
+        self._input_text: Callable[[str, Any], str] = kv_input_text if kv else _plain
+        self._output_text: Callable[[str, Any], str] = kv_output_text if kv else _plain
+        self._open: dict[int, Call] = {}  # client -> its call in flight (each change one atomic dict call)
+        self._ids = itertools.count()
+        self._local = threading.local()  # .buffer: this thread's _Buffer
+        self._flush_after = int(FLUSH_AFTER * 1e9)
         self._closed = False
         head, slash, name = self.path.rpartition("/")
         self._temp = f"{head}{slash}.{name}.{os.urandom(6).hex()}.recording"
@@ -71,8 +151,13 @@ class Recorder:
             fd = os.open(self._temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
         except OSError as error:
             raise RecorderError(f"cannot record to {self.path}: {error.strerror or error}") from None
-        self._file: IO[str] = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
-        self._file.write(_json({"gofail_py_history": FORMAT_VERSION, "model": self.model.name}) + "\n")
+        self._file = _File(fd)
+        try:
+            self._file.write([(-1, json_text({"gofail_py_history": FORMAT_VERSION, "model": self.model.name}) + "\n")])
+        except OSError as error:
+            os.close(fd)
+            raise RecorderError(f"cannot record to {self.path}: {error.strerror or error}") from None
+        self._finalizer = weakref.finalize(self, self._file.flush_at_exit)
 
     def call(self, client: int, op: str, input: Any, meta: dict[str, Any] | None = None) -> Call:
         """Records that ``client`` calls ``op`` now (just before sending it)."""
@@ -82,38 +167,82 @@ class Recorder:
             raise RecorderError(f"{op}: {problem}")
         if type(client) is not int or client < 0:
             raise RecorderError(f"client must be an integer >= 0, not {client!r}")
-        text = _json(input)
-        with self._lock:
+        text = self._input_text(op, input)
+        if not text.isascii() and not _encodable(text):
+            raise RecorderError(f"{op}: its input holds a lone surrogate, which UTF-8 cannot encode")
+        self._check_open()
+        handle = Call(next(self._ids), client, op, input, now, meta, text)
+        other = self._open.setdefault(client, handle)
+        if other is not handle:
+            raise RecorderError(f"client {client} already has an operation in flight (id {other.id}): "
+                                "one client makes one call at a time")
+        if self._closed:  # close() came in between: it wrote this call as indeterminate, or it is dropped here
+            if self._open.get(client) is handle:
+                self._open.pop(client, None)
             self._check_open()
-            if client in self._open:
-                raise RecorderError(f"client {client} already has an operation in flight (id {self._open[client].id}): "
-                                    "one client makes one call at a time")
-            handle = Call(self._next_id, client, op, input, now, meta, text)
-            self._next_id += 1
-            self._open[client] = handle
-            return handle
+        return handle
 
     def returned(self, call: Call, output: Any) -> None:
         """Records ``call``'s answer (just after it came)."""
         now = self._clock()
-        problem = None if self._trusted else self.model.validate(call.op, call.input, output)
-        if problem is not None:
-            raise RecorderError(f"{call.op} (id {call.id}): {problem}")
-        self._finish(call, max(now, call.call), _json(output), None)
+        if not self._trusted:
+            problem = self.model.validate(call.op, call.input, output)
+            if problem is not None:
+                raise RecorderError(f"{call.op} (id {call.id}): {problem}")
+        ret = now if now > call.call else call.call
+        if call.meta is None:  # the common line in one f-string (what call.line() gives)
+            line = f'{call._head}{ret},"output":{self._output_text(call.op, output)}}}\n'
+        else:
+            line = call.line(ret, self._output_text(call.op, output), None)
+        if not line.isascii() and not _encodable(line):
+            raise RecorderError(f"{call.op} (id {call.id}): its output holds a lone surrogate, which UTF-8 cannot encode")
+        self._finish(call, line, now)
 
     def lost(self, call: Call, error: str) -> None:
         """Records that ``call`` got no answer (timeout, connection lost): it may or may not have
         taken effect, and it stays open to the end of the history."""
-        self._finish(call, None, "null", str(error))
+        error = str(error)
+        line = call.line(None, "null", error)
+        if not _encodable(line):
+            line = call.line(None, "null", error.encode("utf-8", "replace").decode("utf-8"))
+        self._finish(call, line, call.call)  # its call time stands for now: no clock read for a rare line
 
-    def _finish(self, call: Call, ret: int | None, output_text: str, error: str | None) -> None:
-        with self._lock:
-            self._check_open()
-            if call.done or self._open.get(call.client) is not call:
+    def _finish(self, call: Call, line: str, now: int) -> None:
+        buffer: _Buffer | None = getattr(self._local, "buffer", None)
+        if buffer is None:
+            buffer = self._new_buffer()
+        client, open_ = call.client, self._open
+        with buffer.lock:
+            if buffer.closed:
+                raise RecorderError(f"the recorder of {self.path} is closed")
+            if open_.get(client) is not call or open_.pop(client, None) is not call:
                 raise RecorderError(f"operation {call.id} is not in flight (it was already returned or lost)")
-            call.done = True
-            del self._open[call.client]
-            self._file.write(call.line(ret, output_text, error))
+            lines = buffer.lines
+            if not lines:
+                buffer.since = now
+            lines.append((call.id, line))
+            full = len(lines) >= FLUSH_LINES or now - buffer.since >= self._flush_after
+        if full:
+            self._flush()
+
+    def _new_buffer(self) -> _Buffer:
+        buffer = _Buffer()
+        with self._file.lock:
+            self._check_open()
+            self._file.buffers.append(buffer)
+        self._local.buffer = buffer
+        return buffer
+
+    def _flush(self) -> None:
+        """Writes every thread's buffered lines; a flush already under way in another thread does it."""
+        file = self._file
+        if not file.lock.acquire(blocking=False):
+            return
+        try:
+            if not self._closed:
+                file.write(file.take(close=False))
+        finally:
+            file.lock.release()
 
     def _check_open(self) -> None:
         if self._closed:
@@ -121,21 +250,29 @@ class Recorder:
 
     def close(self) -> None:
         """Writes every call still in flight as indeterminate, syncs the file and puts it at its path."""
-        with self._lock:
+        file = self._file
+        with file.lock:
             if self._closed:
                 return
             self._closed = True
+            lines = file.take(close=True)  # no thread can add a line from here on
+            for client, call in sorted(list(self._open.items()), key=lambda item: item[1].id):
+                if self._open.pop(client, None) is call:  # a call() that raced close() may have taken its own
+                    lines.append((call.id, call.line(None, "null", CLOSED_OPEN)))
+            lines.sort()
+            self._finalizer.detach()
             try:
-                for call in sorted(self._open.values(), key=lambda c: c.id):
-                    call.done = True
-                    self._file.write(call.line(None, "null", CLOSED_OPEN))
-                self._open.clear()
-                self._file.flush()
-                os.fsync(self._file.fileno())
-                self._file.close()
+                file.write(lines)
+                if file.error is not None:
+                    raise file.error
+                os.fsync(file.fd)
+                os.close(file.fd)
+                file.fd = -1
                 os.replace(self._temp, self.path)
             except OSError as error:
-                self._file.close()
+                if file.fd >= 0:
+                    os.close(file.fd)
+                    file.fd = -1
                 raise RecorderError(f"cannot write {self.path}: {error.strerror or error} "
                                     f"(what was recorded is in {self._temp})") from None
             directory = os.open(os.path.dirname(self.path) or ".", os.O_RDONLY | os.O_CLOEXEC)
@@ -149,3 +286,7 @@ class Recorder:
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
         self.close()
+
+
+def _plain(op: str, value: Any) -> str:
+    return json_text(value)
