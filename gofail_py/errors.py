@@ -312,6 +312,12 @@ class TriggerUsageError(EtcdError):
     exit_code = 2
 
 
+class TableError(GofailError):
+    """A failpoints table (examples/etcd/failpoints.tsv) that cannot be read or holds a bad row."""
+
+    exit_code = 2
+
+
 class CheckUndecided(GofailError):
     """A scenario's `check` reached its timeout before a verdict (unknown: never a pass, not a
     failure of the system either)."""

@@ -94,11 +94,23 @@ def snapshot(gateway: Gateway, member: Member, numbers: tuple[int, ...], deadlin
                         f"--snapshot-catchup-entries adding up to less than {count} (e.g. 100 and 100)")
 
 
+def _change(gateway: Gateway, path: str, body: dict[str, Any], deadline: float) -> dict[str, Any]:
+    """A membership change, asked again while etcd refuses it as unsafe for now (a member started
+    moments ago: `unhealthy cluster` until every member has been connected for a few seconds)."""
+    while True:
+        try:
+            return gateway.call(path, body, deadline)
+        except GatewayError as error:
+            if "unhealthy cluster" not in error.text or left(deadline) <= 0.5:
+                raise
+        time.sleep(0.5)
+
+
 def _add_learner(gateway: Gateway, deadline: float) -> tuple[int, str, dict[str, Any]]:
     from gofail_py.processes.supervisor import free_port
 
     peer = f"http://127.0.0.1:{free_port()}"
-    answer = gateway.call("/v3/cluster/member/add", {"peerURLs": [peer], "isLearner": True}, deadline)
+    answer = _change(gateway, "/v3/cluster/member/add", {"peerURLs": [peer], "isLearner": True}, deadline)
     added = answer.get("member")
     if not isinstance(added, dict):
         raise NotEtcd(f"etcd at {gateway.address}: member add answered no member")
@@ -111,51 +123,132 @@ def _listed(gateway: Gateway, member_id: int, deadline: float) -> dict[str, Any]
 
 def _remove(gateway: Gateway, member_id: int, deadline: float) -> None:
     try:
-        gateway.call("/v3/cluster/member/remove", {"ID": str(member_id)}, deadline)
+        _change(gateway, "/v3/cluster/member/remove", {"ID": str(member_id)}, deadline)
     except GatewayError as error:
         if "not found" not in error.text:
             raise
 
 
-def _cleanup(gateway: Gateway, member_id: int, deadline: float, failing: bool) -> None:
-    """Removes the learner again; a failure to is the trigger's failure unless it already failed."""
+class _Learner:
+    """A learner added to the cluster and started as an etcd process of the member's own binary,
+    caught up (a learner never started would leave the leader with a snapshot in flight to it
+    forever, and etcd compacts no raft log while one is: no snapshot would be sent after);
+    ``close`` removes it if still a member, stops the process and deletes its data."""
+
+    def __init__(self, gateway: Gateway, member: Member, control: Control | None, action: str, deadline: float) -> None:
+        control = need(control, action)
+        pid = control.pid(member.name)
+        if pid is None:
+            raise TriggerFailed(f"{member.name} is not running")
+        try:
+            executable = os.readlink(f"/proc/{pid}/exe")  # the learner runs the member's own binary
+        except OSError as error:
+            raise TriggerFailed(f"cannot tell which binary {member.name} runs: {error.strerror}") from None
+        self.gateway, self.deadline = gateway, deadline
+        revision = gateway.revision(gateway.status(deadline))
+        self.id, self.peer, answer = _add_learner(gateway, deadline)
+        self.name = f"learner-{self.id:x}"
+        self.data = tempfile.mkdtemp(prefix="gofail-py-learner-")
+        self.stop: Callable[[], None] | None = None
+        self.removed = False
+        try:
+            argv, client = _learner_argv(executable, self.name, self.peer, answer, self.data)
+            self.stop = control.spawn(self.name, argv)
+            self._caught_up(client, revision)
+        except BaseException:
+            self.close(failing=True)
+            raise
+
+    def _caught_up(self, client: str, revision: int) -> None:
+        problem: EtcdError | None = None
+        with Gateway(client) as learner:
+            while left(self.deadline) > 0:
+                try:
+                    if learner.revision(learner.status(min(self.deadline, time.monotonic() + 2.0))) >= revision:
+                        return
+                except EtcdError as error:
+                    problem = error
+                time.sleep(min(0.2, max(0.0, left(self.deadline))))
+        raise TriggerFailed(f"the learner {self.name} did not catch up (revision {revision}) before the deadline: "
+                            f"{problem}")
+
+    def remove(self) -> None:
+        _remove(self.gateway, self.id, self.deadline)
+        self.removed = True
+
+    def close(self, failing: bool) -> None:
+        try:
+            if not self.removed:
+                try:
+                    _remove(self.gateway, self.id,
+                            max(self.deadline, time.monotonic() + CLEANUP_GRACE) if failing else self.deadline)
+                except EtcdError as error:
+                    if not failing:
+                        raise TriggerFailed(f"the learner {self.id:x} could not be removed again: {error}") from None
+        finally:
+            if self.stop is not None:
+                self.stop()
+            shutil.rmtree(self.data, ignore_errors=True)
+
+
+def _with_learner(gateway: Gateway, member: Member, control: Control | None, action: str, deadline: float,
+                  then: Callable[[_Learner], dict[str, Any]]) -> dict[str, Any]:
+    learner = _Learner(gateway, member, control, action, deadline)
+    failing = True
     try:
-        _remove(gateway, member_id, max(deadline, time.monotonic() + CLEANUP_GRACE) if failing else deadline)
-    except EtcdError as error:
-        if not failing:
-            raise TriggerFailed(f"the learner {member_id:x} could not be removed again: {error}") from None
+        result = then(learner)
+        failing = False
+    finally:
+        learner.close(failing)
+    return {**result, "peer_url": learner.peer}
 
 
 def member_add(gateway: Gateway, member: Member, numbers: tuple[int, ...], deadline: float,
                control: Control | None) -> dict[str, Any]:
-    learner, peer, _ = _add_learner(gateway, deadline)
-    failing = True
-    try:
-        listed = _listed(gateway, learner, deadline)
-        if listed is None or not listed.get("isLearner"):
+    def check(learner: _Learner) -> dict[str, Any]:
+        listed = _listed(gateway, learner.id, deadline)
+        if listed is None or not listed.get("isLearner") or not listed.get("name"):
             raise TriggerFailed(f"member add on {member.name} answered ok, but the member list shows "
-                                f"{'no member' if listed is None else 'a voting member'} {learner:x}")
-        failing = False
-    finally:
-        _cleanup(gateway, learner, deadline, failing)
-    return {"learner": f"{learner:x}", "peer_url": peer}
+                                f"{'no member' if listed is None else 'a voting or unstarted member'} {learner.id:x}")
+        return {"learner": f"{learner.id:x}"}
+    return _with_learner(gateway, member, control, "member-add", deadline, check)
 
 
 def member_remove(gateway: Gateway, member: Member, numbers: tuple[int, ...], deadline: float,
                   control: Control | None) -> dict[str, Any]:
-    learner, peer, _ = _add_learner(gateway, deadline)
-    try:
-        _remove(gateway, learner, deadline)
-    except EtcdError:
-        _cleanup(gateway, learner, deadline, True)
-        raise
-    if _listed(gateway, learner, deadline) is not None:
-        raise TriggerFailed(f"member remove of {learner:x} on {member.name} answered ok, but the member list still "
-                            "shows it")
-    return {"removed": f"{learner:x}", "peer_url": peer}
+    def check(learner: _Learner) -> dict[str, Any]:
+        learner.remove()
+        if _listed(gateway, learner.id, deadline) is not None:
+            raise TriggerFailed(f"member remove of {learner.id:x} on {member.name} answered ok, but the member list "
+                                "still shows it")
+        return {"removed": f"{learner.id:x}"}
+    return _with_learner(gateway, member, control, "member-remove", deadline, check)
 
 
-def _learner_argv(executable: str, name: str, peer: str, answer: dict[str, Any], data: str) -> list[str]:
+def member_promote(gateway: Gateway, member: Member, numbers: tuple[int, ...], deadline: float,
+                   control: Control | None) -> dict[str, Any]:
+    def check(learner: _Learner) -> dict[str, Any]:
+        problem: EtcdError | None = None
+        while True:
+            if left(deadline) <= 0:
+                raise TriggerFailed(f"the learner {learner.name} was not promoted before the deadline: {problem}")
+            try:
+                _change(gateway, "/v3/cluster/member/promote", {"ID": str(learner.id)}, deadline)
+                break
+            except GatewayError as error:  # not in sync yet: asked again
+                if "learner" not in error.text and "not started" not in error.text:
+                    raise
+                problem = error
+            time.sleep(min(0.2, max(0.0, left(deadline))))
+        listed = _listed(gateway, learner.id, deadline)
+        if listed is None or listed.get("isLearner"):
+            raise TriggerFailed(f"promote of {learner.name} on {member.name} answered ok, but the member list shows "
+                                f"it {'missing' if listed is None else 'still a learner'}")
+        return {"promoted": f"{learner.id:x}"}
+    return _with_learner(gateway, member, control, "member-promote", deadline, check)
+
+
+def _learner_argv(executable: str, name: str, peer: str, answer: dict[str, Any], data: str) -> tuple[list[str], str]:
     from gofail_py.processes.supervisor import free_port
 
     cluster = []
@@ -166,51 +259,8 @@ def _learner_argv(executable: str, name: str, peer: str, answer: dict[str, Any],
         label = name if str(urls[0]) == peer else str(listed.get("name") or "")
         if label:
             cluster.append(f"{label}={urls[0]}")
-    client = f"http://127.0.0.1:{free_port()}"
-    return [executable, "--name", name, "--data-dir", data, "--listen-client-urls", client,
-            "--advertise-client-urls", client, "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-            "--initial-cluster", ",".join(cluster), "--initial-cluster-state", "existing", "--log-level", "error"]
-
-
-def member_promote(gateway: Gateway, member: Member, numbers: tuple[int, ...], deadline: float,
-                   control: Control | None) -> dict[str, Any]:
-    control = need(control, "member-promote")
-    pid = control.pid(member.name)
-    if pid is None:
-        raise TriggerFailed(f"{member.name} is not running")
-    try:
-        executable = os.readlink(f"/proc/{pid}/exe")  # the learner runs the member's own binary
-    except OSError as error:
-        raise TriggerFailed(f"cannot tell which binary {member.name} runs: {error.strerror}") from None
-    learner, peer, answer = _add_learner(gateway, deadline)
-    name = f"learner-{learner:x}"
-    data = tempfile.mkdtemp(prefix="gofail-py-learner-")
-    stop: Callable[[], None] | None = None
-    failing = True
-    try:
-        stop = control.spawn(name, _learner_argv(executable, name, peer, answer, data))
-        problem: EtcdError | None = None
-        while True:
-            if left(deadline) <= 0:
-                raise TriggerFailed(f"the learner {name} was not promoted before the deadline: {problem}")
-            try:
-                gateway.call("/v3/cluster/member/promote", {"ID": str(learner)}, deadline)
-                break
-            except GatewayError as error:  # not started or not in sync yet: asked again
-                if "learner" not in error.text and "not started" not in error.text:
-                    raise
-                problem = error
-            time.sleep(min(0.2, max(0.0, left(deadline))))
-        listed = _listed(gateway, learner, deadline)
-        if listed is None or listed.get("isLearner"):
-            raise TriggerFailed(f"promote of {name} on {member.name} answered ok, but the member list shows it "
-                                f"{'missing' if listed is None else 'still a learner'}")
-        failing = False
-    finally:
-        try:
-            _cleanup(gateway, learner, deadline, failing)
-        finally:
-            if stop is not None:
-                stop()
-            shutil.rmtree(data, ignore_errors=True)
-    return {"promoted": f"{learner:x}", "peer_url": peer}
+    client = f"127.0.0.1:{free_port()}"
+    return [executable, "--name", name, "--data-dir", data, "--listen-client-urls", f"http://{client}",
+            "--advertise-client-urls", f"http://{client}", "--listen-peer-urls", peer, "--initial-advertise-peer-urls",
+            peer, "--initial-cluster", ",".join(cluster), "--initial-cluster-state", "existing", "--log-level",
+            "error"], client

@@ -222,10 +222,10 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     Action("snapshot", "[N]", ("N",), membership.snapshot, "stops the member, writes N entries (300 by default) "
            "through another member, starts it again with the failpoints it had armed", "the member received a snapshot (its "
            "etcd_network_snapshot_receive_success grew)"),
-    Action("member-add", "", (), membership.member_add, "adds a learner member (not started), then removes it",
-           "the member list shows the learner"),
+    Action("member-add", "", (), membership.member_add, "adds a learner and starts an etcd process for it, then removes "
+           "it and stops that process", "the member list shows the started learner"),
     Action("member-promote", "", (), membership.member_promote, "adds a learner, starts an etcd process for it, "
            "promotes it once in sync, then removes it and stops that process", "the member list shows it voting"),
-    Action("member-remove", "", (), membership.member_remove, "adds a learner member (not started), then removes it",
-           "the member list no longer shows it"),
+    Action("member-remove", "", (), membership.member_remove, "adds a learner and starts an etcd process for it, then removes "
+           "it and stops that process", "the member list no longer shows it"),
 )}
