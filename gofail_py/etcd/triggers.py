@@ -220,7 +220,7 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     Action("restart", "", (), _restart, "stops the member and starts it again with the failpoints it had armed",
            "it answers a read again"),
     Action("snapshot", "[N]", ("N",), membership.snapshot, "stops the member, writes N entries (300 by default) "
-           "through another member, starts it again with the failpoints it had armed", "the member received a snapshot (its "
+           "through another member, starts it again with the failpoints it had armed (again, until a snapshot comes)", "the member received a snapshot (its "
            "etcd_network_snapshot_receive_success grew)"),
     Action("member-add", "", (), membership.member_add, "adds a learner and starts an etcd process for it, then removes "
            "it and stops that process", "the member list shows the started learner"),
