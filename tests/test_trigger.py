@@ -163,3 +163,15 @@ def test_trigger_with_a_question_mark_records_a_failure_and_goes_on(tmp_path: Pa
     assert result.returncode == 0, result.stdout + result.stderr
     assert "process kv is not running" in result.stdout and "went on" in result.stdout
     assert describe(parse_scenario(f"{KV}trigger? kv defrag within 5s\n").steps[0]) == "trigger? kv defrag within 5s"
+
+
+def test_the_docs_python_example_calls_the_api_as_it_is(hostile: Callable[[str], str]) -> None:
+    """docs/etcd.md's example, against a server that is not etcd: the names and arguments are the
+    API's (a TypeError or ImportError would fail here); the answer is the clear error."""
+    from tests.support.goprog import REPO
+
+    docs = (REPO / "docs" / "etcd.md").read_text()
+    block = docs.split("```python\n", 1)[1].split("```", 1)[0]
+    assert "127.0.0.1:2379" in block
+    with pytest.raises(TriggerFailed, match="not etcd's JSON"):
+        exec(block.replace("127.0.0.1:2379", hostile("html")), {})  # noqa: S102 - the docs' own example
