@@ -86,6 +86,8 @@ class _Control:
 
     def start(self, name: str, env: Mapping[str, str]) -> None:
         self.rt.start(self._proc(name), self.record, env)
+        armed = [entry.partition("=") for entry in env.get("GOFAIL_FAILPOINTS", "").split(";") if entry]
+        self.rt.recorder.armed_at_start(name, {fp: terms for fp, _, terms in armed})
 
     def spawn(self, name: str, argv: Sequence[str]) -> Callable[[], None]:
         child = self.rt.supervisor.start(name, argv, accounted=True)
