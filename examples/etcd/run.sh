@@ -47,7 +47,7 @@ echo "$counts"
 report+=("failpoints: $counts (names equal)")
 
 echo "== 4. scenarios, recorded for fault coverage (--source: crashes attributed from the panic's stack)"
-for scenario in slow_raft crash_commit slow_follower traffic_faults; do
+for scenario in slow_raft crash_commit slow_follower traffic_faults triggers; do
   t=$(now)
   gofail-py run "$here/$scenario.gofail" --var etcd="$work/etcd" --journal "$work/$scenario.jsonl" --source ./...
   steps=$(grep -c '"event": "step"' "$work/$scenario.jsonl")
@@ -63,9 +63,9 @@ for i in $(seq "$runs"); do
   gofail-py run "$here/startup_race.gofail" --var etcd="$work/etcd" -q
 done
 report+=("start then set at once: $runs of $runs runs passed in $(elapsed "$t")")
-# one report over the three runs and every failpoint of the server's source
+# one report over the runs and every failpoint of the server's source
 html="${ETCD_REPORT:-${TMPDIR:-/tmp}/gofail-py-etcd-report.html}"
-gofail-py report "$work"/slow_raft.jsonl "$work"/crash_commit.jsonl "$work"/slow_follower.jsonl "$work"/traffic_faults.jsonl \
+gofail-py report "$work"/slow_raft.jsonl "$work"/crash_commit.jsonl "$work"/slow_follower.jsonl "$work"/traffic_faults.jsonl "$work"/triggers.jsonl \
   --source ./... -o "$html" \
   | tee "$work/coverage.txt"
 report+=("fault coverage: $(tail -n 1 "$work/coverage.txt")")

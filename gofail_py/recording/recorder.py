@@ -205,6 +205,14 @@ class Recorder:
                     self._finish(process, name, now, hits, "reset", exact)
                 self._open[(process, name)] = _Open(text, now)
 
+    def armed_at_start(self, process: str, failpoints: Mapping[str, str]) -> None:
+        """Failpoints a process was just started with (GOFAIL_FAILPOINTS): their windows open now,
+        so their hits count as a `set`'s do (a trigger that restarts a member arms them so)."""
+        with self._lock:
+            now = self.now()
+            for name, terms in failpoints.items():
+                self._open[(process, name)] = _Open(normalize_terms(terms), now)
+
     def unset(self, client: Client, name: str, process: str | None = None, *, strict: bool = False) -> bool:
         """Disarms a failpoint, closing its window with the hits read just before.
 
