@@ -276,3 +276,21 @@ class CheckUndecided(GofailError):
     failure of the system either)."""
 
     exit_code = 3
+
+
+# --- etcd members -------------------------------------------------------------------------------
+
+
+class EtcdError(GofailError):
+    """An etcd member did not do or say what was asked: it does not answer as etcd, or a role
+    (the leader, a follower) cannot be told from what the members answered."""
+
+    exit_code = 1
+
+
+class NotEtcd(EtcdError):
+    """An address that does not answer `/v3/maintenance/status` as an etcd member does."""
+
+
+class NoLeader(EtcdError):
+    """The members did not agree on a running leader before the deadline (an election, a partition)."""
