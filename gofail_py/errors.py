@@ -278,6 +278,22 @@ class CheckUndecided(GofailError):
     exit_code = 3
 
 
+# --- explore ------------------------------------------------------------------------------------
+
+
+class TableError(LocatedError):
+    """A failpoint table (`explore --table`) that cannot be read or does not fit its source:
+    ``FILE:LINE: ...`` (line 0: the file as a whole)."""
+
+    exit_code = 2
+
+    def __init__(self, path: str, line: int, message: str) -> None:
+        super().__init__(path, line, 0, message)
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}" if self.line > 0 else f"{self.path}: {self.message}"
+
+
 # --- etcd members -------------------------------------------------------------------------------
 
 
