@@ -271,6 +271,53 @@ class TrafficError(GofailError):
     exit_code = 2
 
 
+# --- etcd: its gateway and the triggers -----------------------------------------------------------
+
+
+class EtcdError(GofailError):
+    """Talking to an etcd member's HTTP/JSON gateway failed, or it answered with an error."""
+
+    exit_code = 1
+
+
+class GatewayError(EtcdError):
+    """etcd answered a call with an error: ``code`` is the gRPC code, ``text`` etcd's message."""
+
+    def __init__(self, message: str, code: int, text: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.text = text
+
+
+class NotEtcd(EtcdError):
+    """Something answers at the address, but not as etcd's gateway does (or nothing answers)."""
+
+    exit_code = 1
+
+
+class EtcdUnreachable(NotEtcd):
+    """Nothing answers at the member's client address (not running, or not started yet)."""
+
+
+class TriggerFailed(EtcdError):
+    """A trigger did not do what it claims (no compaction, no snapshot received, ...) or ran
+    past its deadline; the message says what was seen."""
+
+    exit_code = 1
+
+
+class TriggerUsageError(EtcdError):
+    """A trigger asked for with an unknown action or arguments it does not take (bad input)."""
+
+    exit_code = 2
+
+
+class TableError(GofailError):
+    """A failpoints table (examples/etcd/failpoints.tsv) that cannot be read or holds a bad row."""
+
+    exit_code = 2
+
+
 class CheckUndecided(GofailError):
     """A scenario's `check` reached its timeout before a verdict (unknown: never a pass, not a
     failure of the system either)."""
@@ -278,34 +325,7 @@ class CheckUndecided(GofailError):
     exit_code = 3
 
 
-# --- explore ------------------------------------------------------------------------------------
-
-
-class TableError(LocatedError):
-    """A failpoint table (`explore --table`) that cannot be read or does not fit its source:
-    ``FILE:LINE: ...`` (line 0: the file as a whole)."""
-
-    exit_code = 2
-
-    def __init__(self, path: str, line: int, message: str) -> None:
-        super().__init__(path, line, 0, message)
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}" if self.line > 0 else f"{self.path}: {self.message}"
-
-
 # --- etcd members -------------------------------------------------------------------------------
-
-
-class EtcdError(GofailError):
-    """An etcd member did not do or say what was asked: it does not answer as etcd, or a role
-    (the leader, a follower) cannot be told from what the members answered."""
-
-    exit_code = 1
-
-
-class NotEtcd(EtcdError):
-    """An address that does not answer `/v3/maintenance/status` as an etcd member does."""
 
 
 class NoLeader(EtcdError):

@@ -19,8 +19,11 @@ def test_etcd_end_to_end() -> None:
     report = done.stdout.split("== report", 1)[1]
     counted = re.search(r"source: (\d+) failpoints, binary: (\d+) registered \(names equal\)", report)
     assert counted and counted[1] == counted[2] and int(counted[1]) > 0, report
-    for scenario in ("slow_raft", "crash_commit", "slow_follower", "traffic_faults"):
+    for scenario in ("slow_raft", "crash_commit", "slow_follower", "traffic_faults", "triggers"):
         assert f"scenario {scenario}: passed" in report
+    # triggers.gofail (from examples/etcd/failpoints.tsv): each row's trigger made its failpoint fire
+    reached = re.search(r"triggers: (\d+) of (\d+) failpoints reached", report)
+    assert reached and int(reached[1]) >= 40 and reached[2] == counted[1], report
     # three members under traffic, the leader slowed, a follower crashed and restarted: the history checked
     checked = re.search(r"history \S+: linearizable \((\d+) operations, (\d+) without an answer", report)
     assert checked and int(checked[1]) > 100, report

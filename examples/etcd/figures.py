@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 
 def figures(records: list[dict[str, object]]) -> list[str]:
@@ -34,7 +35,18 @@ def figures(records: list[dict[str, object]]) -> list[str]:
             lines.append(f"{statement.split()[2]} fired {answer['count']} times")
         elif statement.startswith("expect") and "panic" in answer:
             lines.append(f"died with {answer['panic']!r} (exit code {answer.get('exit_code')})")
+    lines += reached(records)
     return lines
+
+
+def reached(records: list[dict[str, object]]) -> list[str]:
+    """triggers.gofail: how many of the table's failpoints a `reach` saw fire."""
+    if not any(str(record.get("statement", "")).startswith("trigger") for record in records):
+        return []
+    table = Path(__file__).with_name("failpoints.tsv").read_text(encoding="utf-8").splitlines()[1:]
+    fired = {str(record["statement"]).split()[2] for record in records
+             if str(record.get("statement", "")).startswith("reach ") and record.get("outcome") == "ok"}
+    return [f"triggers: {len(fired)} of {len([line for line in table if line.strip()])} failpoints reached"]
 
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ echo "$counts"
 report+=("failpoints: $counts (names equal)")
 
 echo "== 4. scenarios, recorded for fault coverage (--source: crashes attributed from the panic's stack)"
-for scenario in slow_raft crash_commit slow_follower traffic_faults; do
+for scenario in slow_raft crash_commit slow_follower traffic_faults triggers; do
   t=$(now)
   gofail-py run "$here/$scenario.gofail" --var etcd="$work/etcd" --journal "$work/$scenario.jsonl" --source ./...
   steps=$(grep -c '"event": "step"' "$work/$scenario.jsonl")

@@ -14,7 +14,7 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, NoReturn
@@ -152,6 +152,7 @@ class Transport:
             self.proxies = dict(self.session.merge_environment_settings(self.base, {}, None, None, None)["proxies"])
         self._prepared: dict[tuple[str, str, str | None], requests.PreparedRequest] = {}
         self._cached_pool: HTTPConnectionPool | None = None
+        self.stream_status = 0  # the status of the answer the last `stream` read
 
     def _prepare(self, method: str, path: str, body: Any) -> requests.PreparedRequest:
         key = (method, path, body) if body is None or isinstance(body, str) else None
@@ -200,6 +201,42 @@ class Transport:
         finally:
             _call.deadline = None
         return Answer(raw.status, data.decode("utf-8", "replace"), method, url)
+
+    def stream(self, method: str, path: str, body: Any, deadline: float, limit: int = MAX_BODY) -> Generator[bytes, None, None]:
+        """Sends one request and yields its answer line by line as it comes, every read before
+        ``deadline`` (a stream that never ends, like a watch's, is read for as long as the caller
+        asks); the status line is checked by the caller through the first line it reads. At most
+        ``limit`` bytes in all; the connection is closed when the caller stops."""
+        url = self.base + path
+        if deadline - time.monotonic() <= 0:
+            raise EndpointTimeout(f"{method} {url}: no time left for the request")
+        raw: Any = None
+        try:
+            with transport_errors(method, url, deadline - time.monotonic()):
+                _call.deadline = deadline
+                left = deadline - time.monotonic()
+                prepared = self._prepare(method, path, body)
+                raw = self._pool().urlopen(
+                    method, path, body=prepared.body, headers=prepared.headers, retries=False, redirect=False,
+                    assert_same_host=False, preload_content=False, decode_content=False,
+                    timeout=urllib3.Timeout(connect=left, read=left),
+                )
+                self.stream_status = raw.status
+                read = 0
+                while True:
+                    _call.deadline = deadline
+                    line = raw.readline(limit - read + 1)
+                    _call.deadline = None
+                    if not line:
+                        return
+                    read += len(line)
+                    if read > limit:
+                        raise _TooLong()
+                    yield line
+        finally:
+            _call.deadline = None
+            if raw is not None:
+                raw.close()  # never back to the pool: the stream may still be open
 
     def close(self) -> None:
         self._cached_pool = None

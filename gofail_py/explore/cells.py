@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from gofail_py.errors import TableError, WorkspaceError
-from gofail_py.explore.table import Table
+from gofail_py.errors import WorkspaceError
+from gofail_py.explore.table import Table, table_error
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def make_cells(failpoints: Sequence[tuple[str, str]], terms: Sequence[str], seed
     if table is not None:
         missing = table.missing(name for name, _ in failpoints)
         if missing:
-            raise TableError(table.path, 0, f"no row for {len(missing)} failpoint(s) of the source: {', '.join(missing)} "
+            raise table_error(table.path, 0, f"no row for {len(missing)} failpoint(s) of the source: {', '.join(missing)} "
                              "(add a row for each, or leave them out with --only)")
     cells = [Cell(name, type_, term, table.why(name) if table is not None else "")
              for name, type_ in failpoints for term in dict.fromkeys(terms)]

@@ -26,6 +26,11 @@ RESERVED = ("terms", "failpoint_type", "tmp", "dir", "port", "port2", "port3", "
 _COLUMN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
+def table_error(path: str, line: int, message: str) -> TableError:
+    """The one TableError of gofail_py.errors (exit 2), said `FILE:LINE: message` (line 0: the file)."""
+    return TableError(f"{path}:{line}: {message}" if line > 0 else f"{path}: {message}")
+
+
 @dataclass(frozen=True)
 class Table:
     path: str
@@ -35,7 +40,7 @@ class Table:
     def row(self, failpoint: str) -> dict[str, str]:
         """The failpoint's values by column; TableError when it has no row."""
         if failpoint not in self.rows:
-            raise TableError(self.path, 0, f"no row for failpoint {failpoint} (the table's first column)")
+            raise table_error(self.path, 0, f"no row for failpoint {failpoint} (the table's first column)")
         return dict(self.rows[failpoint])
 
     def why(self, failpoint: str) -> str:
@@ -55,37 +60,37 @@ def parse_table(text: str, path: str = "<table>") -> Table:
         if not line.strip() or line.startswith("#"):
             continue
         if "\0" in line:
-            raise TableError(path, number, "a NUL byte")
+            raise table_error(path, number, "a NUL byte")
         fields = line.split("\t")
         if header is None:
             header = _header(fields, path, number)
             continue
         if len(fields) > len(header):
-            raise TableError(path, number, f"{len(fields)} fields, the header has {len(header)} columns")
+            raise table_error(path, number, f"{len(fields)} fields, the header has {len(header)} columns")
         fields += [""] * (len(header) - len(fields))  # an editor may drop trailing empty fields
         name = fields[0].strip()
         if not is_go_identifier(name):
-            raise TableError(path, number, f"{name[:60]!r} is not a failpoint name (a Go identifier)")
+            raise table_error(path, number, f"{name[:60]!r} is not a failpoint name (a Go identifier)")
         if name in rows:
-            raise TableError(path, number, f"failpoint {name} has a second row")
+            raise table_error(path, number, f"failpoint {name} has a second row")
         rows[name] = {column: value.strip() for column, value in zip(header[1:], fields[1:])}
     if header is None:
-        raise TableError(path, 0, f"empty: expected a header row starting with `{FIRST}`, tab-separated")
+        raise table_error(path, 0, f"empty: expected a header row starting with `{FIRST}`, tab-separated")
     return Table(path, tuple(header[1:]), rows)
 
 
 def _header(fields: list[str], path: str, number: int) -> list[str]:
     names = [field.strip() for field in fields]
     if names[0] != FIRST:
-        raise TableError(path, number, f"the header's first column is {names[0][:40]!r}, not `{FIRST}` (tab-separated)")
+        raise table_error(path, number, f"the header's first column is {names[0][:40]!r}, not `{FIRST}` (tab-separated)")
     for name in names[1:]:
         if not _COLUMN.fullmatch(name):
-            raise TableError(path, number, f"column {name[:40]!r} is not a placeholder name (letters, digits, _)")
+            raise table_error(path, number, f"column {name[:40]!r} is not a placeholder name (letters, digits, _)")
         if name in RESERVED or name == FIRST:
-            raise TableError(path, number, f"column {name!r} is a name the template already has ({{{name}}})")
+            raise table_error(path, number, f"column {name!r} is a name the template already has ({{{name}}})")
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
-        raise TableError(path, number, f"column {duplicates[0]!r} is there twice")
+        raise table_error(path, number, f"column {duplicates[0]!r} is there twice")
     return names
 
 
@@ -94,17 +99,17 @@ def read_table(path: str | Path) -> Table:
     shown = str(path)
     try:
         if Path(path).exists() and not Path(path).is_file():
-            raise TableError(shown, 0, "not a regular file")
+            raise table_error(shown, 0, "not a regular file")
         with open(path, "rb") as file:
             raw = file.read(MAX_TABLE + 1)
     except FileNotFoundError as error:
-        raise TableError(shown, 0, "no such file") from error
+        raise table_error(shown, 0, "no such file") from error
     except OSError as error:
-        raise TableError(shown, 0, f"cannot read: {error.strerror or error}") from error
+        raise table_error(shown, 0, f"cannot read: {error.strerror or error}") from error
     if len(raw) > MAX_TABLE:
-        raise TableError(shown, 0, f"larger than {MAX_TABLE // 1000} KB; not a failpoint table")
+        raise table_error(shown, 0, f"larger than {MAX_TABLE // 1000} KB; not a failpoint table")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise TableError(shown, raw.count(b"\n", 0, error.start) + 1, "invalid UTF-8") from error
+        raise table_error(shown, raw.count(b"\n", 0, error.start) + 1, "invalid UTF-8") from error
     return parse_table(text, shown)

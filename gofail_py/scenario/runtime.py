@@ -191,11 +191,13 @@ class Runtime:
 
         return substitute(word, value)
 
-    def start(self, proc: Process, record: StepRecord) -> None:
-        """Starts a declared process and waits until its gofail endpoint answers."""
+    def start(self, proc: Process, record: StepRecord, more_env: Mapping[str, str] | None = None) -> None:
+        """Starts a declared process and waits until its gofail endpoint answers (``more_env``: set
+        over its declared environment for this start only, e.g. a trigger's GOFAIL_FAILPOINTS)."""
         decl = self.scenario.processes[proc.name]
         argv = [self.substitute(word, proc) for word in decl.argv]
         env = {key: self.substitute(value, proc) for key, value in decl.env}
+        env.update(more_env or {})
         if "GOFAIL_FAILPOINTS" in env:  # as the runtime will split it: no entry smuggled in by a value
             from gofail_py.terms import failpoints_env
 
