@@ -21,8 +21,11 @@ from gofail_py.names import is_go_identifier
 MAX_TABLE = 1_000_000  # bytes: a table of every failpoint of etcd is a few KB
 FIRST = "failpoint"
 WHY = "why"
-# names a column cannot take: the template's own, and the runner's built-in placeholders
-RESERVED = ("terms", "failpoint_type", "tmp", "dir", "port", "port2", "port3", "endpoint")
+# names a column cannot take: the runner's built-in placeholders
+RESERVED = ("tmp", "dir", "port", "port2", "port3", "endpoint")
+# a column named as the template's own placeholders is data only: the cell's own value wins
+# (examples/etcd/failpoints.tsv has `terms`, the terms a failpoint needs for its body to act)
+OWN = ("terms", "failpoint_type")
 _COLUMN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -37,11 +40,16 @@ class Table:
     columns: tuple[str, ...]  # after `failpoint`
     rows: Mapping[str, Mapping[str, str]]  # failpoint -> column -> value
 
+    @property
+    def placeholders(self) -> tuple[str, ...]:
+        """The columns that are placeholders of the template (not `terms`, `failpoint_type`)."""
+        return tuple(column for column in self.columns if column not in OWN)
+
     def row(self, failpoint: str) -> dict[str, str]:
-        """The failpoint's values by column; TableError when it has no row."""
+        """The failpoint's placeholder values by column; TableError when it has no row."""
         if failpoint not in self.rows:
             raise table_error(self.path, 0, f"no row for failpoint {failpoint} (the table's first column)")
-        return dict(self.rows[failpoint])
+        return {column: value for column, value in self.rows[failpoint].items() if column not in OWN}
 
     def why(self, failpoint: str) -> str:
         return self.rows.get(failpoint, {}).get(WHY, "")
@@ -86,8 +94,10 @@ def _header(fields: list[str], path: str, number: int) -> list[str]:
     for name in names[1:]:
         if not _COLUMN.fullmatch(name):
             raise table_error(path, number, f"column {name[:40]!r} is not a placeholder name (letters, digits, _)")
-        if name in RESERVED or name == FIRST:
+        if name in RESERVED:
             raise table_error(path, number, f"column {name!r} is a name the template already has ({{{name}}})")
+    if FIRST in names[1:]:
+        raise table_error(path, number, f"column {FIRST!r} is there twice")
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
         raise table_error(path, number, f"column {duplicates[0]!r} is there twice")

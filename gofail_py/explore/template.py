@@ -143,12 +143,12 @@ def load_cell(path: str | Path, values: Mapping[str, str], table: Table | None =
     With a ``table``, the row of ``values["failpoint"]`` fills the placeholders of its columns."""
     names: tuple[str, ...] = TEMPLATE_NAMES
     if table is not None:
-        clash = sorted(set(table.columns) & set(values))
+        clash = sorted(set(table.placeholders) & set(values))
         if clash:
             raise ScenarioSyntaxError(str(path), 0, 0, f"--var {clash[0]}: is a column of the table {table.path}, "
                                       "whose row gives it per failpoint")
         if "failpoint" not in values:
             raise ScenarioSyntaxError(str(path), 0, 0, "a table's row is the failpoint's: give --var failpoint=...")
         values = {**values, **table.row(values["failpoint"])}
-        names = TEMPLATE_NAMES + table.columns
+        names = TEMPLATE_NAMES + table.placeholders
     return parse_scenario(fill_template(read_scenario_text(path), values, str(path), names), str(path))
