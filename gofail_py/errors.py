@@ -323,3 +323,10 @@ class CheckUndecided(GofailError):
     failure of the system either)."""
 
     exit_code = 3
+
+
+# --- etcd members -------------------------------------------------------------------------------
+
+
+class NoLeader(EtcdError):
+    """The members did not agree on a running leader before the deadline (an election, a partition)."""

@@ -122,9 +122,17 @@ TEMPLATES = sorted(REPO.joinpath("examples").rglob("*.gofail"))
 @pytest.mark.parametrize("path", [p for p in TEMPLATES if template_names(p.read_text())], ids=lambda p: p.stem)
 @pytest.mark.parametrize("terms", ["panic", 'sleep("100ms")', "sleep(1s)", "0*return(2)"])
 def test_bundled_templates_parse_for_every_kind_of_terms(path: Path, terms: str) -> None:
-    scenario = load_cell(path, {"failpoint": "raftAfterSave", "terms": terms, "failpoint_type": "struct{}"})
+    from gofail_py.explore.table import read_table
+
+    # a template with a failpoint table is read with its row (the table beside it, a failpoint it has)
+    table_file, failpoint = WITH_TABLE.get(path.stem, (None, "raftAfterSave"))
+    table = read_table(path.parent / table_file) if table_file else None
+    scenario = load_cell(path, {"failpoint": failpoint, "terms": terms, "failpoint_type": "struct{}"}, table)
     armed = [step for step in scenario.steps if type(step).__name__ == "SetFailpoints"]
-    assert [dict(step.failpoints) for step in armed] == [{"raftAfterSave": normalize_terms(terms)}]  # type: ignore[attr-defined]
+    assert [dict(step.failpoints) for step in armed] == [{failpoint: normalize_terms(terms)}]  # type: ignore[attr-defined]
+
+
+WITH_TABLE = {"kv_table": ("kvserver.tsv", "slowWrite"), "campaign": ("failpoints.tsv", "raftAfterSave")}
 
 
 def test_steps_give_a_timeline_only_to_journals_without_events() -> None:

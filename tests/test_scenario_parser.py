@@ -48,6 +48,8 @@ def content(scenario: Scenario) -> tuple[Any, ...]:
     return (
         unlocated(tuple(scenario.processes.values())),
         unlocated(tuple(scenario.endpoints.values())),
+        unlocated(tuple(scenario.clusters.values())),
+        dict(scenario.aliases),
         unlocated(tuple(scenario.steps)),
     )
 

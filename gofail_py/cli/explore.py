@@ -39,6 +39,9 @@ def _variables(items: tuple[str, ...]) -> dict[str, str]:
 @click.option("--source", "sources", multiple=True, required=True, metavar="PATH",
               help="Where the failpoints are: a .go file, a package directory or DIR/... (repeatable).")
 @click.option("--terms", "terms", multiple=True, metavar="TERMS", help="Terms to arm each failpoint with (repeatable; default panic).")
+@click.option("--table", "table_file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="A failpoint table (TSV, first column `failpoint`): each column is a placeholder of its row's cells; "
+                   "`why` is shown for a cell not reached.")
 @click.option("--only", multiple=True, metavar="GLOB", help="Only failpoints whose name matches (repeatable).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Runs at once.")
 @click.option("--seed", type=int, help="Seed of --sample.")
@@ -51,10 +54,11 @@ def _variables(items: tuple[str, ...]) -> dict[str, str]:
 @click.option("--fail-on-not-reached", is_flag=True, help="Exit 1 when any run did not reach its failpoint.")
 def explore(template: str, sources: tuple[str, ...], terms: tuple[str, ...], only: tuple[str, ...], jobs: int,
             seed: int | None, sample: int | None, journal_dir: str | None, as_json: bool, output: str | None,
-            variables: tuple[str, ...], timeout: float, fail_on_not_reached: bool) -> None:
+            variables: tuple[str, ...], timeout: float, fail_on_not_reached: bool, table_file: str | None) -> None:
     """Run TEMPLATE once per failpoint found under --source × each --terms.
 
-    TEMPLATE is a scenario file using {failpoint}, {terms} and {failpoint_type}; each run is its own
+    TEMPLATE is a scenario file using {failpoint}, {terms} and {failpoint_type} (and, with --table,
+    the table's columns, from the failpoint's row); each run is its own
     `gofail-py run` with its own ports and {tmp}. Outcomes: passed, failed (a step failed after the
     failpoint fired), not-reached (the failpoint never fired), error (template or environment
     broken). Exit 0 nothing failed or errored, 1 a run failed, 3 runs errored and none failed,
@@ -64,10 +68,12 @@ def explore(template: str, sources: tuple[str, ...], terms: tuple[str, ...], onl
     Examples:
       gofail-py explore examples/explore/kv.gofail --source examples/kvserver --var kvserver=./kvserver
       gofail-py explore t.gofail --source ./server/... --terms panic --terms 'sleep("100ms")' -j 2 -o explore.html
+      gofail-py explore campaign.gofail --source ./server/... --table failpoints.tsv --var etcd=./etcd -j 2
 
     Templates and the campaign: docs/explore.md.
     """
     from gofail_py.explore.cells import inventory, make_cells
+    from gofail_py.explore.table import read_table
     from gofail_py.explore.template import load_cell
 
     values = _variables(variables)
@@ -76,9 +82,10 @@ def explore(template: str, sources: tuple[str, ...], terms: tuple[str, ...], onl
         raise click.BadParameter(f"{', '.join(reserved)} are set per run by explore", param_hint="--var")
     if seed is not None and sample is None:
         raise click.BadParameter("--seed picks the cells of --sample; give --sample K too", param_hint="--seed")
-    cells = make_cells(inventory(sources, only), list(terms) or ["panic"], seed, sample)
+    table = read_table(table_file) if table_file is not None else None
+    cells = make_cells(inventory(sources, only), list(terms) or ["panic"], seed, sample, table)
     for cell in cells:  # every cell must parse before anything runs (bad terms, a broken template)
-        load_cell(template, {**values, **cell.variables()})
+        load_cell(template, {**values, **cell.variables()}, table)
     from gofail_py.recording.outputs import JOURNAL, REPORT, resolve, target
 
     if output is not None and Path(output).resolve() == Path(template).resolve():
@@ -100,7 +107,7 @@ def explore(template: str, sources: tuple[str, ...], terms: tuple[str, ...], onl
     kept = explore_temp_dir() if output is not None and journal_dir is None else None
     try:
         _campaign(template, cells, values, timeout, jobs, journal_dir or kept, as_json, output, sources,
-                  fail_on_not_reached, kept is not None)
+                  fail_on_not_reached, kept is not None, Path(table_file).resolve() if table_file else None)
     finally:
         if kept is not None:
             shutil.rmtree(kept, ignore_errors=True)
@@ -108,14 +115,14 @@ def explore(template: str, sources: tuple[str, ...], terms: tuple[str, ...], onl
 
 def _campaign(template: str, cells: list[Cell], values: dict[str, str], timeout: float, jobs: int,
               journal_dir: str | Path | None, as_json: bool, output: str | None, sources: tuple[str, ...],
-              fail_on_not_reached: bool, forget_journals: bool) -> None:
+              fail_on_not_reached: bool, forget_journals: bool, table: Path | None = None) -> None:
     from gofail_py.rewriter import workspace
     from gofail_py.explore import matrix
     from gofail_py.explore.campaign import Campaign, RunResult, exit_code, summary
     from gofail_py.explore.report import write_report
     from gofail_py.terminal import visible  # names, terms and messages of the runs: shown, never obeyed
 
-    campaign = Campaign(Path(template).resolve(), Path(journal_dir) if journal_dir else None, values, timeout)
+    campaign = Campaign(Path(template).resolve(), Path(journal_dir) if journal_dir else None, values, timeout, table)
     done: list[RunResult] = []
     lock = threading.Lock()
 

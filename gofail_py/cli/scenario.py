@@ -30,8 +30,10 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 @click.option("-q", "--quiet", is_flag=True, help="Print only the final line, not the timeline.")
 @click.option("--report", type=click.Path(dir_okay=False), help="Write the HTML fault-coverage report (timeline and table) of the run here.")
 @click.option("--source", "sources", multiple=True, metavar="PATH", help="Go source of the failpoints, for the coverage and crash attribution (as `list` takes paths; repeatable).")
+@click.option("--table", "table_file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="A failpoint table (as `explore --table`): the row of --var failpoint fills the template's column placeholders.")
 def run(scenario_file: str, journal: str | None, variables: tuple[str, ...], quiet: bool, report: str | None,
-        sources: tuple[str, ...]) -> None:
+        sources: tuple[str, ...], table_file: str | None) -> None:
     """Run a scenario file: start processes, arm failpoints, check what happens.
 
     \b
@@ -72,7 +74,10 @@ def run(scenario_file: str, journal: str | None, variables: tuple[str, ...], qui
             raise click.BadParameter("is the scenario file: the run would overwrite it", param_hint=hint)
     if report is not None:
         _check_report_dir(report)
-    scenario = load_cell(scenario_file, values)  # a template's {failpoint} {terms} from --var
+    from gofail_py.explore.table import read_table
+
+    table = read_table(table_file) if table_file is not None else None
+    scenario = load_cell(scenario_file, values, table)  # a template's {failpoint} {terms} from --var
     signal.signal(signal.SIGTERM, _interrupt)
     on_step = None if quiet else (lambda record: click.echo(visible(record.line(), lines=True)))
     # a report without a journal: the run still writes one, in a folder of its own removed after the

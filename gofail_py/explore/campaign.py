@@ -44,11 +44,17 @@ class RunResult:
     message: str = ""  # the run's last line: PASSED..., FAILED at ...: why
     output: str = ""
 
+    @property
+    def why(self) -> str:
+        """Why it was not reached, as the failpoint table says ("" when reached or not said)."""
+        return self.cell.why if self.outcome == NOT_REACHED else ""
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "failpoint": self.cell.failpoint, "terms": self.cell.terms, "outcome": self.outcome,
             "journal": str(self.journal) if self.journal else None, "exit_code": self.exit_code,
             "seconds": round(self.seconds, 3), "attempts": self.attempts, "message": self.message,
+            **({"why": self.why} if self.why else {}),
         }
 
 
@@ -120,6 +126,7 @@ class Campaign:
     journal_dir: Path | None = None
     variables: Mapping[str, str] = field(default_factory=dict)
     timeout: float = 600.0  # per run, whole run
+    table: Path | None = None  # the failpoint table: each run fills its row's columns (`run --table`)
     _children: dict[int, Child] = field(default_factory=dict)  # runs under way, by pid
     _supervisor: Supervisor | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -127,6 +134,8 @@ class Campaign:
 
     def command(self, cell: Cell, journal: Path) -> list[str]:
         argv = [sys.executable, "-m", "gofail_py.cli", "run", str(self.template), "--journal", str(journal), "-q"]
+        if self.table is not None:
+            argv += ["--table", str(self.table)]
         for name, value in {**self.variables, **cell.variables()}.items():
             argv += ["--var", f"{name}={value}"]
         return argv
@@ -189,6 +198,8 @@ class Campaign:
             message = _last_line(output) if step is None or timed_out else (
                 f"{step.get('location')} ({step.get('statement')}): {step.get('message', '')}".replace("\n", " | ")[:400]
             )
+            if outcome == NOT_REACHED and cell.why:  # the table's reason, not a bare "not reached"
+                message = f"not reached: {cell.why}"
             return RunResult(cell, outcome, code, journal if own_dir is None else None, time.monotonic() - began,
                              attempts, message, output)
         finally:

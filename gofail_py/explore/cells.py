@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gofail_py.errors import WorkspaceError
+from gofail_py.explore.table import Table, table_error
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,7 @@ class Cell:
     failpoint: str
     failpoint_type: str
     terms: str
+    why: str = ""  # the failpoint table's reason why it cannot be reached (explore --table), if any
 
     @property
     def id(self) -> str:
@@ -57,12 +59,20 @@ def inventory(sources: Sequence[str | Path], only: Sequence[str] = ()) -> list[t
 
 
 def make_cells(failpoints: Sequence[tuple[str, str]], terms: Sequence[str], seed: int | None = None,
-               sample: int | None = None) -> list[Cell]:
+               sample: int | None = None, table: Table | None = None) -> list[Cell]:
     """Every failpoint × terms pair, or ``sample`` of them picked with ``seed``, in matrix order.
 
-    The same inputs give the same cells on every machine and every pytest-xdist worker.
+    The same inputs give the same cells on every machine and every pytest-xdist worker. With a
+    ``table``, every failpoint must have a row (TableError naming those without, exit 2); the
+    cells carry its `why`.
     """
-    cells = [Cell(name, type_, term) for name, type_ in failpoints for term in dict.fromkeys(terms)]
+    if table is not None:
+        missing = table.missing(name for name, _ in failpoints)
+        if missing:
+            raise table_error(table.path, 0, f"no row for {len(missing)} failpoint(s) of the source: {', '.join(missing)} "
+                             "(add a row for each, or leave them out with --only)")
+    cells = [Cell(name, type_, term, table.why(name) if table is not None else "")
+             for name, type_ in failpoints for term in dict.fromkeys(terms)]
     if sample is None or sample >= len(cells):
         return cells
     picked = set(random.Random(seed if seed is not None else 0).sample(range(len(cells)), sample))

@@ -38,6 +38,10 @@ def matrix_text(results: Sequence[RunResult]) -> str:
             for name in failpoints]
     widths = [max(len(row[i]) for row in [head, *rows]) for i in range(len(head))]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in [head, *rows]]
+    why = [r for r in results if r.why]
+    if why:  # the failpoint table's reasons: a cell not reached is explained, not just counted
+        lines.append("not reached, as the table says why:")
+        lines += [f"  {r.cell.failpoint} × {r.cell.terms}: {r.why}" for r in why]
     counts = summary(results)
     lines.append(f"{len(results)} run(s): {counts_line(counts)}")
     if results and counts[NOT_REACHED] == len(results):

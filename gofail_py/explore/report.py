@@ -27,6 +27,7 @@ class MatrixCell:
     outcome: str
     message: str
     run: str | None  # the id of its run in the coverage (its timeline's), None without a journal
+    why: str = ""  # not reached: the failpoint table's reason
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ def render_report(results: Sequence[RunResult], inventory: Sequence[LocatedFailp
         cells: list[MatrixCell | None] = []
         for term in terms:
             ran = by_pair.get((failpoint, term))
-            cells.append(None if ran is None else MatrixCell(ran.outcome, ran.message, run_of.get((failpoint, term))))
+            cells.append(None if ran is None else MatrixCell(ran.outcome, ran.message, run_of.get((failpoint, term)), ran.why))
         rows.append(MatrixRow(failpoint, cells))
     matrix = Matrix(terms, rows, f"{len(results)} run(s): {counts_line(summary(results))}")
     return render_html(coverage, matrix)

@@ -5,7 +5,9 @@
         result = gofail_cell.run(server=str(binary))
         assert result.outcome == "passed", result.message
 
-Ids read `test_robust[raftAfterSave-panic]`. The cells come from the source and the marker alone
+Ids read `test_robust[raftAfterSave-panic]`. ``table="failpoints.tsv"`` gives every cell its
+failpoint's row, as `explore --table` does (a failpoint of the source without a row is a usage
+error at collection; `gofail_cell.why` is the row's reason for a failpoint that cannot be reached). The cells come from the source and the marker alone
 (sampling needs a seed), so every pytest-xdist worker collects the same tests: `pytest -n 8`
 spreads them over workers. Relative paths are taken from the test file's directory.
 `--gofail-explore-journal DIR` keeps every run's journal there, one file per cell, whatever the
@@ -22,7 +24,9 @@ from typing import Any
 import pytest
 
 from gofail_py.explore.campaign import Campaign, RunResult
+from gofail_py.errors import TableError
 from gofail_py.explore.cells import Cell, inventory, make_cells
+from gofail_py.explore.table import read_table
 
 MARKER = "gofail_explore"
 
@@ -36,6 +40,7 @@ class ExploreCell:
     variables: Mapping[str, str] = field(default_factory=dict)
     journal_dir: Path | None = None
     timeout: float = 600.0
+    table: Path | None = None
 
     @property
     def failpoint(self) -> str:
@@ -45,9 +50,14 @@ class ExploreCell:
     def terms(self) -> str:
         return self.cell.terms
 
+    @property
+    def why(self) -> str:
+        """The failpoint table's reason why the failpoint cannot be reached ("" without one)."""
+        return self.cell.why
+
     def run(self, **variables: str) -> RunResult:
         """Runs the template for this cell as its own `gofail-py run`; ``variables`` fill {NAME}s."""
-        campaign = Campaign(self.template, self.journal_dir, {**self.variables, **variables}, self.timeout)
+        campaign = Campaign(self.template, self.journal_dir, {**self.variables, **variables}, self.timeout, self.table)
         try:
             return campaign.run_cell(self.cell)
         finally:
@@ -61,7 +71,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        f"{MARKER}(template, source, terms=['panic'], only=None, seed=None, sample=None, variables=None, timeout=600): "
+        f"{MARKER}(template, source, terms=['panic'], only=None, seed=None, sample=None, variables=None, timeout=600, "
+        "table=None): "
         "one test per failpoint under source × terms, each running the scenario template (fixture argument gofail_cell)",
     )
 
@@ -79,22 +90,28 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         raise pytest.UsageError(f"{metafunc.definition.nodeid}: a {MARKER} test takes a `gofail_cell` argument")
     options: dict[str, Any] = dict(marker.kwargs)
     base = metafunc.definition.path.parent
-    unknown = set(options) - {"template", "source", "terms", "only", "seed", "sample", "variables", "timeout"}
+    unknown = set(options) - {"template", "source", "terms", "only", "seed", "sample", "variables", "timeout", "table"}
     if unknown or "template" not in options or "source" not in options:
         raise pytest.UsageError(f"{metafunc.definition.nodeid}: {MARKER} takes template=, source= and optionally "
-                                f"terms=, only=, seed=, sample=, variables=, timeout= (got {sorted(options)})")
+                                f"terms=, only=, seed=, sample=, variables=, timeout=, table= (got {sorted(options)})")
     if options.get("sample") is not None and options.get("seed") is None:
         raise pytest.UsageError(f"{metafunc.definition.nodeid}: {MARKER}(sample=...) needs seed=, so every worker picks the same cells")
     only = options.get("only") or ()
     terms = options.get("terms") or ["panic"]
-    cells = make_cells(
-        inventory(_paths(options["source"], base), [only] if isinstance(only, str) else list(only)),
-        [terms] if isinstance(terms, str) else list(terms), options.get("seed"), options.get("sample"),
-    )
+    table_path = _paths(options["table"], base)[0].resolve() if options.get("table") else None
+    try:
+        table = read_table(table_path) if table_path is not None else None
+        cells = make_cells(
+            inventory(_paths(options["source"], base), [only] if isinstance(only, str) else list(only)),
+            [terms] if isinstance(terms, str) else list(terms), options.get("seed"), options.get("sample"), table,
+        )
+    except TableError as error:
+        raise pytest.UsageError(f"{metafunc.definition.nodeid}: {MARKER}(table=...): {error}") from None
     journal = _journal_dir(metafunc.config.getoption("--gofail-explore-journal"))
     template = _paths(options["template"], base)[0].resolve()
     params = [
-        ExploreCell(cell, template, dict(options.get("variables") or {}), journal, float(options.get("timeout", 600.0)))
+        ExploreCell(cell, template, dict(options.get("variables") or {}), journal, float(options.get("timeout", 600.0)),
+                    table_path)
         for cell in cells
     ]
     metafunc.parametrize("gofail_cell", params, ids=[cell.id for cell in cells])

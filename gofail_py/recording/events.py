@@ -105,6 +105,7 @@ class Step:
     sent: Any = None
     answer: Any = None
     message: str = ""
+    members: Any = None  # the processes a role word or an alias stood for (a list of names); absent otherwise
 
     @property
     def passed(self) -> bool:
@@ -116,8 +117,11 @@ _KINDS: dict[str, type[Event]] = {cls.kind: cls for cls in (RunStarted, ProcessE
 
 
 def to_dict(event: Event) -> dict[str, Any]:
-    """The JSON object of an event, ``event`` first."""
-    return {"event": event.kind, **asdict(event)}
+    """The JSON object of an event, ``event`` first (a step's ``members`` only when it has them)."""
+    data = {"event": event.kind, **asdict(event)}
+    if isinstance(event, Step) and event.members is None:
+        del data["members"]
+    return data
 
 
 def to_line(event: Event) -> str:

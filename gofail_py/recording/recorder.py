@@ -238,6 +238,7 @@ class Recorder:
     def step(self, record: Any) -> None:
         """A scenario step: a StepRecord or anything with its fields."""
         fields = {key: getattr(record, key) for key in ("index", "statement", "location", "target", "start", "end", "outcome", "sent", "answer", "message")}
+        fields["members"] = getattr(record, "members", None)
         self.emit(Step(self.run, **fields))
 
     def close(self, clients: Mapping[str, Client] | None = None) -> None:

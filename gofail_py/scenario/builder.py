@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from gofail_py.scenario.model import (
     MAX_COUNT,
     MAX_REPEAT,
     MAX_SEED,
+    ClusterDecl,
     EndpointDecl,
     Location,
     ProcessDecl,
@@ -26,8 +26,11 @@ from gofail_py.scenario.model import (
     check_number,
     quote_word,
 )
+from gofail_py.scenario.members import NAME, role_problem, target_problem
+from gofail_py.scenario.placeholders import PORTS
 from gofail_py.scenario.statements import children, describe, spec_of
 from gofail_py.scenario.statements.blocks import Choose, Parallel, Repeat
+from gofail_py.scenario.statements.cluster import Pick
 from gofail_py.scenario.statements.commands import RunCommand, Sleep
 from gofail_py.scenario.statements.expect import ExpectExit, ExpectRunning
 from gofail_py.scenario.statements.failpoints import ExpectCount, SetFailpoints, UnsetFailpoints, WaitCount
@@ -57,6 +60,8 @@ class Scenario:
     directory: str = "."  # the {dir} placeholder: where the scenario file is
     processes: dict[str, ProcessDecl] = field(default_factory=dict)
     endpoints: dict[str, EndpointDecl] = field(default_factory=dict)
+    clusters: dict[str, ClusterDecl] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)  # `pick ALIAS C.ROLE`: alias -> role word
     steps: list[Step] = field(default_factory=list)
     _open_blocks: list[list[Step]] = field(default_factory=list, repr=False)
 
@@ -70,7 +75,7 @@ class Scenario:
         return self
 
     def env(self, process: str, **values: str) -> Scenario:
-        decl = self._process(process, Location())
+        decl = self._declared(process, Location())
         self.processes[process] = ProcessDecl(decl.name, decl.argv, decl.env + tuple(values.items()), decl.where)
         return self
 
@@ -79,18 +84,59 @@ class Scenario:
         self.endpoints[name] = EndpointDecl(name, endpoint, where)
         return self
 
+    def cluster(self, name: str, *members: str, client: str = "port", where: Location = Location()) -> Scenario:
+        """Declares processes as the members of one etcd cluster, in order; role words `NAME.leader`,
+        `NAME.follower`, `NAME.followers`, `NAME.any`, `NAME.all` then stand for them in every step.
+        ``client``: the port placeholder of each member's client address (127.0.0.1:{M.port})."""
+        argcheck.text(name, "name")
+        self._check_new_name(name, where)
+        if not members:
+            raise ScenarioSyntaxError(where.path, where.line, where.column, f"cluster {name} needs at least one member")
+        if client not in PORTS:
+            raise ScenarioSyntaxError(where.path, where.line, where.column,
+                                      f"client {client!r}: expected one of {', '.join(PORTS)}")
+        for member in members:
+            argcheck.text(member, "member")
+            self._declared(member, where)
+            if members.count(member) > 1:
+                raise ScenarioSyntaxError(where.path, where.line, where.column, f"{member} is named twice in cluster {name}")
+            other = next((c.name for c in self.clusters.values() if member in c.members), None)
+            if other is not None:
+                raise ScenarioSyntaxError(where.path, where.line, where.column,
+                                          f"{member} is already a member of cluster {other}: a process is in one cluster")
+        self.clusters[name] = ClusterDecl(name, tuple(members), client, where)
+        return self
+
     # steps
+    def pick(self, alias: str, role: str, where: Location = Location()) -> Scenario:
+        """Binds ``alias`` to the one member ``role`` (`c.leader`, `c.follower`, `c.any`) resolves
+        to when this step runs; the alias then names that process in every later step, whoever
+        holds the role by then."""
+        argcheck.text(alias, "alias")
+        argcheck.text(role, "role")
+        self.declare_alias(alias, role, where)
+        return self._add(Pick(alias, role, where=where))
+
+    def declare_alias(self, alias: str, role: str, where: Location) -> None:
+        """Makes ``alias`` a name later steps may use (the text parser's `pick` calls it)."""
+        problem = role_problem(self, role, single=True)
+        if problem is not None:
+            raise ScenarioSyntaxError(where.path, where.line, where.column, problem)
+        if alias not in self.aliases:  # a second `pick` of an alias binds it again when it runs
+            self._check_new_name(alias, where)
+        self.aliases[alias] = role
+
     def start(self, process: str, where: Location = Location()) -> Scenario:
-        return self._add(Start(self._process(process, where).name, where=where))
+        return self._add(Start(self._process(process, where), where=where))
 
     def stop(self, process: str, where: Location = Location()) -> Scenario:
-        return self._add(Stop(self._process(process, where).name, False, where=where))
+        return self._add(Stop(self._process(process, where), False, where=where))
 
     def kill(self, process: str, where: Location = Location()) -> Scenario:
-        return self._add(Stop(self._process(process, where).name, True, where=where))
+        return self._add(Stop(self._process(process, where), True, where=where))
 
     def restart(self, process: str, where: Location = Location()) -> Scenario:
-        return self._add(Restart(self._process(process, where).name, where=where))
+        return self._add(Restart(self._process(process, where), where=where))
 
     def set(self, target: str, failpoints: Mapping[str, str | Terms] | None = None, *,
             duration: float | None = None, where: Location = Location(), **by_name: str | Terms) -> Scenario:
@@ -131,10 +177,10 @@ class Scenario:
 
     def expect_exit(self, process: str, panic: bool = False, within: float = 5.0,
                     where: Location = Location()) -> Scenario:
-        return self._add(ExpectExit(self._process(process, where).name, panic, self._duration(within, where), where=where))
+        return self._add(ExpectExit(self._process(process, where), panic, self._duration(within, where), where=where))
 
     def expect_running(self, process: str, where: Location = Location()) -> Scenario:
-        return self._add(ExpectRunning(self._process(process, where).name, where=where))
+        return self._add(ExpectRunning(self._process(process, where), where=where))
 
     def expect_count(self, target: str, failpoint: str, op: str, value: int,
                      where: Location = Location()) -> Scenario:
@@ -218,20 +264,30 @@ class Scenario:
         return self
 
     def _check_new_name(self, name: str, where: Location) -> None:
-        if name in self.processes or name in self.endpoints:
-            raise ScenarioSyntaxError(where.path, where.line, where.column, f"{name!r} is declared twice")
-        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", name):
+        kinds = (("process", self.processes), ("endpoint", self.endpoints), ("cluster", self.clusters), ("alias", self.aliases))
+        taken = next((kind for kind, names in kinds if name in names), None)
+        if taken is not None:
+            raise ScenarioSyntaxError(where.path, where.line, where.column, f"{name!r} is declared twice (already {'an' if taken[0] in 'aeiou' else 'a'} {taken})")
+        if not NAME.fullmatch(name):
             raise ScenarioSyntaxError(where.path, where.line, where.column, f"{name!r} is not a valid name")
 
-    def _process(self, name: str, where: Location) -> ProcessDecl:
+    def _declared(self, name: str, where: Location) -> ProcessDecl:
+        """A process declared by that name (not a role word nor an alias)."""
         if name in self.processes:
             return self.processes[name]
-        hint = " (an endpoint can only be set, unset, waited on and counted)" if name in self.endpoints else ""
-        raise ScenarioSyntaxError(where.path, where.line, where.column, f"no process {name!r} declared{hint}")
+        raise ScenarioSyntaxError(where.path, where.line, where.column, f"no process {name!r} declared")
+
+    def _process(self, name: str, where: Location) -> str:
+        """A process's name, a role word or an alias: a name a step may act on as a process."""
+        problem = target_problem(self, name, endpoints=False)
+        if problem is not None:
+            raise ScenarioSyntaxError(where.path, where.line, where.column, problem)
+        return name
 
     def _target(self, name: str, where: Location) -> None:
-        if name not in self.processes and name not in self.endpoints:
-            raise ScenarioSyntaxError(where.path, where.line, where.column, f"no process or endpoint {name!r} declared")
+        problem = target_problem(self, name)
+        if problem is not None:
+            raise ScenarioSyntaxError(where.path, where.line, where.column, problem)
 
     @staticmethod
     def _failpoint(name: str, where: Location) -> None:
@@ -254,6 +310,9 @@ def render(scenario: Scenario) -> str:
             lines.append(f"env {decl.name} {' '.join(quote_word(f'{k}={v}') for k, v in decl.env)}")
     for endpoint in scenario.endpoints.values():
         lines.append(f"endpoint {endpoint.name}: {endpoint.endpoint}")
+    for cluster in scenario.clusters.values():
+        client = f" client {cluster.client}" if cluster.client != "port" else ""
+        lines.append(f"cluster {cluster.name}{client}: {' '.join(cluster.members)}")
 
     def steps(block: Sequence[Step], indent: str) -> None:
         for step in block:

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from gofail_py.errors import ScenarioSyntaxError
 from gofail_py.names import is_go_identifier
+from gofail_py.scenario.members import role_problem, target_problem
 from gofail_py.scenario.model import Location, Plan, Step, parse_duration, whole_number
 
 
@@ -25,6 +26,7 @@ class Reader(Protocol):
     def scenario(self) -> Plan: ...
     def split_command(self, line: Line, text: str, column: int) -> list[str]: ...
     def children(self, line: Line, depth: int) -> tuple[Step, ...]: ...
+    def declare_alias(self, name: str, role: str, where: Location) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -79,17 +81,29 @@ class Cursor:
             raise self.error(token.column, str(error)) from None
 
     def process(self, token: Token) -> str:
-        """A declared process's name."""
-        scenario = self.parser.scenario
-        if token.text not in scenario.processes:
-            hint = " (an endpoint can only be set, unset, waited on and counted)" if token.text in scenario.endpoints else ""
-            raise self.error(token.column, f"no process {token.text!r} declared{hint}")
+        """A declared process's name, a role word of a declared cluster (`c.leader`) or an alias."""
+        problem = target_problem(self.parser.scenario, token.text, endpoints=False)
+        if problem is not None:
+            raise self.error(token.column, problem)
         return token.text
 
     def target(self, token: Token) -> str:
-        """A declared process's or endpoint's name."""
-        if token.text not in self.parser.scenario.processes and token.text not in self.parser.scenario.endpoints:
-            raise self.error(token.column, f"no process or endpoint {token.text!r} declared")
+        """A declared process's or endpoint's name, a role word or an alias."""
+        problem = target_problem(self.parser.scenario, token.text)
+        if problem is not None:
+            raise self.error(token.column, problem)
+        return token.text
+
+    def role(self, token: Token, single: bool = False) -> str:
+        """A role word `C.ROLE` of a declared cluster (``single``: one member's role)."""
+        problem = role_problem(self.parser.scenario, token.text, single)
+        if problem is not None:
+            raise self.error(token.column, problem)
+        return token.text
+
+    def alias(self, token: Token, role: str) -> str:
+        """Declares ``token`` as a name for the member ``role`` will resolve to (`pick`)."""
+        self.parser.declare_alias(token.text, role, self.where(token))
         return token.text
 
     def command(self, first: Token) -> tuple[str, ...]:

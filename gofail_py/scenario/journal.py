@@ -30,10 +30,13 @@ class StepRecord:
     answer: Any = None
     message: str = ""
     kind: RecordKind = "step"
+    members: list[str] | None = None  # the processes a role word or an alias stood for when it ran
 
     def line(self) -> str:
         """The readable one-line form for the summary."""
         text = f"[{self.start:8.3f}s +{self.end - self.start:6.3f}s] {self.outcome:<6} {self.index:<8} {self.statement}"
+        if self.members is not None:  # what a role word or an alias stood for
+            text += f" [{', '.join(self.members)}]"
         if self.answer not in (None, "", {}, []):
             text += f"  -> {_short(self.answer)}"
         if self.message:

@@ -117,6 +117,18 @@ class ProcessDecl:
 
 
 @dataclass(frozen=True)
+class ClusterDecl:
+    """Declared processes that are the members of one etcd cluster, in order: role words
+    (`c.leader`) name them by what they are when a step runs. ``client`` is the port placeholder
+    of each member's client address (127.0.0.1:{M.port} by default)."""
+
+    name: str
+    members: tuple[str, ...]
+    client: str = "port"
+    where: Location = Location()
+
+
+@dataclass(frozen=True)
 class EndpointDecl:
     """A binary started elsewhere, known by its gofail endpoint only."""
 
@@ -147,5 +159,9 @@ class Plan(Protocol):
     def processes(self) -> Mapping[str, ProcessDecl]: ...
     @property
     def endpoints(self) -> Mapping[str, EndpointDecl]: ...
+    @property
+    def clusters(self) -> Mapping[str, ClusterDecl]: ...
+    @property
+    def aliases(self) -> Mapping[str, str]: ...  # `pick ALIAS C.ROLE`: alias -> the role word
     @property
     def steps(self) -> Sequence[Step]: ...

@@ -10,7 +10,8 @@ docs/scenario.md shows them)::
     statement   = declaration | step ;
     declaration = "process" NAME ":" COMMAND
                 | "env" NAME KEY "=" VALUE { KEY "=" VALUE }
-                | "endpoint" NAME ":" HOST ":" PORT ;          top level only
+                | "endpoint" NAME ":" HOST ":" PORT
+                | "cluster" NAME [ "client" PORT ] ":" NAME { NAME } ;   top level only
     step        = KEYWORD { word } [ ":" block ] ;              KEYWORD: a keyword of the table
     word        = bare or quoted text ("..." and `...` may hold blanks) ;
 
@@ -32,7 +33,7 @@ from gofail_py.scenario.cursor import Cursor, Line, Token
 from gofail_py.scenario.model import Location, Step
 from gofail_py.scenario.statements import REGISTRY, Spec, keywords
 
-DECLARATIONS = ("process", "env", "endpoint")
+DECLARATIONS = ("process", "env", "endpoint", "cluster")
 MAX_FILE_SIZE = 10_000_000
 MAX_DEPTH = 50  # blocks inside blocks; deeper is a generated file gone wrong
 # an env word: blanks split words outside '...' and "..." (a shell would also drop inner quotes)
@@ -135,8 +136,9 @@ class _Parser:
         keyword = tokens[0].text
         if keyword in DECLARATIONS:
             if depth:
-                raise self.error(line, line.offset + 1, "declarations (process, env, endpoint) go at the top level, not in a block")
-            {"process": self.declare_process, "env": self.declare_env, "endpoint": self.declare_endpoint}[keyword](line, tokens)
+                raise self.error(line, line.offset + 1, "declarations (process, env, endpoint, cluster) go at the top level, not in a block")
+            {"process": self.declare_process, "env": self.declare_env, "endpoint": self.declare_endpoint,
+             "cluster": self.declare_cluster}[keyword](line, tokens)
             return None
         specs: list[Spec[Step]] = [spec for spec in REGISTRY.values() if keyword in spec.keywords]
         if not specs:
@@ -216,6 +218,24 @@ class _Parser:
         except NoEndpoint as error:
             raise self.error(line, tokens[-1].column, str(error)) from error
         self.scenario.endpoint(name, address, where=Location(self.path, line.number, tokens[1].column))
+
+    def declare_cluster(self, line: Line, tokens: list[Token]) -> None:
+        """`cluster c: m1 m2 m3` or `cluster c client port2: m1 m2 m3`."""
+        usage = "expected `cluster NAME: MEMBER...` or `cluster NAME client PORT: MEMBER...`"
+        colon = next((i for i, token in enumerate(tokens) if token.text.endswith(":") or token.text == ":"), None)
+        if colon is None:
+            raise self.error(line, tokens[0].column, usage)
+        head = [*tokens[1:colon], Token(tokens[colon].text[:-1], tokens[colon].column)]
+        head = [token for token in head if token.text]
+        members = tokens[colon + 1:]
+        if len(head) not in (1, 3) or (len(head) == 3 and head[1].text != "client") or not members:
+            raise self.error(line, (members[0] if members and len(head) in (1, 3) else tokens[0]).column, usage)
+        where = Location(self.path, line.number, head[0].column)
+        self.scenario.cluster(head[0].text, *(member.text for member in members),
+                              client=head[2].text if len(head) == 3 else "port", where=where)
+
+    def declare_alias(self, name: str, role: str, where: Location) -> None:
+        self.scenario.declare_alias(name, role, where)
 
 
 def parse_scenario(text: str, path: str = "<string>") -> Scenario:

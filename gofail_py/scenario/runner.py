@@ -8,9 +8,9 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gofail_py.errors import (
     ClientError, EndpointUnreachable, ExpectationFailed, GofailError, JournalError, NotReached, ProcessDied, ScenarioFileError,
@@ -23,7 +23,7 @@ from gofail_py.scenario.journal import Journal, StepRecord
 from gofail_py.scenario.model import Plan, Step
 from gofail_py.scenario.known import check_names
 from gofail_py.scenario.runtime import Runtime, StepFailed
-from gofail_py.scenario.statements import describe, spec_of, walk
+from gofail_py.scenario.statements import Spec, describe, spec_of, walk
 from gofail_py.scenario.targets import Process
 
 if TYPE_CHECKING:  # a type only: gofiles brings the rewriter (tree-sitter)
@@ -117,20 +117,31 @@ def _cleanup(rt: Runtime, passed: bool) -> tuple[StepRecord, GofailError] | None
 def run_step(rt: Runtime, step: Step, index: str) -> None:
     """One step by its statement's handler, recorded in the journal; its failure raised as
     StepFailed. The runtime is given this function (it knows no statement) and blocks run their
-    inner steps through it."""
+    inner steps through it. A role word or an alias among the step's targets is resolved first:
+    the handler gets the step with the member's name in its place (once per member for
+    `c.followers` and `c.all`), so it and the death accounting act on the real process."""
     spec = spec_of(step)
     subjects = spec.subjects(step)
     record = StepRecord(index, describe(step), str(step.where), subjects[0] if subjects else None, start=rt.now())
     try:
         if rt.cancel.is_set():
             raise Cancelled
-        check_before(rt, step)
-        try:
-            spec.run(rt, step, record, index)
-        except (ClientError, OSError) as error:
-            # the process it talks to died meanwhile: say that, with its exit code and stderr
-            check_before(rt, step, during=error)
-            raise
+        bound = _bind(rt, step, subjects, record)
+        if len(bound) == 1:
+            _run_bound(rt, spec, bound[0][1], record, index)
+        else:  # one record for every member: what each was sent and answered under its name
+            sent: dict[str, Any] = {}
+            answers: dict[str, Any] = {}
+            try:
+                for member, concrete in bound:
+                    record.sent = record.answer = None
+                    try:
+                        _run_bound(rt, spec, concrete, record, index)
+                    finally:
+                        sent[member], answers[member] = record.sent, record.answer
+            finally:
+                record.sent = {k: v for k, v in sent.items() if v is not None} or None
+                record.answer = {k: v for k, v in answers.items() if v is not None} or None
     except StepFailed:
         record.outcome, record.message = "failed", "a step inside failed"
         rt.finish(record)
@@ -148,6 +159,37 @@ def run_step(rt: Runtime, step: Step, index: str) -> None:
     rt.finish(record)
 
 
+def _run_bound(rt: Runtime, spec: Spec[Any], step: Step, record: StepRecord, index: str) -> None:
+    check_before(rt, step)
+    try:
+        spec.run(rt, step, record, index)
+    except (ClientError, OSError) as error:
+        # the process it talks to died meanwhile: say that, with its exit code and stderr
+        check_before(rt, step, during=error)
+        raise
+
+
+def _bind(rt: Runtime, step: Step, subjects: Sequence[str], record: StepRecord) -> list[tuple[str, Step]]:
+    """(member, the step acting on it) for each process the step's targets stand for now."""
+    words = [word for word in dict.fromkeys(subjects) if word not in rt.targets]
+    if not words:
+        return [("", step)]
+    resolved = {word: rt.members(word) for word in words}
+    several = [word for word, members in resolved.items() if len(members) > 1]
+    if len(several) > 1:
+        raise ExpectationFailed(f"{' and '.join(several)} each stand for several members: one per statement")
+    record.members = list(dict.fromkeys(m for members in resolved.values() for m in members))
+    record.target = next(iter(resolved.values()))[0] if subjects[0] in resolved else subjects[0]
+    fanned = several[0] if several else words[0]
+    bound = []
+    for member in resolved[fanned]:
+        names = {word: members[0] for word, members in resolved.items()} | {fanned: member}
+        changes: dict[str, Any] = {f.name: names[value] for f in fields(step)
+                                   if isinstance(value := getattr(step, f.name), str) and value in names}
+        bound.append((member, replace(step, **changes)))
+    return bound
+
+
 def check_before(rt: Runtime, step: Step, during: BaseException | None = None) -> None:
     """A step about a process that died unaccounted for fails with that death, not its own error.
 
@@ -156,7 +198,7 @@ def check_before(rt: Runtime, step: Step, during: BaseException | None = None) -
     """
     spec = spec_of(step)
     for name in spec.subjects(step):
-        proc = rt.targets.get(name)
+        proc = rt.targets.get(rt.aliases.get(name, name))  # `run ... {victim.port}`: the alias's process
         if not isinstance(proc, Process) or (spec.accounts_for_exit and during is None):
             continue
         if isinstance(during, (EndpointUnreachable, ProcessDied)) and proc.child is not None:
@@ -190,7 +232,8 @@ def validate(scenario: Plan, variables: Mapping[str, str]) -> None:
     """Placeholders and command words, before anything starts; every problem at once."""
     processes = [(decl.name, decl.where, decl.argv + tuple(v for _, v in decl.env)) for decl in scenario.processes.values()]
     steps_words = [(spec_of(step).words(step), step.where) for step in walk(scenario.steps)]
-    placeholders.check(processes, steps_words, set(scenario.processes), set(scenario.endpoints), variables)
+    # an alias is a process's name in placeholders too: {victim.port}
+    placeholders.check(processes, steps_words, {*scenario.processes, *scenario.aliases}, set(scenario.endpoints), variables)
 
 
 def run_scenario(

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from gofail_py.client.client import DEFAULT_REGISTRATION_GRACE, Client
-from gofail_py.errors import ExpectationFailed, ProcessStartError
+from gofail_py.errors import EtcdError, ExpectationFailed, ProcessStartError
+from gofail_py.etcd.roles import EtcdCluster
 from gofail_py.processes.supervisor import Cancelled, Child, Supervisor, free_port, poll_until
 from gofail_py.recording.recorder import Recorder
 from gofail_py.recording.view import RecordingClient
@@ -71,6 +72,12 @@ class Runtime:
             self.targets[name] = Process(name, client, ports=tuple(free_port() for _ in PORTS))
         for name, endpoint in scenario.endpoints.items():
             self.targets[name] = Target(name, Client(endpoint.endpoint, timeout=5.0))
+        self.clusters = {
+            name: EtcdCluster({member: f"127.0.0.1:{self.process(member).ports[PORTS.index(decl.client)]}"
+                               for member in decl.members}, name)
+            for name, decl in scenario.clusters.items()
+        }
+        self.aliases: dict[str, str] = {}  # alias -> the process its last `pick` bound it to
 
     # --- what handlers use ----------------------------------------------------------------------
 
@@ -132,6 +139,37 @@ class Runtime:
         assert isinstance(target, Process)
         return target
 
+    # --- names: role words and aliases ---------------------------------------------------------
+
+    def bind(self, alias: str, member: str) -> None:
+        with self.lock:
+            self.aliases[alias] = member
+
+    def bound(self, alias: str) -> str:
+        """The process an alias names now; ExpectationFailed before its `pick` ran."""
+        with self.lock:
+            member = self.aliases.get(alias)
+        if member is None:
+            raise ExpectationFailed(f"{alias} names no process yet: no `pick {alias} ...` has run before this step")
+        return member
+
+    def members(self, word: str) -> tuple[str, ...]:
+        """The processes a step's target stands for now: itself, an alias's process, or the
+        members holding a role, asked of the cluster's running members (gofail_py.etcd.roles)."""
+        if word in self.targets:
+            return (word,)
+        if word in self.scenario.aliases:
+            return (self.bound(word),)
+        name, _, role = word.partition(".")
+        decl = self.scenario.clusters[name]
+        running = {member for member in decl.members if self.process(member).alive()}
+        try:
+            return self.clusters[name].resolve(role, running, cancel=self.cancel)
+        except EtcdError:
+            if self.cancel.is_set():
+                raise Cancelled from None
+            raise
+
     def substitute(self, word: str, own: Process | None = None) -> str:
         def value(name: str) -> str:
             if own is not None and name in PORTS:
@@ -141,6 +179,8 @@ class Runtime:
             if name in self.variables:
                 return self.variables[name]
             target_name, _, attribute = name.partition(".")
+            if target_name in self.scenario.aliases:
+                target_name = self.bound(target_name)
             target = self.targets[target_name]
             if attribute == "endpoint":
                 return target.client.endpoint
