@@ -49,7 +49,8 @@ def puts(gateway: Gateway, count: int, kind: str, deadline: float) -> int:
     """``count`` puts, each acknowledged with a revision; the last revision."""
     revision = 0
     for number in range(count):
-        made = gateway.put(key(kind, number), b"x" * 16, deadline)
+        name = key(kind, number)
+        made = gateway.put(name, name, deadline)  # a unique value, as the traffic's
         if made <= revision:
             raise TriggerFailed(f"etcd at {gateway.address} acknowledged a put at revision {made}, not after "
                                 f"{revision}")

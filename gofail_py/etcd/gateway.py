@@ -11,7 +11,8 @@ import base64
 import json
 import time
 from collections.abc import Iterator
-from typing import Any
+from contextvars import ContextVar
+from typing import Any, Protocol
 
 from gofail_py.client.transport import Transport, parse_endpoint
 from gofail_py.errors import (
@@ -59,6 +60,47 @@ def integer(answer: dict[str, Any], field: str, what: str) -> int:
 def _excerpt(text: str) -> str:
     text = visible(text.strip())
     return (text[:120] + "...") if len(text) > 120 else text or "(an empty answer)"
+
+
+class WriteLog(Protocol):
+    """Where a trigger's writes are recorded (a running traffic's history: gofail_py.history's
+    Recorder), so that a check of that history sees every write made to the store."""
+
+    def call(self, client: int, op: str, input: Any, meta: dict[str, Any] | None = None) -> Any: ...
+
+    def returned(self, call: Any, output: Any) -> None: ...
+
+    def lost(self, call: Any, error: str) -> None: ...
+
+
+# (log, client number) for the writes of the trigger running in this context; None: not recorded
+WRITES: ContextVar[tuple[WriteLog, int] | None] = ContextVar("gofail_py_etcd_writes", default=None)
+
+
+def logged_write(op: str, input: dict[str, Any]) -> tuple[WriteLog, Any] | None:
+    """The write's call in the history of WRITES, if any; a closed history records nothing (its
+    traffic has ended, and every operation in it ended before this write)."""
+    writes = WRITES.get()
+    if writes is None:
+        return None
+    log, client = writes
+    try:
+        return log, log.call(client, op, input)
+    except Exception:  # noqa: BLE001 - a closed or failing history: the write itself goes on
+        return None
+
+
+def settle_write(logged: tuple[WriteLog, Any] | None, output: Any, error: str = "") -> None:
+    if logged is None:
+        return
+    log, call = logged
+    try:
+        if output is None:
+            log.lost(call, error)
+        else:
+            log.returned(call, output)
+    except Exception:  # noqa: BLE001 - closed meanwhile: close() wrote the call as indeterminate
+        pass
 
 
 class Gateway:
@@ -165,7 +207,14 @@ class Gateway:
         body: dict[str, Any] = {"key": b64(key), "value": b64(value)}
         if lease:
             body["lease"] = str(lease)
-        return self.revision(self.call("/v3/kv/put", body, deadline))
+        logged = logged_write("put", {"key": key.decode("utf-8", "replace"), "value": value.decode("utf-8", "replace")})
+        try:
+            revision = self.revision(self.call("/v3/kv/put", body, deadline))
+        except BaseException as error:
+            settle_write(logged, None, f"the trigger's put failed: {error}")
+            raise
+        settle_write(logged, {"revision": revision})
+        return revision
 
     def range(self, key: bytes, deadline: float, *, revision: int = 0, prefix: bool = False,
               count_only: bool = False) -> dict[str, Any]:

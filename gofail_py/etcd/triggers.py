@@ -17,7 +17,7 @@ from typing import Any
 from gofail_py.errors import EtcdError, EtcdUnreachable, GatewayError, TriggerFailed, TriggerUsageError
 from gofail_py.etcd import membership
 from gofail_py.etcd.common import PREFIX, Control, Member, armed_failpoints, key, need, puts, wait_ready
-from gofail_py.etcd.gateway import Gateway, b64, integer, left, prefix_end
+from gofail_py.etcd.gateway import WRITES, Gateway, WriteLog, logged_write, settle_write, b64, integer, left, prefix_end
 
 DEFAULT_TIMEOUT = 60.0
 LEASE_TTL = 60
@@ -52,8 +52,12 @@ def check_arguments(action: str, args: Sequence[str]) -> tuple[int, ...]:
 
 
 def trigger(action: str, member: Member, args: Sequence[str] = (), *, timeout: float = DEFAULT_TIMEOUT,
-            control: Control | None = None) -> dict[str, Any]:
+            control: Control | None = None, writes: tuple[WriteLog, int] | None = None) -> dict[str, Any]:
     """Runs one trigger against ``member`` within ``timeout`` seconds; what it saw (for a journal).
+
+    ``writes`` (a history and a client number of its own): every write the trigger makes (puts, the
+    delete a lease revoke makes) is recorded there, so that a check of a traffic's history running
+    meanwhile sees the whole store and not only the traffic's writes.
 
     TriggerUsageError for bad arguments, NotEtcd when the member does not answer as etcd,
     TriggerFailed when it did not do what it claims or ran out of time."""
@@ -61,6 +65,15 @@ def trigger(action: str, member: Member, args: Sequence[str] = (), *, timeout: f
     if not timeout > 0:
         raise TriggerUsageError(f"a trigger's timeout must be above 0 s, not {timeout!r}")
     deadline = time.monotonic() + timeout
+    recording = WRITES.set(writes)
+    try:
+        return _run(action, member, numbers, timeout, deadline, control)
+    finally:
+        WRITES.reset(recording)
+
+
+def _run(action: str, member: Member, numbers: tuple[int, ...], timeout: float, deadline: float,
+         control: Control | None) -> dict[str, Any]:
     with Gateway(member.address) as gateway:
         try:
             _first_status(gateway, deadline)  # etcd at all, before doing anything to it
@@ -156,8 +169,15 @@ def _lease(kind: str) -> Callable[[Gateway, Member, tuple[int, ...], float, Cont
                 if ttl <= 0:
                     raise TriggerFailed(f"lease time-to-live of lease {lease} on {member.name} answered TTL {ttl}")
                 return {"lease": lease, "ttl": ttl}
-            gateway.put(key("lease", 0), b"leased", deadline, lease=lease)
-            _revoke(gateway, lease, deadline)
+            leased = key("lease", 0)
+            gateway.put(leased, leased, deadline, lease=lease)
+            # the revoke deletes the key: a write of its own in a recorded history, when and whether it
+            # took effect known only from the reads after it
+            gone = logged_write("delete", {"key": leased.decode()})
+            try:
+                _revoke(gateway, lease, deadline)
+            finally:
+                settle_write(gone, None, "the key's lease was revoked")
             ttl = _ttl(gateway, lease, deadline)
             if ttl != -1:
                 raise TriggerFailed(f"lease {lease} revoked on {member.name}, yet its time-to-live answers TTL {ttl}")
@@ -177,7 +197,7 @@ def _watch(gateway: Gateway, member: Member, numbers: tuple[int, ...], deadline:
     prefix = key("watch", 0) + b"/"
     start = gateway.revision(gateway.status(deadline)) + 1
     for number in range(count):
-        gateway.put(prefix + str(number).encode(), b"w", deadline)
+        gateway.put(prefix + str(number).encode(), prefix + str(number).encode(), deadline)  # values unique, as the traffic's
     request = {"create_request": {"key": b64(prefix), "range_end": b64(prefix_end(prefix)), "start_revision": str(start)}}
     events = 0
     created = False

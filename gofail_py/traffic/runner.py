@@ -183,6 +183,15 @@ class Traffic:
             thread.start()
         return self
 
+    def side_writer(self, address: str) -> tuple[HistorySink, int] | None:
+        """This traffic's history and a client number of its own, for writes made beside it to the
+        store it runs against (a trigger's puts on one of its members, at ``address``): recorded,
+        they are in the history its check reads. None when it does not run against ``address``
+        or is not running."""
+        if self._sink is None or self._stats is not None or address not in getattr(self.target, "members", ()):
+            return None
+        return self._sink, next(self._ids)
+
     def _client(self, index: int, tally: _Tally, pace: _Pace) -> None:
         sink = self._sink
         assert sink is not None

@@ -161,6 +161,18 @@ class _Running:
             raise self.error
 
 
+def beside(rt: Runtime, address: str) -> tuple[Any, int] | None:
+    """A running traffic's history over the store at ``address`` and a client number of its own,
+    for the writes a step makes beside the traffic (a trigger's): None when no traffic runs there."""
+    with rt.lock:
+        runs: list[_Running] = list(rt.extras.get("traffic", []))  # type: ignore[call-overload]
+    for running in runs:
+        writer = running.traffic.side_writer(address)
+        if writer is not None:
+            return writer
+    return None
+
+
 def _default_history(rt: Runtime, index: str) -> str:
     journal = rt.journal.path
     if journal is not None:  # beside the journal: kept for `report` and `run --report`

@@ -110,7 +110,15 @@ def _trigger(rt: Runtime, step: TriggerStep, record: StepRecord) -> dict[str, An
                                 + (" (it was never started)" if proc.child is None else ""))
     member = Member(proc.name, f"127.0.0.1:{proc.ports[0]}", proc.client.endpoint)
     record.sent = {"action": step.action, "args": list(step.args), "address": member.address}
-    return trigger(step.action, member, step.args, timeout=step.within, control=_Control(rt, record))
+    from gofail_py.scenario.statements.traffic import beside
+
+    # the trigger's writes go into the history of a traffic running on that member: its check must
+    # see every write to the store, or the revisions they take look like the store's own mistakes
+    writes = beside(rt, member.address)
+    if writes is not None:
+        record.sent["recorded as client"] = writes[1]
+    return trigger(step.action, member, step.args, timeout=step.within, control=_Control(rt, record),
+                   writes=writes)
 
 
 def _run(rt: Runtime, step: TriggerStep, record: StepRecord, index: str) -> None:
