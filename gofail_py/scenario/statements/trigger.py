@@ -88,6 +88,9 @@ class _Control:
         self.rt.start(self._proc(name), self.record, env)
         armed = [entry.partition("=") for entry in env.get("GOFAIL_FAILPOINTS", "").split(";") if entry]
         self.rt.recorder.armed_at_start(name, {fp: terms for fp, _, terms in armed})
+        proc = self._proc(name)
+        with self.rt.lock:  # armed again from its start: a panic of theirs is the scenario's, as before the restart
+            proc.armed.update({fp: terms for fp, _, terms in armed})
 
     def spawn(self, name: str, argv: Sequence[str]) -> Callable[[], None]:
         child = self.rt.supervisor.start(name, argv, accounted=True)
