@@ -29,6 +29,10 @@ def test_etcd_end_to_end() -> None:
     assert checked and int(checked[1]) > 100, report
     readable = re.search(r"(\d+) of (\d+) acknowledged puts are readable", report)
     assert readable and readable[1] == readable[2], report
+    # the campaign's sample: a cell per trigger, each reached and checked; only the model may fail one (a finding)
+    sample = re.search(r"campaign sample: (\d+) cells, (\d+) passed, (\d+) failed, (\d+) not-reached, (\d+) error, (\d+) broken",
+                       report)
+    assert sample and int(sample[1]) >= 11 and int(sample[1]) == int(sample[2]) + int(sample[3]), report
     assert "tree byte-identical" in report
     race = re.search(r"start then set at once: (\d+) of (\d+) runs passed", report)
     assert race and race[1] == race[2] and int(race[2]) >= 1, report

@@ -55,6 +55,17 @@ for scenario in slow_raft crash_commit slow_follower traffic_faults triggers; do
   # what the helpers measured (durations, counts), from the journal
   while IFS= read -r line; do report+=("    $line"); done < <(python3 "$here/figures.py" "$work/$scenario.jsonl")
 done
+# the campaign (campaign.gofail over failpoints.tsv), a sample: one failpoint per trigger x panic, each
+# cell on three members under recorded traffic, with its history's verdict (the whole campaign:
+# docs/etcd.md); a cell etcd fails by the model is a finding, kept in $work/campaign/
+t=$(now)
+status=0
+gofail-py explore "$here/campaign.gofail" --source ./... --var etcd="$work/etcd" --table "$here/failpoints.tsv" \
+  --terms panic -j 2 $(python3 "$here/campaign_sample.py" only "$here/failpoints.tsv") \
+  --journal "$work/campaign" --json > "$work/campaign.json" || status=$?
+[ "$status" -le 1 ] || { echo "explore failed with exit $status"; exit 1; }
+while IFS= read -r line; do report+=("$line"); done < <(python3 "$here/campaign_sample.py" summary "$work/campaign.json")
+report+=("    the sample took $(elapsed "$t")")
 # the main flow of a robustness script, start then set at once, many times: the endpoint answers
 # before etcd's packages have registered their failpoints, and set waits for them (issue seen 10/18)
 t=$(now)
