@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import json.scanner
+import os
+import stat
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
@@ -80,6 +82,14 @@ def _parse(path: str, number: int, text: str) -> Any:
         raise HistoryError(path, number, "expected one JSON object: it nests too deep") from None
 
 
+def _open(path: str) -> IO[bytes]:
+    """Opened without waiting: a FIFO nobody writes would hold a plain open() forever. Then
+    blocking again, so a pipe is read as a file (a read finds the end at once when no writer has it)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb")
+
+
 class HistoryReader:
     """The operations of one history file, read as they are iterated (once). The header, when
     there is one, is read at once: ``model`` is the model the lines are checked against (the one
@@ -92,13 +102,16 @@ class HistoryReader:
         self.path = path
         self.fast = fast
         try:
-            self._file: IO[bytes] = open(path, "rb")  # noqa: SIM115 (closed by the iteration or close())
+            self._file: IO[bytes] = _open(path)
         except OSError as error:
             raise HistoryError(path, 0, f"cannot read: {error.strerror or error}") from None
+        fifo = stat.S_ISFIFO(os.fstat(self._file.fileno()).st_mode)
         self._number = 0
         self._first: bytes | None = None
         try:
             first = self._file.readline(MAX_LINE + 1)
+            if fifo and not first:
+                raise HistoryError(path, 0, "a FIFO with no writer: nothing to read (start what writes it first)")
             header = _parse(path, 1, _text(path, 1, first)) if first.strip() else None
             self.header_model: str | None = None
             if isinstance(header, dict) and "gofail_py_history" in header:
