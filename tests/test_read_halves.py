@@ -19,6 +19,13 @@ from gofail_py.history import read_history, twohalves
 from tests.test_read_fast import _history, _read
 
 FILES = 1500
+# the split needs a second CPU; the tests give it an idle-looking machine (the suite itself loads it)
+pytestmark = pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="one CPU: a history is never split")
+
+
+@pytest.fixture(autouse=True)
+def idle(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
 
 
 def _read_in_two(path: Path) -> tuple[str, list[str]] | tuple[str, str]:
@@ -96,8 +103,8 @@ def test_the_deadline_stops_the_read_and_the_child(tmp_path: Path) -> None:
     _no_child_left()
 
 
-def test_what_does_not_split_is_read_in_one_process(tmp_path: Path) -> None:
-    """A pipe, a small file, another model: no fork."""
+def test_what_does_not_split_is_read_in_one_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pipe, a small file, another model, a busy machine: no fork."""
     path = tmp_path / "h.jsonl"
     write(Spec(100), path)
     assert not twohalves.worth_it(read_history(str(path)))  # smaller than PAYS_FROM
@@ -110,6 +117,9 @@ def test_what_does_not_split_is_read_in_one_process(tmp_path: Path) -> None:
     os.close(write_end)
     assert not twohalves.worth_it(read_history(f"/dev/fd/{read_end}"), min_bytes=0)
     os.close(read_end)
+    busy = float(len(os.sched_getaffinity(0)))
+    monkeypatch.setattr(os, "getloadavg", lambda: (busy, busy, busy))
+    assert not twohalves.worth_it(read_history(str(path)), min_bytes=0)
 
 
 def test_a_reader_killed_midway_leaves_no_child(tmp_path: Path) -> None:
@@ -121,7 +131,8 @@ def test_a_reader_killed_midway_leaves_no_child(tmp_path: Path) -> None:
 
     path = tmp_path / "h.jsonl"
     write(Spec(2000, keys=3), path)
-    script = ("import sys, time\n"
+    script = ("import os, sys, time\n"
+              "os.getloadavg = lambda: (0.0, 0.0, 0.0)\n"  # as if idle: the suite loads the machine
               "from gofail_py.history import read_history, twohalves\n"
               "twohalves._parse = lambda lines: time.sleep(60)\n"  # the child hangs in its parse
               "print('reading', flush=True)\n"

@@ -98,14 +98,21 @@ class _Check:
         reads = self.plan.reads[revision]
         if reads is None:
             return True
-        store, late, wrong = self.store, list[Operation](), list[Operation]()
+        store = self.store
+        late: list[Operation] = []
+        wrong: list[Operation] = []
+        ranges: dict[str, list[Any]] = {}  # prefix -> what a get of it sees: reads of a revision share the store
         for read in reads:
             if read.ret < point:  # type: ignore[operator]
                 late.append(read)
             elif read.op == "get":  # its revision is this one: only the kvs are left to compare
                 input = read.input
                 if input.get("prefix"):
-                    if read.output["kvs"] != read_range(store, input["key"], True):  # type: ignore[index]
+                    key = input["key"]
+                    seen = ranges.get(key)
+                    if seen is None:
+                        seen = ranges[key] = read_range(store, key, True)
+                    if read.output["kvs"] != seen:  # type: ignore[index]
                         wrong.append(read)
                 else:
                     entry = store.get(input["key"])
