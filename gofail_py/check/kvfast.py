@@ -292,4 +292,4 @@ def check_revisions(ops: Sequence[Operation], deadline: float | None, memo_bytes
         unplaced = [Unplaced(op, "it answered a write with revision 1 or less: the empty store is revision 1, "
                                  "so the first write creates 2") for op in plan.bad_writes[:10]]
         return Outcome(NOT_LINEARIZABLE, Violation(0, [], {"revision": 1, "kvs": []}, unplaced))
-    return _Check(plan, list(ops), deadline, memo_bytes).run()
+    return _Check(plan, ops if isinstance(ops, list) else list(ops), deadline, memo_bytes).run()
