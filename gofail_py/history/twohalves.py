@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import marshal
 import os
-import select
 import signal
 import stat
 import sys
 import threading
 import time
 
+from gofail_py.children import die_with_parent, readable
 from gofail_py.history.reader import MAX_LINE, HistoryReader
 from gofail_py.models.operation import Operation
 
@@ -76,13 +76,13 @@ def read_in_two(reader: HistoryReader, deadline: float | None) -> list[Operation
         reader.unread(data)
         return None
     read_end, write_end = os.pipe()
-    parent = os.getpid()
+    guard = die_with_parent()  # a reader killed midway leaves no child parsing its file
     pid = os.fork()
     if pid == 0:  # the child: parse the second half, send what fastlines gave, nothing else
         status = 1
         try:
             os.close(read_end)
-            _die_with(parent)
+            guard()
             _send(write_end, marshal.dumps(_parse(data[cut:].decode("utf-8").split("\n"))))
             status = 0
         finally:
@@ -127,19 +127,6 @@ def _parse(lines: list[str]) -> list[object]:
     return [parse(text) for text in lines]
 
 
-def _die_with(parent: int) -> None:
-    """The child is killed when this process dies (Linux's parent-death signal), so a reader killed
-    midway leaves no process behind parsing its file."""
-    import ctypes
-
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() != parent:  # it died before the signal was asked for
-        os._exit(1)
-
-
 def _send(fd: int, blob: bytes) -> None:
     view = memoryview(blob)
     while view:
@@ -152,7 +139,7 @@ def _receive(fd: int, deadline: float | None) -> bytes | None:
     while True:
         if deadline is not None:
             left = deadline - time.monotonic()
-            if left <= 0 or not select.select([fd], [], [], left)[0]:
+            if left <= 0 or not readable(fd, left):
                 raise OutOfTime
         chunk = os.read(fd, 1 << 20)
         if not chunk:
