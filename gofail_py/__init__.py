@@ -9,7 +9,7 @@ tests/test_layout.py holds the code to it). Below them all, the shared leaves, w
 nothing of the package but one another:
 
 Shared leaves: gofail_py.errors, gofail_py.names, gofail_py.argcheck, gofail_py.resources,
-    gofail_py.terms, gofail_py.terminal, gofail_py._moved
+    gofail_py.terms, gofail_py.terminal, gofail_py._moved, gofail_py.children
 """
 
 from __future__ import annotations

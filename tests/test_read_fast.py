@@ -27,7 +27,7 @@ FILES = 3000
 _slow = pytest.mark.slow
 # strings: plain, unicode, what JSON must escape, what looks like the format's own punctuation
 PIECES = ["k", "key/0", "v1", "", "é", "日本", "😀", '"', "\\", "\n", "\t", "\x01", "\x7f", "\u2028", "},", '":',
-          "null", " ", "/", "\ud7ff"]
+          "null", " ", "/", "\ud7ff", "},{", "}]"]
 TIMES = [0, 1, 7, 10**9, 10**17, 10**18 - 1, 10**18, 10**19, 2**63]
 
 

@@ -111,3 +111,24 @@ def test_the_description_reads_back_as_the_same_statement(line: str) -> None:
     step = parse_scenario(f"process kv: x\n{line}\n").steps[0]
     assert describe(step) == line
     assert parse_scenario(f"process kv: x\n{describe(step)}\n").steps[0] == step
+
+
+@pytest.mark.slow
+def test_a_check_steps_timeout_is_one_deadline_for_all_its_histories(tmp_path: Path) -> None:
+    """`check a a ... explode timeout 3s`: the deadline is the step's, not each history's (ten
+    linearizable histories each checked before it, then one whose search explodes: one timeout
+    in all, not ten checks plus a whole timeout for the last)."""
+    from benchmarks.history_gen import Spec, write
+    from tests.support.histories import explosive_kv
+
+    write(Spec(20_000, keys=4), tmp_path / "a.jsonl")
+    (tmp_path / "explode.jsonl").write_text("".join(json.dumps(op.to_dict()) + "\n" for op in explosive_kv()))
+    journal = tmp_path / "j.jsonl"
+    result = gofail_run(tmp_path, "check" + " {dir}/a.jsonl" * 10 + " {dir}/explode.jsonl timeout 3s\n",
+                        "--journal", str(journal))
+    assert result.returncode == 3, result.stdout + result.stderr
+    [step] = [json.loads(line) for line in journal.read_text().splitlines()
+              if json.loads(line).get("event") == "step" and json.loads(line)["index"] == "1"]
+    checked = step["answer"]
+    assert checked[-1]["verdict"] == "unknown"
+    assert sum(history["elapsed"] for history in checked) < 4.5, checked

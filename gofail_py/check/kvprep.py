@@ -115,7 +115,10 @@ def _choices(result: Plan, ops: Sequence[Operation], open_ops: list[Operation]) 
     mods: dict[tuple[str, Any], set[int]] = {}  # ... and the mod revisions it was seen with
     owners: dict[tuple[str, Any], list[Operation]] = {}
 
+    looked: set[int] = set()  # the kvs lists already looked at: the reader shares one between equal answers
+
     def saw(kvs: list[dict[str, Any]]) -> None:
+        looked.add(id(kvs))
         for kv in kvs:
             if kv["value"] in wanted:
                 pair = (kv["key"], kv["value"])
@@ -125,8 +128,10 @@ def _choices(result: Plan, ops: Sequence[Operation], open_ops: list[Operation]) 
     for op in ops:  # one pass, the common cases first: a line costs a few membership tests
         kind, input, output = op.op, op.input, op.output
         if kind == "get":
-            if output is not None and output["kvs"]:
-                saw(output["kvs"])
+            if output is not None:
+                kvs = output["kvs"]
+                if kvs and id(kvs) not in looked:
+                    saw(kvs)
         elif kind == "put":
             if input["value"] in wanted:
                 owners.setdefault((input["key"], input["value"]), []).append(op)

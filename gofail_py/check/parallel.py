@@ -11,6 +11,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from gofail_py.children import die_with_parent
 from gofail_py.check.result import NOT_LINEARIZABLE, Unplaced, Violation
 from gofail_py.check.search import Outcome, search
 from gofail_py.models.operation import Operation
@@ -46,7 +47,8 @@ def check_in_parallel(model: Model, pieces: list[list[Operation]], deadline: flo
     global _JOB
     workers = min(len(pieces), os.cpu_count() or 1)
     _JOB = (model, pieces, deadline, max(1 << 20, memo_bytes // workers))
-    pool = multiprocessing.get_context("fork").Pool(workers)
+    # a checker killed midway (even by SIGKILL) leaves no worker searching on
+    pool = multiprocessing.get_context("fork").Pool(workers, initializer=die_with_parent())
     try:
         # the biggest parts first, so that one big part does not start last
         order = sorted(range(len(pieces)), key=lambda number: -len(pieces[number]))

@@ -12,7 +12,9 @@ from gofail_py.check.result import LINEARIZABLE, NOT_LINEARIZABLE, UNKNOWN, Chec
 from gofail_py.check.search import Outcome, search
 from gofail_py.errors import GofailError, HistoryError, ModelError
 from gofail_py.models.operation import Operation
+from gofail_py.history import twohalves
 from gofail_py.history.reader import read_history
+from gofail_py.history.twohalves import OutOfTime
 from gofail_py.models import Model, get_model
 
 History = Union[str, "os.PathLike[str]", Iterable[Union[str, "os.PathLike[str]"]], Iterable[Operation]]
@@ -43,16 +45,8 @@ def load(history: History, model: str | Model | None, deadline: float | None) ->
         reader = read_history(path, model if model is not None else chosen)
         if chosen is None:
             chosen = reader.model
-        for count, op in enumerate(reader, 1):
-            ops.append(op)
-            if count % 8192 == 0 and deadline is not None and time.monotonic() > deadline:
-                reader.close()
-                raise _OutOfTime
+        ops.extend(twohalves.read_operations(reader, deadline))
     return chosen if chosen is not None else get_model(model or "kv"), ops, files
-
-
-class _OutOfTime(Exception):
-    """The deadline came while reading."""
 
 
 def _uses_revisions(model: Model, method: str) -> bool:
@@ -95,7 +89,7 @@ def _check(history: History, model: str | Model | None, timeout: float | None, m
     files = [os.fspath(h) for h in ([history] if isinstance(history, (str, os.PathLike)) else [])]
     try:
         resolved, ops, files = load(history, model, deadline)
-    except _OutOfTime:
+    except OutOfTime:
         name = model if isinstance(model, str) else getattr(model, "name", "kv") if model is not None else "kv"
         return CheckResult(UNKNOWN, str(name), files, 0, 0, [], None, timeout, time.monotonic() - start)
     indeterminate = sum(op.ret is None for op in ops)

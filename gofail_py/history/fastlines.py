@@ -21,13 +21,11 @@ from typing import Any
 
 _N = r"(0|[1-9][0-9]{0,17})"
 _S = r'"([^"\\\x00-\x1f]*)"'
-_NQ = r"(?:0|[1-9][0-9]{0,17})"  # the same without a group, inside the kvs
-_SQ = r'"[^"\\\x00-\x1f]*"'
-_ENTRY = (r'\{"key":' + _S + r',"value":' + _S + r',"create_revision":' + _N + r',"mod_revision":' + _N
-          + r',"version":' + _N + r"\}")
-_ENTRY_Q = (r'\{"key":' + _SQ + r',"value":' + _SQ + r',"create_revision":' + _NQ + r',"mod_revision":' + _NQ
-            + r',"version":' + _NQ + r"\}")
-_KVS = r"\[((?:" + _ENTRY_Q + r"(?:," + _ENTRY_Q + r")*)?)\]"
+# an entry of a get's kvs without its braces: the kvs text is split at "},{" and each piece must be this
+_ENTRY_BODY = re.compile(r'"key":' + _S + r',"value":' + _S + r',"create_revision":' + _N + r',"mod_revision":' + _N
+                         + r',"version":' + _N)
+# the kvs, the last field of an answer: taken whole here (one scan to the line's end), checked by kvs_of
+_KVS = r"(\[.*\])"
 _HEAD = re.compile(r'\{"id":' + _N + r',"client":' + _N + r',"op":"(put|get|delete|txn)","input":')
 # after the input: the call, then either no answer (return and output null, an error) or an answer
 _LOST = r'null,"output":null,"error":' + _S + r"\}"
@@ -46,7 +44,6 @@ _TAILS = {
                       + "|" + _N + r',"output":\{"revision":' + _N + r',"succeeded":(?:true,"results":\[(\{)\}\]|false,'
                       + r'"results":\[\{"kvs":' + _KVS + r"\}\])\}\})"),
 }
-_ENTRY_TEXTS, _ENTRY_FIELDS = re.compile(_ENTRY_Q), re.compile(_ENTRY)
 
 # what a line gives: id, client, op, input, call, return, output, error (the Operation's fields)
 Line = tuple[int, int, str, dict[str, Any], int, "int | None", "dict[str, Any] | None", "str | None"]
@@ -57,20 +54,31 @@ def line_parser() -> Callable[[str], Line | None]:
     fields, or None when the line is not one of the fast shapes (the general reader takes it)."""
     arrays: dict[str, list[dict[str, Any]]] = {}
     entries: dict[str, dict[str, Any]] = {}
+    entry_body = _ENTRY_BODY.fullmatch
     head_match, tails = _HEAD.match, {op: tail.fullmatch for op, tail in _TAILS.items()}
 
-    def kvs_of(text: str) -> list[dict[str, Any]]:
+    def kvs_of(text: str) -> list[dict[str, Any]] | None:
+        """The kvs of a text taken whole from the line, or None when it is not exactly the
+        Recorder's shape: "[]" or "[{" entries joined by "},{" "}]", each entry matching
+        _ENTRY_BODY (a string cut at a "},{" inside it leaves a piece that does not)."""
         kvs = arrays.get(text)
-        if kvs is None:
-            kvs = []
-            for entry_text in _ENTRY_TEXTS.findall(text):
-                entry = entries.get(entry_text)
+        if kvs is not None:
+            return kvs
+        kvs = []
+        if text != "[]":
+            if not (text.startswith("[{") and text.endswith("}]")):
+                return None
+            for piece in text[2:-2].split("},{"):
+                entry = entries.get(piece)
                 if entry is None:
-                    key, value, create, mod, version = _ENTRY_FIELDS.fullmatch(entry_text).groups()  # type: ignore[union-attr]
-                    entry = entries[entry_text] = {"key": key, "value": value, "create_revision": int(create),
-                                                     "mod_revision": int(mod), "version": int(version)}
+                    fields = entry_body(piece)
+                    if fields is None:
+                        return None
+                    key, value, create, mod, version = fields.groups()
+                    entry = entries[piece] = {"key": key, "value": value, "create_revision": int(create),
+                                              "mod_revision": int(mod), "version": int(version)}
                 kvs.append(entry)
-            arrays[text] = kvs
+        arrays[text] = kvs
         return kvs
 
     def parse(text: str) -> Line | None:
@@ -106,13 +114,19 @@ def line_parser() -> Callable[[str], Line | None]:
         if op == "put":
             output = {"revision": revision}
         elif op == "get":
-            output = {"revision": revision, "kvs": kvs_of(kvs_text)}
+            kvs = kvs_of(kvs_text)
+            if kvs is None:
+                return None
+            output = {"revision": revision, "kvs": kvs}
         elif op == "delete":
             output = {"revision": revision, "deleted": int(deleted_text)}
         elif put is not None:  # the success branch: its put
             output = {"revision": revision, "succeeded": True, "results": [{}]}
         else:
-            output = {"revision": revision, "succeeded": False, "results": [{"kvs": kvs_of(kvs_text)}]}
+            kvs = kvs_of(kvs_text)
+            if kvs is None:
+                return None
+            output = {"revision": revision, "succeeded": False, "results": [{"kvs": kvs}]}
         return int(id_text), int(client_text), op, input, call, ret, output, None
 
     return parse

@@ -7,12 +7,15 @@ import json
 import json.scanner
 import os
 import stat
-from collections.abc import Callable, Iterator
-from typing import IO, Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import IO, TYPE_CHECKING, Any
 
 from gofail_py.errors import HistoryError
 from gofail_py.models.operation import Operation
 from gofail_py.models import Model, get_model
+
+if TYPE_CHECKING:
+    from gofail_py.history.fastlines import Line
 
 FORMAT_VERSION = 1
 MAX_LINE = 16 << 20  # one operation's line; a longer one is an error, not a memory blow-up
@@ -108,6 +111,7 @@ class HistoryReader:
         fifo = stat.S_ISFIFO(os.fstat(self._file.fileno()).st_mode)
         self._number = 0
         self._first: bytes | None = None
+        self._pending = b""  # bytes taken by rest() and given back by unread(), read before the file's
         try:
             first = self._file.readline(MAX_LINE + 1)
             if fifo and not first:
@@ -139,6 +143,20 @@ class HistoryReader:
     def close(self) -> None:
         self._file.close()
 
+    @property
+    def file(self) -> IO[bytes]:
+        return self._file
+
+    def rest(self) -> tuple[int, bytes]:
+        """What is left to read, at once: (the number of the line before it, its bytes)."""
+        data = (self._first or b"") + self._file.read()
+        self._first = None
+        return self._number, data
+
+    def unread(self, data: bytes) -> None:
+        """Gives back what rest() took: iterating reads it as if it had not been taken."""
+        self._pending = data
+
     def _lines(self) -> Iterator[tuple[int, str]]:
         """(line number, text) of every line after the header: the file read in big chunks, each
         decoded at once (one call per chunk, not per line)."""
@@ -146,9 +164,9 @@ class HistoryReader:
         if self._first is not None:
             number += 1
             yield number, _text(self.path, number, self._first)
-        rest = b""
+        rest, pending, self._pending = b"", self._pending, b""
         while True:
-            chunk = self._file.read(CHUNK)
+            chunk, pending = (pending, b"") if pending else (self._file.read(CHUNK), b"")
             if not chunk:
                 break
             chunk = rest + chunk
@@ -172,55 +190,70 @@ class HistoryReader:
         if rest:
             yield number + 1, _text(self.path, number + 1, rest)
 
+    @property
+    def takes_fast_lines(self) -> bool:
+        """Whether the lines of our Recorder's kv shapes go through fastlines.py."""
+        return self.fast and self.model.name == "kv" and type(self.model).__module__ == "gofail_py.models.kv"
+
     def __iter__(self) -> Iterator[Operation]:
-        path, model, ids = self.path, self.model, dict[int, int]()
+        try:
+            yield from self.operations(self._lines(), {})
+        finally:
+            self._file.close()
+
+    def operations(self, lines: Iterable[tuple[int, str]], ids: dict[int, int],
+                   parsed: Iterator[Line | None] | None = None) -> Iterator[Operation]:
+        """The operations of (line number, text) pairs; ``ids``: id -> its line, of the lines read
+        before (shared by the calls on one history); ``parsed``: what fastlines gave for each line,
+        when it was run elsewhere (None: run here, when the model takes fast lines)."""
+        path, model = self.path, self.model
         validate, known, scan, required, allowed = model.validate, model.operations, _SCAN, _REQUIRED, _ALLOWED
-        fast = None
-        if self.fast and model.name == "kv" and type(model).__module__ == "gofail_py.models.kv":
+        fast: Callable[[str], Line | None] | None = None
+        if parsed is not None:
+            def fast(text: str) -> Line | None:  # one result a line, in order
+                return next(parsed)
+        elif self.takes_fast_lines:
             from gofail_py.history.fastlines import line_parser
 
             fast = line_parser()
-        try:
-            for number, text in self._lines():
-                if fast is not None:
-                    got = fast(text)
-                    if got is not None:
-                        first = ids.setdefault(got[0], number)
-                        if first != number:
-                            raise HistoryError(path, number, f"expected a unique id: {got[0]} is also the id on line {first}")
-                        yield Operation(*got, None, path, number)
-                        continue
-                try:
-                    line, end = scan(text, 0)
-                except (StopIteration, ValueError, RecursionError):  # _parse words what is wrong
-                    line, end = None, -1
-                if end != len(text):  # not one object alone on the line (or spaces, or a blank line)
-                    if not text.strip():
-                        continue
-                    line = _parse(path, number, text)
-                if type(line) is not dict:
-                    raise HistoryError(path, number, "expected one JSON object (an operation) on the line")
-                keys = line.keys()
-                problem = None
-                # the common case in three comparisons; _top_level_problem says what is wrong
-                if not (keys >= required and keys <= allowed and type(line["id"]) is int
-                        and type(line["call"]) is int and type(line["return"]) is int
-                        and line["return"] >= line["call"] and type(line["client"]) is int and line["client"] >= 0
-                        and len(keys) == 7 and line["output"] is not None):
-                    problem = _top_level_problem(line)
-                if problem is None:
-                    problem = validate(line["op"], line["input"], line["output"])
-                    if problem is None and known is not None and line["op"] not in known:
-                        problem = f"expected an operation of the {model.name} model, not {line['op']!r}"
-                if problem is not None:
-                    raise HistoryError(path, number, problem)
-                first = ids.setdefault(line["id"], number)
-                if first != number:
-                    raise HistoryError(path, number, f"expected a unique id: {line['id']} is also the id on line {first}")
-                yield Operation(line["id"], line["client"], line["op"], line["input"], line["call"], line["return"],
-                                line["output"], line.get("error"), line.get("meta"), path, number)
-        finally:
-            self._file.close()
+        for number, text in lines:
+            if fast is not None:
+                got = fast(text)
+                if got is not None:
+                    first = ids.setdefault(got[0], number)
+                    if first != number:
+                        raise HistoryError(path, number, f"expected a unique id: {got[0]} is also the id on line {first}")
+                    yield Operation(*got, None, path, number)
+                    continue
+            try:
+                line, end = scan(text, 0)
+            except (StopIteration, ValueError, RecursionError):  # _parse words what is wrong
+                line, end = None, -1
+            if end != len(text):  # not one object alone on the line (or spaces, or a blank line)
+                if not text.strip():
+                    continue
+                line = _parse(path, number, text)
+            if type(line) is not dict:
+                raise HistoryError(path, number, "expected one JSON object (an operation) on the line")
+            keys = line.keys()
+            problem = None
+            # the common case in three comparisons; _top_level_problem says what is wrong
+            if not (keys >= required and keys <= allowed and type(line["id"]) is int
+                    and type(line["call"]) is int and type(line["return"]) is int
+                    and line["return"] >= line["call"] and type(line["client"]) is int and line["client"] >= 0
+                    and len(keys) == 7 and line["output"] is not None):
+                problem = _top_level_problem(line)
+            if problem is None:
+                problem = validate(line["op"], line["input"], line["output"])
+                if problem is None and known is not None and line["op"] not in known:
+                    problem = f"expected an operation of the {model.name} model, not {line['op']!r}"
+            if problem is not None:
+                raise HistoryError(path, number, problem)
+            first = ids.setdefault(line["id"], number)
+            if first != number:
+                raise HistoryError(path, number, f"expected a unique id: {line['id']} is also the id on line {first}")
+            yield Operation(line["id"], line["client"], line["op"], line["input"], line["call"], line["return"],
+                            line["output"], line.get("error"), line.get("meta"), path, number)
 
 
 def read_history(path: str, model: str | Model | None = None, fast: bool = True) -> HistoryReader:

@@ -24,26 +24,25 @@ sweep; one that outlives a SIGKILL of the supervisor is found later by ``stale_p
 from __future__ import annotations
 
 import collections
-import ctypes
 import os
 import signal
 import socket
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
+from gofail_py.children import die_with_parent, libc
 from gofail_py.errors import ProcessStartError
 from gofail_py.processes.proctable import (KILL_WAIT, RUN_ENV, STOP_GRACE, Cancelled, StaleProcess, alive, alive_as, environ_value, explore_temp_dir,
                                  identify, new_token, pids, poll_until, reap_adopted, signal_each, stale_processes,
                                  stale_temp_dirs, start_time, stat, stop_stale, sweep, temp_dir, token_alive, wait_gone)
 
 PROCESS_ENV = "GOFAIL_PY_PROCESS"  # names the started process each descendant comes from: "<token>/<n>"
-_PR_SET_PDEATHSIG = 1
 _PR_SET_CHILD_SUBREAPER = 36
 _start_time = start_time  # the older private name, used by tests
 
@@ -92,31 +91,12 @@ def tail(path: Path, lines: int = 8) -> str:
     return "\n".join(kept[-lines:])
 
 
-def _libc() -> ctypes.CDLL | None:
-    try:
-        return ctypes.CDLL(None, use_errno=True)
-    except OSError:
-        return None
-
-
-_LIBC = _libc()
-
-
-def _die_with(parent: int, death_signal: int = signal.SIGKILL) -> Callable[[], None]:
-    """What the child runs between fork and exec (keep it tiny): ``death_signal`` when ``parent`` dies."""
-
-    def preexec() -> None:
-        if _LIBC is not None:
-            _LIBC.prctl(_PR_SET_PDEATHSIG, death_signal, 0, 0, 0)
-            if os.getppid() != parent:  # the parent died before the prctl: the signal will not come
-                os._exit(1)
-
-    return preexec
 
 
 def become_subreaper() -> bool:
     """Orphaned descendants are re-parented to this process (Linux); False where unsupported."""
-    return _LIBC is not None and _LIBC.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    loaded = libc()
+    return loaded is not None and loaded.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
 
 
 # --- one started process --------------------------------------------------------------------
@@ -262,7 +242,7 @@ class Supervisor:
                 return subprocess.Popen(list(argv), env=full_env, stdout=out,
                                         stderr=subprocess.STDOUT if merge_stderr else err,
                                         stdin=subprocess.DEVNULL, start_new_session=True,
-                                        preexec_fn=_die_with(os.getpid(), death_signal))
+                                        preexec_fn=die_with_parent(death_signal))
 
         try:
             popen = self._spawner.submit(spawn).result()

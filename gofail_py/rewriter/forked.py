@@ -11,26 +11,12 @@ import marshal
 import os
 import select
 import signal
-import sys
 from collections.abc import Callable
 from typing import Any
 
-_PR_SET_PDEATHSIG = 1
+from gofail_py.children import die_with_parent, readable
 
-
-def die_with(parent: int) -> None:
-    """In a forked child: SIGKILL from the kernel when the parent dies, even by SIGKILL or an
-    unhandled SIGTERM; else an orphan would go on with its work (and hold the run's module lock)."""
-    if sys.platform.startswith("linux"):
-        try:
-            import ctypes
-
-            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        except (ImportError, OSError, AttributeError):  # a Python without ctypes: no such guard
-            pass
-    if os.getppid() != parent:  # it died before the prctl took effect
-        os._exit(0)
-
+__all__ = ["die_with_parent", "readable", "pidfd", "wait_for", "end_child", "Forked"]
 
 def pidfd(pid: int) -> int:
     """A pidfd of a child (Linux 5.3+), -1 where there is none."""
@@ -38,14 +24,6 @@ def pidfd(pid: int) -> int:
         return os.pidfd_open(pid)
     except (AttributeError, OSError):
         return -1
-
-
-def readable(fd: int, timeout: float) -> bool:
-    """Whether fd is readable (or at its end) within timeout seconds. poll, not select: select
-    refuses a descriptor numbered 1024 or more, which a caller with many files open hands out."""
-    poller = select.poll()
-    poller.register(fd, select.POLLIN)
-    return bool(poller.poll(max(0, round(timeout * 1000))))
 
 
 # A child that neither runs nor uses cpu time for this long is stuck: stopped (SIGSTOP, a
@@ -102,7 +80,7 @@ class Forked:
 
     def __init__(self, func: Callable[..., Any], *args: Any) -> None:
         reader, writer = os.pipe()
-        parent = os.getpid()
+        guard = die_with_parent()
         try:
             self.pid = os.fork()
         except OSError:
@@ -111,7 +89,7 @@ class Forked:
             raise
         if self.pid == 0:  # the child: never returns
             os.close(reader)
-            _serve(writer, parent, func, args)
+            _serve(writer, guard, func, args)
         os.close(writer)
         self._reader = reader
         self._pidfd = pidfd(self.pid)
@@ -147,9 +125,9 @@ class Forked:
             self.pid, self._pidfd = 0, -1
 
 
-def _serve(writer: int, parent: int, func: Callable[..., Any], args: tuple[Any, ...]) -> None:
+def _serve(writer: int, guard: Callable[[], None], func: Callable[..., Any], args: tuple[Any, ...]) -> None:
     try:
-        die_with(parent)
+        guard()
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the caller decides; it kills us if need be
         view = memoryview(marshal.dumps(func(*args)))
         while view:

@@ -6,37 +6,18 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
+from gofail_py.children import die_with_parent
 from gofail_py.errors import GoToolError
-
-_PR_SET_PDEATHSIG = 1
-
 
 def find_go() -> str:
     go = shutil.which("go")
     if go is None:
         raise GoToolError("--go-get needs the go command, which is not on PATH; nothing was changed")
     return go
-
-
-def _die_with_parent(parent: int) -> Callable[[], None]:
-    """preexec_fn: Linux sends the child SIGKILL when gofail-py dies, even by SIGKILL."""
-
-    def setup() -> None:
-        if sys.platform.startswith("linux"):
-            import ctypes
-
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        if os.getppid() != parent:  # the parent died before prctl took effect
-            os._exit(1)
-
-    return setup
 
 
 class _Terminated(BaseException):
@@ -52,7 +33,7 @@ def run_go(argv: list[str], cwd: Path) -> None:
     env = dict(os.environ, GOFLAGS=flags, GOTOOLCHAIN=os.environ.get("GOTOOLCHAIN", "local"))
     proc = subprocess.Popen(
         argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        start_new_session=True, preexec_fn=_die_with_parent(os.getpid()),
+        start_new_session=True, preexec_fn=die_with_parent(),
     )
 
     def on_term(signum: int, frame: FrameType | None) -> None:

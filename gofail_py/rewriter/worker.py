@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from gofail_py.rewriter import cache as result_cache
 from gofail_py.errors import MarkerError, MarkerErrors
-from gofail_py.rewriter.forked import die_with, end_child, pidfd, readable, wait_for
+from gofail_py.rewriter.forked import die_with_parent, end_child, pidfd, readable, wait_for
 
 if TYPE_CHECKING:
     from gofail_py.rewriter.rewrite import RewriteResult
@@ -62,7 +62,7 @@ class Worker:
             opened += to_worker
             from_worker = os.pipe()
             opened += from_worker
-            parent = os.getpid()
+            guard = die_with_parent()
             self.pid = os.fork()
         except OSError:
             for fd in opened:
@@ -72,7 +72,7 @@ class Worker:
         if self.pid == 0:  # the worker: never returns
             os.close(to_worker[1])
             os.close(from_worker[0])
-            _serve(to_worker[0], from_worker[1], op, transform, store, parent)
+            _serve(to_worker[0], from_worker[1], op, transform, store, guard)
         self._pidfd = pidfd(self.pid)
         os.close(to_worker[0])
         os.close(from_worker[1])
@@ -169,11 +169,11 @@ class Worker:
 
 
 def _serve(source_fd: int, answer_fd: int, op: str, transform: Callable[[bytes, str], RewriteResult],
-           store: result_cache.Store | None, parent: int) -> None:
+           store: result_cache.Store | None, guard: Callable[[], None]) -> None:
     outcomes: list[Any] = []
     to_remember: deque[tuple[bytes, RewriteResult]] = deque()
     try:
-        die_with(parent)
+        guard()
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process decides; it kills us if need be
         for path, source in _frames(source_fd, to_remember, store, op):
             try:

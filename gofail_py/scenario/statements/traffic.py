@@ -263,8 +263,9 @@ def _run_check(rt: Runtime, step: CheckStep, record: StepRecord, index: str) -> 
                 run.close()
             run.end(rt)
     results = []
+    deadline = time.monotonic() + step.timeout  # one for the step, whatever the number of histories
     for path in paths:
-        result = check(path, model=step.model, timeout=step.timeout)
+        result = check(path, model=step.model, timeout=max(0.0, deadline - time.monotonic()))
         results.append({"history": path, "verdict": result.verdict, "operations": result.operations,
                         "indeterminate": result.indeterminate, "elapsed": round(result.elapsed, 3)})
         if not result.linearizable:
@@ -278,7 +279,7 @@ def _run_check(rt: Runtime, step: CheckStep, record: StepRecord, index: str) -> 
 register(Spec(
     CheckStep, ("check",), "check [HISTORY...] [now] [model kv] [timeout 60s]",
     "waits until the traffic before it has ended (`now`: stops it at once), then checks each history (by default every traffic's) against "
-    "its model; fails with the checker's explanation unless each is linearizable (*unknown*, the timeout reached: "
+    "its model; fails with the checker's explanation unless each is linearizable (*unknown*, the timeout, one deadline for all its histories, reached: "
     "exit 3). The journal holds each verdict, operation count and check time",
     parse=_parse_check, describe=_describe_check, run=_run_check, words=lambda step: step.histories,
 ))
