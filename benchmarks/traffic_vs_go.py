@@ -2,7 +2,7 @@
 calls at the same concurrency (issue 20's speed goals; a benchmark, nothing passes or fails).
 
     python3 benchmarks/traffic_vs_go.py --etcd PATH/TO/etcd [--clients 8] [--seconds 10] [--rounds 3]
-                                        [--v1] [--check-seconds 60] [--check-clients 10] [--json out.json]
+                                        [--v1] [--v2] [--check-seconds 60] [--check-clients 10] [--json out.json]
 
 Each round starts a fresh one-member etcd for each of, in turn:
   go      benchmarks/gatewayclient (built at run time): the same operations (the same mix, keys,
@@ -11,6 +11,8 @@ Each round starts a fresh one-member etcd for each of, in turn:
   bare    the same traffic with the recording left out (a sink that drops it all);
   v1      (with --v1) the same traffic recorded by the Recorder as it was before its per-thread
           buffers (tests/support/recorder_v1.py): the before of a before/after in one run;
+  v2      (with --v2) the same, by the Recorder as it was before its lines were formatted in
+          batches at each write (tests/support/recorder_v2.py);
 each a process of its own, for its ops/s and its cpu: Go's user+sys from wait4, the traffic's
 process_time() from its start to its end (Python's start-up and imports left out). Each round
 runs them in another order (rotated by one), so none is always first after a quiet pause. cpu per
@@ -68,7 +70,7 @@ def client_main(argv: list[str]) -> None:
     parser.add_argument("--clients", type=int, required=True)
     parser.add_argument("--seconds", type=float, required=True)
     parser.add_argument("--history", required=True)
-    parser.add_argument("--sink", choices=("recorder", "bare", "v1"), default="recorder")
+    parser.add_argument("--sink", choices=("recorder", "bare", "v1", "v2"), default="recorder")
     args = parser.parse_args(argv)
     from gofail_py.traffic import Etcd, Traffic, TrafficConfig
 
@@ -80,6 +82,10 @@ def client_main(argv: list[str]) -> None:
         from tests.support.recorder_v1 import RecorderV1
 
         sink = RecorderV1(args.history, model="kv", trusted=True)  # as the Traffic makes its own
+    elif args.sink == "v2":
+        from tests.support.recorder_v2 import RecorderV2
+
+        sink = RecorderV2(args.history, model="kv", trusted=True)
     traffic = Traffic(Etcd([args.endpoint]), args.history, config, sink=sink)
     began = time.process_time()  # the traffic's own cpu, every thread: start-up and imports left out
     stats = traffic.start().wait()
@@ -135,7 +141,7 @@ def one(kind: str, args: argparse.Namespace, work: Path, goclient: Path, seconds
         else:
             argv = [sys.executable, __file__, "client", "--endpoint", endpoint, "--clients", str(clients),
                     "--seconds", str(seconds), "--history", str(data / "h.jsonl"),
-                    "--sink", {"python": "recorder", "bare": "bare", "v1": "v1"}[kind]]
+                    "--sink", {"python": "recorder", "bare": "bare", "v1": "v1", "v2": "v2"}[kind]]
         before = children_cpu()
         answer, wall, _ = timed(argv)
         cpu = answer.get("cpu", children_cpu() - before)  # Go: the whole process (its start-up is ~1 ms)
@@ -143,7 +149,7 @@ def one(kind: str, args: argparse.Namespace, work: Path, goclient: Path, seconds
         rate = answer.get("ops_per_second")
         row = {"kind": kind, "ops": ops, "ops_per_second": rate, "cpu": round(cpu, 3), "wall": round(wall, 3),
                "cpu_per_op_us": round(cpu / max(ops, 1) * 1e6, 1), "history": str(data / "h.jsonl")}
-        if kind in ("python", "v1"):
+        if kind in ("python", "v1", "v2"):
             row["indeterminate"] = answer["indeterminate"]
         return row
     finally:
@@ -169,14 +175,15 @@ def summarize(rows: list[dict[str, Any]], kinds: list[str]) -> dict[str, Any]:
     summary: dict[str, Any] = {f"{kind}_{field}": median(kind, field) for kind in kinds
                                for field in ("ops_per_second", "cpu_per_op_us")}
     summary["python_over_go"] = round(statistics.median(ratios("python", "go", "ops_per_second")), 3)
-    for kind, name in (("python", "recording"), ("v1", "v1")):
+    for kind, name in (("python", "recording"), ("v1", "v1"), ("v2", "v2")):
         if kind in kinds:
             cost = [ratio - 1 for ratio in ratios(kind, "bare", "cpu_per_op_us")]
             summary.update({f"{name}_cpu_overhead": round(statistics.median(cost), 3),
                             f"{name}_cpu_overhead_min": round(min(cost), 3),
                             f"{name}_cpu_overhead_max": round(max(cost), 3)})
-    if "v1" in kinds:
-        summary["python_over_v1_cpu"] = round(statistics.median(ratios("python", "v1", "cpu_per_op_us")), 3)
+    for kind in ("v1", "v2"):
+        if kind in kinds:
+            summary[f"python_over_{kind}_cpu"] = round(statistics.median(ratios("python", kind, "cpu_per_op_us")), 3)
     return summary
 
 
@@ -197,7 +204,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--check-seconds", type=float, default=60.0)
     parser.add_argument("--check-clients", type=int, default=10)
-    parser.add_argument("--v1", action="store_true", help="also the recorder as it was before (a before/after in one run)")
+    parser.add_argument("--v1", action="store_true", help="also the recorder before its per-thread buffers")
+    parser.add_argument("--v2", action="store_true", help="also the recorder before its batched formatting (a before/after in one run)")
     parser.add_argument("--fsync", action="store_true", help="let etcd fsync (slower: the disk bounds both clients)")
     parser.add_argument("--json", help="write the figures here")
     args = parser.parse_args()
@@ -207,7 +215,7 @@ def main() -> None:
         subprocess.run(["go", "build", "-o", str(goclient), "."], cwd=REPO / "benchmarks" / "gatewayclient",
                        env=go_env(), check=True)
         rows: list[dict[str, Any]] = []
-        kinds = ["go", "python", "bare", *(["v1"] if args.v1 else [])]
+        kinds = ["go", "python", "bare", *(["v1"] if args.v1 else []), *(["v2"] if args.v2 else [])]
         load_before = os.getloadavg()
         print(f"== traffic vs Go net/http: {args.clients} clients, {args.seconds:g} s a run, {args.rounds} rounds, "
               f"one-member etcd{' (fsync)' if args.fsync else ' (--unsafe-no-fsync)'}; load {_load(load_before)}")
@@ -227,10 +235,12 @@ def main() -> None:
               f"{summary['python_cpu_per_op_us']:.1f} us, without recording {summary['bare_cpu_per_op_us']:.1f} us")
         print(f"  recording costs {summary['recording_cpu_overhead']:+.1%} cpu per operation (recorded over bare, pair "
               f"by pair; range {summary['recording_cpu_overhead_min']:+.1%} to {summary['recording_cpu_overhead_max']:+.1%})")
-        if args.v1:
-            print(f"  the recorder before (v1): {summary['v1_cpu_per_op_us']:.1f} us per operation, "
-                  f"{summary['v1_cpu_overhead']:+.1%} over bare (range {summary['v1_cpu_overhead_min']:+.1%} to "
-                  f"{summary['v1_cpu_overhead_max']:+.1%}); now over v1: {summary['python_over_v1_cpu']:.3f}x")
+        for kind, what in (("v1", "before its per-thread buffers"), ("v2", "before its batched formatting")):
+            if kind in kinds:
+                print(f"  the recorder {what} ({kind}): {summary[f'{kind}_cpu_per_op_us']:.1f} us per operation, "
+                      f"{summary[f'{kind}_cpu_overhead']:+.1%} over bare (range {summary[f'{kind}_cpu_overhead_min']:+.1%} "
+                      f"to {summary[f'{kind}_cpu_overhead_max']:+.1%}); now over {kind}: "
+                      f"{summary[f'python_over_{kind}_cpu']:.3f}x")
         print(f"  load average (1, 5, 15 min): before {_load(load_before)}, after {_load(load_after)}")
         summary.update({"load_before": load_before, "load_after": load_after})
         if args.check_seconds <= 0:
