@@ -50,10 +50,10 @@ from tests.support.goprog import free_port, go_env  # noqa: E402
 class NullSink:
     """Takes every call and answer and keeps none: the traffic without its recording."""
 
-    def call(self, client: int, op: str, input: Any, meta: Any = None) -> object:
+    def call(self, client: int, op: str, input: Any, meta: Any = None, at: int | None = None) -> object:
         return client
 
-    def returned(self, call: Any, output: Any) -> None:
+    def returned(self, call: Any, output: Any, at: int | None = None) -> None:
         pass
 
     def lost(self, call: Any, error: str) -> None:

@@ -1,7 +1,8 @@
 """The history Recorder as it was before recording was made cheaper for issue 20 (per-thread
 buffers, each line formatted in the calling thread when its operation returned), frozen: the
 "before" that tests/test_history_writer.py compares the writer's lines with, byte for byte, and the
-`v2` variant of benchmarks/traffic_vs_go.py. Not used by gofail_py."""
+`v2` variant of benchmarks/traffic_vs_go.py. Not used by gofail_py. It takes the traffic's ``at`` (its own clock readings) and ignores it:
+it reads its own clock, as it did."""
 
 from __future__ import annotations
 
@@ -269,7 +270,7 @@ class RecorderV2:
             raise RecorderError(f"cannot record to {self.path}: {error.strerror or error}") from None
         self._finalizer = weakref.finalize(self, self._file.flush_at_exit)
 
-    def call(self, client: int, op: str, input: Any, meta: dict[str, Any] | None = None) -> Call:
+    def call(self, client: int, op: str, input: Any, meta: dict[str, Any] | None = None, at: int | None = None) -> Call:
         """Records that ``client`` calls ``op`` now (just before sending it)."""
         now = self._clock()
         problem = None if self._trusted else self.model.validate(op, input, None)
@@ -292,7 +293,7 @@ class RecorderV2:
             self._check_open()
         return handle
 
-    def returned(self, call: Call, output: Any) -> None:
+    def returned(self, call: Call, output: Any, at: int | None = None) -> None:
         """Records ``call``'s answer (just after it came)."""
         now = self._clock()
         if not self._trusted:
