@@ -409,3 +409,51 @@ def _close_amid(tmp_path: Path, trusted: bool) -> None:
             thread.join()
         ids = [op.id for op in read_history(str(path))]  # the reader refuses a duplicate id
         assert sorted(ids) == sorted(id for ids_ in handed for id in ids_), round_
+
+
+def test_a_return_that_close_does_not_take_leaves_its_call_without_an_answer(tmp_path: Path) -> None:
+    """The interleaving the test above met once in a loaded run, made to happen: a trusted return
+    passes its check that the recorder is open, close() takes the waiting records before the
+    return adds its own, and the client's next call comes in before close() has looked at which
+    calls are open. The call must be written without an answer (it was lost before: its client's
+    next call had taken its place among the open ones), and the next call must raise."""
+    path = tmp_path / "h.jsonl"
+    rec = Recorder(path, trusted=True)
+    rec.returned(rec.call(0, "put", {"key": "k", "value": "a"}), {"revision": 2})
+    adding, go_on = threading.Event(), threading.Event()
+
+    class Held(list[Any]):
+        def append(self, item: Any) -> None:
+            adding.set()
+            go_on.wait(10)
+            super().append(item)
+
+    held = Held(rec._file.waiting)  # the list the recorder and its file share, with an append that waits
+    rec._file.waiting = rec._waiting = held
+    call = rec.call(0, "put", {"key": "k", "value": "b"})
+    outcome: list[str] = []
+
+    def client() -> None:
+        rec.returned(call, {"revision": 3})
+        try:
+            rec.call(0, "put", {"key": "k", "value": "c"})
+            outcome.append("called")
+        except RecorderError:
+            outcome.append("closed")
+
+    thread = threading.Thread(target=client)
+    thread.start()
+    assert adding.wait(10)
+    take = rec._file.take
+
+    def take_then_let_the_return_in() -> list[Any]:
+        records = take()
+        go_on.set()
+        thread.join(10)
+        return records
+
+    rec._file.take = take_then_let_the_return_in  # type: ignore[method-assign]
+    rec.close()
+    assert outcome == ["closed"]
+    assert [(op.id, op.ret is None, op.error) for op in read_history(str(path))] == [
+        (0, False, None), (1, True, "recorder closed before it returned")]

@@ -178,11 +178,13 @@ class Recorder:
         kv = self.model.name == "kv" and type(self.model).__module__ == "gofail_py.models.kv"
         self._input_text: Callable[[str, Any], str] = kv_input_text if kv else _plain
         self._output_text: Callable[[str, Any], str] = kv_output_text if kv else _plain
-        self._open: dict[int, Call] = {}  # client -> its call in flight (each change one atomic dict call)
+        # client -> its call in flight (checked) or its latest call (trusted); each change one atomic dict call
+        self._open: dict[int, Call] = {}
         self._ids = itertools.count()
         self._flush_after = int(FLUSH_AFTER * 1e9)
         self._due = 0  # the clock after which the next record's thread writes
         self._closed = False
+        self._claims: dict[int, str] = {}  # call id -> "call" or "close": a call() and close() that meet
         head, slash, name = self.path.rpartition("/")
         self._temp = f"{head}{slash}.{name}.{os.urandom(6).hex()}.recording"
         try:
@@ -210,7 +212,7 @@ class Recorder:
             handle = _new_call(Call, (next(self._ids), client, op, input, now, meta, None))
             self._open[client] = handle
             if self._closed:
-                self._closed_meanwhile(client, handle)
+                self._closed_meanwhile(handle)
             return handle
         problem = self.model.validate(op, input, None)
         if problem is not None:
@@ -226,14 +228,14 @@ class Recorder:
             raise RecorderError(f"client {client} already has an operation in flight (id {other[0]}): "
                                 "one client makes one call at a time")
         if self._closed:
-            self._closed_meanwhile(client, handle)
+            self._closed_meanwhile(handle)
         return handle
 
-    def _closed_meanwhile(self, client: int, handle: Call) -> None:
-        """close() came first or in between: whoever takes the call out of the open ones decides.
-        This call() takes it: it is not in the history, and it raises. close() took it: close()
-        wrote it as indeterminate, and the caller has its call (whose end will raise)."""
-        if self._open.pop(client, None) is handle:
+    def _closed_meanwhile(self, handle: Call) -> None:
+        """close() came first or in between: whoever claims the call first decides. This call():
+        it is not in the history, and it raises. close(): close() wrote it as indeterminate, and
+        the caller has its call (whose end will raise)."""
+        if self._claims.setdefault(handle[0], "call") == "call":
             raise RecorderError(f"the recorder of {self.path} is closed")
 
     def returned(self, call: Call, output: Any, at: int | None = None) -> None:
@@ -303,11 +305,14 @@ class Recorder:
                 if self._closed:
                     return
                 self._closed = True  # a checked recorder adds no record from here on; a trusted one's are not taken
+                # each client's call now: one registered later sees _closed (taken before a record of
+                # this one can be: a client's next call would replace it here)
+                latest = list(self._open.values())
             records = file.take()
             ended = file.ended
-            for client, call in sorted(list(self._open.items()), key=lambda item: item[1][0]):
+            for call in sorted(latest, key=lambda call: call[0]):
                 # a checked recorder's calls there are in flight; a trusted one's, unless they ended
-                if ended.get(client, -1) < call[0] and self._open.pop(client, None) is call:
+                if ended.get(call[1], -1) < call[0] and self._claims.setdefault(call[0], "close") == "close":
                     records.append((call[0], call, None, CLOSED_OPEN))
             records.sort()
             self._finalizer.detach()
