@@ -2,7 +2,8 @@
 calls at the same concurrency (issue 20's speed goals; a benchmark, nothing passes or fails).
 
     python3 benchmarks/traffic_vs_go.py --etcd PATH/TO/etcd [--clients 8] [--seconds 10] [--rounds 3]
-                                        [--v1] [--check-seconds 60] [--check-clients 10] [--json out.json]
+                                        [--v1] [--v2] [--in-sink] [--check-seconds 60] [--check-clients 10]
+                                        [--json out.json]
 
 Each round starts a fresh one-member etcd for each of, in turn:
   go      benchmarks/gatewayclient (built at run time): the same operations (the same mix, keys,
@@ -11,6 +12,8 @@ Each round starts a fresh one-member etcd for each of, in turn:
   bare    the same traffic with the recording left out (a sink that drops it all);
   v1      (with --v1) the same traffic recorded by the Recorder as it was before its per-thread
           buffers (tests/support/recorder_v1.py): the before of a before/after in one run;
+  v2      (with --v2) the same, by the Recorder as it was before its lines were formatted in
+          batches at each write (tests/support/recorder_v2.py);
 each a process of its own, for its ops/s and its cpu: Go's user+sys from wait4, the traffic's
 process_time() from its start to its end (Python's start-up and imports left out). Each round
 runs them in another order (rotated by one), so none is always first after a quiet pause. cpu per
@@ -18,6 +21,11 @@ operation, python over bare taken pair by pair (the same round), is what recordi
 median and the range over the rounds are printed, with the load average before and after. Then
 one --check-seconds run of --check-clients clients is recorded and `gofail-py check` timed on its
 history (--check-seconds 0 leaves it out).
+
+--in-sink also times, in each traffic process, the CPU its threads spend inside the sink's calls
+(call, returned, lost: the recorder's own work, its writes included), per operation: where the
+recording cost goes without the rest of the client around it. The timing costs a few us of its
+own (the bare row shows how much) and dilutes the ratios above: run it apart from them.
 
 etcd runs with --unsafe-no-fsync (--fsync to keep it): the disk's fsync would otherwise bound
 both clients alike and hide what the clients cost. Any etcd v3.6 binary does (no failpoints
@@ -35,6 +43,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -48,10 +57,10 @@ from tests.support.goprog import free_port, go_env  # noqa: E402
 class NullSink:
     """Takes every call and answer and keeps none: the traffic without its recording."""
 
-    def call(self, client: int, op: str, input: Any, meta: Any = None) -> object:
+    def call(self, client: int, op: str, input: Any, meta: Any = None, at: int | None = None) -> object:
         return client
 
-    def returned(self, call: Any, output: Any) -> None:
+    def returned(self, call: Any, output: Any, at: int | None = None) -> None:
         pass
 
     def lost(self, call: Any, error: str) -> None:
@@ -61,6 +70,37 @@ class NullSink:
         pass
 
 
+class InSink:
+    """A sink's calls timed: thread CPU (time.thread_time_ns) spent inside them, each thread its own sum."""
+
+    def __init__(self, sink: Any) -> None:
+        self.sink = sink
+        self.spent: dict[int, int] = {}
+
+    def _add(self, began: int) -> None:
+        me = threading.get_ident()
+        self.spent[me] = self.spent.get(me, 0) + time.thread_time_ns() - began
+
+    def call(self, client: int, op: str, input: Any, meta: Any = None, at: int | None = None) -> Any:
+        began = time.thread_time_ns()
+        call = self.sink.call(client, op, input, meta, at=at)
+        self._add(began)
+        return call
+
+    def returned(self, call: Any, output: Any, at: int | None = None) -> None:
+        began = time.thread_time_ns()
+        self.sink.returned(call, output, at=at)
+        self._add(began)
+
+    def lost(self, call: Any, error: str) -> None:
+        began = time.thread_time_ns()
+        self.sink.lost(call, error)
+        self._add(began)
+
+    def close(self) -> None:
+        self.sink.close()
+
+
 def client_main(argv: list[str]) -> None:
     """`traffic_vs_go.py client ...`: one traffic run in this process, its stats as JSON."""
     parser = argparse.ArgumentParser()
@@ -68,7 +108,8 @@ def client_main(argv: list[str]) -> None:
     parser.add_argument("--clients", type=int, required=True)
     parser.add_argument("--seconds", type=float, required=True)
     parser.add_argument("--history", required=True)
-    parser.add_argument("--sink", choices=("recorder", "bare", "v1"), default="recorder")
+    parser.add_argument("--sink", choices=("recorder", "bare", "v1", "v2"), default="recorder")
+    parser.add_argument("--in-sink", action="store_true")
     args = parser.parse_args(argv)
     from gofail_py.traffic import Etcd, Traffic, TrafficConfig
 
@@ -80,10 +121,21 @@ def client_main(argv: list[str]) -> None:
         from tests.support.recorder_v1 import RecorderV1
 
         sink = RecorderV1(args.history, model="kv", trusted=True)  # as the Traffic makes its own
+    elif args.sink == "v2":
+        from tests.support.recorder_v2 import RecorderV2
+
+        sink = RecorderV2(args.history, model="kv", trusted=True)
+    if args.in_sink:
+        if sink is None:
+            from gofail_py.history import Recorder
+
+            sink = Recorder(args.history, model="kv", trusted=True)  # as the Traffic makes its own
+        sink = InSink(sink)
     traffic = Traffic(Etcd([args.endpoint]), args.history, config, sink=sink)
     began = time.process_time()  # the traffic's own cpu, every thread: start-up and imports left out
     stats = traffic.start().wait()
-    print(json.dumps({**stats.to_json(), "cpu": time.process_time() - began}))
+    timed = {"in_sink_us": sum(sink.spent.values()) / 1e3 / max(stats.operations, 1)} if args.in_sink else {}
+    print(json.dumps({**stats.to_json(), "cpu": time.process_time() - began, **timed}))
 
 
 def start_etcd(binary: str, data: Path, fsync: bool) -> tuple[subprocess.Popen[bytes], str]:
@@ -135,7 +187,8 @@ def one(kind: str, args: argparse.Namespace, work: Path, goclient: Path, seconds
         else:
             argv = [sys.executable, __file__, "client", "--endpoint", endpoint, "--clients", str(clients),
                     "--seconds", str(seconds), "--history", str(data / "h.jsonl"),
-                    "--sink", {"python": "recorder", "bare": "bare", "v1": "v1"}[kind]]
+                    "--sink", {"python": "recorder", "bare": "bare", "v1": "v1", "v2": "v2"}[kind],
+                    *(["--in-sink"] if args.in_sink else [])]
         before = children_cpu()
         answer, wall, _ = timed(argv)
         cpu = answer.get("cpu", children_cpu() - before)  # Go: the whole process (its start-up is ~1 ms)
@@ -143,8 +196,10 @@ def one(kind: str, args: argparse.Namespace, work: Path, goclient: Path, seconds
         rate = answer.get("ops_per_second")
         row = {"kind": kind, "ops": ops, "ops_per_second": rate, "cpu": round(cpu, 3), "wall": round(wall, 3),
                "cpu_per_op_us": round(cpu / max(ops, 1) * 1e6, 1), "history": str(data / "h.jsonl")}
-        if kind in ("python", "v1"):
+        if kind in ("python", "v1", "v2"):
             row["indeterminate"] = answer["indeterminate"]
+        if "in_sink_us" in answer:
+            row["in_sink_us"] = round(answer["in_sink_us"], 2)
         return row
     finally:
         etcd.terminate()
@@ -169,14 +224,15 @@ def summarize(rows: list[dict[str, Any]], kinds: list[str]) -> dict[str, Any]:
     summary: dict[str, Any] = {f"{kind}_{field}": median(kind, field) for kind in kinds
                                for field in ("ops_per_second", "cpu_per_op_us")}
     summary["python_over_go"] = round(statistics.median(ratios("python", "go", "ops_per_second")), 3)
-    for kind, name in (("python", "recording"), ("v1", "v1")):
+    for kind, name in (("python", "recording"), ("v1", "v1"), ("v2", "v2")):
         if kind in kinds:
             cost = [ratio - 1 for ratio in ratios(kind, "bare", "cpu_per_op_us")]
             summary.update({f"{name}_cpu_overhead": round(statistics.median(cost), 3),
                             f"{name}_cpu_overhead_min": round(min(cost), 3),
                             f"{name}_cpu_overhead_max": round(max(cost), 3)})
-    if "v1" in kinds:
-        summary["python_over_v1_cpu"] = round(statistics.median(ratios("python", "v1", "cpu_per_op_us")), 3)
+    for kind in ("v1", "v2"):
+        if kind in kinds:
+            summary[f"python_over_{kind}_cpu"] = round(statistics.median(ratios("python", kind, "cpu_per_op_us")), 3)
     return summary
 
 
@@ -197,7 +253,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--check-seconds", type=float, default=60.0)
     parser.add_argument("--check-clients", type=int, default=10)
-    parser.add_argument("--v1", action="store_true", help="also the recorder as it was before (a before/after in one run)")
+    parser.add_argument("--v1", action="store_true", help="also the recorder before its per-thread buffers")
+    parser.add_argument("--v2", action="store_true", help="also the recorder before its batched formatting (a before/after in one run)")
+    parser.add_argument("--in-sink", action="store_true", help="also time the CPU spent inside the sink's calls")
     parser.add_argument("--fsync", action="store_true", help="let etcd fsync (slower: the disk bounds both clients)")
     parser.add_argument("--json", help="write the figures here")
     args = parser.parse_args()
@@ -207,7 +265,7 @@ def main() -> None:
         subprocess.run(["go", "build", "-o", str(goclient), "."], cwd=REPO / "benchmarks" / "gatewayclient",
                        env=go_env(), check=True)
         rows: list[dict[str, Any]] = []
-        kinds = ["go", "python", "bare", *(["v1"] if args.v1 else [])]
+        kinds = ["go", "python", "bare", *(["v1"] if args.v1 else []), *(["v2"] if args.v2 else [])]
         load_before = os.getloadavg()
         print(f"== traffic vs Go net/http: {args.clients} clients, {args.seconds:g} s a run, {args.rounds} rounds, "
               f"one-member etcd{' (fsync)' if args.fsync else ' (--unsafe-no-fsync)'}; load {_load(load_before)}")
@@ -227,10 +285,18 @@ def main() -> None:
               f"{summary['python_cpu_per_op_us']:.1f} us, without recording {summary['bare_cpu_per_op_us']:.1f} us")
         print(f"  recording costs {summary['recording_cpu_overhead']:+.1%} cpu per operation (recorded over bare, pair "
               f"by pair; range {summary['recording_cpu_overhead_min']:+.1%} to {summary['recording_cpu_overhead_max']:+.1%})")
-        if args.v1:
-            print(f"  the recorder before (v1): {summary['v1_cpu_per_op_us']:.1f} us per operation, "
-                  f"{summary['v1_cpu_overhead']:+.1%} over bare (range {summary['v1_cpu_overhead_min']:+.1%} to "
-                  f"{summary['v1_cpu_overhead_max']:+.1%}); now over v1: {summary['python_over_v1_cpu']:.3f}x")
+        for kind, what in (("v1", "before its per-thread buffers"), ("v2", "before its batched formatting")):
+            if kind in kinds:
+                print(f"  the recorder {what} ({kind}): {summary[f'{kind}_cpu_per_op_us']:.1f} us per operation, "
+                      f"{summary[f'{kind}_cpu_overhead']:+.1%} over bare (range {summary[f'{kind}_cpu_overhead_min']:+.1%} "
+                      f"to {summary[f'{kind}_cpu_overhead_max']:+.1%}); now over {kind}: "
+                      f"{summary[f'python_over_{kind}_cpu']:.3f}x")
+        if args.in_sink:
+            inside = {kind: statistics.median(r["in_sink_us"] for r in rows if r["kind"] == kind)
+                      for kind in kinds if kind != "go"}
+            summary["in_sink_us"] = inside
+            print("  inside the sink's calls (thread CPU per operation, median; bare: the timing's own cost): "
+                  + ", ".join(f"{kind} {value:.1f} us" for kind, value in inside.items()))
         print(f"  load average (1, 5, 15 min): before {_load(load_before)}, after {_load(load_after)}")
         summary.update({"load_before": load_before, "load_after": load_after})
         if args.check_seconds <= 0:

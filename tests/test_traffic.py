@@ -284,3 +284,12 @@ def test_a_trusted_recorder_checks_nothing_and_the_reader_still_does(tmp_path: P
         trusted.returned(trusted.call(0, "put", {"key": "k", "value": "v"}), {"rev": 2})
     with pytest.raises(HistoryError, match=r"trusted.jsonl:2: .*expected put's output"):
         list(read_history(tmp_path / "trusted.jsonl"))
+
+
+@pytest.mark.parametrize("prefix", ["k\udc80", "k\0"])
+def test_a_key_prefix_utf8_cannot_hold_is_refused(prefix: str) -> None:
+    """The etcd traffic's recorder is trusted (it writes the workload's keys as they are, at its
+    writes): a key prefix that is not text UTF-8 can hold (a lone surrogate) is a config error, not
+    a history of keys nobody could send."""
+    with pytest.raises(TrafficError, match="key_prefix"):
+        TrafficConfig(key_prefix=prefix).check()

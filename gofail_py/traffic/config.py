@@ -52,8 +52,18 @@ class TrafficConfig:
             raise TrafficError(f"seed must be a whole number, not {self.seed!r}")
         if not isinstance(self.key_prefix, str) or not self.key_prefix or "\0" in self.key_prefix:
             raise TrafficError(f"key_prefix must be a non-empty string without NUL, not {self.key_prefix!r}")
+        if not self.key_prefix.isascii() and not _utf8(self.key_prefix):
+            raise TrafficError(f"key_prefix must be text UTF-8 can hold (no lone surrogate), not {self.key_prefix!r}")
         if self.mix is not None:
             check_mix(self.mix)
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def check_mix(mix: Mapping[str, int], known: Mapping[str, Any] | None = None) -> None:

@@ -35,9 +35,10 @@ SAMPLES = 64  # operations drawn before the start to check that the model fits t
 class HistorySink(Protocol):
     """What the clients record into: a Recorder (or, for a benchmark, something that drops it all)."""
 
-    def call(self, client: int, op: str, input: Any, meta: dict[str, Any] | None = None) -> Any: ...
+    def call(self, client: int, op: str, input: Any, meta: dict[str, Any] | None = None, at: int | None = None
+             ) -> Any: ...
 
-    def returned(self, call: Any, output: Any) -> None: ...
+    def returned(self, call: Any, output: Any, at: int | None = None) -> None: ...
 
     def lost(self, call: Any, error: str) -> None: ...
 
@@ -217,13 +218,15 @@ class Traffic:
                 break
             op, input = workload.next()
             reason = ""
-            call = sink.call(client, op, input)
-            deadline = time.monotonic() + timeout
+            now = time.monotonic_ns()  # the call's time and its deadline's start: one reading for both
+            call = sink.call(client, op, input, at=now)
+            deadline = now / 1e9 + timeout  # time.monotonic()'s clock and scale
             tally.operations += 1
             tally.by_op[op] += 1
             try:
                 output = connection.do(op, input, deadline)
-                late = time.monotonic() > deadline
+                now = time.monotonic_ns()
+                late = now / 1e9 > deadline
             except (GofailError, NoAnswer, OSError, ValueError, WireError) as error:
                 if isinstance(error, TrafficError):
                     raise
@@ -234,7 +237,7 @@ class Traffic:
                 output, reason = None, f"answered after its deadline ({timeout:g}s)"
             if output is not None:
                 try:
-                    sink.returned(call, output)
+                    sink.returned(call, output, at=now)
                 except RecorderError as error:
                     if own:
                         sink.lost(call, "its answer did not fit the model")

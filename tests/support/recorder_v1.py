@@ -1,7 +1,8 @@
 """The history Recorder as it was before the per-thread buffers (commit 7cf4dca), frozen: the
 reference the new writer's files are compared with (tests/test_history_writer.py) and the `v1`
 variant of benchmarks/traffic_vs_go.py. One lock for every thread, one json encode per field.
-Not used by gofail_py."""
+Not used by gofail_py. It takes the traffic's ``at`` (its own clock readings) and ignores it:
+it reads its own clock, as it did."""
 from __future__ import annotations
 
 import json
@@ -69,7 +70,7 @@ class RecorderV1:
         self._file: IO[str] = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
         self._file.write(_json({"gofail_py_history": FORMAT_VERSION, "model": self.model.name}) + "\n")
 
-    def call(self, client: int, op: str, input: Any, meta: dict[str, Any] | None = None) -> Call:
+    def call(self, client: int, op: str, input: Any, meta: dict[str, Any] | None = None, at: int | None = None) -> Call:
         """Records that ``client`` calls ``op`` now (just before sending it)."""
         now = self._clock()
         problem = None if self._trusted else self.model.validate(op, input, None)
@@ -88,7 +89,7 @@ class RecorderV1:
             self._open[client] = handle
             return handle
 
-    def returned(self, call: Call, output: Any) -> None:
+    def returned(self, call: Call, output: Any, at: int | None = None) -> None:
         """Records ``call``'s answer (just after it came)."""
         now = self._clock()
         problem = None if self._trusted else self.model.validate(call.op, call.input, output)
