@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from importlib.machinery import ModuleSpec
 
 _PARTS = {
-    "rewriter": ("syntax", "toplevel", "markers", "render", "rewrite", "cache", "gofiles", "collect", "worker", "forked",
+    "rewriter": ("syntax", "toplevel", "markers", "render", "rewrite", "cache", "gofiles", "collect", "worker",
                  "fileio", "gomod", "goproc", "runlock", "modules", "workspace", "cachedir", "private", "buildtags"),
     "recording": ("events", "panics", "outputs"),
     "client": ("transport", "answers", "batch", "cluster"),
@@ -32,6 +32,9 @@ MOVED = {f"gofail_py.{name}": f"gofail_py.{part}.{name}" for part, names in _PAR
 MOVED.update({
     "gofail_py.report_html": "gofail_py.report.html",
     "gofail_py.pytest_coverage": "gofail_py.pytest.coverage",
+    # the forked helper is a shared leaf now: the history reader forks too
+    "gofail_py.forked": "gofail_py.children",
+    "gofail_py.rewriter.forked": "gofail_py.children",
     # gofail_py.client, .recording and .processes are the parts' packages now: each hands on the
     # old module's names itself (see their __init__.py)
 })

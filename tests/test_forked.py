@@ -1,4 +1,4 @@
-"""The forked helper (gofail_py/rewriter/forked.py) that checks half of a big tree against the stat index on
+"""The forked helper (gofail_py/children.py) that checks half of a big tree against the stat index on
 warm runs: what it finds is what the main process would find, a helper that fails or cannot be
 made leaves its half to the main process, and no helper outlives its call."""
 
@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from gofail_py.rewriter import collect, forked, workspace
+from gofail_py import children as forked
+from gofail_py.rewriter import collect, workspace
 from gofail_py.rewriter.collect import FILES_TO_SPLIT
 from tests.support.procs import children
 

@@ -140,7 +140,7 @@ def test_a_stopped_warm_helper_leaves_its_half_to_the_caller() -> None:
     """The warm runs' helper stopped (SIGSTOP) before it hands back its half: `result` says it has
     none (the caller checks that half itself) and the helper is killed and reaped; it used to be
     waited for forever."""
-    from gofail_py.rewriter.forked import Forked
+    from gofail_py.children import Forked
 
     helper = Forked(_stop_self)
     pid = helper.pid

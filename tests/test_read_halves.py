@@ -159,3 +159,26 @@ def test_a_reader_killed_midway_leaves_no_child(tmp_path: Path) -> None:
     finally:
         reader.kill()
         reader.wait()
+
+
+def test_a_child_that_is_stopped_leaves_the_reading_to_this_process(tmp_path: Path) -> None:
+    """SIGSTOP of the child while it parses (a debugger, a hung disk): the read still ends, with the
+    sequential reader's operations, the parent reading that half itself."""
+    import subprocess
+    import sys
+
+    from tests.support.goprog import REPO
+
+    path = tmp_path / "h.jsonl"
+    write(Spec(2000, keys=3), path)
+    script = ("import os, signal, sys\n"
+              f"sys.path.insert(0, {str(REPO)!r})\n"
+              "os.getloadavg = lambda: (0.0, 0.0, 0.0)\n"
+              "from gofail_py.history import read_history, twohalves\n"
+              "twohalves._parse = lambda lines: os.kill(os.getpid(), signal.SIGSTOP)\n"
+              "ops = twohalves.read_operations(read_history(sys.argv[1]), None, min_bytes=0)\n"
+              "print(len(ops), len(list(read_history(sys.argv[1]))))\n")
+    done = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    got, expected = done.stdout.split()
+    assert got == expected == "2000"

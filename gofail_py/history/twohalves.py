@@ -1,26 +1,24 @@
 """A big kv history read by two processes: the second half's lines go through fastlines.py in a
-forked child while this process reads the first half, then come back in one marshal blob
-(tuples of ints and strings: a tenth of the time it took to parse them).
+forked child (gofail_py.children.Forked) while this process reads the first half, then come back
+in one marshal blob (tuples of ints and strings: a tenth of the time it took to parse them).
 
 The operations, and the error of a bad file, are exactly the sequential reader's: the child only
 runs the fast path's parse; every line it could not take, and every check that spans lines
 (unique ids, line numbers), is the reader's own, here, in order. Anything unusual (a file that is
-not regular, a half that is not UTF-8, a child that fails) means no split: the caller reads
+not regular, a half that is not UTF-8, no process left to fork) means no split: the caller reads
 the file the ordinary way and words the error. Forking is only done where it is safe and pays:
 Linux, a CPU to spare (the load average at least one below the CPUs this process may use), no
 other thread in this process, a regular file of PAYS_FROM bytes or more."""
 
 from __future__ import annotations
 
-import marshal
 import os
-import signal
 import stat
 import sys
 import threading
 import time
 
-from gofail_py.children import die_with_parent, readable
+from gofail_py.children import Forked
 from gofail_py.history.reader import MAX_LINE, HistoryReader
 from gofail_py.models.operation import Operation
 
@@ -75,19 +73,11 @@ def read_in_two(reader: HistoryReader, deadline: float | None) -> list[Operation
     if cut <= 0 or cut >= len(data):
         reader.unread(data)
         return None
-    read_end, write_end = os.pipe()
-    guard = die_with_parent()  # a reader killed midway leaves no child parsing its file
-    pid = os.fork()
-    if pid == 0:  # the child: parse the second half, send what fastlines gave, nothing else
-        status = 1
-        try:
-            os.close(read_end)
-            guard()
-            _send(write_end, marshal.dumps(_parse(data[cut:].decode("utf-8").split("\n"))))
-            status = 0
-        finally:
-            os._exit(status)
-    os.close(write_end)
+    try:
+        child = Forked(_parse, data, cut)  # it parses the second half while this process reads the first
+    except OSError:  # no process or descriptor left: one process reads it all
+        reader.unread(data)
+        return None
     try:
         try:
             first = data[:cut].decode("utf-8").split("\n")
@@ -105,55 +95,21 @@ def read_in_two(reader: HistoryReader, deadline: float | None) -> list[Operation
             ops.append(op)
             if count & 8191 == 0 and deadline is not None and time.monotonic() > deadline:
                 raise OutOfTime
-        blob = _receive(read_end, deadline)
-        try:
-            parsed = None if blob is None else marshal.loads(blob)
-        except (ValueError, EOFError, TypeError):  # cut short: the child was killed while sending
+        parsed = child.result(deadline)  # None: it failed or was stuck, and this process parses that half
+        if deadline is not None and time.monotonic() > deadline:
+            raise OutOfTime
+        if type(parsed) is not list or len(parsed) != len(second):
             parsed = None
-        if parsed is None or type(parsed) is not list or len(parsed) != len(second):
-            parsed = None  # the child failed: the reader parses this half too
         numbered = enumerate(second, start_number + 1 + len(first))
         ops.extend(reader.operations(numbered, ids, None if parsed is None else iter(parsed)))
         return ops
     finally:
-        os.close(read_end)
-        _reap(pid)
+        child.stop()
 
 
-def _parse(lines: list[str]) -> list[object]:
+def _parse(data: bytes, cut: int) -> list[object]:
+    """In the child: what fastlines gives for each line of the second half."""
     from gofail_py.history.fastlines import line_parser
 
     parse = line_parser()
-    return [parse(text) for text in lines]
-
-
-def _send(fd: int, blob: bytes) -> None:
-    view = memoryview(blob)
-    while view:
-        view = view[os.write(fd, view):]
-
-
-def _receive(fd: int, deadline: float | None) -> bytes | None:
-    """The child's blob, or None when it ended without sending one."""
-    chunks: list[bytes] = []
-    while True:
-        if deadline is not None:
-            left = deadline - time.monotonic()
-            if left <= 0 or not readable(fd, left):
-                raise OutOfTime
-        chunk = os.read(fd, 1 << 20)
-        if not chunk:
-            break
-        chunks.append(chunk)
-    return b"".join(chunks) or None
-
-
-def _reap(pid: int) -> None:
-    """The child is gone by the end of the read, whatever way it ends."""
-    try:
-        if os.waitpid(pid, os.WNOHANG) != (0, 0):
-            return
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-    except ChildProcessError:
-        pass
+    return [parse(text) for text in data[cut:].decode("utf-8").split("\n")]

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 # files read in a run from which a worker transforms those with gofail text (gofail_py/rewriter/worker.py)
 FILES_FOR_A_WORKER = 5000
-# files checked against the stat index from which a forked helper checks half (gofail_py/rewriter/forked.py)
+# files checked against the stat index from which a forked helper checks half (gofail_py/children.py)
 FILES_TO_SPLIT = 5000
 # files read before their content checks and search for gofail text run once over them all
 _CHUNK = 256
@@ -314,7 +314,7 @@ def _unchanged_left_out(found: Found, changed: dict[str, list[str]]) -> list[str
     files, reused = found.files, list(found.reused.items())
     helper, half = None, len(reused)
     if sum(stop - start for _, (start, stop, _) in reused) >= FILES_TO_SPLIT and _may_fork():  # files to check
-        from gofail_py.rewriter.forked import Forked
+        from gofail_py.children import Forked
 
         half = _half_by_files(reused)
         try:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from gofail_py.rewriter import cache as result_cache
 from gofail_py.errors import MarkerError, MarkerErrors
-from gofail_py.rewriter.forked import die_with_parent, end_child, pidfd, readable, wait_for
+from gofail_py.children import die_with_parent, end_child, pidfd, readable, wait_for
 
 if TYPE_CHECKING:
     from gofail_py.rewriter.rewrite import RewriteResult
