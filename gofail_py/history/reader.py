@@ -258,6 +258,6 @@ class HistoryReader:
 
 def read_history(path: str, model: str | Model | None = None, fast: bool = True) -> HistoryReader:
     """The operations of a history file, streamed (iterate once); ``.model`` is the model used.
-    Operations read from a file may share parts of their outputs (a kvs list, an entry): read them, do
-    not change them."""
+    Operations read from a file may share parts of their inputs and outputs (a get's input, a kvs
+    list, an entry): read them, do not change them."""
     return HistoryReader(str(path), model, fast)
