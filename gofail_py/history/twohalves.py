@@ -17,11 +17,15 @@ import stat
 import sys
 import threading
 import time
+from typing import TYPE_CHECKING, cast
 
 from gofail_py.children import Forked
 from gofail_py.errors import HistoryError
-from gofail_py.history.reader import MAX_LINE, HistoryReader
+from gofail_py.history.reader import MAX_LINE, HistoryReader, duplicate
 from gofail_py.models.operation import Operation
+
+if TYPE_CHECKING:
+    from gofail_py.history.fastlines import Line
 
 PAYS_FROM = 4 << 20  # bytes: below it the fork and the blob cost more than half the parsing saves
 # the share of the bytes this process parses: it also loads the child's blob and makes the child's
@@ -75,6 +79,8 @@ def read_in_two(reader: HistoryReader, deadline: float | None) -> list[Operation
     if cut <= 0 or cut >= len(data):
         reader.unread(data)
         return None
+    import gofail_py.history.fastlines  # noqa: F401  # compiled here, before the fork: once for both processes
+
     try:
         child = Forked(_parse, data, cut)  # it parses the second half while this process reads the first
     except OSError:  # no process or descriptor left: one process reads it all
@@ -107,9 +113,16 @@ def read_in_two(reader: HistoryReader, deadline: float | None) -> list[Operation
         if type(answer) is list and len(answer) == data.count(b"\n", cut) + 1:
             if problem is not None:
                 raise problem
-            # a line the child did not take comes back as its text, for the general reader here
-            numbered = ((number, item if type(item) is str else "") for number, item in enumerate(answer, after + 1))
-            ops.extend(reader.operations(numbered, ids, (None if type(item) is str else item for item in answer)))
+            path = reader.path
+            for number, item in enumerate(answer, after + 1):
+                if type(item) is tuple:  # what fastlines gave: the reader's own loop, without the parse
+                    got = cast("Line", item)
+                    on = ids.setdefault(got[0], number)
+                    if on != number:
+                        raise duplicate(path, number, got[0], on)
+                    ops.append(Operation(*got, None, path, number))
+                else:  # a line the child did not take comes back as its text, for the general reader here
+                    ops.extend(reader.operations(((number, cast(str, item)),), ids))
             return ops
         second = None if problem is not None else _lines_of(data, cut)
         if second is None:
