@@ -11,7 +11,8 @@ two to the same operations or the same error on random and hostile lines.
 
 The kvs of gets are most of a history's bytes, and a key's entry recurs in many reads: each
 distinct kvs text, and each distinct entry, is made once and shared between the operations
-that answered it (outputs are read, never changed, by the check and the picture)."""
+that answered it, and so is each recurring part of an input (inputs and outputs are read, never changed,
+by the check and the picture)."""
 
 from __future__ import annotations
 
@@ -54,6 +55,12 @@ def line_parser() -> Callable[[str], Line | None]:
     fields, or None when the line is not one of the fast shapes (the general reader takes it)."""
     arrays: dict[str, list[dict[str, Any]]] = {}
     entries: dict[str, dict[str, Any]] = {}
+    # the parts of inputs that recur, made once each: a get's or delete's input, a txn's compare and failure branch
+    reads: dict[tuple[str, str | None], dict[str, Any]] = {}
+    deletes: dict[str, dict[str, Any]] = {}
+    compares: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    failures: dict[str, list[dict[str, Any]]] = {}
+    succeeded: list[dict[str, Any]] = [{}]  # a compare-and-put txn's results on success: the same in every one
     entry_body = _ENTRY_BODY.fullmatch
     head_match, tails = _HEAD.match, {op: tail.fullmatch for op, tail in _TAILS.items()}
 
@@ -96,14 +103,25 @@ def line_parser() -> Callable[[str], Line | None]:
             input = {"key": key, "value": value}
         elif op == "get":
             key, prefix, call_text, error, ret_text, revision_text, kvs_text = groups
-            input = {"key": key} if prefix is None else {"key": key, "prefix": prefix == "true"}
+            shared = reads.get((key, prefix))
+            if shared is None:
+                shared = reads[key, prefix] = {"key": key} if prefix is None else {"key": key, "prefix": prefix == "true"}
+            input = shared
         elif op == "delete":
             key, call_text, error, ret_text, revision_text, deleted_text = groups
-            input = {"key": key}
+            shared = deletes.get(key)
+            if shared is None:
+                shared = deletes[key] = {"key": key}
+            input = shared
         else:
             key, target, expect, put_key, value, get_key, call_text, error, ret_text, revision_text, put, kvs_text = groups
-            input = {"compare": [{"key": key, "target": target, "value": int(expect)}],
-                     "success": [{"op": "put", "key": put_key, "value": value}], "failure": [{"op": "get", "key": get_key}]}
+            compare = compares.get((key, target, expect))
+            if compare is None:
+                compare = compares[key, target, expect] = [{"key": key, "target": target, "value": int(expect)}]
+            failure = failures.get(get_key)
+            if failure is None:
+                failure = failures[get_key] = [{"op": "get", "key": get_key}]
+            input = {"compare": compare, "success": [{"op": "put", "key": put_key, "value": value}], "failure": failure}
         call = int(call_text)
         if ret_text is None:  # no answer: return and output null, an error
             return int(id_text), int(client_text), op, input, call, None, None, error
@@ -121,7 +139,7 @@ def line_parser() -> Callable[[str], Line | None]:
         elif op == "delete":
             output = {"revision": revision, "deleted": int(deleted_text)}
         elif put is not None:  # the success branch: its put
-            output = {"revision": revision, "succeeded": True, "results": [{}]}
+            output = {"revision": revision, "succeeded": True, "results": succeeded}
         else:
             kvs = kvs_of(kvs_text)
             if kvs is None:

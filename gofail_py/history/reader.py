@@ -201,18 +201,13 @@ class HistoryReader:
         finally:
             self._file.close()
 
-    def operations(self, lines: Iterable[tuple[int, str]], ids: dict[int, int],
-                   parsed: Iterator[Line | None] | None = None) -> Iterator[Operation]:
+    def operations(self, lines: Iterable[tuple[int, str]], ids: dict[int, int]) -> Iterator[Operation]:
         """The operations of (line number, text) pairs; ``ids``: id -> its line, of the lines read
-        before (shared by the calls on one history); ``parsed``: what fastlines gave for each line,
-        when it was run elsewhere (None: run here, when the model takes fast lines)."""
+        before (shared by the calls on one history)."""
         path, model = self.path, self.model
         validate, known, scan, required, allowed = model.validate, model.operations, _SCAN, _REQUIRED, _ALLOWED
         fast: Callable[[str], Line | None] | None = None
-        if parsed is not None:
-            def fast(text: str) -> Line | None:  # one result a line, in order
-                return next(parsed)
-        elif self.takes_fast_lines:
+        if self.takes_fast_lines:
             from gofail_py.history.fastlines import line_parser
 
             fast = line_parser()
@@ -222,7 +217,7 @@ class HistoryReader:
                 if got is not None:
                     first = ids.setdefault(got[0], number)
                     if first != number:
-                        raise HistoryError(path, number, f"expected a unique id: {got[0]} is also the id on line {first}")
+                        raise duplicate(path, number, got[0], first)
                     yield Operation(*got, None, path, number)
                     continue
             try:
@@ -251,13 +246,17 @@ class HistoryReader:
                 raise HistoryError(path, number, problem)
             first = ids.setdefault(line["id"], number)
             if first != number:
-                raise HistoryError(path, number, f"expected a unique id: {line['id']} is also the id on line {first}")
+                raise duplicate(path, number, line["id"], first)
             yield Operation(line["id"], line["client"], line["op"], line["input"], line["call"], line["return"],
                             line["output"], line.get("error"), line.get("meta"), path, number)
 
 
+def duplicate(path: str, number: int, id: int, first: int) -> HistoryError:
+    return HistoryError(path, number, f"expected a unique id: {id} is also the id on line {first}")
+
+
 def read_history(path: str, model: str | Model | None = None, fast: bool = True) -> HistoryReader:
     """The operations of a history file, streamed (iterate once); ``.model`` is the model used.
-    Operations read from a file may share parts of their outputs (a kvs list, an entry): read them, do
-    not change them."""
+    Operations read from a file may share parts of their inputs and outputs (a get's input, a kvs
+    list, an entry): read them, do not change them."""
     return HistoryReader(str(path), model, fast)

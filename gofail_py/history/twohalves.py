@@ -3,8 +3,8 @@ forked child (gofail_py.children.Forked) while this process reads the first half
 in one marshal blob (tuples of ints and strings: a tenth of the time it took to parse them).
 
 The operations, and the error of a bad file, are exactly the sequential reader's: the child only
-runs the fast path's parse; every line it could not take, and every check that spans lines
-(unique ids, line numbers), is the reader's own, here, in order. Anything unusual (a file that is
+runs the fast path's parse and sends back the text of every line it could not take; those lines,
+and every check that spans lines (unique ids, line numbers), are the reader's own, here, in order. Anything unusual (a file that is
 not regular, a half that is not UTF-8, no process left to fork) means no split: the caller reads
 the file the ordinary way and words the error. Forking is only done where it is safe and pays:
 Linux, a CPU to spare (the load average at least one below the CPUs this process may use), no
@@ -17,15 +17,21 @@ import stat
 import sys
 import threading
 import time
+from typing import TYPE_CHECKING, cast
 
 from gofail_py.children import Forked
-from gofail_py.history.reader import MAX_LINE, HistoryReader
+from gofail_py.errors import HistoryError
+from gofail_py.history.reader import MAX_LINE, HistoryReader, duplicate
 from gofail_py.models.operation import Operation
 
+if TYPE_CHECKING:
+    from gofail_py.history.fastlines import Line
+
 PAYS_FROM = 4 << 20  # bytes: below it the fork and the blob cost more than half the parsing saves
-# the share of the lines this process parses: it also decodes both halves, loads the child's blob
-# and makes the child's operations (measured on 50k operations: they finish together at about this)
-SHARE = 0.36
+# the share of the bytes this process parses: it also loads the child's blob and makes the child's
+# operations (measured on 50k operations: 0.30 s of reading at 0.5, 0.36 s at 0.36, where this
+# process also decoded the child's half)
+SHARE = 0.5
 # bytes: a file is held whole (bytes, then text) while it splits; beyond this it streams in one process
 UP_TO = 256 << 20
 
@@ -73,6 +79,8 @@ def read_in_two(reader: HistoryReader, deadline: float | None) -> list[Operation
     if cut <= 0 or cut >= len(data):
         reader.unread(data)
         return None
+    import gofail_py.history.fastlines  # noqa: F401  # compiled here, before the fork: once for both processes
+
     try:
         child = Forked(_parse, data, cut)  # it parses the second half while this process reads the first
     except OSError:  # no process or descriptor left: one process reads it all
@@ -81,35 +89,69 @@ def read_in_two(reader: HistoryReader, deadline: float | None) -> list[Operation
     try:
         try:
             first = data[:cut].decode("utf-8").split("\n")
-            second = data[cut:].decode("utf-8").split("\n")
         except UnicodeDecodeError:
             reader.unread(data)
             return None
         first.pop()  # after the half's last newline
-        if max(map(len, first), default=0) > MAX_LINE or max(map(len, second), default=0) > MAX_LINE:
+        if max(map(len, first), default=0) > MAX_LINE:
             reader.unread(data)
             return None
         ids: dict[int, int] = {}
         ops: list[Operation] = []
-        for count, op in enumerate(reader.operations(enumerate(first, start_number + 1), ids), 1):
-            ops.append(op)
-            if count & 8191 == 0 and deadline is not None and time.monotonic() > deadline:
-                raise OutOfTime
-        parsed = child.result(deadline)  # None: it failed or was stuck, and this process parses that half
+        problem: HistoryError | None = None
+        try:
+            for count, op in enumerate(reader.operations(enumerate(first, start_number + 1), ids), 1):
+                ops.append(op)
+                if count & 8191 == 0 and deadline is not None and time.monotonic() > deadline:
+                    raise OutOfTime
+        except HistoryError as error:
+            problem = error  # the file's first error, unless the second half is not UTF-8 (below)
+        answer = child.result(deadline)  # None: it failed or was stuck, or its half is not all UTF-8 lines
         if deadline is not None and time.monotonic() > deadline:
             raise OutOfTime
-        if type(parsed) is not list or len(parsed) != len(second):
-            parsed = None
-        numbered = enumerate(second, start_number + 1 + len(first))
-        ops.extend(reader.operations(numbered, ids, None if parsed is None else iter(parsed)))
+        after = start_number + len(first)
+        if type(answer) is list and len(answer) == data.count(b"\n", cut) + 1:
+            if problem is not None:
+                raise problem
+            path = reader.path
+            for number, item in enumerate(answer, after + 1):
+                if type(item) is tuple:  # what fastlines gave: the reader's own loop, without the parse
+                    got = cast("Line", item)
+                    on = ids.setdefault(got[0], number)
+                    if on != number:
+                        raise duplicate(path, number, got[0], on)
+                    ops.append(Operation(*got, None, path, number))
+                else:  # a line the child did not take comes back as its text, for the general reader here
+                    ops.extend(reader.operations(((number, cast(str, item)),), ids))
+            return ops
+        second = None if problem is not None else _lines_of(data, cut)
+        if second is None:
+            # a half that is not UTF-8 lines is refused by the reader chunk by chunk, before the lines
+            # of that chunk: which error comes first is the reader's to say, reading it all again
+            reader.unread(data)
+            return None
+        ops.extend(reader.operations(enumerate(second, after + 1), ids))
         return ops
     finally:
         child.stop()
 
 
-def _parse(data: bytes, cut: int) -> list[object]:
-    """In the child: what fastlines gives for each line of the second half."""
+def _lines_of(data: bytes, cut: int) -> list[str] | None:
+    """The lines of the second half, or None when it is not all UTF-8 lines of at most MAX_LINE."""
+    try:
+        lines = data[cut:].decode("utf-8").split("\n")
+    except UnicodeDecodeError:
+        return None
+    return lines if max(map(len, lines)) <= MAX_LINE else None
+
+
+def _parse(data: bytes, cut: int) -> list[object] | None:
+    """In the child: for each line of the second half, what fastlines gives, or the line's text
+    when it gives nothing; None when the half is not all UTF-8 lines of at most MAX_LINE."""
     from gofail_py.history.fastlines import line_parser
 
+    lines = _lines_of(data, cut)
+    if lines is None:
+        return None
     parse = line_parser()
-    return [parse(text) for text in data[cut:].decode("utf-8").split("\n")]
+    return [parse(text) or text for text in lines]
