@@ -21,7 +21,7 @@ import pytest
 
 from gofail_py.errors import HistoryError, RecorderError
 from gofail_py.history import Recorder, read_history
-from gofail_py.history.lines import json_text, kv_input_text, kv_output_text
+from gofail_py.history.lines import history_lines, json_text, kv_input_text, kv_output_text
 from gofail_py.history.recorder import FLUSH_LINES
 from tests.support.goprog import REPO
 from tests.support.recorder_v1 import RecorderV1
@@ -219,6 +219,45 @@ def test_each_part_is_the_json_of_its_value(seed: int) -> None:
     assert kv_input_text(op, bent_in) == json_text(bent_in) == json.dumps(bent_in, ensure_ascii=False, separators=(",", ":"))
     assert kv_output_text(op, bent_out) == json_text(bent_out)
     assert kv_output_text("put", {"revision": "2,\"x\":3"}) == '{"revision":"2,\\"x\\":3"}'  # no text unescaped
+
+
+class Revision(int):
+    """An int of another type: written as format(n, "d") writes it."""
+
+
+@pytest.mark.parametrize(("op", "input", "output"), [
+    ("put", {"key": "k", "value": "v"}, {"revision": 2}),
+    ("put", {"value": "v", "key": "k\u2028\""}, {"revision": True}),  # a bool where a number goes: 1
+    ("put", {"key": "k", "value": "v"}, {"revision": Revision(7)}),
+    ("put", {"key": "k", "value": 3}, {"revision": 2}),  # not a string: plain JSON
+    ("put", {"key": "k", "value": "v", "x": 1}, {"revision": 2}),
+    ("put", {"key": "k"}, {"revision": 2.0}),
+    ("get", {"key": "k"}, {"revision": 2, "kvs": []}),
+    ("get", {"key": "k", "prefix": True}, {"kvs": [{"key": "k", "value": "v", "create_revision": 2, "mod_revision": 3,
+                                                    "version": False}], "revision": 3}),
+    ("get", {"key": "k"}, {"revision": 2, "kvs": [{"key": "k", "value": "v"}]}),
+    ("get", {"prefix": True}, {"revision": 2, "kvs": None}),
+    ("delete", {"key": "k"}, {"revision": 2, "deleted": 1}),
+    ("delete", {"key": "k"}, {"deleted": True, "revision": 2}),
+    ("delete", {"key": "k", "prefix": True}, {"revision": 2, "deleted": 0}),
+    ("delete", {"key": "k"}, {"revision": 2, "deleted": "1"}),
+    ("delete", {"key": "k"}, {"revision": 2}),
+    ("get", ["k"], {"revision": 2, "kvs": []}),
+    ("put", {"key": "k", "value": "v"}, [2]),
+    ("put", {"key": "k", "value": "v"}, {"revision": {1, 2}}),  # JSON cannot write it: no answer
+])
+def test_each_line_of_a_put_get_or_delete_is_the_one_its_parts_make(op: str, input: Any, output: Any) -> None:
+    """A trusted put, get or delete's line is made in one f-string; off its shapes, the parts of the
+    general way (the input's text, the output's) decide: the same bytes either way."""
+    call = (5, 1, op, input, 100, None, None)
+    line = history_lines([(5, call, 99, output)], kv=True)[0]  # a return before its call: the call time
+    try:
+        parts = (f'{{"id":5,"client":1,"op":"{op}","input":{kv_input_text(op, input)},"call":100,"return":100,'
+                 f'"output":{kv_output_text(op, output)}}}\n')
+    except TypeError:
+        assert json.loads(line)["output"] is None and "could not be written" in json.loads(line)["error"]
+        return
+    assert line == parts
 
 
 def test_threads_lose_no_line_and_write_none_twice(tmp_path: Path) -> None:
