@@ -187,29 +187,6 @@ def history_lines(records: list[Record], kv: bool) -> list[str]:
             append(value)
             continue
         id, client, op, input, at, meta, text = call
-        if kv and now is not None and meta is None and text is None and (op == "put" or op == "get" or op == "delete"):
-            # the traffic's put, get and delete (two thirds of its lines) in one f-string each, not
-            # three with a function each (a third less time); any other shape, or any surprise, is
-            # left to the general way below, which writes the same text for these
-            try:
-                r, ret, size = value["revision"], now if now > at else at, len(value)
-                if type(r) is int and type(input) is dict and type(value) is dict:
-                    if op == "put" and size == 1 and len(input) == 2:
-                        append(f'{{"id":{id},"client":{client},"op":"put","input":{{"key":{_str(input["key"])},'
-                               f'"value":{_str(input["value"])}}},"call":{at},"return":{ret},"output":{{"revision":{r}}}}}\n')
-                        continue
-                    key = f'{{"key":{_str(input["key"])}}}' if len(input) == 1 else json_text(input)
-                    if op == "get" and size == 2:
-                        append(f'{{"id":{id},"client":{client},"op":"get","input":{key},"call":{at},"return":{ret},'
-                               f'"output":{{"revision":{r},"kvs":[{_kvs(value["kvs"])}]}}}}\n')
-                        continue
-                    deleted = value["deleted"] if op == "delete" and size == 2 and len(input) == 1 else None
-                    if type(deleted) is int:
-                        append(f'{{"id":{id},"client":{client},"op":"delete","input":{key},"call":{at},"return":{ret},'
-                               f'"output":{{"revision":{r},"deleted":{deleted}}}}}\n')
-                        continue
-            except Exception:  # noqa: BLE001,S110 - whatever it was, the general way decides
-                pass
         try:
             head = (f'{{"id":{id},"client":{client},"op":{_str(op) if type(op) is str else json_text(op)},'
                     f'"input":{input_text(op, input) if text is None else text},"call":{at},"return":')
