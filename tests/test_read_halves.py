@@ -29,6 +29,7 @@ def idle(monkeypatch: pytest.MonkeyPatch) -> None:
     """An idle machine and a process of one thread, as the CLI is: a test run before these in the
     same worker may leave a thread behind (a fresh-clone run failed 5 of these on that)."""
     monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    monkeypatch.setattr(twohalves, "running_now", lambda: 0)
     monkeypatch.setattr(threading, "active_count", lambda: 1)
 
 
@@ -126,6 +127,19 @@ def test_what_does_not_split_is_read_in_one_process(tmp_path: Path, monkeypatch:
     assert not twohalves.worth_it(read_history(str(path)), min_bytes=0)
 
 
+def test_a_machine_busy_only_with_earlier_checks_still_splits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Checks run one after another (a benchmark, a campaign) raise the one-minute load average by
+    themselves, about one and a half, while no other process runs: a CPU is free all the same. A
+    process that runs now on every other CPU is what makes the child wait."""
+    path = tmp_path / "h.jsonl"
+    write(Spec(100), path)
+    cpus = len(os.sched_getaffinity(0))
+    monkeypatch.setattr(os, "getloadavg", lambda: (cpus - 0.5, cpus - 0.5, cpus - 0.5))
+    assert twohalves.worth_it(read_history(str(path)), min_bytes=0)
+    monkeypatch.setattr(twohalves, "running_now", lambda: cpus - 1)  # the other CPUs taken, now
+    assert not twohalves.worth_it(read_history(str(path)), min_bytes=0)
+
+
 def test_a_reader_killed_midway_leaves_no_child(tmp_path: Path) -> None:
     """SIGKILL of the reading process while its child parses: the child dies with it."""
     import signal
@@ -138,6 +152,7 @@ def test_a_reader_killed_midway_leaves_no_child(tmp_path: Path) -> None:
     script = ("import os, sys, time\n"
               "os.getloadavg = lambda: (0.0, 0.0, 0.0)\n"  # as if idle: the suite loads the machine
               "from gofail_py.history import read_history, twohalves\n"
+              "twohalves.running_now = lambda: 0\n"
               "twohalves._parse = lambda lines: time.sleep(60)\n"  # the child hangs in its parse
               "print('reading', flush=True)\n"
               "twohalves.read_operations(read_history(sys.argv[1]), None, min_bytes=0)\n")
@@ -179,6 +194,7 @@ def test_a_child_that_is_stopped_leaves_the_reading_to_this_process(tmp_path: Pa
               f"sys.path.insert(0, {str(REPO)!r})\n"
               "os.getloadavg = lambda: (0.0, 0.0, 0.0)\n"
               "from gofail_py.history import read_history, twohalves\n"
+              "twohalves.running_now = lambda: 0\n"
               "twohalves._parse = lambda lines: os.kill(os.getpid(), signal.SIGSTOP)\n"
               "ops = twohalves.read_operations(read_history(sys.argv[1]), None, min_bytes=0)\n"
               "print(len(ops), len(list(read_history(sys.argv[1]))))\n")

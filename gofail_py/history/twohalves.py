@@ -7,8 +7,9 @@ runs the fast path's parse and sends back the text of every line it could not ta
 and every check that spans lines (unique ids, line numbers), are the reader's own, here, in order. Anything unusual (a file that is
 not regular, a half that is not UTF-8, no process left to fork) means no split: the caller reads
 the file the ordinary way and words the error. Forking is only done where it is safe and pays:
-Linux, a CPU to spare (the load average at least one below the CPUs this process may use), no
-other thread in this process, a regular file of PAYS_FROM bytes or more."""
+Linux, a CPU to spare (no other process running now on every other CPU this process may use, a
+one-minute load average below their number), no other thread in this process, a regular file of
+PAYS_FROM bytes or more."""
 
 from __future__ import annotations
 
@@ -45,12 +46,23 @@ def worth_it(reader: HistoryReader, min_bytes: int = PAYS_FROM) -> bool:
     if not (reader.takes_fast_lines and sys.platform == "linux" and cpus > 1 and threading.active_count() == 1
             and hasattr(os, "fork")):
         return False
-    # a CPU left over, on average over the last minute: on a busy machine the child waits for a CPU
-    # and the reader waits for the child (measured: 0.68 s where one process took 0.46 s)
-    if os.getloadavg()[0] > cpus - 1:
+    # a CPU left over: on a busy machine the child waits for a CPU and the reader waits for the child
+    # (measured: 0.68 s where one process took 0.46 s). Busy over the last minute means a load of
+    # all the CPUs (checks run one after another load one and a half by themselves), or busy now:
+    # another process running on every other CPU
+    if os.getloadavg()[0] >= cpus or running_now() > cpus - 2:
         return False
     info = os.fstat(reader.file.fileno())
     return stat.S_ISREG(info.st_mode) and min_bytes <= info.st_size <= UP_TO
+
+
+def running_now() -> int:
+    """The processes running or ready to run at this moment, this one left out (Linux's count)."""
+    try:
+        with open("/proc/loadavg", encoding="ascii") as file:
+            return max(int(file.read().split()[3].split("/")[0]) - 1, 0)
+    except (OSError, ValueError, IndexError):
+        return 0  # unknown: the one-minute load average decides alone
 
 
 def read_operations(reader: HistoryReader, deadline: float | None, min_bytes: int = PAYS_FROM) -> list[Operation]:
