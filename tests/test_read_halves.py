@@ -202,3 +202,29 @@ def test_a_child_that_is_stopped_leaves_the_reading_to_this_process(tmp_path: Pa
     assert done.returncode == 0, done.stderr
     got, expected = done.stdout.split()
     assert got == expected == "2000"
+
+
+def test_a_file_that_grew_past_the_bound_after_its_size_was_taken_is_read_in_one_process(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The split holds the file whole; its size is looked at first, and a file still being written
+    can be bigger by the time it is read: the read stops one byte past the bound and gives it back,
+    and the file streams through one process (the same operations)."""
+    path = tmp_path / "h.jsonl"
+    write(Spec(2000, keys=3), path)
+    size = path.stat().st_size
+    monkeypatch.setattr(twohalves, "UP_TO", size // 2)  # as if the file had doubled since it was measured
+    reader = read_history(str(path), "kv")
+    taken: list[int] = []
+    read = reader.file.read
+
+    def counted(n: int = -1) -> bytes:
+        data = read(n)
+        taken.append(len(data))
+        return data
+
+    monkeypatch.setattr(reader.file, "read", counted)
+    assert twohalves.read_in_two(reader, None) is None
+    assert taken and max(taken) <= size // 2 + 1, taken  # never the whole file at once
+    ops = list(reader)
+    assert [op.to_dict() for op in ops] == [op.to_dict() for op in read_history(str(path), "kv")]
+    _no_child_left()

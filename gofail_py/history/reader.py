@@ -147,9 +147,10 @@ class HistoryReader:
     def file(self) -> IO[bytes]:
         return self._file
 
-    def rest(self) -> tuple[int, bytes]:
-        """What is left to read, at once: (the number of the line before it, its bytes)."""
-        data = (self._first or b"") + self._file.read()
+    def rest(self, most: int = -1) -> tuple[int, bytes]:
+        """What is left to read, at once (at most ``most`` bytes of the file, -1: all): (the number of
+        the line before it, its bytes)."""
+        data = (self._first or b"") + self._file.read(most)
         self._first = None
         return self._number, data
 

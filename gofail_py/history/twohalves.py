@@ -86,7 +86,10 @@ def read_operations(reader: HistoryReader, deadline: float | None, min_bytes: in
 def read_in_two(reader: HistoryReader, deadline: float | None) -> list[Operation] | None:
     """The operations of the reader's file (its header already read), or None when the file does not
     split (the caller then iterates the reader, which is left where it was only in that case)."""
-    start_number, data = reader.rest()
+    start_number, data = reader.rest(UP_TO + 1)
+    if len(data) > UP_TO:  # it grew since its size was taken: held whole, it could be any size
+        reader.unread(data)
+        return None
     cut = data.find(b"\n", int(len(data) * SHARE)) + 1
     if cut <= 0 or cut >= len(data):
         reader.unread(data)
