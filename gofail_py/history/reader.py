@@ -111,6 +111,7 @@ class HistoryReader:
         fifo = stat.S_ISFIFO(os.fstat(self._file.fileno()).st_mode)
         self._number = 0
         self._first: bytes | None = None
+        self._taken_first: bytes | None = None  # the headerless first line, when rest() took it
         self._pending = b""  # bytes taken by rest() and given back by unread(), read before the file's
         try:
             first = self._file.readline(MAX_LINE + 1)
@@ -150,12 +151,16 @@ class HistoryReader:
     def rest(self, most: int = -1) -> tuple[int, bytes]:
         """What is left to read, at once (at most ``most`` bytes of the file, -1: all): (the number of
         the line before it, its bytes)."""
-        data = (self._first or b"") + self._file.read(most)
-        self._first = None
-        return self._number, data
+        self._taken_first, self._first = self._first, None
+        return self._number, (self._taken_first or b"") + self._file.read(most)
 
     def unread(self, data: bytes) -> None:
-        """Gives back what rest() took: iterating reads it as if it had not been taken."""
+        """Gives back what rest() took: iterating reads it exactly as if it had not been taken (a
+        headerless first line on its own, then chunks where the file's reads would have cut them:
+        which error of a bad file comes first depends on that)."""
+        first = self._taken_first
+        if first is not None and data.startswith(first):
+            self._first, data = first, data[len(first):]
         self._pending = data
 
     def _lines(self) -> Iterator[tuple[int, str]]:
@@ -165,9 +170,14 @@ class HistoryReader:
         if self._first is not None:
             number += 1
             yield number, _text(self.path, number, self._first)
-        rest, pending, self._pending = b"", self._pending, b""
+        rest, pending, self._pending = b"", memoryview(self._pending), b""
         while True:
-            chunk, pending = (pending, b"") if pending else (self._file.read(CHUNK), b"")
+            if pending:  # what rest() took, in the pieces the file's reads would have given
+                chunk, pending = bytes(pending[:CHUNK]), pending[CHUNK:]
+                if len(chunk) < CHUNK:
+                    chunk += self._file.read(CHUNK - len(chunk))
+            else:
+                chunk = self._file.read(CHUNK)
             if not chunk:
                 break
             chunk = rest + chunk

@@ -33,6 +33,9 @@ PAYS_FROM = 4 << 20  # bytes: below it the fork and the blob cost more than half
 # operations (measured on 50k operations: 0.30 s of reading at 0.5, 0.36 s at 0.36, where this
 # process also decoded the child's half)
 SHARE = 0.5
+# characters: a line longer than this may be longer than MAX_LINE bytes, and the reader (which reads
+# lines by the byte) says so at its own point: such a file is read in one process
+LONG = MAX_LINE // 4
 # bytes: a file is held whole (bytes, then text) while it splits; beyond this it streams in one process
 UP_TO = 256 << 20
 
@@ -108,7 +111,7 @@ def read_in_two(reader: HistoryReader, deadline: float | None) -> list[Operation
             reader.unread(data)
             return None
         first.pop()  # after the half's last newline
-        if max(map(len, first), default=0) > MAX_LINE:
+        if max(map(len, first), default=0) > LONG:
             reader.unread(data)
             return None
         ids: dict[int, int] = {}
@@ -122,14 +125,20 @@ def read_in_two(reader: HistoryReader, deadline: float | None) -> list[Operation
         except HistoryError as error:
             problem = error  # the file's first error, unless the second half is not UTF-8 (below)
         answer = child.result(deadline)  # None: it failed or was stuck, or its half is not all UTF-8 lines
+        whole = type(answer) is list and len(answer) == data.count(b"\n", cut) + 1
+        if problem is not None:
+            if whole:
+                raise problem  # the second half is clean: the file's first error is the first half's
+            # which comes first, this error or the second half's, is the reader's to say (it refuses a
+            # chunk that is not UTF-8 before reading its lines); and a deadline does not hide it
+            reader.unread(data)
+            return None
         if deadline is not None and time.monotonic() > deadline:
             raise OutOfTime
         after = start_number + len(first)
-        if type(answer) is list and len(answer) == data.count(b"\n", cut) + 1:
-            if problem is not None:
-                raise problem
+        if whole:
             path = reader.path
-            for number, item in enumerate(answer, after + 1):
+            for number, item in enumerate(cast("list[object]", answer), after + 1):
                 if type(item) is tuple:  # what fastlines gave: the reader's own loop, without the parse
                     got = cast("Line", item)
                     on = ids.setdefault(got[0], number)
@@ -152,17 +161,17 @@ def read_in_two(reader: HistoryReader, deadline: float | None) -> list[Operation
 
 
 def _lines_of(data: bytes, cut: int) -> list[str] | None:
-    """The lines of the second half, or None when it is not all UTF-8 lines of at most MAX_LINE."""
+    """The lines of the second half, or None when it is not all UTF-8 lines of at most LONG characters."""
     try:
         lines = data[cut:].decode("utf-8").split("\n")
     except UnicodeDecodeError:
         return None
-    return lines if max(map(len, lines)) <= MAX_LINE else None
+    return lines if max(map(len, lines)) <= LONG else None
 
 
 def _parse(data: bytes, cut: int) -> list[object] | None:
     """In the child: for each line of the second half, what fastlines gives, or the line's text
-    when it gives nothing; None when the half is not all UTF-8 lines of at most MAX_LINE."""
+    when it gives nothing; None when the half is not all UTF-8 lines of at most LONG characters."""
     from gofail_py.history.fastlines import line_parser
 
     lines = _lines_of(data, cut)
