@@ -212,19 +212,21 @@ class HistoryReader:
         finally:
             self._file.close()
 
-    def operations(self, lines: Iterable[tuple[int, str]], ids: dict[int, int]) -> Iterator[Operation]:
+    def operations(self, lines: Iterable[tuple[int, str]], ids: dict[int, int],
+                   fast: bool = True) -> Iterator[Operation]:
         """The operations of (line number, text) pairs; ``ids``: id -> its line, of the lines read
-        before (shared by the calls on one history)."""
+        before (shared by the calls on one history); ``fast``: False for lines the fast path has
+        already refused (no parser made, no second try)."""
         path, model = self.path, self.model
         validate, known, scan, required, allowed = model.validate, model.operations, _SCAN, _REQUIRED, _ALLOWED
-        fast: Callable[[str], Line | None] | None = None
-        if self.takes_fast_lines:
+        parse: Callable[[str], Line | None] | None = None
+        if fast and self.takes_fast_lines:
             from gofail_py.history.fastlines import line_parser
 
-            fast = line_parser()
+            parse = line_parser()
         for number, text in lines:
-            if fast is not None:
-                got = fast(text)
+            if parse is not None:
+                got = parse(text)
                 if got is not None:
                     first = ids.setdefault(got[0], number)
                     if first != number:

@@ -4,9 +4,9 @@ in one marshal blob (tuples of ints and strings: a tenth of the time it took to 
 
 The operations, and the error of a bad file, are exactly the sequential reader's: the child only
 runs the fast path's parse and sends back the text of every line it could not take; those lines,
-and every check that spans lines (unique ids, line numbers), are the reader's own, here, in order. Anything unusual (a file that is
-not regular, a half that is not UTF-8, no process left to fork) means no split: the caller reads
-the file the ordinary way and words the error. Forking is only done where it is safe and pays:
+and every check that spans lines (unique ids, line numbers), are the reader's own, here, in order.
+Anything unusual (a file that is not regular, a half that is not UTF-8, no process left to fork)
+means no split: the caller reads the file the ordinary way and words the error. Forking is only done where it is safe and pays:
 Linux, a CPU to spare (no other process running now on every other CPU this process may use, a
 one-minute load average below their number), no other thread in this process, a regular file of
 PAYS_FROM bytes or more."""
@@ -146,9 +146,9 @@ def read_in_two(reader: HistoryReader, deadline: float | None) -> list[Operation
                         raise duplicate(path, number, got[0], on)
                     ops.append(Operation(*got, None, path, number))
                 else:  # a line the child did not take comes back as its text, for the general reader here
-                    ops.extend(reader.operations(((number, cast(str, item)),), ids))
+                    ops.extend(reader.operations(((number, cast(str, item)),), ids, fast=False))
             return ops
-        second = None if problem is not None else _lines_of(data, cut)
+        second = _lines_of(data, cut)  # the child failed or was stuck: this process reads its half
         if second is None:
             # a half that is not UTF-8 lines is refused by the reader chunk by chunk, before the lines
             # of that chunk: which error comes first is the reader's to say, reading it all again
