@@ -59,6 +59,19 @@ def cases() -> dict[str, tuple[list[Operation], list[Operation], int]]:
     case("revision going back: a later read sees an older revision",
          [*base(), get("k", 40, 50, 3, [B3]), get("k", 60, 70, 2, [A2])],
          [*base(), get("k", 40, 50, 3, [B3]), get("k", 60, 70, 3, [B3])], 3)
+    # the stale read held back the writes after its revision: the write or read it made late is not at fault
+    C4 = kv("k", "c", 2, 4, 3)
+    case("stale read behind a slow write: a put that returned before the read was called is not at fault",
+         [put("k", "a", 0, 10, 2), put("k", "b", 20, 200, 3), put("k", "c", 30, 40, 4), get("k", 50, 60, 2, [A2])],
+         [put("k", "a", 0, 10, 2), put("k", "b", 20, 200, 3), put("k", "c", 30, 40, 4), get("k", 15, 60, 2, [A2])], 3)
+    case("stale read behind a slow write: a read that returned before the stale one was called is not at fault",
+         [put("k", "a", 0, 10, 2), put("k", "b", 20, 200, 3), get("k", 30, 45, 3, [B3]), get("k", 50, 60, 2, [A2])],
+         [put("k", "a", 0, 10, 2), put("k", "b", 20, 200, 3), get("k", 30, 45, 3, [B3]), get("k", 15, 60, 2, [A2])], 3)
+    case("stale reads two revisions back, behind two slow writes",
+         [put("k", "a", 0, 10, 2), put("k", "b", 20, 200, 3), put("k", "c", 25, 210, 4), get("k", 30, 45, 4, [C4]),
+          get("k", 50, 60, 2, [A2]), get("k", 55, 65, 3, [B3])],
+         [put("k", "a", 0, 10, 2), put("k", "b", 20, 200, 3), put("k", "c", 25, 210, 4), get("k", 30, 45, 4, [C4]),
+          get("k", 15, 60, 2, [A2]), get("k", 22, 65, 3, [B3])], 4)
     case("revision going back: a write answers a lower revision than one that returned before its call",
          [put("k", "b", 0, 10, 3), put("k", "a", 20, 30, 2)], [put("k", "b", 0, 10, 3), put("k", "a", 5, 30, 2)], 0)
     case("a read sees a write that had not been called yet",

@@ -34,25 +34,64 @@ def short(value: Any) -> str:
     return text if len(text) <= 300 else text[:300] + "..."
 
 
-def wrong_reads(plan: kvprep.Plan, store: Store, revision: int, point: float, failed: list[Operation],
-                writer: Operation | None) -> list[Unplaced]:
-    """Why each read of ``revision`` in ``failed`` could not be placed (``writer``: the write of it)."""
-    unplaced = []
-    for read in failed:
-        if read.ret < point:  # type: ignore[operator]
-            if writer is not None and writer.call > read.ret:  # type: ignore[operator]
-                reason = (f"it saw revision {revision}, written by {writer.where()}, which was called only after "
-                          "this read returned")
-            else:
-                reason = (f"it saw revision {revision}, but returned before the write of revision {revision} could "
-                          "take effect (the operations that must come before that write had not all been called)")
-            unplaced.append(Unplaced(read, reason))
+def called_after(plan: kvprep.Plan, revision: int, moment: float) -> tuple[list[Operation], list[Operation]]:
+    """The answered operations that keep revision ``revision`` from having taken effect by
+    ``moment``: the reads of older revisions, and the writes of it and older ones, called after
+    ``moment`` (each by revision). Only answered operations can: a gap's write is tried only when
+    it was called before every later operation returned (kvprep's bound)."""
+    reads: list[Operation] = []
+    for older in range(1, revision):
+        group = plan.reads[older]
+        if group is not None and plan.read_calls[older] > moment:
+            reads.extend(read for read in group if read.call > moment)
+    writes = [write for older in range(2, revision + 1) for write in plan.writers[older] or () if write.call > moment]
+    return reads, writes
+
+
+def stale(read: Operation, newer: Operation) -> Unplaced:
+    """``read`` saw an older revision than ``newer`` had answered before ``read`` was called."""
+    return Unplaced(read, f"it saw revision {read.output['revision']}, but was called after {newer.where()} "  # type: ignore[index]
+                          f"had returned revision {newer.output['revision']}")  # type: ignore[index]
+
+
+def late_reads(plan: kvprep.Plan, revision: int, late: list[Operation]) -> tuple[list[Unplaced], list[Operation]]:
+    """Reads of ``revision`` that returned before its write could take effect: what is at fault, and
+    those of ``late`` that are not (their answers are still to compare). A read of an older revision called after one of them returned saw
+    the past (a stale read): that read is at fault. A write of this revision or an older one called
+    after one of them returned means the late read saw the future: it is at fault itself."""
+    reads, writes = called_after(plan, revision, min(read.ret for read in late))  # type: ignore[type-var]
+    unplaced: list[Unplaced] = []
+    innocent: list[Operation] = []
+    blamed: set[int] = set()
+    for read in late:
+        future = next((write for write in writes if write.call > read.ret), None)  # type: ignore[operator]
+        if future is not None:
+            unplaced.append(Unplaced(read, f"it saw revision {revision}, but {future.where()}, which created revision "
+                                           f"{future.output['revision']}, was called only after this read returned"))  # type: ignore[index]
             continue
+        past = [older for older in reads if older.call > read.ret]  # type: ignore[operator]
+        if past:
+            innocent.append(read)
+            for older in past:
+                if id(older) not in blamed:
+                    blamed.add(id(older))
+                    unplaced.append(stale(older, read))
+            continue
+        unplaced.append(Unplaced(read, f"it saw revision {revision}, but returned before the write of revision "
+                                       f"{revision} could take effect"))  # not met: called_after names every cause
+    return unplaced, innocent
+
+
+def wrong_reads(store: Store, revision: int, reads: list[Operation]) -> list[Unplaced]:
+    """Those of ``reads`` (of ``revision``) that answer what the store at it would not, and why."""
+    unplaced = []
+    for read in reads:
         undo: Undo = []
         out = execute(store, revision, read.op, read.input, undo)[1]
         rollback(store, undo)
-        unplaced.append(Unplaced(read, f"its answer is not the store's at revision {revision}, which would "
-                                       f"answer {short(out)}"))
+        if out != read.output:
+            unplaced.append(Unplaced(read, f"its answer is not the store's at revision {revision}, which would "
+                                           f"answer {short(out)}"))
     return unplaced
 
 

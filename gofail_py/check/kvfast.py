@@ -45,7 +45,7 @@ _EARLIEST = float("-inf")
 class _Gap:
     """A revision no answered write claims, and the unanswered writes tried for it."""
 
-    __slots__ = ("revision", "point", "candidates", "next", "mark", "placed", "chosen", "chosen_class")
+    __slots__ = ("revision", "point", "candidates", "next", "mark", "placed", "chosen", "chosen_class", "wrote")
 
     def __init__(self, revision: int, point: float, candidates: list[tuple[int, Operation]], mark: int,
                  placed: int) -> None:
@@ -57,6 +57,7 @@ class _Gap:
         self.placed = placed
         self.chosen: Operation | None = None
         self.chosen_class = -1
+        self.wrote = False  # a candidate created the revision in this state
 
 
 class _Check:
@@ -126,16 +127,16 @@ class _Check:
                     wrong.append(read)
         if not late and not wrong:
             return True
-        failed = late + wrong
-        claimed = self.plan.writers[revision]
-        writer = claimed[0] if claimed else next((gap.chosen for gap in self.gaps if gap.revision == revision), None)
-        # a read too late fails in every order, and so does an answer no choice can explain; any
-        # other wrong answer may be another choice's to fix
         self.wrong_reads += 1
-        certain = bool(late) or (bool(self.gaps) and self.wrong_reads > LOCAL_AFTER
-                                 and any(self.local().impossible(read) for read in wrong))
-        self._fail(revision, True, placed + len(reads) - len(failed),
-                   lambda: kvexplain.wrong_reads(self.plan, store, revision, point, failed, writer), certain)
+        if late:  # fails in every order: worded now, with the stale reads that made it late if those are at fault
+            unplaced, innocent = kvexplain.late_reads(self.plan, revision, late)
+            unplaced += kvexplain.wrong_reads(store, revision, wrong + innocent)
+            self._fail(revision, True, placed + len(reads) - len(unplaced), lambda: unplaced, True)
+            return False
+        # an answer no choice can explain fails in every order; any other may be another choice's to fix
+        certain = bool(self.gaps) and self.wrong_reads > LOCAL_AFTER and any(self.local().impossible(read) for read in wrong)
+        self._fail(revision, True, placed + len(reads) - len(wrong),
+                   lambda: kvexplain.wrong_reads(store, revision, wrong), certain)
         return False
 
     # -- the walk ---------------------------------------------------------------------------
@@ -203,17 +204,23 @@ class _Check:
         moment = max(after, writer.call)
         if moment <= writer.ret:  # type: ignore[operator]
             return moment
-        stale = [read for read in self.plan.reads[revision] or () if read.call > writer.ret]  # type: ignore[operator]
-        if stale:  # the reads that saw the older revision were called after this write returned: certain
-            reason = f"it saw revision {revision}, but was called after {writer.where()} had returned revision {new}"
-            self._fail(new, False, placed - len(stale) + 1, lambda: [Unplaced(read, reason) for read in stale], True)
-        else:
+        # it returned before the operations placed before it were all called: those that were called
+        # after its return fail in every order, the reads of older revisions (stale) or, when a write
+        # of an older revision was, this write itself
+        stale, writes = kvexplain.called_after(self.plan, new, writer.ret)  # type: ignore[arg-type]
+        unplaced = [kvexplain.stale(read, writer) for read in stale]
+        if stale and not writes:  # the prefix ends with this write in the store
+            self._fail(new, False, placed - len(stale) + 1, lambda: unplaced, True)
             rollback(store, undo, mark)
-            self._fail(revision, True, placed, lambda: [Unplaced(writer, (
-                f"it created revision {new}, but returned before it could: the writes before it cannot all have "
-                f"taken effect before its return (not before {point:.0f}; it returned at {writer.ret})"))], True)
             return None
         rollback(store, undo, mark)
+        if writes:
+            reason = (f"it created revision {new}, but returned before {writes[0].where()}, which created revision "
+                      f"{writes[0].output['revision']}, was called")  # type: ignore[index]
+        else:  # not met: called_after names every cause
+            reason = f"it created revision {new}, but returned before it could (at {writer.ret}, not before {point:.0f})"
+        unplaced.append(Unplaced(writer, reason))
+        self._fail(revision, True, placed - len(stale), lambda: unplaced, True)
         return None
 
     def _open_gap(self, revision: int, point: float, placed: int) -> _Gap | None:
@@ -273,13 +280,15 @@ class _Check:
                 if new != gap.revision:  # it writes nothing in this state: it cannot have created the revision
                     rollback(store, undo, gap.mark)
                     continue
-                gap.chosen, gap.chosen_class = op, number
+                gap.chosen, gap.chosen_class, gap.wrote = op, number, True
                 if number >= 0:
                     self.used[number] += 1
                 else:
                     self.pins_used.add(id(op))
                 return gap.revision, max(gap.point, op.call), gap.placed + 1
             gaps.pop()
+            if not gap.wrote:  # every candidate writes nothing in this state: a dead end of its own
+                self._fail(gap.revision - 1, True, gap.placed, lambda: kvexplain.no_writer(plan, gap.revision))
         return None
 
 
