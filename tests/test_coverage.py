@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -14,6 +19,7 @@ from gofail_py.client import Client
 from gofail_py.errors import FailpointDisabled
 from gofail_py.recording.events import Crash, FailpointWindow, ProcessEvent, read_journal
 from gofail_py.recording import Recorder, RecordingClient, hits_at_panic, recording
+from tests.support.answering import answering
 from tests.support.goprog import KV_FAILPOINTS, REPO, free_port, marker_line, start
 
 KVSERVER_SRC = REPO / "examples" / "kvserver"
@@ -344,3 +350,61 @@ def test_before_stop_asks_a_silent_process_once_not_once_per_window(kvserver_bin
     assert took < 2.5, f"{took:.1f} s: one timeout per window ({len(names)} windows, 1 s each)"
     got = sorted((w.failpoint, w.exact, w.closed_by) for w in windows(journal))
     assert got == sorted((name, False, "stop") for name in names)
+
+
+def _relay_slowly(upstream: str, delay: float) -> Callable[[socket.socket], None]:
+    """A handler for tests.support.answering: relays HTTP/1.1 requests with a Content-Length (or
+    none) to ``upstream`` and holds each PUT's answer back for ``delay`` seconds."""
+
+    def read_message(stream: Any) -> bytes:
+        head = b""
+        while not head.endswith(b"\r\n\r\n"):
+            line = stream.readline()
+            if not line:
+                raise OSError("closed")
+            head += line
+        length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                       if line.lower().startswith(b"content-length:")), 0)
+        return head + stream.read(length)
+
+    def handle(conn: socket.socket) -> None:
+        conn.settimeout(2)  # a kept-alive connection left idle ends the relay: the server can stop
+        host, port = upstream.rsplit(":", 1)
+        with socket.create_connection((host, int(port)), timeout=10) as up:
+            mine, theirs = conn.makefile("rb"), up.makefile("rb")
+            while True:
+                request = read_message(mine)
+                up.sendall(request)
+                answer = read_message(theirs)
+                if request.startswith(b"PUT "):
+                    time.sleep(delay)
+                conn.sendall(answer)
+
+    return handle
+
+
+def test_a_window_opens_when_its_put_is_sent_not_when_the_answer_came(kvserver_binary: Path, tmp_path: Path) -> None:
+    """The runtime arms a failpoint when the PUT reaches it, before its answer is back: a hit in
+    between is inside the window drawn (a stale read so served was once drawn before its window)."""
+    journal = tmp_path / "run.jsonl"
+    recorder = Recorder(journal, name="slow-answer")
+    kv = KV(kvserver_binary, tmp_path / "data", recorder)
+    try:
+        with answering(_relay_slowly(kv.client.client.endpoint, 1.0)) as slow:
+            client = RecordingClient(Client(slow, timeout=10), recorder, "kv")
+            setting = threading.Thread(target=client.enable, args=("truncateValue", "return(100)"))
+            setting.start()
+            deadline = time.monotonic() + 5
+            while kv.truth.list().get("truncateValue") != "return(100)" and time.monotonic() < deadline:
+                time.sleep(0.01)  # armed in the runtime; its answer is held for a second more
+            assert kv.put("a") == 204
+            hit_at = recorder.now()
+            assert kv.truth.count("truncateValue") == 1
+            setting.join(10)
+            assert not setting.is_alive()
+        kv.client.disable("truncateValue")  # the same recorder and process, straight to the runtime
+    finally:
+        kv.kill()
+    recorder.close()
+    [window] = windows(journal)
+    assert window.hits == 1 and window.start <= hit_at, (window, hit_at)

@@ -191,6 +191,9 @@ class Recorder:
         with self._lock:
             reading = [name for name in texts if (process, name) in self._open]
         counts = {name: self._read(client, process, name) for name in reading}
+        # the runtime arms it once the PUT reaches it, before its answer is back: the window opens
+        # when the PUT is sent, and the one it replaces closes only with the answer
+        sent = self.now()
         if len(texts) == 1:
             [(name, text)] = texts.items()
             client.enable(name, text)
@@ -203,7 +206,7 @@ class Recorder:
                 if window is not None:
                     hits, exact = counts.get(name, (window.seen, False))
                     self._finish(process, name, now, hits, "reset", exact)
-                self._open[(process, name)] = _Open(text, now)
+                self._open[(process, name)] = _Open(text, sent)
 
     def armed_at_start(self, process: str, failpoints: Mapping[str, str]) -> None:
         """Failpoints a process was just started with (GOFAIL_FAILPOINTS): their windows open now,
