@@ -55,11 +55,12 @@ def stale(read: Operation, newer: Operation) -> Unplaced:
 
 
 def late_reads(plan: kvprep.Plan, revision: int, late: list[Operation]) -> tuple[list[Unplaced], list[Operation]]:
-    """Reads of ``revision`` that returned before its write could take effect: what is at fault, and
-    those of ``late`` that are not (their answers are still to compare). A read of an older revision called after one of them returned saw
-    the past (a stale read): that read is at fault. A write of this revision or an older one called
-    after one of them returned means the late read saw the future: it is at fault itself."""
-    reads, writes = called_after(plan, revision, min(read.ret for read in late))  # type: ignore[type-var]
+    """Reads of ``revision`` (answered) that returned before its write could take effect: what is at
+    fault, and those of ``late`` that are not (their answers are still to compare). A read of an
+    older revision called after one of them returned saw the past (a stale read): that read is at
+    fault. A write of this revision or an older one called after one of them returned means the
+    late read saw the future: it is at fault itself."""
+    reads, writes = called_after(plan, revision, min(read.ret or 0 for read in late))
     unplaced: list[Unplaced] = []
     innocent: list[Operation] = []
     blamed: set[int] = set()
