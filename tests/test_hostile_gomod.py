@@ -22,6 +22,16 @@ pytestmark = pytest.mark.hostile  # a suite of its own: .ci/run runs it, `pytest
 GO_MOD = "module example.com/m\n\ngo 1.21\n"
 
 
+@pytest.fixture(autouse=True, scope="module")
+def modules_in_the_cache() -> None:
+    """The tests' go runs offline (GOPROXY=off): what they need is fetched once here, through the
+    proxy. They once relied on an earlier suite having fetched it, and failed on a fresh machine."""
+    from tests.support.gotools import module_dir
+
+    module_dir("go.etcd.io/gofail", "v0.2.0")
+    module_dir(*PROBING.split("@"))
+
+
 def sources(root: Path) -> dict[str, str]:
     return {k: v for k, v in tree_digest(root).items() if k.endswith(".go")}
 
